@@ -1,0 +1,32 @@
+#pragma once
+// Standard (matrix) softmax attention, the baseline: s_i = scale·⟨q, k_i⟩, o = Σ p_i·v_i.
+// Its decode kernel is a single streaming pass (scores, online softmax and value
+// accumulation fused per block of rows), which is also exactly what the product cache needs:
+// there the "keys" and "values" are the stored pair rows k1_i∘k2_j and v1_i∘v2_j.
+#include <cstddef>
+
+#include "attention/rows.hpp"
+#include "framework/memory.hpp"
+#include "framework/tensor.hpp"
+
+namespace trikv {
+
+inline constexpr std::size_t kStreamBlockRows = 512;  // rows per streaming block
+
+// One query, one head: out[d] = softmax(scale·K·q)ᵀ·V over all rows of k (≥ 1 row).
+template <Scalar T>
+void matrix_decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale, T* out,
+                   MemoryMeter& scratch);
+
+// Whole sequence, inputs [n, d] or [h, n, d]; causal: query t sees keys 0..t.
+template <Scalar T>
+Matrix<T> matrix_prefill(const Matrix<T>& q, const Matrix<T>& k, const Matrix<T>& v, bool causal,
+                         T scale);
+template <Scalar T>
+Heads<T> matrix_prefill(const Heads<T>& q, const Heads<T>& k, const Heads<T>& v, bool causal,
+                        T scale);
+
+// The usual scale of matrix attention, 1/sqrt(d).
+double default_matrix_scale(std::size_t dim);
+
+}  // namespace trikv

@@ -1,0 +1,27 @@
+#pragma once
+// The ground truth: plain loops over pairs in float64, written for obviousness, not speed.
+// Every kernel and cache is tested against these (the role hnswlib's brute force plays).
+#include <cstddef>
+
+#include "framework/tensor.hpp"
+
+namespace trikv::reference {
+
+// Tensor attention of q over pairs (i, j) with i, j < rows (two passes: max, then sums).
+Vector<double> tensor_decode(const Vector<double>& q, const Matrix<double>& k1,
+                             const Matrix<double>& k2, const Matrix<double>& v1,
+                             const Matrix<double>& v2, std::size_t rows, double scale);
+
+// Every query of one head; causal: query t uses rows 0..t.
+Matrix<double> tensor_prefill(const Matrix<double>& q, const Matrix<double>& k1,
+                              const Matrix<double>& k2, const Matrix<double>& v1,
+                              const Matrix<double>& v2, bool causal, double scale);
+
+// Matrix attention of q over rows 0..rows−1.
+Vector<double> matrix_decode(const Vector<double>& q, const Matrix<double>& k,
+                             const Matrix<double>& v, std::size_t rows, double scale);
+
+Matrix<double> matrix_prefill(const Matrix<double>& q, const Matrix<double>& k,
+                              const Matrix<double>& v, bool causal, double scale);
+
+}  // namespace trikv::reference

@@ -1,0 +1,70 @@
+#pragma once
+// The cache interface: a per-layer, multi-head KV cache for tensor attention. Small on
+// purpose (FAISS's Index is the model): append a token, attend a query, clear, reserve, and
+// report size, exact bytes, spec and cost. Each implementation lives in one file in caches/
+// and registers itself (caches/registry.hpp).
+#include <cstddef>
+#include <string>
+
+#include "framework/memory.hpp"
+
+namespace trikv {
+
+struct CacheShape {
+    std::size_t heads = 1;
+    std::size_t dim = 64;
+    double scale = 1.0 / 64;  // multiplies every score (SPEC §1)
+};
+
+// What one attend costs at a given size, from the cache's own model (not measured).
+struct CacheCost {
+    double resident_bytes = 0;   // cache storage after `tokens` tokens
+    double transient_bytes = 0;  // scratch one attend allocates
+    double flops = 0;            // floating-point operations of one attend
+    double bytes_moved = 0;      // bytes one attend must read from memory (storage it streams)
+};
+
+class Cache {
+public:
+    explicit Cache(const CacheShape& shape) : shape_(shape) {}
+    virtual ~Cache() = default;
+    Cache(const Cache&) = delete;
+    Cache& operator=(const Cache&) = delete;
+
+    // Appends one token; each pointer holds [heads, dim] floats, C order.
+    void append(const float* k1, const float* k2, const float* v1, const float* v2);
+    // out[heads, dim] = tensor attention of q[heads, dim] over every stored pair (i, j).
+    // Needs at least one token. Scratch is counted: see transient_peak_bytes().
+    void attend(const float* q, float* out);
+    // Drops every token and returns the storage.
+    void clear();
+    // Allocates storage for `tokens` tokens up front (appends then never allocate).
+    virtual void reserve(std::size_t tokens) = 0;
+
+    std::size_t size() const { return tokens_; }
+    const CacheShape& shape() const { return shape_; }
+    // Bytes the cache holds now, counted through its allocator.
+    std::size_t bytes() const { return resident_.current(); }
+    // Peak scratch bytes allocated during the last attend, counted.
+    std::size_t transient_peak_bytes() const { return last_transient_peak_; }
+    // The canonical spec string: every parameter spelled out; make_cache(spec()) rebuilds it.
+    virtual std::string spec() const = 0;
+    // Cost model of one attend after `tokens` tokens (defaults to the current size).
+    virtual CacheCost cost(std::size_t tokens) const = 0;
+    CacheCost cost() const { return cost(size()); }
+
+protected:
+    virtual void append_token(const float* k1, const float* k2, const float* v1, const float* v2) = 0;
+    virtual void attend_query(const float* q, float* out) = 0;
+    virtual void clear_storage() = 0;
+
+    CacheShape shape_;
+    MemoryMeter resident_;   // storage: everything the cache keeps between calls
+    MemoryMeter transient_;  // scratch of one attend
+
+private:
+    std::size_t tokens_ = 0;
+    std::size_t last_transient_peak_ = 0;
+};
+
+}  // namespace trikv

@@ -1,0 +1,152 @@
+#include "caches/registry.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <cmath>
+#include <sstream>
+
+#include "framework/error.hpp"
+
+namespace trikv {
+namespace {
+
+// Function-local static: safe to use from other files' static initialisers.
+std::map<std::string, CacheType>& types() {
+    static std::map<std::string, CacheType> registry;
+    return registry;
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+    std::string out;
+    for (const std::string& item : items) out += (out.empty() ? "" : separator) + item;
+    return out;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    std::stringstream stream(text);
+    for (std::string part; std::getline(stream, part, separator);) parts.push_back(part);
+    if (!text.empty() && text.back() == separator) parts.emplace_back();
+    return parts;
+}
+
+std::optional<double> parse_number(const std::string& text) {
+    double value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+        return std::nullopt;
+    return value;
+}
+
+std::string format_number(double value) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+void validate(const CacheType& type, const CacheParam& param, const std::string& value) {
+    const std::string where = "cache '" + type.name + "': " + param.name + "=" + value;
+    if (!param.choices.empty()) {
+        require(std::find(param.choices.begin(), param.choices.end(), value) != param.choices.end(),
+                where + " is not one of " + join(param.choices, "|"));
+        return;
+    }
+    const std::optional<double> number = parse_number(value);
+    require(number.has_value(), where + " is not a number");
+    require(!param.integer || *number == std::floor(*number), where + " is not a whole number");
+    require(*number >= param.min && *number <= param.max,
+            where + " is out of range [" + format_number(param.min) + ", " +
+                format_number(param.max) + "]");
+}
+
+std::string registered_names() {
+    std::vector<std::string> names;
+    for (const auto& [name, type] : types()) names.push_back(name);
+    return join(names, ", ");
+}
+
+}  // namespace
+
+const std::string& CacheConfig::text(const std::string& key) const {
+    const auto found = values_.find(key);
+    require(found != values_.end(), "cache '" + name_ + "' has no parameter '" + key + "'");
+    return found->second;
+}
+
+double CacheConfig::number(const std::string& key) const { return *parse_number(text(key)); }
+
+long CacheConfig::integer(const std::string& key) const { return std::lround(number(key)); }
+
+std::string CacheConfig::canonical() const {
+    std::vector<std::string> pairs;
+    for (const CacheParam& param : find_cache_type(name_).params)
+        pairs.push_back(param.name + "=" + text(param.name));
+    return pairs.empty() ? name_ : name_ + ":" + join(pairs, ",");
+}
+
+bool register_cache(CacheType type) {
+    require(!type.name.empty() && type.name.find_first_of(":,= ") == std::string::npos,
+            "register_cache: invalid cache name '" + type.name + "'");
+    require(!types().count(type.name), "register_cache: cache '" + type.name + "' is registered twice");
+    for (const CacheParam& param : type.params) validate(type, param, param.default_value);
+    std::string name = type.name;
+    types().emplace(std::move(name), std::move(type));
+    return true;
+}
+
+std::vector<const CacheType*> cache_types() {
+    std::vector<const CacheType*> list;
+    for (const auto& [name, type] : types()) list.push_back(&type);
+    return list;
+}
+
+const CacheType& find_cache_type(const std::string& name) {
+    const auto found = types().find(name);
+    require(found != types().end(),
+            "cache: unknown cache '" + name + "'; registered caches: " + registered_names());
+    return found->second;
+}
+
+CacheConfig parse_cache_spec(const std::string& spec) {
+    const std::size_t colon = spec.find(':');
+    const std::string name = spec.substr(0, colon);
+    const CacheType& type = find_cache_type(name);
+
+    std::map<std::string, std::string> values;
+    for (const CacheParam& param : type.params) values[param.name] = param.default_value;
+    if (colon == std::string::npos) return CacheConfig(name, values);
+
+    std::vector<std::string> seen;
+    for (const std::string& pair : split(spec.substr(colon + 1), ',')) {
+        const std::size_t equals = pair.find('=');
+        require(equals != std::string::npos && equals > 0,
+                "cache '" + name + "': parameter '" + pair + "' in spec '" + spec +
+                    "' is not of the form key=value");
+        const std::string key = pair.substr(0, equals), value = pair.substr(equals + 1);
+        const auto param = std::find_if(type.params.begin(), type.params.end(),
+                                        [&](const CacheParam& p) { return p.name == key; });
+        if (param == type.params.end()) {
+            std::vector<std::string> names;
+            for (const CacheParam& p : type.params) names.push_back(p.name);
+            throw Error("cache '" + name + "': unknown parameter '" + key + "'; parameters: " +
+                        (names.empty() ? std::string("none") : join(names, ", ")));
+        }
+        require(std::find(seen.begin(), seen.end(), key) == seen.end(),
+                "cache '" + name + "': parameter '" + key + "' is given twice in '" + spec + "'");
+        seen.push_back(key);
+        validate(type, *param, value);
+        values[key] = value;
+    }
+    return CacheConfig(name, values);
+}
+
+std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& shape) {
+    require(shape.heads > 0, "cache: heads=" + std::to_string(shape.heads) + " must be positive");
+    require(shape.dim > 0, "cache: dim=" + std::to_string(shape.dim) + " must be positive");
+    require(std::isfinite(shape.scale), "cache: scale must be finite");
+    const CacheConfig config = parse_cache_spec(spec);
+    return find_cache_type(config.name()).make(config, shape);
+}
+
+}  // namespace trikv

@@ -1,0 +1,67 @@
+#pragma once
+// Cache types by name. A spec string is `name` or `name:key=value,key=value`; parameters are
+// declared once by each type (with default, description and allowed values) and validated
+// here, uniformly, with errors that list what exists.
+//
+// A cache type registers itself from its own .cpp file:
+//     static const bool registered = trikv::register_cache({...});
+// Static initialisers only run for object files that get linked. trikv is built as a shared
+// library, which keeps every object; a cache compiled into an executable (tests/) is linked
+// because it is named on the link line.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caches/cache.hpp"
+
+namespace trikv {
+
+struct CacheParam {
+    std::string name;
+    std::string default_value;
+    std::string description;
+    std::vector<std::string> choices;  // allowed values; empty = a number in [min, max]
+    double min = 0;
+    double max = 0;
+    bool integer = false;
+};
+
+// A parsed, validated spec: the type's name and a value for every declared parameter.
+class CacheConfig {
+public:
+    CacheConfig(std::string name, std::map<std::string, std::string> values)
+        : name_(std::move(name)), values_(std::move(values)) {}
+    const std::string& name() const { return name_; }
+    const std::string& text(const std::string& key) const;
+    double number(const std::string& key) const;
+    long integer(const std::string& key) const;
+    // `name:key=value,...` with every parameter, in declaration order.
+    std::string canonical() const;
+
+private:
+    std::string name_;
+    std::map<std::string, std::string> values_;
+};
+
+using CacheFactory = std::function<std::unique_ptr<Cache>(const CacheConfig&, const CacheShape&)>;
+
+struct CacheType {
+    std::string name;
+    std::string description;  // one line, for `trikv caches`
+    bool exact = true;        // computes tensor attention exactly (up to rounding)
+    std::vector<CacheParam> params;
+    CacheFactory make;
+};
+
+// Registers a type; throws on a duplicate name. Returns true so it can initialise a static.
+bool register_cache(CacheType type);
+// Every registered type, sorted by name.
+std::vector<const CacheType*> cache_types();
+const CacheType& find_cache_type(const std::string& name);
+// Parses and validates a spec string (unknown names, keys and bad values throw trikv::Error).
+CacheConfig parse_cache_spec(const std::string& spec);
+std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& shape);
+
+}  // namespace trikv

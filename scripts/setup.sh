@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages trikv needs, only those missing (apt-get, through sudo when
+# not root). Safe to run again and again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake
+  libxtensor-dev libxtensor-blas-dev libopenblas-dev libxsimd-dev
+  libtbb-dev catch2 libcli11-dev libtomlplusplus-dev
+  gnuplot-nox python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,11 @@
+#pragma once
+// Each subcommand of `trikv` lives in its own file and adds itself to the app here.
+#include <CLI/CLI.hpp>
+
+namespace trikv::cli {
+
+void add_attend_command(CLI::App& app);
+void add_caches_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+
+}  // namespace trikv::cli

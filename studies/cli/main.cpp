@@ -1,0 +1,29 @@
+// `trikv` — the command line. Exit status: 0 success, 2 usage or input error (one line on
+// stderr naming the field and value), 1 anything unexpected.
+#include <iostream>
+
+#include "framework/error.hpp"
+#include "studies/cli/commands.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"trikv — tensor (three-way) attention and its KV caches"};
+    app.require_subcommand(1);
+    trikv::cli::add_attend_command(app);
+    trikv::cli::add_caches_command(app);
+    trikv::cli::add_bench_command(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "trikv: " << e.what() << " (see trikv --help)\n";
+        return 2;
+    } catch (const trikv::Error& e) {
+        std::cerr << "trikv: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "trikv: internal error: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,85 @@
+#include "studies/machine_peaks.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+
+#include <algorithm>
+
+#include "attention/blas.hpp"
+#include "framework/memory.hpp"
+#include "framework/threads.hpp"
+#include "framework/timer.hpp"
+
+namespace trikv {
+
+double quantile(std::vector<double> values, double q) {
+    std::sort(values.begin(), values.end());
+    const double position = q * static_cast<double>(values.size() - 1);
+    const std::size_t below = static_cast<std::size_t>(position);
+    const std::size_t above = std::min(below + 1, values.size() - 1);
+    const double fraction = position - static_cast<double>(below);
+    return values[below] * (1 - fraction) + values[above] * fraction;
+}
+
+double median(std::vector<double> values) { return quantile(std::move(values), 0.5); }
+
+namespace {
+
+double sgemm_gflops(int threads, int repetitions) {
+    constexpr int n = 2048;
+    MemoryMeter meter;
+    Buffer<float> a(n * n, meter), b(n * n, meter), c(n * n, meter);
+    std::fill_n(a.data(), a.size(), 0.5f);
+    std::fill_n(b.data(), b.size(), 0.25f);
+    BlasThreads blas_threads(threads);
+    std::vector<double> rates;
+    for (int r = 0; r <= repetitions; ++r) {  // the first run warms up
+        Stopwatch watch;
+        blas::gemm(n, n, n, 1.0f, a.data(), n, b.data(), n, false, 0.0f, c.data(), n);
+        const double seconds = watch.seconds();
+        if (r > 0) rates.push_back(2.0 * n * double(n) * n / seconds / 1e9);
+    }
+    return median(rates);
+}
+
+float sum_block(const float* x, std::size_t n) {
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (std::size_t i = 0; i < n; ++i) sum += x[i];
+    return sum;
+}
+
+double read_gbps(int repetitions) {
+    constexpr std::size_t count = std::size_t(256) << 20;  // 1 GiB of floats
+    MemoryMeter meter;
+    Buffer<float> data(count, meter);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count), [&](const auto& r) {
+        std::fill(data.data() + r.begin(), data.data() + r.end(), 1.0f);
+    });
+    std::vector<double> rates;
+    volatile float sink = 0;
+    for (int r = 0; r <= repetitions; ++r) {
+        Stopwatch watch;
+        sink = tbb::parallel_reduce(
+            tbb::blocked_range<std::size_t>(0, count, 1 << 16), 0.0f,
+            [&](const auto& range, float acc) { return acc + sum_block(data.data() + range.begin(), range.size()); },
+            [](float a, float b) { return a + b; });
+        const double seconds = watch.seconds();
+        if (r > 0) rates.push_back(count * sizeof(float) / seconds / 1e9);
+    }
+    (void)sink;
+    return median(rates);
+}
+
+}  // namespace
+
+MachinePeaks measure_machine_peaks(int threads, int repetitions) {
+    MachinePeaks peaks;
+    peaks.threads = threads;
+    peaks.sgemm_gflops = sgemm_gflops(threads, repetitions);
+    peaks.read_gbps = read_gbps(repetitions);
+    return peaks;
+}
+
+}  // namespace trikv
