@@ -15,8 +15,9 @@
 namespace trikv {
 namespace {
 
-// A multiple of the kernel's tile so every K2/V2 tile is contiguous.
-constexpr std::size_t kChunkRows = 4 * kPairTileRows;
+// One kernel tile per chunk: every K2/V2 tile is contiguous, and the allocation slack (at
+// most one partly filled chunk per stream) stays small next to 4(t+1)d even at small t.
+constexpr std::size_t kChunkRows = kPairTileRows;
 using Streams = FactorStreams<float>;
 
 class FactorCache final : public Cache {

@@ -13,8 +13,9 @@
 namespace trikv {
 namespace {
 
-constexpr std::size_t kFactorChunkRows = 1024;
-constexpr std::size_t kPairChunkRows = 4096;
+// Fixed chunks bound the allocation slack to one partly filled chunk per stream and head.
+constexpr std::size_t kFactorChunkRows = 256;
+constexpr std::size_t kPairChunkRows = 1024;
 
 class ProductCache final : public Cache {
 public:

@@ -1,10 +1,7 @@
 #include "framework/npy.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <charconv>
@@ -21,6 +18,7 @@
 #include <utility>
 
 #include "framework/error.hpp"
+#include "framework/files.hpp"
 
 namespace trikv {
 
@@ -399,32 +397,6 @@ std::string preamble_for(const NpyArray& array) {
     return out;
 }
 
-// Unique per process and call, and in the target's directory so the final rename stays on one filesystem.
-fs::path temporary_path_for(const fs::path& target) {
-    static std::atomic<unsigned> counter{0};
-    fs::path temporary = target;
-    temporary += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-    return temporary;
-}
-
-// Writes and fsyncs a fresh file, so the rename that follows publishes complete data even across a crash.
-void write_synced(const fs::path& target, const fs::path& file, const std::string& preamble,
-                  const std::vector<std::byte>& data) {
-    std::FILE* out = std::fopen(file.c_str(), "wb");
-    if (out == nullptr) {
-        throw file_error(target, "cannot create temporary file " + file.string() + ": " + std::strerror(errno));
-    }
-    const bool written = std::fwrite(preamble.data(), 1, preamble.size(), out) == preamble.size() &&
-                         (data.empty() || std::fwrite(data.data(), 1, data.size(), out) == data.size()) &&
-                         std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0;
-    const int write_errno = errno;
-    const bool closed = std::fclose(out) == 0;
-    if (!written || !closed) {
-        throw file_error(target, "cannot write temporary file " + file.string() + ": " +
-                                     std::strerror(written ? errno : write_errno));
-    }
-}
-
 // Converts stored values to T; memcpy because the bytes carry no alignment guarantee for Stored.
 template <class Stored, class T>
 void decode(const std::vector<std::byte>& bytes, T* out, std::size_t count) {
@@ -493,20 +465,8 @@ NpyArray read_npy(const fs::path& path) {
 void write_npy(const fs::path& path, const NpyArray& array) {
     require_consistent(array, path.string() + ": cannot write: ");
     const std::string preamble = preamble_for(array);
-    const fs::path temporary = temporary_path_for(path);
-    try {
-        write_synced(path, temporary, preamble, array.data);
-        std::error_code error;
-        fs::rename(temporary, path, error);
-        if (error) {
-            throw file_error(path,
-                             "cannot rename temporary file " + temporary.string() + " onto it: " + error.message());
-        }
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);  // never leave a partial file behind
-        throw;
-    }
+    write_file_atomically(path, {preamble, std::string_view(reinterpret_cast<const char*>(array.data.data()),
+                                                            array.data.size())});
 }
 
 }  // namespace trikv

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     trikv::cli::add_attend_command(app);
     trikv::cli::add_caches_command(app);
     trikv::cli::add_bench_command(app);
+    trikv::cli::add_study_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {

@@ -1,0 +1,81 @@
+// `trikv study [FILE.toml]` — runs a declarative sweep (default: studies/default.toml) and
+// leaves results.csv, results.json, pareto.csv and figures/ in the output directory.
+// Command-line options replace the corresponding lists of the file.
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "framework/error.hpp"
+#include "studies/cli/commands.hpp"
+#include "studies/study_runner.hpp"
+
+#ifndef TRIKV_DEFAULT_STUDY
+#define TRIKV_DEFAULT_STUDY "studies/default.toml"
+#endif
+
+namespace trikv::cli {
+namespace {
+
+struct StudyOverrides {
+    std::string file;
+    std::string out, data, workload;
+    std::vector<std::string> caches;
+    std::vector<std::size_t> n, d;
+    std::optional<std::size_t> heads;
+    std::optional<int> threads, repetitions, warmup;
+    std::optional<std::uint64_t> seed;
+    std::optional<long long> mem_limit;
+};
+
+// The default study: next to the sources in a build tree, or where it was installed.
+std::string default_study_path() {
+    for (const std::string& candidate : {std::string(TRIKV_DEFAULT_STUDY), std::string("studies/default.toml")})
+        if (std::filesystem::exists(candidate)) return candidate;
+    throw Error("study: no study file given and the default " + std::string(TRIKV_DEFAULT_STUDY) + " is missing");
+}
+
+void run(const StudyOverrides& o) {
+    StudySpec spec = load_study(o.file.empty() ? default_study_path() : o.file);
+    if (!o.out.empty()) spec.out = o.out;
+    if (!o.caches.empty()) {
+        spec.caches = o.caches;
+        spec.grids.clear();
+    }
+    if (!o.n.empty()) spec.n = o.n;
+    if (!o.d.empty()) spec.d = o.d;
+    if (o.heads) spec.heads = {*o.heads};
+    if (o.threads) spec.threads = *o.threads;
+    if (o.repetitions) spec.repetitions = *o.repetitions;
+    if (o.warmup) spec.warmup = *o.warmup;
+    if (o.seed) spec.seed = *o.seed;
+    if (!o.data.empty()) spec.data.kind = o.data;
+    if (!o.workload.empty()) spec.workload = o.workload;
+    if (o.mem_limit) spec.mem_limit = double(*o.mem_limit);
+    const StudySummary summary = run_study(spec);
+    std::cerr << "study done: " << summary.measured << " measured, " << summary.resumed << " resumed, "
+              << summary.skipped << " skipped, " << summary.failed << " failed -> " << summary.out_dir << "\n";
+}
+
+}  // namespace
+
+void add_study_command(CLI::App& app) {
+    auto o = std::make_shared<StudyOverrides>();
+    CLI::App* command = app.add_subcommand("study", "Run a study: sweep caches and sizes, store results, draw figures");
+    command->add_option("file", o->file, "study TOML (default: studies/default.toml)");
+    command->add_option("--out", o->out, "output directory");
+    command->add_option("--cache", o->caches, "cache spec (repeatable; replaces the file's caches and grids)");
+    command->add_option("--n", o->n, "tokens before the timed steps (repeatable)")->check(CLI::PositiveNumber);
+    command->add_option("--d", o->d, "head dimension (repeatable)")->check(CLI::PositiveNumber);
+    command->add_option("--heads", o->heads, "heads")->check(CLI::PositiveNumber);
+    command->add_option("--threads", o->threads, "worker threads (0 = all)")->check(CLI::NonNegativeNumber);
+    command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(CLI::PositiveNumber);
+    command->add_option("--warmup", o->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+    command->add_option("--seed", o->seed, "data seed");
+    command->add_option("--data", o->data, "gaussian | clustered | npy");
+    command->add_option("--workload", o->workload, "decode");
+    command->add_option("--mem-limit", o->mem_limit, "skip points projected above this many bytes")
+        ->check(CLI::PositiveNumber);
+    command->callback([o] { run(*o); });
+}
+
+}  // namespace trikv::cli

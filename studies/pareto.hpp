@@ -1,0 +1,34 @@
+#pragma once
+// Pareto fronts of a study (ann-benchmarks' rule): within a group of equal (workload, n, d,
+// heads), sort by one axis and keep the strict improvements on the other. Exact points
+// (rel_l2_error ≤ tolerance) give the (time, bytes) front; when approximate caches are
+// present a second front over (time, bytes, error) takes every successful point.
+#include <string>
+#include <vector>
+
+#include "studies/results.hpp"
+
+namespace trikv {
+
+inline constexpr double kExactTolerance = 1e-4;
+
+struct ParetoPoint {
+    std::string front;  // "exact" or "approximate"
+    ResultRow row;
+};
+
+// Indices into `rows` of the points not dominated in (step_ms_median, bytes). Among points
+// with identical coordinates the first is kept. Ignores rows whose status is not ok.
+std::vector<std::size_t> time_memory_front(const std::vector<ResultRow>& rows);
+
+// Indices not dominated in (step_ms_median, bytes, rel_l2_error); ties keep the first.
+std::vector<std::size_t> time_memory_error_front(const std::vector<ResultRow>& rows);
+
+// Both fronts for every group; the second only for groups holding an approximate cache.
+std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows,
+                                       double exact_tolerance = kExactTolerance);
+
+// Writes pareto.csv: a `front` column, then the results columns (atomically).
+void write_pareto_csv(const std::filesystem::path& path, const std::vector<ParetoPoint>& points);
+
+}  // namespace trikv

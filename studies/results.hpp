@@ -1,0 +1,47 @@
+#pragma once
+// One row of a study's results.csv: the full configuration of a point and what was measured.
+// The column list (kColumns) is the file's schema; docs/studies.md documents each column.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "framework/files.hpp"
+
+namespace trikv {
+
+struct ResultRow {
+    // configuration
+    std::string cache;       // canonical spec, e.g. factor:strategy=fused
+    std::string cache_type;  // the spec's name, e.g. factor (stable colour per type in figures)
+    bool exact = true;       // the cache type claims exactness
+    std::string workload = "decode";
+    std::size_t n = 0, d = 0, heads = 0;
+    std::string dtype = "float32";
+    std::string data = "gaussian";
+    unsigned long long seed = 0;
+    // measurements
+    double bytes = 0;                 // resident cache bytes after the timed steps (counted)
+    double transient_peak_bytes = 0;  // largest counted scratch of one step
+    double rss_peak_bytes = 0;        // process peak RSS during the point
+    double step_ms_median = 0, step_ms_p25 = 0, step_ms_p75 = 0, step_ms_min = 0;
+    double flops = 0, bytes_moved = 0;  // cost model of one attend at n tokens
+    double gflops = 0, gbps = 0;        // achieved, from the median step time
+    double gflops_fraction = 0, gbps_fraction = 0;  // of the machine's measured peaks
+    double rel_l2_error = 0, max_abs_error = 0;     // vs float64 exact, worst over timed steps
+    std::string status = "ok";  // ok | skipped | failed
+    std::string reason;         // why skipped or failed
+    std::string key;            // stable hash of the configuration
+
+    bool ok() const { return status == "ok"; }
+};
+
+// The column names of results.csv, in order.
+const std::vector<std::string>& result_columns();
+
+std::string to_csv_line(const ResultRow& row);
+// Parses results.csv; throws trikv::Error naming the file, line and column on malformed input.
+std::vector<ResultRow> read_results_csv(const std::filesystem::path& path);
+// Writes rows atomically (temporary file + rename), so a crash never leaves a torn file.
+void write_results_csv(const std::filesystem::path& path, const std::vector<ResultRow>& rows);
+
+}  // namespace trikv

@@ -1,0 +1,324 @@
+#include "studies/study_spec.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "caches/registry.hpp"
+#include "framework/error.hpp"
+
+namespace trikv {
+namespace {
+
+const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
+                                           "workload", "warmup", "repetitions", "threads", "mem_limit", "out",
+                                           "figures"};
+const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "dir"};
+const std::vector<std::string> kWorkloads = {"decode"};
+const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "npy"};
+const std::vector<std::string> kFigures = {"pareto", "scaling", "error"};
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+    return out;
+}
+
+void check_keys(const toml::table& table, const std::vector<std::string>& known, const std::string& where) {
+    for (const auto& [key, value] : table) {
+        const std::string name(key.str());
+        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+        const auto closest = std::min_element(known.begin(), known.end(), [&](const auto& a, const auto& b) {
+            return edit_distance(name, a) < edit_distance(name, b);
+        });
+        std::string hint = edit_distance(name, *closest) <= 2 ? " (did you mean '" + *closest + "'?)" : "";
+        throw Error(where + ": unknown key '" + name + "'" + hint + "; known keys: " + join(known));
+    }
+}
+
+void require_choice(const std::string& value, const std::vector<std::string>& choices, const std::string& where) {
+    require(std::find(choices.begin(), choices.end(), value) != choices.end(),
+            where + " = '" + value + "' is not one of " + join(choices));
+}
+
+// Typed readers: each names the key and what was expected when the value does not fit.
+class Reader {
+public:
+    Reader(const toml::table& table, std::string where) : table_(table), where_(std::move(where)) {}
+
+    void text(const char* key, std::string& out) const {
+        if (const toml::node* node = table_.get(key)) {
+            require(node->is_string(), field(key) + " must be a string");
+            out = **node->as_string();
+        }
+    }
+    void texts(const char* key, std::vector<std::string>& out) const {
+        if (const toml::node* node = table_.get(key)) out = strings(*node, field(key));
+    }
+    template <class Int>
+    void whole(const char* key, Int& out, long long min, long long max) const {
+        if (const toml::node* node = table_.get(key)) out = static_cast<Int>(integer(*node, field(key), min, max));
+    }
+    void wholes(const char* key, std::vector<std::size_t>& out, long long min, long long max) const {
+        const toml::node* node = table_.get(key);
+        if (!node) return;
+        const toml::array* array = node->as_array();
+        require(array && !array->empty(), field(key) + " must be a non-empty array of integers");
+        out.clear();
+        for (const toml::node& item : *array)
+            out.push_back(static_cast<std::size_t>(integer(item, field(key), min, max)));
+    }
+    void real(const char* key, double& out, double min, double max) const {
+        if (const toml::node* node = table_.get(key)) {
+            require(node->is_number(), field(key) + " must be a number");
+            out = node->is_integer() ? double(**node->as_integer()) : **node->as_floating_point();
+            require(std::isfinite(out) && out >= min && out <= max,
+                    field(key) + " = " + std::to_string(out) + " is out of range [" + std::to_string(min) + ", " +
+                        std::to_string(max) + "]");
+        }
+    }
+    std::string field(const char* key) const { return where_ + ": " + key; }
+
+    static std::vector<std::string> strings(const toml::node& node, const std::string& where) {
+        const toml::array* array = node.as_array();
+        require(array != nullptr, where + " must be an array of strings");
+        std::vector<std::string> out;
+        for (const toml::node& item : *array) {
+            require(item.is_string(), where + " must hold only strings");
+            out.push_back(**item.as_string());
+        }
+        return out;
+    }
+    static long long integer(const toml::node& node, const std::string& where, long long min, long long max) {
+        require(node.is_integer(), where + " must be an integer");
+        const long long value = **node.as_integer();
+        require(value >= min && value <= max, where + " = " + std::to_string(value) + " is out of range [" +
+                                                  std::to_string(min) + ", " + std::to_string(max) + "]");
+        return value;
+    }
+
+private:
+    const toml::table& table_;
+    std::string where_;
+};
+
+// A byte count, or a percentage of the memory available when the study starts ("80%").
+void parse_mem_limit(const toml::node& node, const std::string& where, StudySpec& spec) {
+    if (node.is_integer()) {
+        const long long bytes = **node.as_integer();
+        require(bytes > 0, where + " = " + std::to_string(bytes) + " must be a positive byte count");
+        spec.mem_limit = double(bytes);
+        return;
+    }
+    const std::string text = node.is_string() ? std::string(**node.as_string()) : std::string();
+    double percent = 0;
+    const bool parsed = text.size() > 1 && text.back() == '%' &&
+                        std::from_chars(text.data(), text.data() + text.size() - 1, percent).ptr == text.data() + text.size() - 1;
+    require(parsed && percent > 0 && percent <= 100,
+            where + " = '" + text + "' must be a positive byte count or a percentage in (0%, 100%] like \"80%\"");
+    spec.mem_limit = 0;
+    spec.mem_limit_fraction = percent / 100;
+}
+
+CacheGrid parse_grid(const toml::table& table, const std::string& where) {
+    CacheGrid grid;
+    const toml::node* cache = table.get("cache");
+    require(cache && cache->is_string(), where + ": cache must be a cache name string");
+    grid.cache = **cache->as_string();
+    const CacheType& type = find_cache_type(grid.cache);
+    for (const auto& [key, value] : table) {
+        const std::string name(key.str());
+        if (name == "cache") continue;
+        const bool known = std::any_of(type.params.begin(), type.params.end(),
+                                       [&](const CacheParam& p) { return p.name == name; });
+        require(known, where + ": cache '" + grid.cache + "' has no parameter '" + name + "'");
+        const toml::array* array = value.as_array();
+        require(array && !array->empty(), where + ": " + name + " must be a non-empty array of values");
+        for (const toml::node& item : *array) {
+            std::ostringstream text;
+            if (item.is_string()) text << **item.as_string();
+            else if (item.is_integer()) text << **item.as_integer();
+            else if (item.is_floating_point()) text << **item.as_floating_point();
+            else throw Error(where + ": " + name + " values must be strings or numbers");
+            grid.values[name].push_back(text.str());
+        }
+    }
+    return grid;
+}
+
+std::uint64_t fnv1a(const std::string& text) {
+    std::uint64_t hash = 1469598103934665603ull;
+    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+    return hash;
+}
+
+template <class T>
+std::string toml_list(const std::vector<T>& values) {
+    std::ostringstream out;
+    out << "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        out << (i ? ", " : "");
+        if constexpr (std::is_same_v<T, std::string>) out << '"' << values[i] << '"';
+        else out << values[i];
+    }
+    out << "]";
+    return out.str();
+}
+
+}  // namespace
+
+std::string DataSpec::label() const {
+    std::ostringstream out;
+    if (kind == "clustered") out << "clustered(m=" << clusters << ",delta=" << radius << ")";
+    else if (kind == "npy") out << "npy(" << dir << ")";
+    else out << kind;
+    return out.str();
+}
+
+StudySpec parse_study(const std::string& toml_text, const std::string& source) {
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, source);
+    } catch (const toml::parse_error& e) {
+        throw Error(source + ":" + std::to_string(e.source().begin.line) + ":" +
+                    std::to_string(e.source().begin.column) + ": TOML syntax error: " + std::string(e.description()));
+    }
+    check_keys(root, kTopKeys, source);
+    StudySpec spec;
+    const Reader top(root, source);
+    top.text("name", spec.name);
+    top.texts("caches", spec.caches);
+    top.wholes("n", spec.n, 1, 1 << 20);
+    top.wholes("d", spec.d, 1, 1 << 16);
+    top.wholes("heads", spec.heads, 1, 1024);
+    top.text("dtype", spec.dtype);
+    top.whole("seed", spec.seed, 0, std::numeric_limits<long long>::max());
+    top.text("workload", spec.workload);
+    top.whole("warmup", spec.warmup, 0, 1000);
+    top.whole("repetitions", spec.repetitions, 1, 100000);
+    top.whole("threads", spec.threads, 0, 4096);
+    top.text("out", spec.out);
+    top.texts("figures", spec.figures);
+    if (const toml::node* limit = root.get("mem_limit")) parse_mem_limit(*limit, source + ": mem_limit", spec);
+    if (const toml::node* data = root.get("data")) {
+        require(data->is_table(), source + ": data must be a table ([data])");
+        check_keys(*data->as_table(), kDataKeys, source + ": [data]");
+        const Reader reader(*data->as_table(), source + ": data");
+        reader.text("kind", spec.data.kind);
+        reader.whole("clusters", spec.data.clusters, 1, 1 << 20);
+        reader.real("radius", spec.data.radius, 0.0, 1e6);
+        reader.text("dir", spec.data.dir);
+    }
+    if (const toml::node* grids = root.get("grid")) {
+        const toml::array* array = grids->as_array();
+        require(array != nullptr, source + ": grid must be an array of tables ([[grid]])");
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            const toml::table* table = (*array)[i].as_table();
+            const std::string where = source + ": grid[" + std::to_string(i) + "]";
+            require(table != nullptr, where + " must be a table");
+            spec.grids.push_back(parse_grid(*table, where));
+        }
+    }
+    return spec;
+}
+
+StudySpec load_study(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    require(in.good(), path.string() + ": cannot open study file");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_study(text.str(), path.string());
+}
+
+void validate_study(const StudySpec& spec) {
+    require(!spec.caches.empty() || !spec.grids.empty(), "study: no caches; give caches = [...] or --cache");
+    require(!spec.n.empty(), "study: no sequence lengths; give n = [...] or --n");
+    require(!spec.d.empty(), "study: no head dimensions; give d = [...] or --d");
+    require(!spec.heads.empty(), "study: heads is empty");
+    require_choice(spec.workload, kWorkloads, "study: workload");
+    require_choice(spec.data.kind, kDataKinds, "study: data.kind");
+    require(spec.dtype == "float32", "study: dtype = '" + spec.dtype +
+                                         "' is not supported; caches store float32 (choose storage per cache spec)");
+    require(spec.data.kind != "npy" || !spec.data.dir.empty(), "study: data.kind = 'npy' needs data.dir");
+    for (const std::string& figure : spec.figures) require_choice(figure, kFigures, "study: figures");
+    for (const StudyPoint& point : expand_study(spec)) (void)point;  // parses every spec
+}
+
+std::vector<StudyPoint> expand_study(const StudySpec& spec) {
+    std::vector<std::string> caches;
+    for (const std::string& cache : spec.caches) caches.push_back(parse_cache_spec(cache).canonical());
+    for (const CacheGrid& grid : spec.grids) {
+        std::vector<std::string> specs = {""};
+        for (const auto& [param, values] : grid.values) {
+            std::vector<std::string> longer;
+            for (const std::string& prefix : specs)
+                for (const std::string& value : values)
+                    longer.push_back(prefix + (prefix.empty() ? "" : ",") + param + "=" + value);
+            specs = std::move(longer);
+        }
+        for (const std::string& params : specs)
+            caches.push_back(parse_cache_spec(params.empty() ? grid.cache : grid.cache + ":" + params).canonical());
+    }
+    std::vector<StudyPoint> points;
+    for (const std::string& cache : caches)
+        for (std::size_t n : spec.n)
+            for (std::size_t d : spec.d)
+                for (std::size_t heads : spec.heads)
+                    points.push_back({cache, n, d, heads, spec.dtype, spec.workload, spec.data, spec.seed,
+                                      spec.warmup, spec.repetitions, spec.threads});
+    return points;
+}
+
+std::string StudyPoint::key() const {
+    std::ostringstream config;
+    config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
+           << ";workload=" << workload << ";data=" << data.label() << ";seed=" << seed << ";warmup=" << warmup
+           << ";repetitions=" << repetitions << ";threads=" << threads;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
+    return hex;
+}
+
+std::string StudyPoint::describe() const {
+    return cache + " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads);
+}
+
+std::string to_toml(const StudySpec& spec) {
+    std::ostringstream out;
+    out << "name = \"" << spec.name << "\"\n"
+        << "caches = " << toml_list(spec.caches) << "\n"
+        << "n = " << toml_list(spec.n) << "\nd = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
+        << "dtype = \"" << spec.dtype << "\"\nseed = " << spec.seed << "\nworkload = \"" << spec.workload << "\"\n"
+        << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
+        << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
+                                                 : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
+        << "\nout = \"" << spec.out << "\"\n"
+        << "figures = " << toml_list(spec.figures) << "\n\n[data]\nkind = \"" << spec.data.kind << "\"\nclusters = "
+        << spec.data.clusters << "\nradius = " << spec.data.radius << "\ndir = \"" << spec.data.dir << "\"\n";
+    for (const CacheGrid& grid : spec.grids) {
+        out << "\n[[grid]]\ncache = \"" << grid.cache << "\"\n";
+        for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace trikv

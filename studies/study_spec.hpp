@@ -1,0 +1,71 @@
+#pragma once
+// A study: a declarative sweep over caches and sizes (a TOML file in studies/, see
+// docs/studies.md). Build parameters of a point (cache spec, n, d, heads, data) are kept apart
+// from measurement parameters (warm-up, repetitions, threads), and every point carries a
+// stable key derived from its full configuration so a rerun skips finished points.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace trikv {
+
+struct DataSpec {
+    std::string kind = "gaussian";  // gaussian | clustered | npy
+    std::size_t clusters = 16;      // clustered: m balls per key stream
+    double radius = 0.1;            // clustered: δ, the balls' radius (keys' centres have norm ≈ √d)
+    std::string dir;                // npy: folder holding q.npy k1.npy k2.npy v1.npy v2.npy
+    std::string label() const;      // e.g. gaussian, clustered(m=16,delta=0.1)
+};
+
+// `cache = "factor"` with `strategy = ["fused", "recompute"]` expands to one spec per value.
+struct CacheGrid {
+    std::string cache;
+    std::map<std::string, std::vector<std::string>> values;  // parameter → values
+};
+
+struct StudySpec {
+    std::string name = "study";
+    std::vector<std::string> caches;
+    std::vector<CacheGrid> grids;
+    std::vector<std::size_t> n, d, heads = {1};
+    std::string dtype = "float32";
+    DataSpec data;
+    std::uint64_t seed = 1;
+    std::string workload = "decode";
+    int warmup = 2;
+    int repetitions = 5;
+    int threads = 0;          // 0 = all hardware threads
+    double mem_limit = 0;              // bytes; 0 = mem_limit_fraction of the memory available at start
+    double mem_limit_fraction = 0.8;
+    std::string out;          // output directory; default results/<name>
+    std::vector<std::string> figures = {"pareto", "scaling", "error"};
+};
+
+// Parses a study; every key is checked (unknown keys get a "did you mean"), every value's type
+// and range. `source` names the file in error messages.
+StudySpec parse_study(const std::string& toml_text, const std::string& source);
+StudySpec load_study(const std::filesystem::path& path);
+// The fully resolved study as TOML (stored with the results).
+std::string to_toml(const StudySpec& spec);
+// Throws unless the resolved study can run (non-empty sweeps, valid cache specs, ...).
+void validate_study(const StudySpec& spec);
+
+struct StudyPoint {
+    std::string cache;  // canonical spec
+    std::size_t n = 0, d = 0, heads = 0;
+    std::string dtype, workload;
+    DataSpec data;
+    std::uint64_t seed = 0;
+    int warmup = 0, repetitions = 0, threads = 0;
+
+    // 16 hex digits (FNV-1a of the full configuration): equal configurations, equal keys.
+    std::string key() const;
+    std::string describe() const;  // short, for progress lines
+};
+
+// The Cartesian product caches × n × d × heads, caches in the order given (grids last).
+std::vector<StudyPoint> expand_study(const StudySpec& spec);
+
+}  // namespace trikv

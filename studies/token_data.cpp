@@ -1,0 +1,85 @@
+#include "studies/token_data.hpp"
+
+#include <cmath>
+
+#include "framework/error.hpp"
+#include "framework/npy.hpp"
+#include "framework/rng.hpp"
+
+namespace trikv {
+namespace {
+
+Heads<double> gaussian(std::size_t heads, std::size_t tokens, std::size_t d, Rng& rng) {
+    Heads<double> x = xt::zeros<double>({heads, tokens, d});
+    for (double& value : x) value = rng.normal();
+    return x;
+}
+
+// Keys in `clusters` balls: centre c (N(0,1) entries, ‖c‖ ≈ √d) plus an offset of norm
+// radius·√d·u^(1/d) in a uniform direction, i.e. uniform in the ball of radius δ√d.
+Heads<double> clustered(std::size_t heads, std::size_t tokens, std::size_t d, const DataSpec& data, Rng& rng) {
+    Heads<double> x = xt::zeros<double>({heads, tokens, d});
+    const double ball = data.radius * std::sqrt(double(d));
+    for (std::size_t h = 0; h < heads; ++h) {
+        std::vector<double> centres(data.clusters * d);
+        for (double& c : centres) c = rng.normal();
+        for (std::size_t t = 0; t < tokens; ++t) {
+            const double* centre = &centres[(rng.next() % data.clusters) * d];
+            std::vector<double> direction(d);
+            double norm = 0;
+            for (double& v : direction) {
+                v = rng.normal();
+                norm += v * v;
+            }
+            const double length = ball * std::pow(rng.uniform(), 1.0 / double(d)) / std::sqrt(norm);
+            for (std::size_t l = 0; l < d; ++l) x(h, t, l) = centre[l] + length * direction[l];
+        }
+    }
+    return x;
+}
+
+Heads<double> load(const DataSpec& data, const char* name, std::size_t heads, std::size_t tokens, std::size_t d) {
+    const std::string path = data.dir + "/" + name + ".npy";
+    xt::xarray<double> x = read_npy(path).to_xarray<double>();
+    if (x.dimension() == 2) x.reshape({1, x.shape(0), x.shape(1)});
+    require(x.dimension() == 3, path + ": expected [n, d] or [h, n, d]");
+    require(x.shape(0) == heads && x.shape(2) == d,
+            path + ": holds h=" + std::to_string(x.shape(0)) + ", d=" + std::to_string(x.shape(2)) +
+                "; the study point needs h=" + std::to_string(heads) + ", d=" + std::to_string(d));
+    require(x.shape(1) >= tokens, path + ": holds " + std::to_string(x.shape(1)) + " tokens; the point needs " +
+                                      std::to_string(tokens) + " (n + warmup + repetitions)");
+    Heads<double> out = xt::zeros<double>({heads, tokens, d});
+    for (std::size_t h = 0; h < heads; ++h)
+        for (std::size_t t = 0; t < tokens; ++t)
+            for (std::size_t l = 0; l < d; ++l) {
+                out(h, t, l) = x(h, t, l);
+                require(std::isfinite(out(h, t, l)), path + ": element (" + std::to_string(h) + ", " +
+                                                         std::to_string(t) + ", " + std::to_string(l) + ") is not finite");
+            }
+    return out;
+}
+
+}  // namespace
+
+TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
+                          std::uint64_t seed) {
+    if (data.kind == "npy")
+        return {load(data, "q", heads, tokens, d), load(data, "k1", heads, tokens, d), load(data, "k2", heads, tokens, d),
+                load(data, "v1", heads, tokens, d), load(data, "v2", heads, tokens, d)};
+    Rng rng(seed);
+    TokenData out;
+    out.q = gaussian(heads, tokens, d, rng);
+    if (data.kind == "clustered") {
+        out.k1 = clustered(heads, tokens, d, data, rng);
+        out.k2 = clustered(heads, tokens, d, data, rng);
+    } else {
+        require(data.kind == "gaussian", "data.kind = '" + data.kind + "' is not one of gaussian, clustered, npy");
+        out.k1 = gaussian(heads, tokens, d, rng);
+        out.k2 = gaussian(heads, tokens, d, rng);
+    }
+    out.v1 = gaussian(heads, tokens, d, rng);
+    out.v2 = gaussian(heads, tokens, d, rng);
+    return out;
+}
+
+}  // namespace trikv

@@ -1,0 +1,181 @@
+#pragma once
+// The behaviour every exact cache type must show, as one reusable check:
+// test_cache_conformance.cpp runs it for every registered exact type and parameter
+// combination, test_only_cache.cpp for the test-only type it registers.
+//
+//   * random append/attend sequences (h = 2, d = 8 and 16, up to 70 tokens, zero to three
+//     attends between appends) give the same outputs as the `reference` cache fed the same
+//     tokens, within float32 tolerance, and size() counts the tokens;
+//   * attend on an empty cache throws trikv::Error; bytes() is 0 after clear();
+//   * clear() and reuse gives bit-identical outputs to the fresh run (on one thread, so the
+//     reduction order is fixed);
+//   * spec() is canonical: parse_cache_spec accepts it and spells it the same way, and
+//     make_cache(spec())->spec() == spec().
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attention/tensor_attention.hpp"
+#include "caches/registry.hpp"
+#include "framework/error.hpp"
+#include "framework/threads.hpp"
+#include "support.hpp"
+
+namespace trikv::test {
+
+// Per-attend relative L2 error (over the h·d outputs) against the reference cache, which
+// computes in float64 and rounds to float. Measured worst over all registered exact caches
+// 1.0e-6 (TRIKV_REPORT_ERRORS=1; it varies slightly between runs with the order in which
+// threads merge partial softmaxes): float storage and kernels (see test_tensor_attention.cpp)
+// plus the final rounding. 1e-5 is a 10x margin.
+inline constexpr double kCacheTolerance = 1e-5;
+
+// One step of a sequence: append token `token`, or attend query `query`.
+struct CacheStep {
+    bool append;
+    std::size_t index;  // token or query index
+};
+
+// A seeded random sequence of up to `tokens` appends with 0–3 attends after each (always at
+// least one attend after the last append); the first step is always an append.
+inline std::vector<CacheStep> random_steps(Rng& rng, std::size_t tokens) {
+    std::vector<CacheStep> steps;
+    std::size_t queries = 0;
+    for (std::size_t t = 0; t < tokens; ++t) {
+        steps.push_back({true, t});
+        std::size_t attends = static_cast<std::size_t>(rng.uniform() * 4);  // 0, 1, 2 or 3
+        if (t + 1 == tokens && attends == 0) attends = 1;
+        for (std::size_t a = 0; a < attends; ++a) steps.push_back({false, queries++});
+    }
+    return steps;
+}
+
+// Tokens and queries of a sequence: each row is one [h, d] block, as Cache::append takes it.
+struct CacheData {
+    std::size_t heads, dim;
+    Matrix<float> k1, k2, v1, v2;  // [tokens, h·d]
+    Matrix<float> q;               // [queries, h·d]
+    std::vector<CacheStep> steps;
+
+    CacheData(Rng& rng, std::size_t h, std::size_t d, std::size_t tokens) : heads(h), dim(d) {
+        steps = random_steps(rng, tokens);
+        std::size_t queries = 0;
+        for (const CacheStep& s : steps) queries += s.append ? 0 : 1;
+        k1 = random_matrix<float>(rng, tokens, h * d);
+        k2 = random_matrix<float>(rng, tokens, h * d);
+        v1 = random_matrix<float>(rng, tokens, h * d);
+        v2 = random_matrix<float>(rng, tokens, h * d);
+        q = random_matrix<float>(rng, queries, h * d);
+    }
+};
+
+// Runs the sequence on `cache` and returns every attend's output, [h·d] each; checks that
+// size() counts the appended tokens.
+inline std::vector<std::vector<float>> run_steps(Cache& cache, const CacheData& data) {
+    const std::size_t width = data.heads * data.dim;
+    std::vector<std::vector<float>> outputs;
+    std::size_t tokens = 0;
+    for (const CacheStep& step : data.steps) {
+        if (step.append) {
+            const std::size_t offset = step.index * width;
+            cache.append(data.k1.data() + offset, data.k2.data() + offset, data.v1.data() + offset,
+                         data.v2.data() + offset);
+            REQUIRE(cache.size() == ++tokens);
+        } else {
+            std::vector<float> out(width);
+            cache.attend(data.q.data() + step.index * width, out.data());
+            outputs.push_back(std::move(out));
+        }
+    }
+    return outputs;
+}
+
+inline void check_cache_conformance(const std::string& spec) {
+    INFO("cache spec '" << spec << "'");
+    const std::string canonical = parse_cache_spec(spec).canonical();
+    const std::size_t h = 2;
+    std::uint64_t seed = 1000;
+    for (std::size_t d : {8, 16}) {
+        INFO("d = " << d);
+        const CacheShape shape{h, d, d == 8 ? default_tensor_scale(d) : 1.0 / std::sqrt(double(d))};
+        // Three sequences per d: a short one, one across a 64-row block, and one of 70 tokens.
+        for (std::size_t tokens : {5, 41, 70}) {
+            INFO("sequence of " << tokens << " tokens, seed " << seed + 1);
+            Rng rng(++seed);
+            const CacheData data(rng, h, d, tokens);
+
+            const std::unique_ptr<Cache> cache = make_cache(spec, shape);
+            REQUIRE(cache->size() == 0);
+            CHECK_THROWS_AS([&] {
+                std::vector<float> out(h * d);
+                cache->attend(data.q.data(), out.data());
+            }(), Error);
+            if (tokens == 41) cache->reserve(tokens);  // reserving must not change results
+
+            // Against the float64 reference cache fed the same tokens.
+            const std::unique_ptr<Cache> reference = make_cache("reference", shape);
+            const std::vector<std::vector<float>> want = run_steps(*reference, data);
+            const std::vector<std::vector<float>> got = run_steps(*cache, data);
+            REQUIRE(got.size() == want.size());
+            double worst = 0;
+            for (std::size_t a = 0; a < got.size(); ++a) {
+                REQUIRE(all_finite(got[a]));
+                const double error = relative_l2(got[a], want[a]);
+                worst = std::max(worst, error);
+                INFO("attend #" << a);
+                CHECK(error <= kCacheTolerance);
+            }
+            report_error("conformance " + spec + " d=" + std::to_string(d) + " n=" + std::to_string(tokens), worst,
+                         kCacheTolerance);
+
+            // clear(): no tokens, no bytes, attend refuses again.
+            cache->clear();
+            CHECK(cache->size() == 0);
+            CHECK(cache->bytes() == 0);
+            CHECK_THROWS_AS([&] {
+                std::vector<float> out(h * d);
+                cache->attend(data.q.data(), out.data());
+            }(), Error);
+
+            // Reuse after clear() gives exactly what a fresh cache gives (one thread: the
+            // reduction order of parallel kernels is then fixed).
+            {
+                ThreadControl one_thread(1);
+                const std::unique_ptr<Cache> fresh = make_cache(spec, shape);
+                const std::vector<std::vector<float>> first = run_steps(*fresh, data);
+                const std::vector<std::vector<float>> reused = run_steps(*cache, data);
+                CHECK(reused == first);
+            }
+        }
+        // spec() is canonical and round-trips.
+        const std::unique_ptr<Cache> cache = make_cache(spec, shape);
+        CHECK(cache->spec() == canonical);
+        CHECK_NOTHROW(parse_cache_spec(cache->spec()));
+        CHECK(parse_cache_spec(cache->spec()).canonical() == cache->spec());
+        CHECK(make_cache(cache->spec(), shape)->spec() == cache->spec());
+        CHECK(cache->shape().heads == h);
+        CHECK(cache->shape().dim == d);
+    }
+}
+
+// Every parameter combination to try for a type: the cartesian product of the choices of each
+// parameter that has choices; numeric parameters keep their default.
+inline std::vector<std::string> conformance_specs(const CacheType& type) {
+    std::vector<std::string> specs = {""};
+    for (const CacheParam& param : type.params) {
+        const std::vector<std::string> values =
+            param.choices.empty() ? std::vector<std::string>{param.default_value} : param.choices;
+        std::vector<std::string> next;
+        for (const std::string& prefix : specs)
+            for (const std::string& value : values)
+                next.push_back(prefix + (prefix.empty() ? "" : ",") + param.name + "=" + value);
+        specs = std::move(next);
+    }
+    for (std::string& spec : specs) spec = spec.empty() ? type.name : type.name + ":" + spec;
+    return specs;
+}
+
+}  // namespace trikv::test

@@ -1,0 +1,67 @@
+// Conformance of every registered exact cache type (trikv::cache_types() with exact = true),
+// for every combination of its parameters' choices: the checks are in conformance.hpp. A new
+// exact cache type is covered as soon as it registers, with no edit here; that includes the
+// test-only type registered in test_only_cache.cpp.
+#include <catch2/catch.hpp>
+
+#include "attention/reference.hpp"
+#include "conformance.hpp"
+
+using namespace trikv;
+
+TEST_CASE("every exact cache type conforms for every parameter combination", "[caches][conformance]") {
+    std::size_t checked = 0;
+    for (const CacheType* type : cache_types()) {
+        if (!type->exact) continue;
+        for (const std::string& spec : test::conformance_specs(*type)) {
+            test::check_cache_conformance(spec);
+            ++checked;
+        }
+    }
+    // product, factor (fused, recompute), reference and at least the test-only type.
+    CHECK(checked >= 5);
+}
+
+TEST_CASE("every exact cache type stays exact across 1024-row storage chunks", "[caches][conformance]") {
+    // The sequences above stay below 70 tokens; factor streams are stored in 1024-row chunks
+    // (4096 for product's pair rows), so attend once at T = 1025, just past the first factor
+    // chunk, against reference::tensor_decode on the same float inputs (tolerance as above).
+    const std::size_t tokens = 1025, d = 4;
+    const double scale = 0.5;
+    Rng rng(2000);
+    const Matrix<float> k1 = test::random_matrix<float>(rng, tokens, d), k2 = test::random_matrix<float>(rng, tokens, d),
+                        v1 = test::random_matrix<float>(rng, tokens, d), v2 = test::random_matrix<float>(rng, tokens, d),
+                        q = test::random_matrix<float>(rng, 1, d);
+    const Vector<double> want = reference::tensor_decode(test::row_of(test::to_double(q), 0), test::to_double(k1),
+                                                         test::to_double(k2), test::to_double(v1), test::to_double(v2),
+                                                         tokens, scale);
+    for (const CacheType* type : cache_types()) {
+        if (!type->exact) continue;
+        for (const std::string& spec : test::conformance_specs(*type)) {
+            INFO("cache " << spec);
+            const std::unique_ptr<Cache> cache = make_cache(spec, {1, d, scale});
+            for (std::size_t t = 0; t < tokens; ++t)
+                cache->append(&k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
+            std::vector<float> out(d);
+            cache->attend(q.data(), out.data());
+            const double error = test::relative_l2(out, want);
+            test::report_error("conformance " + spec + " T=1025", error, test::kCacheTolerance);
+            CHECK(error <= test::kCacheTolerance);
+        }
+    }
+}
+
+TEST_CASE("conformance_specs enumerates every choice and keeps numeric defaults", "[caches][conformance]") {
+    const CacheType type{.name = "demo",
+                         .description = "",
+                         .exact = true,
+                         .params = {{.name = "a", .default_value = "x", .description = "", .choices = {"x", "y"}},
+                                    {.name = "n", .default_value = "3", .description = "", .choices = {}, .min = 0, .max = 9},
+                                    {.name = "b", .default_value = "p", .description = "", .choices = {"p", "q", "r"}}},
+                         .make = nullptr};
+    const std::vector<std::string> specs = test::conformance_specs(type);
+    CHECK(specs == std::vector<std::string>{"demo:a=x,n=3,b=p", "demo:a=x,n=3,b=q", "demo:a=x,n=3,b=r",
+                                            "demo:a=y,n=3,b=p", "demo:a=y,n=3,b=q", "demo:a=y,n=3,b=r"});
+    const CacheType bare{.name = "bare", .description = "", .exact = true, .params = {}, .make = nullptr};
+    CHECK(test::conformance_specs(bare) == std::vector<std::string>{"bare"});
+}

@@ -1,0 +1,350 @@
+// The `trikv` command line, run as a separate process (TRIKV_CLI, set by tests/CMakeLists.txt)
+// on .npy files written into a fresh temporary directory. `trikv attend` must reproduce the
+// float64 reference (causal decode), honour --scale and --cache, and fail every bad input with
+// exit status 2, exactly one line on stderr naming the problem, and no output file.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "attention/reference.hpp"
+#include "attention/tensor_attention.hpp"
+#include "framework/npy.hpp"
+#include "support.hpp"
+
+#ifndef TRIKV_CLI
+#error "TRIKV_CLI (path of the built trikv executable) must be defined by the build"
+#endif
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+using namespace trikv;
+using namespace trikv::test;
+
+namespace {
+
+// A fresh directory per test case with in/ (inputs), out/ (where outputs go) and log/
+// (captured stdout and stderr), removed afterwards.
+class TempDir {
+public:
+    TempDir() {
+        std::random_device random;
+        root_ = fs::temp_directory_path() /
+                ("trikv_test_cli_" + std::to_string(::getpid()) + "_" + std::to_string(random()));
+        for (const char* sub : {"in", "out", "log"}) fs::create_directories(root_ / sub);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(root_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    fs::path in(const std::string& name) const { return root_ / "in" / name; }
+    fs::path out(const std::string& name) const { return root_ / "out" / name; }
+    fs::path log(const std::string& name) const { return root_ / "log" / name; }
+    // Every entry in out/ (an atomic writer must not leave temporary files behind either).
+    std::vector<std::string> outputs() const {
+        std::vector<std::string> names;
+        for (const auto& entry : fs::directory_iterator(root_ / "out")) names.push_back(entry.path().filename().string());
+        return names;
+    }
+
+private:
+    fs::path root_;
+};
+
+std::string quote(const std::string& text) {
+    std::string quoted = "'";
+    for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct Result {
+    int status = -1;  // exit status, or -1 if the process did not exit normally
+    std::string out, err;
+};
+
+// Runs `trikv <arguments>` (arguments already quoted as needed), capturing stdout and stderr.
+Result run_cli(const TempDir& dir, const std::string& arguments) {
+    const fs::path out = dir.log("stdout.txt"), err = dir.log("stderr.txt");
+    const std::string command =
+        quote(TRIKV_CLI) + " " + arguments + " >" + quote(out.string()) + " 2>" + quote(err.string());
+    const int raw = std::system(command.c_str());
+    Result result;
+    result.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
+    result.out = read_text(out);
+    result.err = read_text(err);
+    return result;
+}
+
+// The five inputs as [n, d] or [h, n, d] arrays of one dtype.
+template <Scalar T>
+struct Inputs {
+    xt::xarray<T> q, k1, k2, v1, v2;
+};
+
+template <Scalar T>
+Inputs<T> random_inputs(std::uint64_t seed, const std::vector<std::size_t>& shape) {
+    Rng rng(seed);
+    auto draw = [&] {
+        xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+        for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<T>(rng.normal());
+        return a;
+    };
+    Inputs<T> in;
+    in.q = draw(), in.k1 = draw(), in.k2 = draw(), in.v1 = draw(), in.v2 = draw();
+    return in;
+}
+
+// Writes in/{q,k1,k2,v1,v2}.npy.
+template <Scalar T>
+void write_inputs(const TempDir& dir, const Inputs<T>& in) {
+    write_npy(dir.in("q.npy"), make_npy(in.q));
+    write_npy(dir.in("k1.npy"), make_npy(in.k1));
+    write_npy(dir.in("k2.npy"), make_npy(in.k2));
+    write_npy(dir.in("v1.npy"), make_npy(in.v1));
+    write_npy(dir.in("v2.npy"), make_npy(in.v2));
+}
+
+// `attend` with the five inputs from in/ and the output out/out.npy (or `out`), plus `extra`.
+std::string attend_args(const TempDir& dir, const std::string& extra = "", const fs::path& out = {}) {
+    std::string args = "attend";
+    for (const char* name : {"q", "k1", "k2", "v1", "v2"})
+        args += std::string(" --") + name + " " + quote(dir.in(std::string(name) + ".npy").string());
+    return args + " --out " + quote((out.empty() ? dir.out("out.npy") : out).string()) +
+           (extra.empty() ? "" : " " + extra);
+}
+
+// reference::tensor_prefill, causal, head by head; result [h, n, d] (h = 1 for [n, d] inputs).
+template <Scalar T>
+Heads<double> reference_output(const Inputs<T>& in, double scale) {
+    auto heads = [](const xt::xarray<T>& a) {
+        Heads<double> out = a.dimension() == 2 ? Heads<double>::from_shape({1, a.shape(0), a.shape(1)})
+                                               : Heads<double>::from_shape({a.shape(0), a.shape(1), a.shape(2)});
+        for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = static_cast<double>(a.data()[i]);
+        return out;
+    };
+    const Heads<double> q = heads(in.q), k1 = heads(in.k1), k2 = heads(in.k2), v1 = heads(in.v1), v2 = heads(in.v2);
+    Heads<double> out = Heads<double>::from_shape(q.shape());
+    const std::size_t per_head = q.shape(1) * q.shape(2);
+    for (std::size_t h = 0; h < q.shape(0); ++h) {
+        const Matrix<double> o = reference::tensor_prefill(head_of(q, h), head_of(k1, h), head_of(k2, h),
+                                                           head_of(v1, h), head_of(v2, h), true, scale);
+        std::copy_n(o.data(), per_head, out.data() + h * per_head);
+    }
+    return out;
+}
+
+// Runs attend and returns the relative L2 error of out/out.npy against the reference; checks
+// exit status 0, empty stderr, and that the output has q's shape and dtype.
+template <Scalar T>
+double attend_error(const TempDir& dir, const Inputs<T>& in, const std::string& extra, double scale) {
+    const Result result = run_cli(dir, attend_args(dir, extra));
+    INFO("stderr: " << result.err);
+    REQUIRE(result.status == 0);
+    CHECK(result.err.empty());
+    const NpyArray out = read_npy(dir.out("out.npy"));
+    CHECK(out.dtype == (std::is_same_v<T, double> ? DType::float64 : DType::float32));
+    CHECK(out.shape == std::vector<std::size_t>(in.q.shape().begin(), in.q.shape().end()));
+    const xt::xarray<double> got = out.to_xarray<double>();
+    return relative_l2(got, reference_output(in, scale));
+}
+
+// float32 somewhere on the path (engine in float, or any --cache): the kernels' tolerance,
+// 1e-5 (see test_tensor_attention.cpp; measured ≤ 5e-7 here). float64 through the engine:
+// 1e-12 (measured ~1e-15).
+constexpr double kFloatTolerance = 1e-5;
+constexpr double kDoubleTolerance = 1e-12;
+
+}  // namespace
+
+TEST_CASE("cli: attend on float64 input matches the float64 reference", "[cli]") {
+    for (const std::vector<std::size_t>& shape : {std::vector<std::size_t>{23, 6}, std::vector<std::size_t>{2, 23, 6}}) {
+        TempDir dir;
+        const Inputs<double> in = random_inputs<double>(1, shape);
+        write_inputs(dir, in);
+        const double error = attend_error(dir, in, "", default_tensor_scale(6));
+        report_error("cli float64 engine rank " + std::to_string(shape.size()), error, kDoubleTolerance);
+        INFO("rank " << shape.size());
+        CHECK(error <= kDoubleTolerance);
+    }
+}
+
+TEST_CASE("cli: attend on float32 input matches the reference within float tolerance", "[cli]") {
+    for (const std::vector<std::size_t>& shape : {std::vector<std::size_t>{23, 6}, std::vector<std::size_t>{2, 23, 6}}) {
+        TempDir dir;
+        const Inputs<float> in = random_inputs<float>(2, shape);
+        write_inputs(dir, in);
+        const double error = attend_error(dir, in, "", default_tensor_scale(6));
+        report_error("cli float32 engine rank " + std::to_string(shape.size()), error, kFloatTolerance);
+        INFO("rank " << shape.size());
+        CHECK(error <= kFloatTolerance);
+    }
+}
+
+TEST_CASE("cli: attend --cache decodes through each exact cache", "[cli]") {
+    for (const char* spec : {"product", "factor", "factor:strategy=recompute", "reference"}) {
+        INFO("--cache " << spec);
+        {
+            TempDir dir;  // float32 [h, n, d]
+            const Inputs<float> in = random_inputs<float>(3, {2, 19, 5});
+            write_inputs(dir, in);
+            const double error = attend_error(dir, in, std::string("--cache ") + quote(spec), default_tensor_scale(5));
+            report_error(std::string("cli --cache ") + spec + " float32", error, kFloatTolerance);
+            CHECK(error <= kFloatTolerance);
+        }
+        {
+            TempDir dir;  // float64 [n, d]: computed in float32, written back as float64
+            const Inputs<double> in = random_inputs<double>(4, {19, 5});
+            write_inputs(dir, in);
+            const double error = attend_error(dir, in, std::string("--cache ") + quote(spec), default_tensor_scale(5));
+            report_error(std::string("cli --cache ") + spec + " float64", error, kFloatTolerance);
+            CHECK(error <= kFloatTolerance);
+        }
+    }
+}
+
+TEST_CASE("cli: attend --scale is honoured", "[cli]") {
+    TempDir dir;
+    const Inputs<double> in = random_inputs<double>(5, {17, 4});
+    write_inputs(dir, in);
+    const double scale = 1.7;  // far from the default 1/d = 0.25
+    CHECK(attend_error(dir, in, "--scale 1.7", scale) <= kDoubleTolerance);
+    // The output really depends on the scale: against the default it is far off.
+    CHECK(relative_l2(read_npy(dir.out("out.npy")).to_xarray<double>(), reference_output(in, 0.25)) > 1e-3);
+    CHECK(attend_error(dir, in, "--scale 1.7 --cache factor", scale) <= kFloatTolerance);
+}
+
+namespace {
+
+// A failing run: status 2, exactly one line on stderr containing `keyword`, no output file.
+void require_one_line_failure(const TempDir& dir, const std::string& arguments, const std::string& keyword) {
+    const Result result = run_cli(dir, arguments);
+    INFO("arguments: " << arguments);
+    INFO("stderr: " << result.err);
+    CHECK(result.status == 2);
+    CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+    CHECK((!result.err.empty() && result.err.back() == '\n'));
+    CHECK_THAT(result.err, Contains(keyword));
+    CHECK(dir.outputs().empty());
+}
+
+// Valid float32 [n, d] inputs in dir/in, with one array then replaced by the caller.
+void write_valid(const TempDir& dir) { write_inputs(dir, random_inputs<float>(6, {9, 4})); }
+
+}  // namespace
+
+TEST_CASE("cli: attend rejects inputs of different shapes", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    write_npy(dir.in("k1.npy"), make_npy(random_inputs<float>(7, {8, 4}).k1));
+    require_one_line_failure(dir, attend_args(dir), "shape");
+}
+
+TEST_CASE("cli: attend rejects mixed float32 and float64 inputs", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    write_npy(dir.in("k2.npy"), make_npy(random_inputs<double>(8, {9, 4}).k2));
+    require_one_line_failure(dir, attend_args(dir), "dtype");
+}
+
+TEST_CASE("cli: attend rejects empty arrays (n = 0)", "[cli][errors]") {
+    TempDir dir;
+    write_inputs(dir, random_inputs<float>(9, {0, 4}));
+    require_one_line_failure(dir, attend_args(dir), "empty");
+}
+
+TEST_CASE("cli: attend rejects a NaN in an input", "[cli][errors]") {
+    TempDir dir;
+    Inputs<float> in = random_inputs<float>(10, {9, 4});
+    in.v1(3, 2) = std::numeric_limits<float>::quiet_NaN();
+    write_inputs(dir, in);
+    require_one_line_failure(dir, attend_args(dir), "finite");
+}
+
+TEST_CASE("cli: attend rejects an infinity in an input", "[cli][errors]") {
+    TempDir dir;
+    Inputs<double> in = random_inputs<double>(11, {2, 9, 4});
+    in.k2(1, 8, 3) = -std::numeric_limits<double>::infinity();
+    write_inputs(dir, in);
+    require_one_line_failure(dir, attend_args(dir), "finite");
+}
+
+TEST_CASE("cli: attend reports a missing input file", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    fs::remove(dir.in("v2.npy"));
+    require_one_line_failure(dir, attend_args(dir), "v2.npy");
+}
+
+TEST_CASE("cli: attend reports a truncated input file", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    fs::resize_file(dir.in("q.npy"), fs::file_size(dir.in("q.npy")) - 5);
+    require_one_line_failure(dir, attend_args(dir), "truncated");
+}
+
+TEST_CASE("cli: attend rejects an unknown option", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    require_one_line_failure(dir, attend_args(dir, "--bogus 3"), "--bogus");
+}
+
+TEST_CASE("cli: attend rejects an unknown cache spec", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    require_one_line_failure(dir, attend_args(dir, "--cache nosuch"), "unknown cache");
+    require_one_line_failure(dir, attend_args(dir, "--cache factor:strategy=magic"), "fused|recompute");
+}
+
+TEST_CASE("cli: attend rejects a 1-D array", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    write_npy(dir.in("q.npy"), make_npy(xt::xarray<float>(xt::xarray<float>::from_shape({9}))));
+    require_one_line_failure(dir, attend_args(dir), "dimensions");
+}
+
+TEST_CASE("cli: attend reports an output path in a missing directory", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    require_one_line_failure(dir, attend_args(dir, "", dir.out("missing/out.npy")), "missing/out.npy");
+}
+
+TEST_CASE("cli: attend rejects a non-finite --scale", "[cli][errors]") {
+    TempDir dir;
+    write_valid(dir);
+    require_one_line_failure(dir, attend_args(dir, "--scale inf"), "scale");
+}
+
+TEST_CASE("cli: `trikv caches` lists the library's cache types", "[cli]") {
+    TempDir dir;
+    const Result result = run_cli(dir, "caches");
+    CHECK(result.status == 0);
+    for (const char* name : {"product", "factor", "reference"}) CHECK_THAT(result.out, Contains(name));
+    CHECK_THAT(result.out, Contains("strategy=fused"));
+}
+
+TEST_CASE("cli: `trikv attend --help` exits 0 and documents the options", "[cli]") {
+    TempDir dir;
+    const Result result = run_cli(dir, "attend --help");
+    CHECK(result.status == 0);
+    for (const char* option : {"--q", "--k1", "--k2", "--v1", "--v2", "--out", "--scale", "--cache"})
+        CHECK_THAT(result.out, Contains(option));
+}

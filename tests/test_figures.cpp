@@ -1,0 +1,206 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "framework/error.hpp"
+#include "studies/figures.hpp"
+
+namespace fs = std::filesystem;
+using trikv::ResultRow;
+
+namespace {
+
+// A fresh directory (with a space in its name: paths must be quoted) removed at scope exit.
+struct TempDir {
+    fs::path path;
+    explicit TempDir(const std::string& tag)
+        : path(fs::temp_directory_path() / ("trikv figures " + tag + "." + std::to_string(::getpid()))) {
+        fs::remove_all(path);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+};
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::size_t lines_of(const std::string& text) { return std::size_t(std::count(text.begin(), text.end(), '\n')); }
+
+bool gnuplot_on_path() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
+
+ResultRow row(const std::string& cache, std::size_t n, double ms, double bytes, bool exact = true,
+              double error = 1e-7) {
+    ResultRow r;
+    r.cache = cache;
+    r.cache_type = cache.substr(0, cache.find(':'));
+    r.exact = exact;
+    r.n = n;
+    r.d = 64;
+    r.heads = 1;
+    r.step_ms_median = ms;
+    r.bytes = bytes;
+    r.rel_l2_error = error;
+    return r;
+}
+
+// product (two-cache), factor fused and recompute (four-cache) at three n; optionally one
+// approximate row and one failed row (which must not be drawn).
+std::vector<ResultRow> study_rows(bool approximate) {
+    std::vector<ResultRow> rows;
+    for (std::size_t n : {128, 256, 512}) {
+        const double nd = double(n) * 64, scale = double(n) / 128;
+        rows.push_back(row("product", n, 0.02 * scale * scale, 2 * nd * double(n) * 4));
+        rows.push_back(row("factor:strategy=fused", n, 0.03 * scale * scale, 4 * nd * 4));
+        rows.push_back(row("factor:strategy=recompute", n, 0.2 * scale * scale * scale, 4 * nd * 4));
+    }
+    if (approximate) rows.push_back(row("subgen4:budget=64,seed=1", 512, 0.05, 40000, false, 0.03));
+    ResultRow failed = row("window:size=64", 512, 1, 1);
+    failed.status = "failed";
+    rows.push_back(failed);
+    return rows;
+}
+
+// Sets PATH for the scope of a test.
+struct ScopedPath {
+    std::string saved;
+    explicit ScopedPath(const std::string& path) {
+        const char* old = std::getenv("PATH");
+        saved = old ? old : "";
+        ::setenv("PATH", path.c_str(), 1);
+    }
+    ~ScopedPath() { ::setenv("PATH", saved.c_str(), 1); }
+};
+
+bool written(const trikv::FigureReport& report, const fs::path& path) {
+    return std::find(report.files.begin(), report.files.end(), path) != report.files.end();
+}
+
+}  // namespace
+
+TEST_CASE("write_figures writes csv, gnuplot script and renderings", "[figures]") {
+    TempDir dir("all");
+    const auto report = trikv::write_figures(dir.path, study_rows(true), {"pareto", "scaling", "error"});
+
+    for (const std::string name : {"pareto", "scaling", "error"})
+        for (const std::string ext : {".csv", ".gp"}) {
+            INFO(name + ext);
+            REQUIRE(fs::exists(dir.path / (name + ext)));
+            REQUIRE(written(report, dir.path / (name + ext)));
+        }
+
+    // pareto.csv: header, 10 ok points, a label for each n's front, two bounds for each n.
+    const std::string pareto = slurp(dir.path / "pareto.csv");
+    CHECK(lines_of(pareto) == 1 + 10 + 3 + 2 * 3);
+    CHECK(pareto.find("front_label,,2,,512,64,1,") != std::string::npos);
+    CHECK(pareto.find(",n=512\n") != std::string::npos);
+    CHECK(pareto.find("window") == std::string::npos);                          // the failed row
+    CHECK(pareto.find("\"subgen4:budget=64,seed=1\"") != std::string::npos);    // quoted: has a comma
+    CHECK(pareto.find("bound_nd,,,,512,64,1,524288,") != std::string::npos);    // 4·512·64·4 bytes
+    CHECK(pareto.find("bound_n2d,,,,128,64,1,8388608,") != std::string::npos);  // 2·128²·64·4 bytes
+    // At n = 512 the product (fast, large) and factor fused (small) are on the front; recompute is not.
+    CHECK(pareto.find(",1,512,64,1,524288,0.48,") != std::string::npos);
+    CHECK(pareto.find(",0,512,64,1,524288,12.8,") != std::string::npos);
+
+    // scaling.csv: header and the 10 points; time slopes 2 (product, fused) and 3 (recompute).
+    const std::string scaling = slurp(dir.path / "scaling.csv");
+    CHECK(lines_of(scaling) == 1 + 10);
+    const std::string scaling_gp = slurp(dir.path / "scaling.gp");
+    CHECK(scaling_gp.find("factor:strategy=recompute (slope 3.00)") != std::string::npos);
+    CHECK(scaling_gp.find("factor:strategy=fused (slope 2.00)") != std::string::npos);
+    CHECK(scaling_gp.find("subgen4:budget=64,seed=1'") != std::string::npos);  // one n: no slope
+
+    // error.csv: every point, the approximate one at its error.
+    const std::string error = slurp(dir.path / "error.csv");
+    CHECK(lines_of(error) == 1 + 10);
+    CHECK(error.find(",0,512,64,1,40000,0.03,0.03,") != std::string::npos);
+
+    // The script's output format is a variable.
+    CHECK(slurp(dir.path / "pareto.gp").find("if (!exists(\"fmt\")) fmt = 'png'") != std::string::npos);
+
+    if (!gnuplot_on_path()) {
+        WARN("gnuplot is not on PATH: renderings not checked");
+        return;
+    }
+    CHECK(report.files.size() == 3 * 6);
+    for (const std::string name : {"pareto", "scaling", "error"})
+        for (const std::string ext : {".png", ".pdf", ".svg", ".tex"}) {
+            INFO(name + ext);
+            REQUIRE(fs::exists(dir.path / (name + ext)));
+            CHECK(fs::file_size(dir.path / (name + ext)) > 0);
+            CHECK(written(report, dir.path / (name + ext)));
+        }
+    CHECK(slurp(dir.path / "pareto.png").rfind("\x89PNG\r\n\x1a\n", 0) == 0);
+    CHECK(slurp(dir.path / "scaling.pdf").rfind("%PDF", 0) == 0);
+    CHECK(slurp(dir.path / "error.svg").find("<svg") != std::string::npos);
+    CHECK(slurp(dir.path / "pareto.tex").find("tikzpicture") != std::string::npos);
+    for (const auto& entry : fs::directory_iterator(dir.path))  // no temporary left behind
+        CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+
+    // A script reruns from anywhere, with another format and output name, next to itself.
+    const std::string rerun =
+        "cd / && gnuplot -e \"fmt='svg'; out='rerun.svg'\" '" + (dir.path / "pareto.gp").string() + "'";
+    REQUIRE(std::system(rerun.c_str()) == 0);
+    CHECK(fs::file_size(dir.path / "rerun.svg") > 0);
+}
+
+TEST_CASE("write_figures skips the error figure without approximate rows", "[figures]") {
+    TempDir dir("exact");
+    const auto report = trikv::write_figures(dir.path, study_rows(false), {"error", "pareto"});
+    CHECK_FALSE(fs::exists(dir.path / "error.csv"));
+    CHECK_FALSE(fs::exists(dir.path / "error.gp"));
+    CHECK(fs::exists(dir.path / "pareto.csv"));
+    CHECK_FALSE(fs::exists(dir.path / "scaling.csv"));  // not asked for
+    bool noted = false;
+    for (const std::string& note : report.notes) noted = noted || note.rfind("error: skipped", 0) == 0;
+    CHECK(noted);
+}
+
+TEST_CASE("write_figures without gnuplot writes the data and scripts only", "[figures]") {
+    TempDir dir("nognuplot");
+    trikv::FigureReport report;
+    {
+        ScopedPath path("/nonexistent");
+        report = trikv::write_figures(dir.path, study_rows(true), {"scaling"});
+    }
+    CHECK(report.files == std::vector<fs::path>{dir.path / "scaling.csv", dir.path / "scaling.gp"});
+    CHECK_FALSE(fs::exists(dir.path / "scaling.png"));
+    bool noted = false;
+    for (const std::string& note : report.notes)
+        noted = noted || note.find("gnuplot is not on PATH") != std::string::npos;
+    CHECK(noted);
+}
+
+TEST_CASE("write_figures reports a gnuplot failure with gnuplot's message", "[figures]") {
+    TempDir dir("failing");
+    const fs::path bin = dir.path / "bin";
+    fs::create_directories(bin);
+    {  // a gnuplot that echoes the command and fails, as gnuplot does on a script error
+        std::ofstream fake(bin / "gnuplot");
+        fake << "#!/bin/sh\necho '   plot oops' >&2\necho '        ^' >&2\n"
+                "echo '\"pareto.gp\" line 7: undefined variable: oops' >&2\nexit 1\n";
+    }
+    fs::permissions(bin / "gnuplot", fs::perms::owner_all);
+    ScopedPath path(bin.string() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : ""));
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(trikv::write_figures(dir.path / "out", study_rows(false), {"pareto"}),
+                      Contains("figure 'pareto'") && Contains("pareto.png") && Contains("undefined variable: oops"));
+    CHECK(fs::exists(dir.path / "out" / "pareto.gp"));  // the script is kept for debugging
+    for (const auto& entry : fs::directory_iterator(dir.path / "out"))
+        CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
+TEST_CASE("write_figures rejects unknown figures", "[figures]") {
+    TempDir dir("unknown");
+    CHECK_THROWS_AS(trikv::write_figures(dir.path, study_rows(false), {"pie"}), trikv::Error);
+}

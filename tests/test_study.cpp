@@ -1,0 +1,208 @@
+// The study driver: spec parsing and validation, sweep expansion, stable keys, Pareto fronts,
+// CSV round trip, skip on the memory limit, and resume after a crash.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "framework/error.hpp"
+#include "studies/measure.hpp"
+#include "studies/pareto.hpp"
+#include "studies/results.hpp"
+#include "studies/study_runner.hpp"
+#include "studies/study_spec.hpp"
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+    const fs::path dir = fs::temp_directory_path() / ("trikv-study-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+trikv::ResultRow point(const std::string& cache, double ms, double bytes, double error = 0, std::size_t n = 64) {
+    trikv::ResultRow row;
+    row.cache = cache;
+    row.cache_type = cache.substr(0, cache.find(':'));
+    row.n = n;
+    row.d = 8;
+    row.heads = 1;
+    row.step_ms_median = ms;
+    row.bytes = bytes;
+    row.rel_l2_error = error;
+    row.key = cache + std::to_string(ms);
+    return row;
+}
+
+std::vector<std::string> caches_at(const std::vector<trikv::ResultRow>& rows, const std::vector<std::size_t>& indices) {
+    std::vector<std::string> out;
+    for (std::size_t i : indices) out.push_back(rows[i].cache);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a study file parses, expands grids and keeps build and measurement parameters", "[study]") {
+    const trikv::StudySpec spec = trikv::parse_study(R"(
+name = "t"
+caches = ["product"]
+n = [16, 32]
+d = [8]
+heads = [1, 2]
+repetitions = 3
+[[grid]]
+cache = "factor"
+strategy = ["fused", "recompute"]
+)", "t.toml");
+    const std::vector<trikv::StudyPoint> points = trikv::expand_study(spec);
+    REQUIRE(points.size() == 3 * 2 * 1 * 2);  // caches × n × d × heads
+    std::set<std::string> specs, keys;
+    for (const auto& p : points) {
+        specs.insert(p.cache);
+        keys.insert(p.key());
+        CHECK(p.repetitions == 3);
+    }
+    CHECK(specs == std::set<std::string>{"product", "factor:strategy=fused", "factor:strategy=recompute"});
+    CHECK(keys.size() == points.size());  // every configuration has its own key
+}
+
+TEST_CASE("point keys are stable and change with every configuration field", "[study]") {
+    trikv::StudyPoint p{"factor:strategy=fused", 128, 64, 1, "float32", "decode", {}, 1, 2, 5, 0};
+    const std::string key = p.key();
+    CHECK(key.size() == 16);
+    CHECK(trikv::StudyPoint(p).key() == key);
+    auto differs = [&](auto mutate) {
+        trikv::StudyPoint q = p;
+        mutate(q);
+        return q.key() != key;
+    };
+    CHECK(differs([](auto& q) { q.cache = "product"; }));
+    CHECK(differs([](auto& q) { q.n = 129; }));
+    CHECK(differs([](auto& q) { q.d = 32; }));
+    CHECK(differs([](auto& q) { q.heads = 2; }));
+    CHECK(differs([](auto& q) { q.seed = 2; }));
+    CHECK(differs([](auto& q) { q.repetitions = 6; }));
+    CHECK(differs([](auto& q) { q.data.kind = "clustered"; }));
+}
+
+TEST_CASE("study files are validated field by field", "[study]") {
+    auto error_of = [](const std::string& text) {
+        try {
+            trikv::validate_study(trikv::parse_study(text, "s.toml"));
+        } catch (const trikv::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK_THAT(error_of("n = [1\n"), Contains("s.toml:") && Contains("TOML syntax error"));
+    CHECK_THAT(error_of("cahces = [\"product\"]"), Contains("unknown key 'cahces'") && Contains("did you mean 'caches'"));
+    CHECK_THAT(error_of("caches = [\"prodcut\"]\nn=[4]\nd=[4]"), Contains("unknown cache 'prodcut'"));
+    CHECK_THAT(error_of("caches = [\"product\"]\nn=[0]\nd=[4]"), Contains("n") && Contains("out of range"));
+    CHECK_THAT(error_of("caches = [\"product\"]\nn=\"big\"\nd=[4]"), Contains("n must be a non-empty array"));
+    CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\nrepetitions = 0"), Contains("repetitions = 0"));
+    CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\nmem_limit = \"lots\""), Contains("mem_limit"));
+    CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\n[data]\nkind = \"uniform\""), Contains("data.kind = 'uniform'"));
+    CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\n[data]\nclustres = 3"), Contains("did you mean 'clusters'"));
+    CHECK_THAT(error_of("n=[4]\nd=[4]"), Contains("no caches"));
+    CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\n[[grid]]\ncache = \"factor\"\nstrategi = [\"fused\"]"),
+               Contains("has no parameter 'strategi'"));
+    CHECK(error_of("caches = [\"product\"]\nn=[4]\nd=[4]") == "no error");
+}
+
+TEST_CASE("the time-memory front keeps strict improvements and breaks ties by order", "[study][pareto]") {
+    const std::vector<trikv::ResultRow> rows = {
+        point("a", 10, 100), point("b", 5, 200), point("c", 5, 300),  // c: same time, more memory
+        point("d", 1, 1000), point("e", 20, 50), point("f", 10, 100),  // f: identical to a
+        point("g", 30, 60),                                             // g: dominated by e
+    };
+    CHECK(caches_at(rows, trikv::time_memory_front(rows)) == std::vector<std::string>{"e", "a", "b", "d"});
+
+    const std::vector<trikv::ResultRow> with_error = {point("x", 1, 1, 0.5), point("y", 2, 2, 0.1),
+                                                      point("z", 3, 3, 0.2), point("w", 1, 1, 0.5)};
+    // z is dominated by y on all three axes; w duplicates x.
+    CHECK(caches_at(with_error, trikv::time_memory_error_front(with_error)) == std::vector<std::string>{"x", "y"});
+}
+
+TEST_CASE("pareto fronts are per group, exact ones only below the error tolerance", "[study][pareto]") {
+    std::vector<trikv::ResultRow> rows = {point("product", 5, 1000, 0, 64), point("factor", 2, 10, 0, 64),
+                                          point("product", 50, 9000, 0, 128), point("bad", 1, 1, 0.5, 128)};
+    rows[3].exact = false;
+    const std::vector<trikv::ParetoPoint> fronts = trikv::pareto_fronts(rows);
+    std::vector<std::string> exact, approximate;
+    for (const auto& p : fronts) (p.front == "exact" ? exact : approximate).push_back(p.row.cache + "@" + std::to_string(p.row.n));
+    CHECK(exact == std::vector<std::string>{"factor@64", "product@128"});
+    CHECK(approximate == std::vector<std::string>{"product@128", "bad@128"});
+}
+
+TEST_CASE("results.csv round-trips every column, including quoted reasons", "[study]") {
+    const fs::path dir = fresh_dir("csv");
+    trikv::ResultRow a = point("factor:strategy=fused", 1.25, 4096, 3.5e-7);
+    a.reason = "a \"quoted\", comma";
+    a.status = "failed";
+    a.seed = 12345678901ull;
+    trikv::ResultRow b = point("product", 0.1, 1e10);
+    trikv::write_results_csv(dir / "r.csv", {a, b});
+    const auto back = trikv::read_results_csv(dir / "r.csv");
+    REQUIRE(back.size() == 2);
+    CHECK(trikv::to_csv_line(back[0]) == trikv::to_csv_line(a));
+    CHECK(trikv::to_csv_line(back[1]) == trikv::to_csv_line(b));
+    CHECK(back[0].reason == a.reason);
+
+    std::ofstream(dir / "bad.csv") << "cache,n\nx,1\n";
+    CHECK_THROWS_WITH(trikv::read_results_csv(dir / "bad.csv"), Contains("header does not match"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a point projected above the memory limit is skipped, never attempted", "[study]") {
+    trikv::StudyPoint p{"product", 4096, 64, 1, "float32", "decode", {}, 1, 0, 1, 0};
+    const double projected = trikv::projected_bytes(p);
+    CHECK(projected > 2.0 * 4096 * 4096 * 64 * 4);  // the pair tensors alone
+    const trikv::ResultRow row = trikv::measure_point(p, {}, projected / 2);
+    CHECK(row.status == "skipped");
+    CHECK_THAT(row.reason, Contains("exceed the memory limit"));
+    CHECK(row.bytes == 0);
+}
+
+TEST_CASE("a study resumes after a crash without duplicating points", "[study]") {
+    const fs::path dir = fresh_dir("resume");
+    trikv::StudySpec spec;
+    spec.name = "resume";
+    spec.caches = {"factor", "product"};
+    spec.n = {8, 16};
+    spec.d = {4};
+    spec.warmup = 0;
+    spec.repetitions = 2;
+    spec.threads = 1;
+    spec.figures = {};
+    spec.out = dir.string();
+
+    const trikv::StudySummary first = trikv::run_study(spec, trikv::MachinePeaks{100, 10, 1});
+    CHECK(first.measured == 4);
+    const auto complete = trikv::read_results_csv(dir / "results.csv");
+    REQUIRE(complete.size() == 4);
+    for (const auto& row : complete) {
+        CHECK(row.status == "ok");
+        CHECK(row.rel_l2_error < 1e-5);
+        CHECK(row.bytes > 0);
+    }
+
+    // A crash after two points: results.csv holds only them (plus a stray temporary).
+    trikv::write_results_csv(dir / "results.csv", {complete[0], complete[1]});
+    std::ofstream(dir / "results.csv.tmp.999.0") << "torn";
+    const trikv::StudySummary second = trikv::run_study(spec, trikv::MachinePeaks{100, 10, 1});
+    CHECK(second.resumed == 2);
+    CHECK(second.measured == 2);
+    const auto resumed = trikv::read_results_csv(dir / "results.csv");
+    std::set<std::string> keys;
+    for (const auto& row : resumed) keys.insert(row.key);
+    CHECK(resumed.size() == 4);
+    CHECK(keys.size() == 4);
+    CHECK(fs::exists(dir / "pareto.csv"));
+    CHECK(fs::exists(dir / "results.json"));
+    fs::remove_all(dir);
+}
