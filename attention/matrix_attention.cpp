@@ -73,14 +73,23 @@ void prefill_head(const T* q, const T* k, const T* v, std::size_t n, std::size_t
 double default_matrix_scale(std::size_t dim) { return 1.0 / std::sqrt(static_cast<double>(dim)); }
 
 template <Scalar T>
-void matrix_decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale, T* out,
-                   MemoryMeter& scratch) {
-    require(k.rows > 0, "matrix_decode: needs at least one key");
+void matrix_decode_partial(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale,
+                           SoftmaxPartial<T>& partial, MemoryMeter& scratch) {
     require(k.rows == v.rows, "matrix_decode: key and value row counts differ");
+    if (k.rows == 0) return;
     StreamReducer<T> reducer(q, k, v, scale, scratch);
     const std::size_t blocks = (k.rows + kStreamBlockRows - 1) / kStreamBlockRows;
     tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
-    reducer.result().finish(out);
+    partial.merge(reducer.result());
+}
+
+template <Scalar T>
+void matrix_decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale, T* out,
+                   MemoryMeter& scratch) {
+    require(k.rows > 0, "matrix_decode: needs at least one key");
+    SoftmaxPartial<T> partial(k.dim, scratch);
+    matrix_decode_partial(q, k, v, scale, partial, scratch);
+    partial.finish(out);
 }
 
 template <Scalar T>
@@ -116,6 +125,8 @@ Heads<T> matrix_prefill(const Heads<T>& q, const Heads<T>& k, const Heads<T>& v,
 #define TRIKV_INSTANTIATE(T)                                                                      \
     template void matrix_decode<T>(const T*, const RowsView<T>&, const RowsView<T>&, T, T*,       \
                                    MemoryMeter&);                                                 \
+    template void matrix_decode_partial<T>(const T*, const RowsView<T>&, const RowsView<T>&, T,   \
+                                           SoftmaxPartial<T>&, MemoryMeter&);                     \
     template Matrix<T> matrix_prefill<T>(const Matrix<T>&, const Matrix<T>&, const Matrix<T>&,    \
                                          bool, T);                                                \
     template Heads<T> matrix_prefill<T>(const Heads<T>&, const Heads<T>&, const Heads<T>&, bool, T);

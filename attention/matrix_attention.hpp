@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "attention/rows.hpp"
+#include "attention/softmax.hpp"
 #include "framework/memory.hpp"
 #include "framework/tensor.hpp"
 
@@ -17,6 +18,11 @@ inline constexpr std::size_t kStreamBlockRows = 512;  // rows per streaming bloc
 template <Scalar T>
 void matrix_decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale, T* out,
                    MemoryMeter& scratch);
+
+// The same folded into `partial` (see tensor_decode_partial); zero rows fold nothing.
+template <Scalar T>
+void matrix_decode_partial(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale,
+                           SoftmaxPartial<T>& partial, MemoryMeter& scratch);
 
 // Whole sequence, inputs [n, d] or [h, n, d]; causal: query t sees keys 0..t.
 template <Scalar T>

@@ -130,15 +130,23 @@ void require_same_shapes(const Array& q, const Array& k1, const Array& k2, const
 }  // namespace
 
 template <Scalar T>
-void tensor_decode(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
-                   const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch) {
-    require(k1.rows > 0 && k2.rows > 0, "tensor_decode: needs at least one key on each side");
-    require(k1.rows == v1.rows && k2.rows == v2.rows,
-            "tensor_decode: key and value row counts differ");
+void tensor_decode_partial(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
+                           const RowsView<T>& v2, T scale, SoftmaxPartial<T>& partial, MemoryMeter& scratch) {
+    require(k1.rows == v1.rows && k2.rows == v2.rows, "tensor_decode: key and value row counts differ");
+    if (k1.rows == 0 || k2.rows == 0) return;  // no pairs: nothing to fold
     PairBlockReducer<T> reducer(q, k1, k2, v1, v2, scale, scratch);
     const std::size_t blocks = (k1.rows + kPairBlockRows - 1) / kPairBlockRows;
     tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
-    reducer.result().finish(out);
+    partial.merge(reducer.result());
+}
+
+template <Scalar T>
+void tensor_decode(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
+                   const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch) {
+    require(k1.rows > 0 && k2.rows > 0, "tensor_decode: needs at least one key on each side");
+    SoftmaxPartial<T> partial(k1.dim, scratch);
+    tensor_decode_partial(q, k1, k2, v1, v2, scale, partial, scratch);
+    partial.finish(out);
 }
 
 template <Scalar T>
@@ -174,6 +182,9 @@ Heads<T> tensor_prefill(const Heads<T>& q, const Heads<T>& k1, const Heads<T>& k
 #define TRIKV_INSTANTIATE(T)                                                                    \
     template void tensor_decode<T>(const T*, const RowsView<T>&, const RowsView<T>&,            \
                                    const RowsView<T>&, const RowsView<T>&, T, T*, MemoryMeter&); \
+    template void tensor_decode_partial<T>(const T*, const RowsView<T>&, const RowsView<T>&,    \
+                                           const RowsView<T>&, const RowsView<T>&, T,            \
+                                           SoftmaxPartial<T>&, MemoryMeter&);                    \
     template Matrix<T> tensor_prefill<T>(const Matrix<T>&, const Matrix<T>&, const Matrix<T>&,  \
                                          const Matrix<T>&, const Matrix<T>&, bool, T);          \
     template Heads<T> tensor_prefill<T>(const Heads<T>&, const Heads<T>&, const Heads<T>&,      \

@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "attention/rows.hpp"
+#include "attention/softmax.hpp"
 #include "framework/memory.hpp"
 #include "framework/tensor.hpp"
 
@@ -25,6 +26,13 @@ inline constexpr std::size_t kPairTileRows = 256;   // rows j per GEMM tile
 template <Scalar T>
 void tensor_decode(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
                    const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch);
+
+// The same over pairs (i, j) ∈ rows(K1) × rows(K2), folded into `partial` (unnormalised: max,
+// normaliser, accumulator) so a cache can merge several pair sets by log-sum-exp before
+// partial.finish(out). `partial` has d values and may already hold other pairs.
+template <Scalar T>
+void tensor_decode_partial(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
+                           const RowsView<T>& v2, T scale, SoftmaxPartial<T>& partial, MemoryMeter& scratch);
 
 // Whole-sequence tensor attention for one head, inputs [n, d]. Causal: query t attends the
 // square [0, t]²; otherwise every query attends [0, n)².
