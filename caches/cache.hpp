@@ -38,6 +38,10 @@ public:
     void attend(const float* q, float* out);
     // Drops every token and returns the storage.
     void clear();
+    // An append that would take resident bytes (by the cost model) above `bytes` throws
+    // trikv::Error instead of allocating; 0 removes the limit. (reserve is the caller's call:
+    // check cost(tokens) first, as `trikv attend` does.)
+    void set_memory_limit(std::size_t bytes) { memory_limit_ = bytes; }
     // Allocates storage for `tokens` tokens up front (appends then never allocate).
     virtual void reserve(std::size_t tokens) = 0;
 
@@ -63,7 +67,10 @@ protected:
     MemoryMeter transient_;  // scratch of one attend
 
 private:
+    void check_memory_limit(std::size_t tokens, const char* operation) const;
+
     std::size_t tokens_ = 0;
+    std::size_t memory_limit_ = 0;
     std::size_t last_transient_peak_ = 0;
 };
 

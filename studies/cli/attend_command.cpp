@@ -20,6 +20,7 @@ struct AttendOptions {
     std::optional<double> scale;
     std::string cache;  // empty: the exact engine in the inputs' dtype
     int threads = 0;
+    std::size_t mem_limit = 0;  // bytes a cache may hold; 0 = no limit
 };
 
 struct Inputs {
@@ -70,11 +71,16 @@ Heads<T> run_engine(const Inputs& in, double scale) {
 }
 
 // Through a registered cache (float32): append token t, attend q[t].
-Heads<float> run_cache(const Inputs& in, const std::string& spec, double scale) {
+Heads<float> run_cache(const Inputs& in, const std::string& spec, double scale, std::size_t mem_limit) {
     const Heads<float> q = as_heads<float>(in.q), k1 = as_heads<float>(in.k1), k2 = as_heads<float>(in.k2),
                        v1 = as_heads<float>(in.v1), v2 = as_heads<float>(in.v2);
     const std::size_t h = q.shape(0), n = q.shape(1), d = q.shape(2);
     const std::unique_ptr<Cache> cache = make_cache(spec, {h, d, scale});
+    const double projected = cache->cost(n).resident_bytes;
+    require(mem_limit == 0 || projected <= double(mem_limit),
+            "--mem-limit: cache '" + cache->spec() + "' would hold " + std::to_string(static_cast<long long>(projected)) +
+                " bytes for n=" + std::to_string(n) + ", above the limit of " + std::to_string(mem_limit) + " bytes");
+    cache->set_memory_limit(mem_limit);
     cache->reserve(n);
     Heads<float> out = xt::zeros<float>({h, n, d});
     std::vector<float> token(5 * h * d), result(h * d);
@@ -106,14 +112,13 @@ void write_like(const std::string& path, const Heads<T>& out, const NpyArray& q)
 
 void run(const AttendOptions& opt) {
     ThreadControl threads(opt.threads);
-    const CacheConfig config = opt.cache.empty() ? CacheConfig("", {}) : parse_cache_spec(opt.cache);
-    (void)config;  // validated before any file is read
+    if (!opt.cache.empty()) parse_cache_spec(opt.cache);  // a bad spec fails before any file is read
     Inputs in{read_npy(opt.q), read_npy(opt.k1), read_npy(opt.k2), read_npy(opt.v1), read_npy(opt.v2)};
     validate(in, opt);
     const std::size_t d = in.q.shape.back();
     const double scale = opt.scale.value_or(default_tensor_scale(d));
     if (!opt.cache.empty()) {
-        write_like(opt.out, run_cache(in, opt.cache, scale), in.q);
+        write_like(opt.out, run_cache(in, opt.cache, scale, opt.mem_limit), in.q);
     } else if (in.q.dtype == DType::float64) {
         write_like(opt.out, run_engine<double>(in, scale), in.q);
     } else {
@@ -138,6 +143,8 @@ void add_attend_command(CLI::App& app) {
                         "decode through this cache spec (float32), e.g. factor, product; "
                         "default: the exact engine in the inputs' dtype (see `trikv caches`)");
     command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(CLI::NonNegativeNumber);
+    command->add_option("--mem-limit", opt->mem_limit, "with --cache: refuse a cache holding more than this many bytes")
+        ->check(CLI::PositiveNumber);
     command->callback([opt] {
         require(!opt->scale || std::isfinite(*opt->scale),
                 "--scale: " + std::to_string(opt->scale.value_or(0)) + " is not finite");
