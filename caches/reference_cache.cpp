@@ -50,6 +50,8 @@ private:
 
     void attend_query(const float* q, float* out) override {
         const std::size_t n = size(), d = shape_.dim;
+        // The four n×d float64 matrices and the query of one head at a time.
+        const MemoryCharge scratch(transient_, (4 * n * d + d) * sizeof(double));
         for (std::size_t head = 0; head < shape_.heads; ++head) {
             auto matrix = [&](std::size_t stream) {
                 Matrix<double> m = xt::zeros<double>({n, d});

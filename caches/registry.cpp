@@ -23,11 +23,13 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
     return out;
 }
 
+// Every field, empty ones included: "" → {""}, "a," → {"a", ""}, so each must be key=value.
 std::vector<std::string> split(const std::string& text, char separator) {
-    std::vector<std::string> parts;
-    std::stringstream stream(text);
-    for (std::string part; std::getline(stream, part, separator);) parts.push_back(part);
-    if (!text.empty() && text.back() == separator) parts.emplace_back();
+    std::vector<std::string> parts(1);
+    for (char c : text) {
+        if (c == separator) parts.emplace_back();
+        else parts.back() += c;
+    }
     return parts;
 }
 

@@ -69,4 +69,18 @@ private:
     MemoryMeter* meter_ = nullptr;
 };
 
+// Charges `bytes` to a meter for its lifetime: for scratch held in containers the meter cannot
+// see (e.g. xtensor arrays handed to an API that takes them), so the count stays exact.
+class MemoryCharge {
+public:
+    MemoryCharge(MemoryMeter& meter, std::size_t bytes) : meter_(meter), bytes_(bytes) { meter_.on_allocate(bytes_); }
+    ~MemoryCharge() { meter_.on_release(bytes_); }
+    MemoryCharge(const MemoryCharge&) = delete;
+    MemoryCharge& operator=(const MemoryCharge&) = delete;
+
+private:
+    MemoryMeter& meter_;
+    std::size_t bytes_;
+};
+
 }  // namespace trikv

@@ -134,10 +134,9 @@ TEST_CASE("registry: malformed key=value lists are rejected", "[registry]") {
     CHECK_THROWS_WITH(parse_cache_spec("factor:,strategy=fused"), Contains("key=value"));
 }
 
-// Library bug (reported): `factor:` is accepted as `factor`, although the empty parameter
-// list after ':' is as malformed as the empty one after ',' in `factor:strategy=fused,`,
-// which is rejected. split("") returns no parts, so the loop over key=value pairs never runs.
-TEST_CASE("registry: a ':' followed by nothing is rejected like a trailing ','", "[registry][!mayfail]") {
+// `factor:` is rejected: the empty parameter list after ':' is as malformed as the empty
+// one after ',' in `factor:strategy=fused,` (a regression test: it was once accepted).
+TEST_CASE("registry: a ':' followed by nothing is rejected like a trailing ','", "[registry]") {
     CHECK_THROWS_WITH(parse_cache_spec("factor:"), Contains("key=value"));
     CHECK_THROWS_WITH(parse_cache_spec("product:"), Contains("key=value"));
 }
