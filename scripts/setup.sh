@@ -9,6 +9,9 @@ packages=(
   libtbb-dev catch2 libcli11-dev libtomlplusplus-dev
   gnuplot-nox python3-numpy
 )
+# Callers may ask for more (the fuzz build wants clang), space-separated.
+read -r -a extra <<< "${TRIKV_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -130,7 +130,9 @@ StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known
     const double mem_limit = spec.mem_limit > 0 ? spec.mem_limit : spec.mem_limit_fraction * available_memory_bytes();
     std::cerr << "study '" << spec.name << "': " << points.size() << " points (" << done.size()
               << " already in " << csv.string() << ")\n";
-    const MachinePeaks peaks = known_peaks ? *known_peaks : measure_machine_peaks(threads.threads());
+    MachinePeaks peaks{0, 0, threads.threads()};
+    if (known_peaks) peaks = *known_peaks;
+    else if (spec.measure_peaks) peaks = measure_machine_peaks(threads.threads());
     std::cerr << "peaks: SGEMM " << peaks.sgemm_gflops << " GFLOP/s, read " << peaks.read_gbps << " GB/s\n";
     write_file_atomically(out / "results.json", metadata_json(spec, peaks, mem_limit, "running"));
 

@@ -16,7 +16,7 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
                                            "workload", "warmup", "repetitions", "threads", "mem_limit", "out",
-                                           "figures"};
+                                           "figures", "measure_peaks"};
 const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "dir"};
 const std::vector<std::string> kWorkloads = {"decode"};
 const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "npy"};
@@ -218,6 +218,10 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.whole("threads", spec.threads, 0, 4096);
     top.text("out", spec.out);
     top.texts("figures", spec.figures);
+    if (const toml::node* peaks = root.get("measure_peaks")) {
+        require(peaks->is_boolean(), source + ": measure_peaks must be true or false");
+        spec.measure_peaks = **peaks->as_boolean();
+    }
     if (const toml::node* limit = root.get("mem_limit")) parse_mem_limit(*limit, source + ": mem_limit", spec);
     if (const toml::node* data = root.get("data")) {
         require(data->is_table(), source + ": data must be a table ([data])");
@@ -312,7 +316,8 @@ std::string to_toml(const StudySpec& spec) {
         << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
         << "\nout = \"" << spec.out << "\"\n"
-        << "figures = " << toml_list(spec.figures) << "\n\n[data]\nkind = \"" << spec.data.kind << "\"\nclusters = "
+        << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
+        << "\n\n[data]\nkind = \"" << spec.data.kind << "\"\nclusters = "
         << spec.data.clusters << "\nradius = " << spec.data.radius << "\ndir = \"" << spec.data.dir << "\"\n";
     for (const CacheGrid& grid : spec.grids) {
         out << "\n[[grid]]\ncache = \"" << grid.cache << "\"\n";

@@ -41,6 +41,7 @@ struct StudySpec {
     double mem_limit_fraction = 0.8;
     std::string out;          // output directory; default results/<name>
     std::vector<std::string> figures = {"pareto", "scaling", "error"};
+    bool measure_peaks = true;  // false: skip the peak measurement; *_fraction columns stay 0
 };
 
 // Parses a study; every key is checked (unknown keys get a "did you mean"), every value's type
