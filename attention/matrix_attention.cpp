@@ -5,6 +5,8 @@
 #include <tbb/parallel_reduce.h>
 
 #include <cmath>
+#include <cstdint>
+#include <type_traits>
 
 #include "attention/blas.hpp"
 #include "attention/softmax.hpp"
@@ -14,20 +16,27 @@ namespace trikv {
 namespace {
 
 // Per-worker partial softmax over the row blocks it streamed, plus its score and value
-// scratch; one body per thread in practice (TBB splits bodies only on steals).
-template <Scalar T>
+// scratch; one body per thread in practice (TBB splits bodies only on steals). Rows are
+// stored as S and computed in T: with S = T the GEMVs read the storage in place; otherwise
+// (reduced formats, T = float) each run of K and V rows is decoded to float scratch first.
+template <Scalar T, class S>
 class StreamReducer {
+    static constexpr bool kDecodes = !std::is_same_v<S, T>;
+    static constexpr std::size_t kDecodeRows = kStreamDecodeRows;
+
 public:
-    StreamReducer(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale,
+    StreamReducer(const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T scale,
                   MemoryMeter& scratch)
-        : q_(q), k_(k), v_(v), scale_(scale), meter_(scratch), result_(k.dim, scratch),
-          scores_(kStreamBlockRows, scratch), block_acc_(k.dim, scratch) {}
+        : q_(q), k_(k), v_(v), scale_(scale), meter_(scratch), result_(k.dim(), scratch),
+          scores_(kStreamBlockRows, scratch), block_acc_(k.dim(), scratch),
+          k_rows_(kDecodes ? kDecodeRows * k.dim() : 0, scratch),
+          v_rows_(kDecodes ? kDecodeRows * k.dim() : 0, scratch) {}
     StreamReducer(StreamReducer& other, tbb::split)
         : StreamReducer(other.q_, other.k_, other.v_, other.scale_, other.meter_) {}
 
     void operator()(const tbb::blocked_range<std::size_t>& blocks) {
         for (std::size_t b = blocks.begin(); b != blocks.end(); ++b) {
-            const std::size_t end = std::min(k_.rows, (b + 1) * kStreamBlockRows);
+            const std::size_t end = std::min(k_.rows(), (b + 1) * kStreamBlockRows);
             for (std::size_t i = b * kStreamBlockRows; i < end;) {
                 const std::size_t rows = std::min(end - i, k_.contiguous_from(i));
                 fold_rows(i, rows);
@@ -39,24 +48,47 @@ public:
     const SoftmaxPartial<T>& result() const { return result_; }
 
 private:
-    // Rows [i, i+rows) are contiguous: scores by GEMV, exp, then Vᵀ·p by GEMV.
+    // Rows [i, i+rows) are contiguous: scores by GEMV, exp, then Vᵀ·p by GEMV. Decoded rows
+    // go through scratch kDecodeRows at a time (one GEMV each), so they are read back from L1.
     void fold_rows(std::size_t i, std::size_t rows) {
-        const int d = static_cast<int>(k_.dim), m = static_cast<int>(rows);
+        const int d = static_cast<int>(k_.dim());
+        const std::size_t step = kDecodes ? kDecodeRows : rows;
         T* s = scores_.data();
-        blas::gemv(false, m, d, scale_, k_.row(i), d, q_, T(0), s);
+        for (std::size_t r = 0; r < rows; r += step) {
+            const std::size_t m = std::min(step, rows - r);
+            blas::gemv(false, static_cast<int>(m), d, scale_, dense_rows(k_, i + r, m, k_rows_.data()), d, q_, T(0),
+                       s + r);
+        }
         const T top = max_of(s, rows);
         const T norm = exp_shifted_sum(s, rows, top);
-        blas::gemv(true, m, d, T(1), v_.row(i), d, s, T(0), block_acc_.data());
+        for (std::size_t r = 0; r < rows; r += step) {
+            const std::size_t m = std::min(step, rows - r);
+            blas::gemv(true, static_cast<int>(m), d, T(1), dense_rows(v_, i + r, m, v_rows_.data()), d, s + r,
+                       T(r == 0 ? 0 : 1), block_acc_.data());
+        }
         result_.merge(top, norm, block_acc_.data());
     }
 
     const T* q_;
-    RowsView<T> k_, v_;
+    StoredRows<S> k_, v_;
     T scale_;
     MemoryMeter& meter_;
     SoftmaxPartial<T> result_;
     Buffer<T> scores_, block_acc_;
+    Buffer<T> k_rows_, v_rows_;  // decoded rows; empty when S = T
 };
+
+// matrix_decode_partial for rows stored as S, computed in T.
+template <Scalar T, class S>
+void stream_rows(const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T scale, SoftmaxPartial<T>& partial,
+                 MemoryMeter& scratch) {
+    require(k.rows() == v.rows(), "matrix_decode: key and value row counts differ");
+    if (k.rows() == 0) return;
+    StreamReducer<T, S> reducer(q, k, v, scale, scratch);
+    const std::size_t blocks = (k.rows() + kStreamBlockRows - 1) / kStreamBlockRows;
+    tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
+    partial.merge(reducer.result());
+}
 
 template <Scalar T>
 void prefill_head(const T* q, const T* k, const T* v, std::size_t n, std::size_t d, bool causal,
@@ -75,12 +107,22 @@ double default_matrix_scale(std::size_t dim) { return 1.0 / std::sqrt(static_cas
 template <Scalar T>
 void matrix_decode_partial(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale,
                            SoftmaxPartial<T>& partial, MemoryMeter& scratch) {
-    require(k.rows == v.rows, "matrix_decode: key and value row counts differ");
-    if (k.rows == 0) return;
-    StreamReducer<T> reducer(q, k, v, scale, scratch);
-    const std::size_t blocks = (k.rows + kStreamBlockRows - 1) / kStreamBlockRows;
-    tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
-    partial.merge(reducer.result());
+    stream_rows(q, StoredRows<T>::plain(k), StoredRows<T>::plain(v), scale, partial, scratch);
+}
+
+template <class S>
+void matrix_decode_partial(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale,
+                           SoftmaxPartial<float>& partial, MemoryMeter& scratch) {
+    stream_rows(q, k, v, scale, partial, scratch);
+}
+
+template <class S>
+void matrix_decode(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale, float* out,
+                   MemoryMeter& scratch) {
+    require(k.rows() > 0, "matrix_decode: needs at least one key");
+    SoftmaxPartial<float> partial(k.dim(), scratch);
+    stream_rows(q, k, v, scale, partial, scratch);
+    partial.finish(out);
 }
 
 template <Scalar T>
@@ -133,5 +175,16 @@ Heads<T> matrix_prefill(const Heads<T>& q, const Heads<T>& k, const Heads<T>& v,
 TRIKV_INSTANTIATE(float)
 TRIKV_INSTANTIATE(double)
 #undef TRIKV_INSTANTIATE
+
+#define TRIKV_INSTANTIATE_STORED(S)                                                                         \
+    template void matrix_decode<S>(const float*, const StoredRows<S>&, const StoredRows<S>&, float, float*, \
+                                   MemoryMeter&);                                                           \
+    template void matrix_decode_partial<S>(const float*, const StoredRows<S>&, const StoredRows<S>&, float, \
+                                           SoftmaxPartial<float>&, MemoryMeter&);
+TRIKV_INSTANTIATE_STORED(float)
+TRIKV_INSTANTIATE_STORED(bf16)
+TRIKV_INSTANTIATE_STORED(fp16)
+TRIKV_INSTANTIATE_STORED(std::int8_t)
+#undef TRIKV_INSTANTIATE_STORED
 
 }  // namespace trikv

@@ -7,12 +7,14 @@
 
 #include "attention/rows.hpp"
 #include "attention/softmax.hpp"
+#include "attention/stored_rows.hpp"
 #include "framework/memory.hpp"
 #include "framework/tensor.hpp"
 
 namespace trikv {
 
 inline constexpr std::size_t kStreamBlockRows = 512;  // rows per streaming block
+inline constexpr std::size_t kStreamDecodeRows = 64;  // rows decoded at a time (reduced formats)
 
 // One query, one head: out[d] = softmax(scale·K·q)ᵀ·V over all rows of k (≥ 1 row).
 template <Scalar T>
@@ -23,6 +25,17 @@ void matrix_decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T sca
 template <Scalar T>
 void matrix_decode_partial(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale,
                            SoftmaxPartial<T>& partial, MemoryMeter& scratch);
+
+// The same two over rows stored in a reduced format (attention/stored_rows.hpp; S = float,
+// bf16, fp16 or std::int8_t): K and V rows are decoded to float kStreamDecodeRows at a time
+// in per-worker scratch (2·kStreamDecodeRows·d floats, read back from L1; none for S = float,
+// which reads the storage in place), one GEMV each, with the softmax still folded per block.
+template <class S>
+void matrix_decode(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale, float* out,
+                   MemoryMeter& scratch);
+template <class S>
+void matrix_decode_partial(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale,
+                           SoftmaxPartial<float>& partial, MemoryMeter& scratch);
 
 // Whole sequence, inputs [n, d] or [h, n, d]; causal: query t sees keys 0..t.
 template <Scalar T>

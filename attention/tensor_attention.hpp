@@ -10,6 +10,7 @@
 
 #include "attention/rows.hpp"
 #include "attention/softmax.hpp"
+#include "attention/stored_rows.hpp"
 #include "framework/memory.hpp"
 #include "framework/tensor.hpp"
 
@@ -33,6 +34,18 @@ void tensor_decode(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, con
 template <Scalar T>
 void tensor_decode_partial(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
                            const RowsView<T>& v2, T scale, SoftmaxPartial<T>& partial, MemoryMeter& scratch);
+
+// The same two over rows stored in a reduced format (attention/stored_rows.hpp; S = float,
+// bf16, fp16 or std::int8_t): every K1 and V1 row and every K2/V2 tile is decoded to float in
+// per-worker scratch — 2·kPairTileRows·d + d floats per worker on top of the float kernel's,
+// none for S = float, which reads the storage in place — and the float kernel runs on it, so
+// the scores are exact on the dequantised rows and the only extra error is the storage's.
+template <class S>
+void tensor_decode(const float* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
+                   const StoredRows<S>& v2, float scale, float* out, MemoryMeter& scratch);
+template <class S>
+void tensor_decode_partial(const float* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
+                           const StoredRows<S>& v2, float scale, SoftmaxPartial<float>& partial, MemoryMeter& scratch);
 
 // Whole-sequence tensor attention for one head, inputs [n, d]. Causal: query t attends the
 // square [0, t]²; otherwise every query attends [0, n)².

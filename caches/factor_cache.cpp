@@ -4,8 +4,12 @@
 //                    (t+1)² buffer, transient memory is a few tiles per worker.
 //   recompute        the seed paper's cost model: materialise K1⊘K2 and V1⊘V2 every step
 //                    (O(t²d) time and transient memory), then stream them like `product`.
+// dtype (f32 | bf16 | fp16 | int8) is the storage of the four streams; attend decodes rows
+// and tiles to float as it goes (fused) or the whole head's streams once (recompute).
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+
+#include <cstdint>
 
 #include "attention/matrix_attention.hpp"
 #include "attention/tensor_attention.hpp"
@@ -18,15 +22,18 @@ namespace {
 // One kernel tile per chunk: every K2/V2 tile is contiguous, and the allocation slack (at
 // most one partly filled chunk per stream) stays small next to 4(t+1)d even at small t.
 constexpr std::size_t kChunkRows = kPairTileRows;
-using Streams = FactorStreams<float>;
 
+template <class S>  // storage of the four streams (framework/storage.hpp)
 class FactorCache final : public Cache {
+    using Streams = FactorStreams<S>;
+    static constexpr bool kDecodes = !std::is_same_v<S, float>;
+
 public:
     FactorCache(const CacheShape& shape, bool fused)
         : Cache(shape), fused_(fused), factors_(shape.heads, shape.dim, kChunkRows, resident_) {}
 
     std::string spec() const override {
-        return std::string("factor:strategy=") + (fused_ ? "fused" : "recompute");
+        return std::string("factor:strategy=") + (fused_ ? "fused" : "recompute") + ",dtype=" + dtype_name(dtype_of<S>());
     }
     void reserve(std::size_t tokens) override { factors_.reserve(tokens); }
 
@@ -37,14 +44,16 @@ public:
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens));
         c.flops = 4.0 * pairs * d * h;
-        c.bytes_moved = 4.0 * n * d * f * h;
+        c.bytes_moved = 4.0 * n * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * h;
         if (fused_) {
-            const double tiles = kPairBlockRows * (2 * d + kPairTileRows + 2) + 2 * d;
+            double tiles = kPairBlockRows * (2 * d + kPairTileRows + 2) + 2 * d;
+            if (kDecodes) tiles += 2 * kPairTileRows * d + d;  // decoded K2/V2 tiles and a V1 row
             c.transient_bytes = workers * tiles * f;
         } else {
             c.flops += 2.0 * pairs * d * h;             // forming the products
             c.bytes_moved += 4.0 * pairs * d * f * h;   // write them, then read them back
             c.transient_bytes = 2.0 * pairs * d * f;    // one head's products at a time
+            if (kDecodes) c.transient_bytes += 4.0 * n * d * f;  // and its decoded streams
         }
         return c;
     }
@@ -59,9 +68,9 @@ private:
         const std::size_t d = shape_.dim;
         if (fused_) {
             tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-                tensor_decode(q + head * d, factors_.view(head, Streams::k1),
-                              factors_.view(head, Streams::k2), factors_.view(head, Streams::v1),
-                              factors_.view(head, Streams::v2), scale, out + head * d, transient_);
+                tensor_decode(q + head * d, factors_.stored(head, Streams::k1),
+                              factors_.stored(head, Streams::k2), factors_.stored(head, Streams::v1),
+                              factors_.stored(head, Streams::v2), scale, out + head * d, transient_);
             });
             return;
         }
@@ -69,13 +78,27 @@ private:
         for (std::size_t head = 0; head < shape_.heads; ++head) attend_recomputed(head, q + head * d, out + head * d);
     }
 
+    // Stream s of `head` as float rows: the storage itself for f32, else decoded into `scratch`.
+    RowsView<float> float_rows(std::size_t head, typename Streams::Stream s, Buffer<float>& scratch) {
+        if constexpr (kDecodes) {
+            const std::size_t n = size(), d = shape_.dim;
+            scratch = Buffer<float>(n * d, transient_);
+            factors_.stored(head, s).decode(0, n, scratch.data());
+            return RowsView<float>::contiguous(scratch.data(), n, d);
+        } else {
+            (void)scratch;
+            return factors_.view(head, s);
+        }
+    }
+
     void attend_recomputed(std::size_t head, const float* q, float* out) {
         const std::size_t n = size(), d = shape_.dim;
+        Buffer<float> decoded[4];
+        const RowsView<float> K1 = float_rows(head, Streams::k1, decoded[0]);
+        const RowsView<float> K2 = float_rows(head, Streams::k2, decoded[1]);
+        const RowsView<float> V1 = float_rows(head, Streams::v1, decoded[2]);
+        const RowsView<float> V2 = float_rows(head, Streams::v2, decoded[3]);
         Buffer<float> keys(n * n * d, transient_), values(n * n * d, transient_);
-        const RowStore<float>& K1 = factors_.store(head, Streams::k1);
-        const RowStore<float>& K2 = factors_.store(head, Streams::k2);
-        const RowStore<float>& V1 = factors_.store(head, Streams::v1);
-        const RowStore<float>& V2 = factors_.store(head, Streams::v2);
         tbb::parallel_for(std::size_t(0), n, [&](std::size_t i) {
             for (std::size_t j = 0; j < n; ++j) {
                 float* key = keys.data() + (i * n + j) * d;
@@ -100,14 +123,21 @@ private:
 
 [[maybe_unused]] const bool registered = register_cache({
     .name = "factor",
-    .description = "four-cache: stores K1, K2, V1, V2 (4(t+1)d floats/head); attend fused (SPEC §3) or recomputes the products",
+    .description = "four-cache: stores K1, K2, V1, V2 (4(t+1)d scalars/head); attend fused (SPEC §3) or recomputes the products",
     .exact = true,
     .params = {{.name = "strategy",
                 .default_value = "fused",
                 .description = "fused: tiled reassociated GEMMs, O(tile) scratch; recompute: materialise the products each step",
-                .choices = {"fused", "recompute"}}},
-    .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
-        return std::make_unique<FactorCache>(shape, config.text("strategy") == "fused");
+                .choices = {"fused", "recompute"}},
+               {.name = "dtype",
+                .default_value = "f32",
+                .description = "storage of the four streams: f32, bf16, fp16 or int8 (per-row float scale)",
+                .choices = dtype_names()}},
+    .make = [](const CacheConfig& config, const CacheShape& shape) {
+        const bool fused = config.text("strategy") == "fused";
+        return with_dtype(config.text("dtype"), [&]<class S>(S) -> std::unique_ptr<Cache> {
+            return std::make_unique<FactorCache<S>>(shape, fused);
+        });
     },
 });
 

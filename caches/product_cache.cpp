@@ -2,9 +2,18 @@
 // over the causal square, so one attend is a single streaming pass over 2(t+1)²d scalars,
 // the standard-attention kernel run on pair rows. The factors are kept too: appending token
 // t forms its 2t+1 new pair rows from the old k1_i, k2_j (O(td) work, no recomputation).
+//
+// dtype (f32 | bf16 | fp16 | int8) is the storage of the pair rows, the O(t²d) part. The four
+// factor streams stay float32 whatever the dtype: they only serve to form new pair rows, so
+// each pair element is computed exactly as k1_il·k2_jl in float and rounded once to the
+// dtype; storing the factors reduced too would round twice (factor, then product) for a
+// saving of O(td) bytes next to the pairs' O(t²d).
 #include <tbb/parallel_for.h>
 
 #include <tbb/task_arena.h>
+
+#include <cstdint>
+#include <vector>
 
 #include "attention/matrix_attention.hpp"
 #include "caches/factor_streams.hpp"
@@ -17,6 +26,7 @@ namespace {
 constexpr std::size_t kFactorChunkRows = 256;
 constexpr std::size_t kPairChunkRows = 1024;
 
+template <class S>  // storage of the pair rows (framework/storage.hpp)
 class ProductCache final : public Cache {
 public:
     explicit ProductCache(const CacheShape& shape)
@@ -27,7 +37,7 @@ public:
         }
     }
 
-    std::string spec() const override { return "product"; }
+    std::string spec() const override { return std::string("product:dtype=") + dtype_name(dtype_of<S>()); }
 
     void reserve(std::size_t tokens) override {
         factors_.reserve(tokens);
@@ -40,13 +50,15 @@ public:
     CacheCost cost(std::size_t tokens) const override {
         const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim);
         const double pairs = static_cast<double>(tokens) * static_cast<double>(tokens);
+        // Per reducer: scores and two d-vectors, plus decoded K and V rows for a reduced dtype.
+        const double decoded = std::is_same_v<S, float> ? 0.0 : 2.0 * kStreamDecodeRows * d;
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens) +
                                                2 * shape_.heads * pair_keys_[0].bytes_for(tokens * tokens));
         c.transient_bytes = static_cast<double>(tbb::this_task_arena::max_concurrency()) *
-                            (kStreamBlockRows + 2 * shape_.dim) * sizeof(float) * h;
+                            (kStreamBlockRows + 2 * d + decoded) * sizeof(float) * h;
         c.flops = 4.0 * pairs * d * h;
-        c.bytes_moved = 2.0 * pairs * d * sizeof(float) * h;
+        c.bytes_moved = 2.0 * pairs * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * h;
         return c;
     }
 
@@ -55,30 +67,34 @@ private:
         factors_.append(k1, k2, v1, v2);
         const std::size_t t = size();  // index of the new token
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            using S = FactorStreams<float>;
-            const RowStore<float>& K1 = factors_.store(head, S::k1);
-            const RowStore<float>& K2 = factors_.store(head, S::k2);
-            const RowStore<float>& V1 = factors_.store(head, S::v1);
-            const RowStore<float>& V2 = factors_.store(head, S::v2);
+            using F = FactorStreams<float>;
+            const RowStore<float>& K1 = factors_.store(head, F::k1);
+            const RowStore<float>& K2 = factors_.store(head, F::k2);
+            const RowStore<float>& V1 = factors_.store(head, F::v1);
+            const RowStore<float>& V2 = factors_.store(head, F::v2);
+            // A reduced dtype forms each pair row in float here, then encodes it.
+            std::vector<float> staging(std::is_same_v<S, float> ? 0 : shape_.dim);
             // The new shell of the square: pairs (t, j) for j ≤ t, then (i, t) for i < t.
-            for (std::size_t j = 0; j <= t; ++j) add_pair(head, K1.row(t), K2.row(j), V1.row(t), V2.row(j));
-            for (std::size_t i = 0; i < t; ++i) add_pair(head, K1.row(i), K2.row(t), V1.row(i), V2.row(t));
+            for (std::size_t j = 0; j <= t; ++j)
+                add_pair(head, K1.row(t), K2.row(j), V1.row(t), V2.row(j), staging.data());
+            for (std::size_t i = 0; i < t; ++i)
+                add_pair(head, K1.row(i), K2.row(t), V1.row(i), V2.row(t), staging.data());
         });
     }
 
-    void add_pair(std::size_t head, const float* k1, const float* k2, const float* v1, const float* v2) {
-        float* key = pair_keys_[head].append_row();
-        float* value = pair_values_[head].append_row();
-        for (std::size_t l = 0; l < shape_.dim; ++l) {
-            key[l] = k1[l] * k2[l];
-            value[l] = v1[l] * v2[l];
-        }
+    void add_pair(std::size_t head, const float* k1, const float* k2, const float* v1, const float* v2,
+                  float* staging) {
+        const std::size_t d = shape_.dim;
+        pair_keys_[head].append_with([&](float* key) { for (std::size_t l = 0; l < d; ++l) key[l] = k1[l] * k2[l]; },
+                                     staging);
+        pair_values_[head].append_with([&](float* value) { for (std::size_t l = 0; l < d; ++l) value[l] = v1[l] * v2[l]; },
+                                       staging);
     }
 
     void attend_query(const float* q, float* out) override {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            matrix_decode(q + head * d, pair_keys_[head].view(), pair_values_[head].view(),
+            matrix_decode(q + head * d, pair_keys_[head].stored(), pair_values_[head].stored(),
                           static_cast<float>(shape_.scale), out + head * d, transient_);
         });
     }
@@ -91,17 +107,23 @@ private:
         }
     }
 
-    FactorStreams<float> factors_;
-    std::vector<RowStore<float>> pair_keys_, pair_values_;  // per head, (t+1)² rows each
+    FactorStreams<float> factors_;                      // float32 whatever the dtype (above)
+    std::vector<RowStore<S>> pair_keys_, pair_values_;  // per head, (t+1)² rows each
 };
 
 [[maybe_unused]] const bool registered = register_cache({
     .name = "product",
-    .description = "two-cache: stores K1⊘K2 and V1⊘V2 (2(t+1)²d floats/head); attend streams them once",
+    .description = "two-cache: stores K1⊘K2 and V1⊘V2 (2(t+1)²d scalars/head); attend streams them once",
     .exact = true,
-    .params = {},
-    .make = [](const CacheConfig&, const CacheShape& shape) -> std::unique_ptr<Cache> {
-        return std::make_unique<ProductCache>(shape);
+    .params = {{.name = "dtype",
+                .default_value = "f32",
+                .description = "storage of the pair rows: f32, bf16, fp16 or int8 (per-row float scale); "
+                               "the factors stay f32",
+                .choices = dtype_names()}},
+    .make = [](const CacheConfig& config, const CacheShape& shape) {
+        return with_dtype(config.text("dtype"), [&]<class S>(S) -> std::unique_ptr<Cache> {
+            return std::make_unique<ProductCache<S>>(shape);
+        });
     },
 });
 

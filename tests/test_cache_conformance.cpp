@@ -44,9 +44,9 @@ TEST_CASE("every exact cache type stays exact across 1024-row storage chunks", "
                 cache->append(&k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
             std::vector<float> out(d);
             cache->attend(q.data(), out.data());
-            const double error = test::relative_l2(out, want);
-            test::report_error("conformance " + spec + " T=1025", error, test::kCacheTolerance);
-            CHECK(error <= test::kCacheTolerance);
+            const double error = test::relative_l2(out, want), tolerance = test::cache_tolerance(spec);
+            test::report_error("conformance " + spec + " T=1025", error, tolerance);
+            CHECK(error <= tolerance);
         }
     }
 }

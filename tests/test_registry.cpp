@@ -40,15 +40,15 @@ TEST_CASE("registry: `factor` fills in the default strategy", "[registry]") {
     const CacheConfig config = parse_cache_spec("factor");
     CHECK(config.name() == "factor");
     CHECK(config.text("strategy") == "fused");
-    CHECK(config.canonical() == "factor:strategy=fused");
+    CHECK(config.canonical() == "factor:strategy=fused,dtype=f32");
 }
 
 TEST_CASE("registry: `factor:strategy=recompute` selects the strategy", "[registry]") {
     const CacheConfig config = parse_cache_spec("factor:strategy=recompute");
     CHECK(config.name() == "factor");
     CHECK(config.text("strategy") == "recompute");
-    CHECK(config.canonical() == "factor:strategy=recompute");
-    CHECK(make_cache("factor:strategy=recompute", {1, 4, 0.25})->spec() == "factor:strategy=recompute");
+    CHECK(config.canonical() == "factor:strategy=recompute,dtype=f32");
+    CHECK(make_cache("factor:strategy=recompute", {1, 4, 0.25})->spec() == "factor:strategy=recompute,dtype=f32");
 }
 
 TEST_CASE("registry: numbers are parsed, canonical specs list every parameter in declaration order", "[registry]") {
@@ -104,7 +104,7 @@ TEST_CASE("registry: an unknown parameter is rejected with the list of parameter
     CHECK_THROWS_WITH(parse_cache_spec("test-registry-params:size=3"),
                       Contains("unknown parameter 'size'") && Contains("mode, rows, ratio"));
     // A type without parameters says so.
-    CHECK_THROWS_WITH(parse_cache_spec("product:strategy=fused"),
+    CHECK_THROWS_WITH(parse_cache_spec("reference:strategy=fused"),
                       Contains("unknown parameter 'strategy'") && Contains("none"));
     CHECK_THROWS_WITH(parse_cache_spec("factor:Strategy=fused"), Contains("unknown parameter 'Strategy'"));
 }

@@ -67,7 +67,7 @@ strategy = ["fused", "recompute"]
         keys.insert(p.key());
         CHECK(p.repetitions == 3);
     }
-    CHECK(specs == std::set<std::string>{"product", "factor:strategy=fused", "factor:strategy=recompute"});
+    CHECK(specs == std::set<std::string>{"product:dtype=f32", "factor:strategy=fused,dtype=f32", "factor:strategy=recompute,dtype=f32"});
     CHECK(keys.size() == points.size());  // every configuration has its own key
 }
 
