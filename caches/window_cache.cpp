@@ -1,0 +1,114 @@
+// window — sliding-window tensor attention, the allowed set of 2-simplicial attention (Roy et
+// al. 2025, SPEC §2): the query at step t attends the pairs i ∈ (t−w1, t], j ∈ (t−w2, t]. It
+// computes that set exactly, but it is not full tensor attention once t ≥ min(w1, w2), so it
+// registers as approximate (exact = false).
+//
+// Storage per head: K1, V1 keep the last w1 tokens and K2, V2 the last w2, each as a ring in
+// a RowStore: token t lives in row t mod w. Softmax over pairs is a set function, so the ring's
+// rows need no reordering: the live rows are always [0, min(t+1, w)) and the fused kernel
+// (tensor_decode) runs over them as is. Chunks of min(w, kPairTileRows) rows keep every K2/V2
+// tile contiguous and grow lazily up to the ring's capacity, so a window larger than the
+// sequence costs no more than the factors it holds.
+//
+//   memory  h·2·(R(min(t+1, w1), w1) + R(min(t+1, w2), w2))·d floats,
+//           R(r, w) = ⌈r / c⌉·c, c = min(w, 256)       (= 2(w1+w2)d per head once t+1 ≥ w1, w2,
+//                                                       when each w is ≤ 256 or a multiple of it)
+//   time    ~4·min(t+1, w1)·min(t+1, w2)·d flops per head and step, O(d) per append.
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "attention/tensor_attention.hpp"
+#include "caches/registry.hpp"
+#include "caches/row_store.hpp"
+
+namespace trikv {
+namespace {
+
+enum Stream { k1 = 0, k2 = 1, v1 = 2, v2 = 3 };
+
+class WindowCache final : public Cache {
+public:
+    WindowCache(const CacheShape& shape, std::size_t w1, std::size_t w2) : Cache(shape), w1_(w1), w2_(w2) {
+        rings_.reserve(4 * shape.heads);
+        for (std::size_t i = 0; i < 4 * shape.heads; ++i) {
+            const std::size_t w = window(static_cast<Stream>(i % 4));
+            rings_.emplace_back(shape.dim, std::min(w, kPairTileRows), resident_);
+        }
+    }
+
+    std::string spec() const override {
+        return "window:w1=" + std::to_string(w1_) + ",w2=" + std::to_string(w2_);
+    }
+
+    void reserve(std::size_t tokens) override {
+        for (std::size_t i = 0; i < rings_.size(); ++i)
+            rings_[i].reserve(std::min(tokens, window(static_cast<Stream>(i % 4))));
+    }
+
+    CacheCost cost(std::size_t tokens) const override {
+        const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim), f = sizeof(float);
+        const std::size_t r1 = std::min(tokens, w1_), r2 = std::min(tokens, w2_);
+        const double workers = tbb::this_task_arena::max_concurrency();
+        CacheCost c;
+        // rings_[0] is head 0's K1 ring (capacity w1), rings_[1] its K2 ring (capacity w2).
+        c.resident_bytes = h * 2.0 * static_cast<double>(rings_[k1].bytes_for(r1) + rings_[k2].bytes_for(r2));
+        c.flops = 4.0 * static_cast<double>(r1) * static_cast<double>(r2) * d * h;
+        c.bytes_moved = 2.0 * static_cast<double>(r1 + r2) * d * f * h;
+        // Same kernel as factor:strategy=fused: one tile set per worker.
+        c.transient_bytes = workers * (kPairBlockRows * (2 * d + kPairTileRows + 2) + 2 * d) * f;
+        return c;
+    }
+
+private:
+    std::size_t window(Stream s) const { return s == k1 || s == v1 ? w1_ : w2_; }
+
+    void append_token(const float* k1_in, const float* k2_in, const float* v1_in, const float* v2_in) override {
+        const float* inputs[4] = {k1_in, k2_in, v1_in, v2_in};
+        const std::size_t t = size(), d = shape_.dim;
+        for (std::size_t i = 0; i < rings_.size(); ++i) {
+            RowStore<float>& ring = rings_[i];
+            const std::size_t slot = t % window(static_cast<Stream>(i % 4));
+            // Until the ring is full the slot is the next row; then it is the row of the token
+            // that just left the window. RowStore reads rows as const; its chunks are ours.
+            float* row = slot == ring.rows() ? ring.append_row() : const_cast<float*>(ring.row(slot));
+            std::copy_n(inputs[i % 4] + (i / 4) * d, d, row);
+        }
+    }
+
+    void attend_query(const float* q, float* out) override {
+        const std::size_t d = shape_.dim;
+        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
+            const RowStore<float>* ring = &rings_[4 * head];
+            tensor_decode(q + head * d, ring[k1].view(), ring[k2].view(), ring[v1].view(), ring[v2].view(),
+                          static_cast<float>(shape_.scale), out + head * d, transient_);
+        });
+    }
+
+    void clear_storage() override {
+        for (RowStore<float>& ring : rings_) ring.clear();
+    }
+
+    std::size_t w1_, w2_;
+    std::vector<RowStore<float>> rings_;  // [head][k1, k2, v1, v2]
+};
+
+[[maybe_unused]] const bool registered = register_cache({
+    .name = "window",
+    .description = "sliding window (2-simplicial): pairs i in (t-w1, t], j in (t-w2, t]; rings of the last w1/w2 factor rows",
+    .exact = false,  // exact over its window, but an approximation of full tensor attention
+    .params = {{.name = "w1", .default_value = "64", .description = "tokens of K1/V1 each query sees (i-side window)",
+                .choices = {}, .min = 1, .max = 1 << 24, .integer = true},
+               {.name = "w2", .default_value = "64", .description = "tokens of K2/V2 each query sees (j-side window)",
+                .choices = {}, .min = 1, .max = 1 << 24, .integer = true}},
+    .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
+        return std::make_unique<WindowCache>(shape, static_cast<std::size_t>(config.integer("w1")),
+                                             static_cast<std::size_t>(config.integer("w2")));
+    },
+});
+
+}  // namespace
+}  // namespace trikv
