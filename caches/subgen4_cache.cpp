@@ -1,0 +1,170 @@
+// subgen4 — SubGen (Zandieh, Han, Mirrokni, Karbasi 2024) on the factor streams (SPEC §6,
+// the seed paper's SubGen4Cache). APPROXIMATE. Per head it keeps no factor rows at all, only
+// four sketches (the machinery and every estimator are in caches/subgen_sketch.hpp):
+//   * K1 and K2 are clustered separately online (a key joins the first cluster whose centre c
+//     has ‖k − c‖ ≤ δ‖c‖: δ is relative to the centre's norm), each cluster with its count and
+//     a uniform reservoir of `samples` keys;
+//   * two independent sets of `values` weighted reservoir samplers, one over (k1, v1) items with
+//     weight ‖v1‖², one over (k2, v2) items with weight ‖v2‖².
+// Attend forms pair estimates from the factor sketches:
+//   Z ≈ Σ_{c1,c2} n_c1 n_c2/(|S_c1||S_c2|) Σ_{k1∈S_c1,k2∈S_c2} exp(scale·Σ_l q_l k1_l k2_l)
+//   N ≈ μ1 μ2/s² Σ_{a,b} exp(scale·Σ_l q_l k1_al k2_bl)·(v1_a ∘ v2_b)/(‖v1_a‖²‖v2_b‖²)
+// over the s×s pairs of samples (unbiased: a and b are independent, P(a=i, b=j) =
+// ‖v1_i‖²‖v2_j‖²/(μ1μ2)); output N/Z with both brought to a shared max. Z is biased only
+// through the ratio n_c/|S_c| times a sample mean (unbiased per cluster pair, as in SubGen),
+// and N/Z is a ratio estimator, consistent but not unbiased.
+//
+// Memory per head, with m1, m2 clusters (data-dependent; m = o(n) on clusterable keys):
+//   Σ_{s=1,2} [centres ⌈m_s/16⌉·16·d·4 + metadata ⌈m_s/16⌉·16·2·8 + slots ⌈m_s/16⌉·16·samples·d·4]
+//   + 2 · 2·values·d·4 (each sampler holds k and v/‖v‖²)
+// i.e. O(d(m·samples + values)), independent of n: no factor is kept.
+// Append: O((m1 + m2)·d) to find the clusters, O(values) random draws. Attend, with
+// R = m·samples reservoir keys and s = values: 2·R1·R2·d + 4·s²·d flops (three SGEMMs) plus
+// R1·R2 + s² exponentials; reads (R1 + R2 + 4s)·d floats.
+//
+// Seeded and reproducible: head h draws from trikv::Rng(mix(seed, h)) in a fixed order, so the
+// output does not depend on threads (heads run in parallel, each touching only its own state).
+// clear() restarts every generator from its seed.
+#include <tbb/parallel_for.h>
+
+#include <vector>
+
+#include "caches/registry.hpp"
+#include "caches/subgen_sketch.hpp"
+
+namespace trikv {
+namespace {
+
+// Few clusters are expected (m = o(n)), so they are allocated 16 at a time.
+constexpr std::size_t kClustersPerChunk = 16;
+
+struct SubGen4Params {
+    double delta = 0.5;
+    std::size_t samples = 8, values = 64;
+    std::uint64_t seed = 0;
+};
+
+class SubGen4Cache final : public Cache {
+public:
+    SubGen4Cache(const CacheShape& shape, const SubGen4Params& params, std::string spec)
+        : Cache(shape), params_(params), spec_(std::move(spec)) {
+        heads_.reserve(shape.heads);
+        for (std::size_t h = 0; h < shape.heads; ++h) heads_.emplace_back(shape.dim, params, h, resident_);
+    }
+
+    std::string spec() const override { return spec_; }
+
+    // Only the samplers have a size known in advance; clusters open as keys arrive.
+    void reserve(std::size_t) override {
+        for (Head& head : heads_) head.s1.allocate(), head.s2.allocate();
+    }
+
+    // Cluster counts are data-dependent: the model assumes each head keeps the clusters it
+    // has now (capped at `tokens`, the most `tokens` keys can open), i.e. m = o(n) has
+    // saturated. At the current size, resident_bytes is exact; transient_bytes is exact for
+    // one head and the sum over heads (all running at once) otherwise; flops and
+    // bytes_moved count full reservoirs (R = m·samples).
+    CacheCost cost(std::size_t tokens) const override {
+        const double d = double(shape_.dim), s = double(params_.values), f = sizeof(float);
+        CacheCost c;
+        for (const Head& head : heads_) {
+            const std::size_t m1 = std::min(head.k1.clusters(), tokens), m2 = std::min(head.k2.clusters(), tokens);
+            const double r1 = double(m1 * params_.samples), r2 = double(m2 * params_.samples);
+            const bool samplers = tokens > 0 || head.s1.keys() != nullptr;
+            c.resident_bytes += double(head.k1.bytes_for(m1) + head.k2.bytes_for(m2)) +
+                                (samplers ? 2.0 * double(head.s1.bytes_for_storage()) : 0.0);
+            // acc (d doubles) + the larger of the two estimators' scratch (subgen_sketch.hpp).
+            const double normaliser =
+                (r1 + r2) * d * f + (r1 + r2) * sizeof(double) + std::min(double(subgen::kPairEstimatorRows), r1) * r2 * f;
+            const double numerator = s * d * f + std::min(double(subgen::kPairEstimatorRows), s) * (s + d) * f;
+            c.transient_bytes += d * sizeof(double) + std::max(normaliser, numerator);
+            c.flops += 2.0 * r1 * r2 * d + 3.0 * r1 * r2 + r1 * d + 4.0 * s * s * d + s * s + 3.0 * s * d;
+            c.bytes_moved += (r1 + r2 + 4.0 * s) * d * f + double(m1 + m2) * 2 * sizeof(double);
+        }
+        return c;
+    }
+
+private:
+    struct Head {
+        Head(std::size_t dim, const SubGen4Params& p, std::size_t index, MemoryMeter& meter)
+            : k1(dim, p.delta, p.samples, kClustersPerChunk, meter), k2(dim, p.delta, p.samples, kClustersPerChunk, meter),
+              s1(dim, p.values, meter), s2(dim, p.values, meter), seed(subgen::head_seed(p.seed, index)), rng(seed) {}
+        subgen::ClusterSketch k1, k2;
+        subgen::WeightedSamplers s1, s2;  // over (k1, v1) and (k2, v2)
+        std::uint64_t seed;
+        Rng rng;
+    };
+
+    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
+        const std::size_t d = shape_.dim;
+        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t h) {
+            Head& head = heads_[h];
+            const float *key1 = k1 + h * d, *key2 = k2 + h * d, *value1 = v1 + h * d, *value2 = v2 + h * d;
+            // Fixed draw order: K1 reservoir, K2 reservoir, v1 samplers, v2 samplers.
+            head.k1.add(key1, head.rng);
+            head.k2.add(key2, head.rng);
+            const double w1 = subgen::squared_norm(value1, d), w2 = subgen::squared_norm(value2, d);
+            auto fill = [d](const float* key, const float* value) {
+                return [=](std::size_t, float* key_out, float* value_out) {
+                    std::copy_n(key, d, key_out);
+                    std::copy_n(value, d, value_out);
+                };
+            };
+            head.s1.offer(&w1, 1, head.rng, fill(key1, value1), transient_);
+            head.s2.offer(&w2, 1, head.rng, fill(key2, value2), transient_);
+        });
+    }
+
+    void attend_query(const float* q, float* out) override {
+        const std::size_t d = shape_.dim;
+        const float scale = static_cast<float>(shape_.scale);
+        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t h) {
+            const Head& head = heads_[h];
+            Buffer<double> acc(d, transient_);
+            const subgen::Scaled z = subgen::pair_normaliser(q + h * d, scale, head.k1, head.k2, transient_);
+            const double top = subgen::pair_numerator(q + h * d, scale, head.s1, head.s2, acc.data(), transient_);
+            subgen::finish(z, top, acc.data(), d, out + h * d);
+        });
+    }
+
+    void clear_storage() override {
+        for (Head& head : heads_) {
+            head.k1.clear(), head.k2.clear(), head.s1.clear(), head.s2.clear();
+            head.rng = Rng(head.seed);
+        }
+    }
+
+    SubGen4Params params_;
+    std::string spec_;
+    std::vector<Head> heads_;
+};
+
+[[maybe_unused]] const bool registered = register_cache({
+    .name = "subgen4",
+    .description = "APPROXIMATE SubGen on the factor streams: K1, K2 clustered (radius delta, relative) with "
+                   "reservoirs, l2 samplers on (k1,v1), (k2,v2); O(d(m*samples+values))/head, keeps no factors",
+    .exact = false,
+    .params = {{.name = "delta",
+                .default_value = "0.5",
+                .description = "cluster radius relative to the centre's norm: k joins the first centre c with "
+                               "|k-c| <= delta*|c| (0.5 recovers the clustered generator's balls for radius <= ~0.15)",
+                .choices = {}, .min = 1e-9, .max = 1e9},
+               {.name = "samples", .default_value = "8", .description = "uniform reservoir size per cluster",
+                .choices = {}, .min = 1, .max = 1 << 20, .integer = true},
+               {.name = "values", .default_value = "64",
+                .description = "weighted (|v|^2) samplers per value stream; s*s sample pairs form the numerator",
+                .choices = {}, .min = 1, .max = 1 << 20, .integer = true},
+               {.name = "seed", .default_value = "0", .description = "random seed (mixed with the head index)",
+                .choices = {}, .min = 0, .max = 1e9, .integer = true}},
+    .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
+        SubGen4Params p;
+        p.delta = config.number("delta");
+        p.samples = static_cast<std::size_t>(config.integer("samples"));
+        p.values = static_cast<std::size_t>(config.integer("values"));
+        p.seed = static_cast<std::uint64_t>(config.integer("seed"));
+        return std::make_unique<SubGen4Cache>(shape, p, config.canonical());
+    },
+});
+
+}  // namespace
+}  // namespace trikv
