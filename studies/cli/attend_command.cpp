@@ -142,7 +142,7 @@ void add_attend_command(CLI::App& app) {
     command->add_option("--cache", opt->cache,
                         "decode through this cache spec (float32), e.g. factor, product; "
                         "default: the exact engine in the inputs' dtype (see `trikv caches`)");
-    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(CLI::NonNegativeNumber);
+    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(CLI::Range(0, 4096));
     command->add_option("--mem-limit", opt->mem_limit, "with --cache: refuse a cache holding more than this many bytes")
         ->check(CLI::PositiveNumber);
     command->callback([opt] {

@@ -79,7 +79,7 @@ void add_bench_command(CLI::App& app) {
     command->add_option("--heads", opt->heads, "heads")->check(CLI::PositiveNumber);
     command->add_option("--repetitions", opt->repetitions, "timed attends")->check(CLI::PositiveNumber);
     command->add_option("--warmup", opt->warmup, "untimed attends first")->check(CLI::NonNegativeNumber);
-    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(CLI::NonNegativeNumber);
+    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(CLI::Range(0, 4096));
     command->add_option("--seed", opt->seed, "data seed");
     command->callback([opt] { run(*opt); });
 }

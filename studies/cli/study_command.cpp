@@ -69,7 +69,7 @@ void add_study_command(CLI::App& app) {
     command->add_option("--n", o->n, "tokens before the timed steps (repeatable)")->check(CLI::PositiveNumber);
     command->add_option("--d", o->d, "head dimension (repeatable)")->check(CLI::PositiveNumber);
     command->add_option("--heads", o->heads, "heads")->check(CLI::PositiveNumber);
-    command->add_option("--threads", o->threads, "worker threads (0 = all)")->check(CLI::NonNegativeNumber);
+    command->add_option("--threads", o->threads, "worker threads (0 = all)")->check(CLI::Range(0, 4096));
     command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(CLI::PositiveNumber);
     command->add_option("--warmup", o->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
     command->add_option("--seed", o->seed, "data seed");
