@@ -15,8 +15,10 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string_view>
 
+#include "caches/registry.hpp"
 #include "framework/error.hpp"
 #include "framework/files.hpp"
 #include "studies/pareto.hpp"
@@ -261,6 +263,28 @@ std::vector<ResultRow> drawable_rows(const std::vector<ResultRow>& all, std::vec
     return rows;
 }
 
+// A canonical spec without the parameters at their defaults ("product:dtype=f32" → "product",
+// "subgen4:delta=0.5,samples=32,values=512,seed=0" → "subgen4:samples=32,values=512"): keys stay
+// legible with many series, and distinct specs keep distinct labels. Unknown types keep the spec.
+std::string display_spec(const std::string& spec) {
+    const std::size_t colon = spec.find(':');
+    if (colon == std::string::npos) return spec;
+    const std::string name = spec.substr(0, colon);
+    const auto& types = cache_types();
+    const auto type = std::find_if(types.begin(), types.end(), [&](const CacheType* t) { return t->name == name; });
+    if (type == types.end()) return spec;
+    std::string kept;
+    std::stringstream pairs(spec.substr(colon + 1));
+    for (std::string pair; std::getline(pairs, pair, ',');) {
+        const std::size_t equals = pair.find('=');
+        const bool is_default = std::any_of((*type)->params.begin(), (*type)->params.end(), [&](const CacheParam& p) {
+            return equals != std::string::npos && p.name == pair.substr(0, equals) && p.default_value == pair.substr(equals + 1);
+        });
+        if (!is_default) kept += (kept.empty() ? "" : ",") + pair;
+    }
+    return kept.empty() ? name : name + ":" + kept;
+}
+
 // Series in a stable order: by type (the style table's order), then naturally by label.
 Study make_study(const std::vector<ResultRow>& all, std::vector<std::string>& notes) {
     Study study;
@@ -271,7 +295,7 @@ Study make_study(const std::vector<ResultRow>& all, std::vector<std::string>& no
 
     std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> by_label;  // (type, label) -> rows
     for (std::size_t i = 0; i < study.rows.size(); ++i)
-        by_label[{study.rows[i].cache_type, study.rows[i].cache + describe(study.rows[i], dimensions, ", ")}].push_back(
+        by_label[{study.rows[i].cache_type, display_spec(study.rows[i].cache) + describe(study.rows[i], dimensions, ", ")}].push_back(
             i);
     std::vector<std::pair<std::pair<std::string, std::string>, std::vector<std::size_t>>> members(by_label.begin(),
                                                                                                   by_label.end());
