@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite under AddressSanitizer + UBSan (build-asan/), then the TBB-parallel
-# kernel and cache tests under ThreadSanitizer (build-tsan/).
+# The whole test suite under AddressSanitizer + UBSan (build-asan/). ThreadSanitizer is not
+# run: Debian's oneTBB is not TSan-instrumented, so every hand-off between TBB workers is
+# reported as a race (see docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -12,7 +13,3 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -E consumer
 
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIKV_TSAN=ON >/dev/null
-cmake --build build-tsan -j"$jobs" --target trikv_tests
-TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
-  build-tsan/bin/trikv_tests "[tensor],[matrix],[caches]"
