@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "attention/blas.hpp"
 #include "attention/softmax.hpp"
@@ -16,131 +17,209 @@
 namespace trikv {
 namespace {
 
-// The per-worker state of the decode kernel: its partial softmax over the row blocks it has
-// processed, plus scratch tiles. TBB splits a body only when work is stolen, so there are
-// about as many bodies (and scratch sets) as threads. Rows are stored as S and computed in T:
-// with S = T the kernel reads the storage in place; otherwise (reduced formats, T = float)
-// each K1 row is decoded into its row of A, each V1 row into one row of scratch and each
-// K2/V2 tile into a tile of scratch, and the float path runs on those.
+// Queries served together by one pass over the pair blocks: their rows of A are stacked, so
+// each K2/V2 tile feeds one GEMM of kQueryGroup·kPairBlockRows rows instead of one per query
+// (and is read from cache once for the group). 4 keeps the group's score tile at 256×256.
+constexpr std::size_t kQueryGroup = 4;
+
+// A group of up to kQueryGroup queries of one head. Query r may use pairs [0, limit_r)² on
+// top of the views' own bounds (causal prefill); no limits = every pair of the views.
+template <Scalar T>
+struct QueryGroup {
+    const T* q = nullptr;                  // count rows of d
+    const std::size_t* limits = nullptr;   // count entries, or nullptr
+    std::size_t count = 1;
+
+    std::size_t limit(std::size_t r, std::size_t rows) const {
+        return limits ? std::min(limits[r], rows) : rows;
+    }
+};
+
+// The per-worker state of the decode kernel: each query's partial softmax over the row blocks
+// it has processed, plus scratch tiles. TBB splits a body only when work is stolen, so there
+// are about as many bodies (and scratch sets) as threads. Rows are stored as S and computed
+// in T: with S = T the kernel reads the storage in place; otherwise (reduced formats,
+// T = float) each K1 row is decoded into its row of A, each V1 row into one row of scratch
+// and each K2/V2 tile into a tile of scratch, and the float path runs on those.
+//
+// In a block, query r owns the stacked rows [first_[r], first_[r] + rows_[r]) of A, S and U:
+// its valid K1 rows of the block. Columns past its limit get probability 0.
 template <Scalar T, class S>
 class PairBlockReducer {
     static constexpr bool kDecodes = !std::is_same_v<S, T>;
 
 public:
-    PairBlockReducer(const T* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
+    PairBlockReducer(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
                      const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, MemoryMeter& scratch)
-        : q_(q), k1_(k1), k2_(k2), v1_(v1), v2_(v2), scale_(scale), meter_(scratch),
-          result_(k1.dim(), scratch),
-          scaled_k1_(kPairBlockRows * k1.dim(), scratch),
-          scores_(kPairBlockRows * kPairTileRows, scratch),
-          mixed_v2_(kPairBlockRows * k1.dim(), scratch),
-          row_max_(kPairBlockRows, scratch),
-          row_norm_(kPairBlockRows, scratch),
+        : group_(group), k1_(k1), k2_(k2), v1_(v1), v2_(v2), scale_(scale), meter_(scratch),
+          scaled_k1_(stacked() * k1.dim(), scratch),
+          scores_(stacked() * kPairTileRows, scratch),
+          mixed_v2_(stacked() * k1.dim(), scratch),
+          row_max_(stacked(), scratch),
+          row_norm_(stacked(), scratch),
           block_acc_(k1.dim(), scratch),
           v1_row_(kDecodes ? k1.dim() : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
-          v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch) {}
+          v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch) {
+        results_.reserve(group.count);
+        for (std::size_t r = 0; r < group.count; ++r) results_.emplace_back(k1.dim(), scratch);
+    }
 
     PairBlockReducer(PairBlockReducer& other, tbb::split)
-        : PairBlockReducer(other.q_, other.k1_, other.k2_, other.v1_, other.v2_, other.scale_,
+        : PairBlockReducer(other.group_, other.k1_, other.k2_, other.v1_, other.v2_, other.scale_,
                            other.meter_) {}
 
     void operator()(const tbb::blocked_range<std::size_t>& blocks) {
         for (std::size_t b = blocks.begin(); b != blocks.end(); ++b) process_block(b);
     }
-    void join(const PairBlockReducer& other) { result_.merge(other.result_); }
-    const SoftmaxPartial<T>& result() const { return result_; }
+    void join(const PairBlockReducer& other) {
+        for (std::size_t r = 0; r < group_.count; ++r) results_[r].merge(other.results_[r]);
+    }
+    const SoftmaxPartial<T>& result(std::size_t r) const { return results_[r]; }
 
 private:
+    std::size_t stacked() const { return group_.count * kPairBlockRows; }
+
     void process_block(std::size_t block) {
         const std::size_t d = k1_.dim();
         const std::size_t i0 = block * kPairBlockRows;
-        const std::size_t rows = std::min(kPairBlockRows, k1_.rows() - i0);
-        // A = scale·(K1_block ∘ q): the query folded into the left factor (SPEC §3).
-        for (std::size_t r = 0; r < rows; ++r) {
-            T* a = scaled_k1_.data() + r * d;
-            const T* k1 = dense_rows(k1_, i0 + r, 1, a);  // decoded in place when S ≠ T
-            for (std::size_t l = 0; l < d; ++l) a[l] = scale_ * q_[l] * k1[l];
+        // Stack each query's valid rows: A = scale·(K1_rows ∘ q_r) (SPEC §3).
+        std::size_t total = 0, last_col = 0;
+        for (std::size_t r = 0; r < group_.count; ++r) {
+            const std::size_t limit = group_.limit(r, k1_.rows());
+            first_[r] = total;
+            rows_[r] = limit > i0 ? std::min(kPairBlockRows, limit - i0) : 0;
+            cols_[r] = group_.limit(r, k2_.rows());
+            if (rows_[r] > 0) last_col = std::max(last_col, cols_[r]);
+            const T* q = group_.q + r * d;
+            for (std::size_t i = 0; i < rows_[r]; ++i) {
+                T* a = scaled_k1_.data() + (total + i) * d;
+                const T* k1 = dense_rows(k1_, i0 + i, 1, a);  // decoded in place when S ≠ T
+                for (std::size_t l = 0; l < d; ++l) a[l] = scale_ * q[l] * k1[l];
+            }
+            total += rows_[r];
         }
-        std::fill_n(row_max_.data(), rows, -std::numeric_limits<T>::infinity());
-        std::fill_n(row_norm_.data(), rows, T(0));
-        std::fill_n(mixed_v2_.data(), rows * d, T(0));
+        if (total == 0) return;
+        std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
+        std::fill_n(row_norm_.data(), total, T(0));
+        std::fill_n(mixed_v2_.data(), total * d, T(0));
 
-        for (std::size_t j0 = 0; j0 < k2_.rows();) {
-            const std::size_t cols = std::min(kPairTileRows, k2_.contiguous_from(j0));
-            fold_tile(rows, j0, cols);
+        for (std::size_t j0 = 0; j0 < last_col;) {
+            const std::size_t cols = std::min({kPairTileRows, k2_.contiguous_from(j0), last_col - j0});
+            fold_tile(total, j0, cols);
             j0 += cols;
         }
 
-        // Block partial: Σ_i exp(m_i − M)·(v1_i ∘ u_i), merged into this worker's result.
-        const T top = max_of(row_max_.data(), rows);
-        T norm = 0;
-        std::fill_n(block_acc_.data(), d, T(0));
-        for (std::size_t r = 0; r < rows; ++r) {
-            const T weight = std::exp(row_max_[r] - top);
-            norm += weight * row_norm_[r];
-            const T* v1 = dense_rows(v1_, i0 + r, 1, v1_row_.data());
-            const T* u = mixed_v2_.data() + r * d;
-            for (std::size_t l = 0; l < d; ++l) block_acc_[l] += weight * v1[l] * u[l];
+        // Block partial of each query: Σ_i exp(m_i − M)·(v1_i ∘ u_i), merged into its result.
+        for (std::size_t r = 0; r < group_.count; ++r) {
+            if (rows_[r] == 0) continue;
+            const std::size_t first = first_[r];
+            const T top = max_of(row_max_.data() + first, rows_[r]);
+            T norm = 0;
+            std::fill_n(block_acc_.data(), d, T(0));
+            for (std::size_t i = 0; i < rows_[r]; ++i) {
+                const T weight = std::exp(row_max_[first + i] - top);
+                norm += weight * row_norm_[first + i];
+                const T* v1 = dense_rows(v1_, i0 + i, 1, v1_row_.data());
+                const T* u = mixed_v2_.data() + (first + i) * d;
+                for (std::size_t l = 0; l < d; ++l) block_acc_[l] += weight * v1[l] * u[l];
+            }
+            results_[r].merge(top, norm, block_acc_.data());
         }
-        result_.merge(top, norm, block_acc_.data());
     }
 
-    // Scores of the block against K2 rows [j0, j0+cols), online softmax per row, U += P·V2.
-    void fold_tile(std::size_t rows, std::size_t j0, std::size_t cols) {
-        const int d = static_cast<int>(k1_.dim());
+    // Scores of the stacked rows against K2 rows [j0, j0+cols), online softmax per row (over
+    // the columns its query may use; the rest get probability 0), U += P·V2.
+    void fold_tile(std::size_t total, std::size_t j0, std::size_t cols) {
+        const std::size_t d = k1_.dim();
         T* s = scores_.data();
         const int ld = static_cast<int>(kPairTileRows);
-        blas::gemm(static_cast<int>(rows), static_cast<int>(cols), d, T(1), scaled_k1_.data(), d,
-                   dense_rows(k2_, j0, cols, k2_tile_.data()), d, /*b_transposed=*/true, T(0), s, ld);
-        for (std::size_t r = 0; r < rows; ++r) {
-            T* srow = s + r * kPairTileRows;
-            const T new_max = std::max(row_max_[r], max_of(srow, cols));
-            const T sum = exp_shifted_sum(srow, cols, new_max);
-            if (new_max != row_max_[r] && row_norm_[r] != T(0)) {
-                const T shrink = std::exp(row_max_[r] - new_max);
-                row_norm_[r] *= shrink;
-                T* u = mixed_v2_.data() + r * k1_.dim();
-                for (std::size_t l = 0; l < k1_.dim(); ++l) u[l] *= shrink;
+        blas::gemm(static_cast<int>(total), static_cast<int>(cols), static_cast<int>(d), T(1), scaled_k1_.data(),
+                   static_cast<int>(d), dense_rows(k2_, j0, cols, k2_tile_.data()), static_cast<int>(d),
+                   /*b_transposed=*/true, T(0), s, ld);
+        for (std::size_t r = 0; r < group_.count; ++r) {
+            const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
+            for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row) {
+                T* srow = s + row * kPairTileRows;
+                std::fill(srow + valid, srow + cols, T(0));
+                if (valid == 0) continue;
+                const T new_max = std::max(row_max_[row], max_of(srow, valid));
+                const T sum = exp_shifted_sum(srow, valid, new_max);
+                if (new_max != row_max_[row] && row_norm_[row] != T(0)) {
+                    const T shrink = std::exp(row_max_[row] - new_max);
+                    row_norm_[row] *= shrink;
+                    T* u = mixed_v2_.data() + row * d;
+                    for (std::size_t l = 0; l < d; ++l) u[l] *= shrink;
+                }
+                row_norm_[row] += sum;
+                row_max_[row] = new_max;
             }
-            row_norm_[r] += sum;
-            row_max_[r] = new_max;
         }
-        blas::gemm(static_cast<int>(rows), d, static_cast<int>(cols), T(1), s, ld,
-                   dense_rows(v2_, j0, cols, v2_tile_.data()), d, /*b_transposed=*/false, T(1), mixed_v2_.data(), d);
+        blas::gemm(static_cast<int>(total), static_cast<int>(d), static_cast<int>(cols), T(1), s, ld,
+                   dense_rows(v2_, j0, cols, v2_tile_.data()), static_cast<int>(d), /*b_transposed=*/false, T(1),
+                   mixed_v2_.data(), static_cast<int>(d));
     }
 
-    const T* q_;
+    QueryGroup<T> group_;
     StoredRows<S> k1_, k2_, v1_, v2_;
     T scale_;
     MemoryMeter& meter_;
-    SoftmaxPartial<T> result_;
+    std::vector<SoftmaxPartial<T>> results_;
     Buffer<T> scaled_k1_, scores_, mixed_v2_, row_max_, row_norm_, block_acc_;
     Buffer<T> v1_row_, k2_tile_, v2_tile_;  // decoded rows; empty when S = T
+    std::size_t first_[kQueryGroup] = {}, rows_[kQueryGroup] = {}, cols_[kQueryGroup] = {};
 };
 
-// tensor_decode_partial for rows stored as S, computed in T.
+// Folds the pairs of every query of `group` into partials[r] (rows stored as S, computed in T).
+template <Scalar T, class S>
+void decode_group(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
+                  const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, SoftmaxPartial<T>* partials,
+                  MemoryMeter& scratch) {
+    require(k1.rows() == v1.rows() && k2.rows() == v2.rows(), "tensor_decode: key and value row counts differ");
+    std::size_t rows = 0;  // K1 rows any query of the group uses
+    for (std::size_t r = 0; r < group.count; ++r) rows = std::max(rows, group.limit(r, k1.rows()));
+    if (rows == 0 || k2.rows() == 0) return;  // no pairs: nothing to fold
+    PairBlockReducer<T, S> reducer(group, k1, k2, v1, v2, scale, scratch);
+    const std::size_t blocks = (rows + kPairBlockRows - 1) / kPairBlockRows;
+    tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
+    for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
+}
+
 template <Scalar T, class S>
 void decode_pairs(const T* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
                   const StoredRows<S>& v2, T scale, SoftmaxPartial<T>& partial, MemoryMeter& scratch) {
-    require(k1.rows() == v1.rows() && k2.rows() == v2.rows(), "tensor_decode: key and value row counts differ");
-    if (k1.rows() == 0 || k2.rows() == 0) return;  // no pairs: nothing to fold
-    PairBlockReducer<T, S> reducer(q, k1, k2, v1, v2, scale, scratch);
-    const std::size_t blocks = (k1.rows() + kPairBlockRows - 1) / kPairBlockRows;
-    tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
-    partial.merge(reducer.result());
+    decode_group(QueryGroup<T>{q, nullptr, 1}, k1, k2, v1, v2, scale, &partial, scratch);
+}
+
+// out[r] for `count` queries, in groups of kQueryGroup run in parallel; limits as QueryGroup.
+template <Scalar T, class S>
+void decode_queries(const T* q, std::size_t count, const std::size_t* limits, const StoredRows<S>& k1,
+                    const StoredRows<S>& k2, const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, T* out,
+                    MemoryMeter& scratch) {
+    const std::size_t d = k1.dim();
+    const std::size_t groups = (count + kQueryGroup - 1) / kQueryGroup;
+    tbb::parallel_for(std::size_t(0), groups, [&](std::size_t g) {
+        const std::size_t first = g * kQueryGroup, size = std::min(kQueryGroup, count - first);
+        std::vector<SoftmaxPartial<T>> partials;
+        partials.reserve(size);
+        for (std::size_t r = 0; r < size; ++r) partials.emplace_back(d, scratch);
+        const QueryGroup<T> group{q + first * d, limits ? limits + first : nullptr, size};
+        decode_group(group, k1, k2, v1, v2, scale, partials.data(), scratch);
+        for (std::size_t r = 0; r < size; ++r) partials[r].finish(out + (first + r) * d);
+    });
 }
 
 // Causal or full tensor attention of every query of one head; inputs are [n, d] C order.
 template <Scalar T>
 void prefill_head(const T* q, const T* k1, const T* k2, const T* v1, const T* v2, std::size_t n,
                   std::size_t d, bool causal, T scale, T* out, MemoryMeter& scratch) {
-    tbb::parallel_for(std::size_t(0), n, [&](std::size_t t) {
-        const std::size_t rows = causal ? t + 1 : n;
-        tensor_decode(q + t * d, RowsView<T>::contiguous(k1, rows, d),
-                      RowsView<T>::contiguous(k2, rows, d), RowsView<T>::contiguous(v1, rows, d),
-                      RowsView<T>::contiguous(v2, rows, d), scale, out + t * d, scratch);
-    });
+    using Rows = StoredRows<T>;
+    const auto rows = [&](const T* data) { return Rows::plain(RowsView<T>::contiguous(data, n, d)); };
+    std::vector<std::size_t> limits;
+    if (causal)
+        for (std::size_t t = 0; t < n; ++t) limits.push_back(t + 1);
+    decode_queries(q, n, causal ? limits.data() : nullptr, rows(k1), rows(k2), rows(v1), rows(v2), scale, out,
+                   scratch);
 }
 
 template <class Array>
@@ -184,6 +263,23 @@ void tensor_decode(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, con
 }
 
 template <Scalar T>
+void tensor_decode_batch(const T* q, std::size_t queries, const RowsView<T>& k1, const RowsView<T>& k2,
+                         const RowsView<T>& v1, const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch) {
+    require(k1.rows > 0 && k2.rows > 0, "tensor_decode_batch: needs at least one key on each side");
+    using Rows = StoredRows<T>;
+    decode_queries(q, queries, nullptr, Rows::plain(k1), Rows::plain(k2), Rows::plain(v1), Rows::plain(v2), scale,
+                   out, scratch);
+}
+
+template <class S>
+void tensor_decode_batch(const float* q, std::size_t queries, const StoredRows<S>& k1, const StoredRows<S>& k2,
+                         const StoredRows<S>& v1, const StoredRows<S>& v2, float scale, float* out,
+                         MemoryMeter& scratch) {
+    require(k1.rows() > 0 && k2.rows() > 0, "tensor_decode_batch: needs at least one key on each side");
+    decode_queries(q, queries, nullptr, k1, k2, v1, v2, scale, out, scratch);
+}
+
+template <Scalar T>
 Matrix<T> tensor_prefill(const Matrix<T>& q, const Matrix<T>& k1, const Matrix<T>& k2,
                          const Matrix<T>& v1, const Matrix<T>& v2, bool causal, T scale) {
     require_same_shapes(q, k1, k2, v1, v2);
@@ -219,6 +315,8 @@ Heads<T> tensor_prefill(const Heads<T>& q, const Heads<T>& k1, const Heads<T>& k
     template void tensor_decode_partial<T>(const T*, const RowsView<T>&, const RowsView<T>&,    \
                                            const RowsView<T>&, const RowsView<T>&, T,            \
                                            SoftmaxPartial<T>&, MemoryMeter&);                    \
+    template void tensor_decode_batch<T>(const T*, std::size_t, const RowsView<T>&, const RowsView<T>&, \
+                                         const RowsView<T>&, const RowsView<T>&, T, T*, MemoryMeter&); \
     template Matrix<T> tensor_prefill<T>(const Matrix<T>&, const Matrix<T>&, const Matrix<T>&,  \
                                          const Matrix<T>&, const Matrix<T>&, bool, T);          \
     template Heads<T> tensor_prefill<T>(const Heads<T>&, const Heads<T>&, const Heads<T>&,      \
@@ -232,7 +330,9 @@ TRIKV_INSTANTIATE(double)
                                    const StoredRows<S>&, const StoredRows<S>&, float, float*, MemoryMeter&); \
     template void tensor_decode_partial<S>(const float*, const StoredRows<S>&, const StoredRows<S>&,      \
                                            const StoredRows<S>&, const StoredRows<S>&, float,             \
-                                           SoftmaxPartial<float>&, MemoryMeter&);
+                                           SoftmaxPartial<float>&, MemoryMeter&);                 \
+    template void tensor_decode_batch<S>(const float*, std::size_t, const StoredRows<S>&, const StoredRows<S>&, \
+                                         const StoredRows<S>&, const StoredRows<S>&, float, float*, MemoryMeter&);
 TRIKV_INSTANTIATE_STORED(float)
 TRIKV_INSTANTIATE_STORED(bf16)
 TRIKV_INSTANTIATE_STORED(fp16)

@@ -47,8 +47,21 @@ template <class S>
 void tensor_decode_partial(const float* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
                            const StoredRows<S>& v2, float scale, SoftmaxPartial<float>& partial, MemoryMeter& scratch);
 
+// Several queries at once, one head: out[r·d..] = tensor_decode of q[r·d..] over the same
+// pairs, for r < queries (VAR's block step: every query of a scale sees every stored token).
+// The queries' rows of K1∘q are stacked so each K2/V2 tile feeds one larger GEMM, and groups
+// of queries run in parallel; the result equals per-query tensor_decode up to rounding.
+template <Scalar T>
+void tensor_decode_batch(const T* q, std::size_t queries, const RowsView<T>& k1, const RowsView<T>& k2,
+                         const RowsView<T>& v1, const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch);
+template <class S>
+void tensor_decode_batch(const float* q, std::size_t queries, const StoredRows<S>& k1, const StoredRows<S>& k2,
+                         const StoredRows<S>& v1, const StoredRows<S>& v2, float scale, float* out,
+                         MemoryMeter& scratch);
+
 // Whole-sequence tensor attention for one head, inputs [n, d]. Causal: query t attends the
-// square [0, t]²; otherwise every query attends [0, n)².
+// square [0, t]²; otherwise every query attends [0, n)². Runs the batched kernel above with a
+// per-query limit on the square.
 template <Scalar T>
 Matrix<T> tensor_prefill(const Matrix<T>& q, const Matrix<T>& k1, const Matrix<T>& k2,
                          const Matrix<T>& v1, const Matrix<T>& v2, bool causal, T scale);

@@ -36,6 +36,14 @@ public:
     // out[heads, dim] = tensor attention of q[heads, dim] over every stored pair (i, j).
     // Needs at least one token. Scratch is counted: see transient_peak_bytes().
     void attend(const float* q, float* out);
+    // `count` tokens at once (VAR's scale step, SPEC §7); each pointer holds [count, heads, dim]
+    // floats, token-major. Equal to `count` appends, but the memory limit is checked for the
+    // whole block first, so a block that would not fit leaves the cache as it was.
+    void append_block(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2);
+    // out[count, heads, dim]: each of `count` queries q[count, heads, dim] attends every stored
+    // pair, as `count` attends would (the default loops; factor runs them as stacked GEMMs).
+    // transient_peak_bytes() then covers the whole block.
+    void attend_block(std::size_t count, const float* q, float* out);
     // Drops every token and returns the storage.
     void clear();
     // An append that would take resident bytes (by the cost model) above `bytes` throws
@@ -61,6 +69,7 @@ protected:
     virtual void append_token(const float* k1, const float* k2, const float* v1, const float* v2) = 0;
     virtual void attend_query(const float* q, float* out) = 0;
     virtual void clear_storage() = 0;
+    virtual void attend_queries(std::size_t count, const float* q, float* out);
 
     CacheShape shape_;
     MemoryMeter resident_;   // storage: everything the cache keeps between calls

@@ -9,6 +9,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "attention/matrix_attention.hpp"
@@ -63,20 +64,50 @@ private:
         factors_.append(k1, k2, v1, v2);
     }
 
-    void attend_query(const float* q, float* out) override {
-        const float scale = static_cast<float>(shape_.scale);
-        const std::size_t d = shape_.dim;
-        if (fused_) {
-            tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-                tensor_decode(q + head * d, factors_.stored(head, Streams::k1),
-                              factors_.stored(head, Streams::k2), factors_.stored(head, Streams::v1),
-                              factors_.stored(head, Streams::v2), scale, out + head * d, transient_);
-            });
+    void attend_query(const float* q, float* out) override { attend_queries(1, q, out); }
+
+    // A block of queries (VAR's scale step): fused runs each head's queries as one batched
+    // kernel (stacked GEMMs, attention/tensor_attention.hpp); recompute forms each head's
+    // products once for the whole block.
+    void attend_queries(std::size_t count, const float* q, float* out) override {
+        if (!fused_) {
+            // One head at a time, so the transient is one head's 2(t+1)²d products.
+            for (std::size_t head = 0; head < shape_.heads; ++head) attend_recomputed(head, count, q, out);
             return;
         }
-        // One head at a time, so the transient is one head's 2(t+1)²d products.
-        for (std::size_t head = 0; head < shape_.heads; ++head) attend_recomputed(head, q + head * d, out + head * d);
+        const float scale = static_cast<float>(shape_.scale);
+        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
+            const auto stream = [&](typename Streams::Stream s) { return factors_.stored(head, s); };
+            if (count == 1) {
+                tensor_decode(q + head * shape_.dim, stream(Streams::k1), stream(Streams::k2), stream(Streams::v1),
+                              stream(Streams::v2), scale, out + head * shape_.dim, transient_);
+                return;
+            }
+            HeadQueries queries(count, head, shape_, transient_);
+            queries.gather(q);
+            tensor_decode_batch(queries.in.data(), count, stream(Streams::k1), stream(Streams::k2),
+                                stream(Streams::v1), stream(Streams::v2), scale, queries.out.data(), transient_);
+            queries.scatter(out);
+        });
     }
+
+    // One head's rows of a [count, heads, d] block, gathered contiguous for the kernel (and its
+    // outputs scattered back): 2·count·d floats of scratch.
+    struct HeadQueries {
+        HeadQueries(std::size_t count, std::size_t head, const CacheShape& shape, MemoryMeter& meter)
+            : count(count), head(head), shape(shape), in(count * shape.dim, meter), out(count * shape.dim, meter) {}
+        void gather(const float* q) {
+            for (std::size_t r = 0; r < count; ++r)
+                std::copy_n(q + (r * shape.heads + head) * shape.dim, shape.dim, in.data() + r * shape.dim);
+        }
+        void scatter(float* to) const {
+            for (std::size_t r = 0; r < count; ++r)
+                std::copy_n(out.data() + r * shape.dim, shape.dim, to + (r * shape.heads + head) * shape.dim);
+        }
+        std::size_t count, head;
+        const CacheShape& shape;
+        Buffer<float> in, out;
+    };
 
     // Stream s of `head` as float rows: the storage itself for f32, else decoded into `scratch`.
     RowsView<float> float_rows(std::size_t head, typename Streams::Stream s, Buffer<float>& scratch) {
@@ -91,7 +122,7 @@ private:
         }
     }
 
-    void attend_recomputed(std::size_t head, const float* q, float* out) {
+    void attend_recomputed(std::size_t head, std::size_t count, const float* q, float* out) {
         const std::size_t n = size(), d = shape_.dim;
         Buffer<float> decoded[4];
         const RowsView<float> K1 = float_rows(head, Streams::k1, decoded[0]);
@@ -110,9 +141,11 @@ private:
                 }
             }
         });
-        matrix_decode(q, RowsView<float>::contiguous(keys.data(), n * n, d),
-                      RowsView<float>::contiguous(values.data(), n * n, d),
-                      static_cast<float>(shape_.scale), out, transient_);
+        const std::size_t width = shape_.heads * d;
+        for (std::size_t r = 0; r < count; ++r)
+            matrix_decode(q + r * width + head * d, RowsView<float>::contiguous(keys.data(), n * n, d),
+                          RowsView<float>::contiguous(values.data(), n * n, d), static_cast<float>(shape_.scale),
+                          out + r * width + head * d, transient_);
     }
 
     void clear_storage() override { factors_.clear(); }

@@ -45,12 +45,17 @@ private:
     std::map<std::string, std::string> values_;
 };
 
+// What a cache computes: tensor attention (SPEC §2), or standard attention over each token's
+// (k1, v1), the baseline (SPEC §2, last paragraph; k2 and v2 are ignored).
+enum class AttentionKind { tensor, matrix };
+
 using CacheFactory = std::function<std::unique_ptr<Cache>(const CacheConfig&, const CacheShape&)>;
 
 struct CacheType {
     std::string name;
     std::string description;  // one line, for `trikv caches`
-    bool exact = true;        // computes tensor attention exactly (up to rounding)
+    bool exact = true;        // computes its attention exactly (up to rounding)
+    AttentionKind attention = AttentionKind::tensor;
     std::vector<CacheParam> params;
     CacheFactory make;
 };

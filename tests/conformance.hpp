@@ -191,6 +191,49 @@ inline void check_cache_conformance(const std::string& spec) {
     }
 }
 
+// The block interface (VAR's scale steps, SPEC §7): blocks of 1, 4, 9 and 2 tokens appended
+// with append_block, each block's queries attended with attend_block, give the reference
+// cache's outputs for the same steps; size() counts every token of a block; a block the
+// memory limit refuses leaves the cache unchanged.
+inline void check_block_conformance(const std::string& spec) {
+    INFO("cache spec '" << spec << "' (blocks)");
+    const std::size_t h = 2, d = 8, width = h * d;
+    const CacheShape shape{h, d, default_tensor_scale(d)};
+    const std::vector<std::size_t> blocks = {1, 4, 9, 2};
+    std::size_t tokens = 0;
+    for (std::size_t b : blocks) tokens += b;
+    Rng rng(4242);
+    const Matrix<float> k1 = random_matrix<float>(rng, tokens, width), k2 = random_matrix<float>(rng, tokens, width),
+                        v1 = random_matrix<float>(rng, tokens, width), v2 = random_matrix<float>(rng, tokens, width),
+                        q = random_matrix<float>(rng, tokens, width);
+    const std::unique_ptr<Cache> cache = make_cache(spec, shape);
+    const std::unique_ptr<Cache> reference = make_cache("reference", shape);
+    std::size_t first = 0;
+    for (std::size_t b : blocks) {
+        const std::size_t at = first * width;
+        cache->append_block(b, k1.data() + at, k2.data() + at, v1.data() + at, v2.data() + at);
+        REQUIRE(cache->size() == first + b);
+        std::vector<float> got(b * width), want(b * width);
+        cache->attend_block(b, q.data() + at, got.data());
+        for (std::size_t t = first; t < first + b; ++t)
+            reference->append(&k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
+        for (std::size_t r = 0; r < b; ++r) reference->attend(q.data() + at + r * width, want.data() + r * width);
+        for (std::size_t r = 0; r < b; ++r) {
+            const std::vector<float> got_r(got.begin() + r * width, got.begin() + (r + 1) * width);
+            const std::vector<float> want_r(want.begin() + r * width, want.begin() + (r + 1) * width);
+            INFO("block at token " << first << ", query " << r);
+            CHECK(relative_l2(got_r, want_r) <= cache_tolerance(spec));
+        }
+        first += b;
+    }
+    // A block that would pass the memory limit is refused before anything is appended.
+    const std::size_t held = cache->bytes();
+    cache->set_memory_limit(1);
+    CHECK_THROWS_AS(cache->append_block(4, k1.data(), k2.data(), v1.data(), v2.data()), Error);
+    CHECK(cache->size() == tokens);
+    CHECK(cache->bytes() == held);
+}
+
 // Every parameter combination to try for a type: the cartesian product of the choices of each
 // parameter that has choices; numeric parameters keep their default.
 inline std::vector<std::string> conformance_specs(const CacheType& type) {

@@ -1,4 +1,5 @@
-// Conformance of every registered exact cache type (trikv::cache_types() with exact = true),
+// Conformance of every registered exact tensor-attention cache type (trikv::cache_types() with
+// exact = true and attention = tensor; the matrix baseline has its own test, test_matrix_cache),
 // for every combination of its parameters' choices: the checks are in conformance.hpp. A new
 // exact cache type is covered as soon as it registers, with no edit here; that includes the
 // test-only type registered in test_only_cache.cpp.
@@ -12,9 +13,10 @@ using namespace trikv;
 TEST_CASE("every exact cache type conforms for every parameter combination", "[caches][conformance]") {
     std::size_t checked = 0;
     for (const CacheType* type : cache_types()) {
-        if (!type->exact) continue;
+        if (!type->exact || type->attention != AttentionKind::tensor) continue;
         for (const std::string& spec : test::conformance_specs(*type)) {
             test::check_cache_conformance(spec);
+            test::check_block_conformance(spec);
             ++checked;
         }
     }
@@ -36,7 +38,7 @@ TEST_CASE("every exact cache type stays exact across 1024-row storage chunks", "
                                                          test::to_double(k2), test::to_double(v1), test::to_double(v2),
                                                          tokens, scale);
     for (const CacheType* type : cache_types()) {
-        if (!type->exact) continue;
+        if (!type->exact || type->attention != AttentionKind::tensor) continue;
         for (const std::string& spec : test::conformance_specs(*type)) {
             INFO("cache " << spec);
             const std::unique_ptr<Cache> cache = make_cache(spec, {1, d, scale});

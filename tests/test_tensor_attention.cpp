@@ -261,6 +261,37 @@ TEMPLATE_TEST_CASE("tensor_decode over chunked rows equals contiguous rows", "[t
     }
 }
 
+TEMPLATE_TEST_CASE("tensor_decode_batch: every query of a block matches reference::tensor_decode", "[tensor]", float,
+                   double) {
+    // Query counts around the group of 4 (1, 3, 4, 5, 9) and rows around the 64-row block and
+    // 256-row tile, on chunked storage whose chunks do not align with either.
+    const std::size_t d = 6;
+    const TestType scale = TestType(0.6);
+    for (std::size_t rows : {1, 65, 300})
+        for (std::size_t queries : {1, 3, 4, 5, 9}) {
+            Rng rng(70 + rows + queries);
+            const TensorInputs<TestType> in = random_tensor_inputs<TestType>(rng, rows, d);
+            const Matrix<TestType> q = random_matrix<TestType>(rng, queries, d);
+            const Chunked<TestType> k1(in.k1, 100), k2(in.k2, 100), v1(in.v1, 100), v2(in.v2, 100);
+            std::vector<TestType> out(queries * d);
+            MemoryMeter scratch;
+            tensor_decode_batch(q.data(), queries, k1.view, k2.view, v1.view, v2.view, scale, out.data(), scratch);
+            CHECK(scratch.current() == 0);
+            for (std::size_t r = 0; r < queries; ++r) {
+                const Vector<double> want = reference::tensor_decode(row_of(to_double(q), r), to_double(in.k1),
+                                                                     to_double(in.k2), to_double(in.v1),
+                                                                     to_double(in.v2), rows, scale);
+                const std::vector<TestType> got(out.begin() + r * d, out.begin() + (r + 1) * d);
+                const double error = relative_l2(got, want);
+                report_error("decode_batch " + type_name<TestType>() + " rows=" + std::to_string(rows) +
+                                 " queries=" + std::to_string(queries),
+                             error, tolerance<TestType>());
+                INFO("rows " << rows << ", queries " << queries << ", query " << r);
+                CHECK(error <= tolerance<TestType>());
+            }
+        }
+}
+
 namespace {
 
 // Scores as large as ±1e4: the scale is set so that the largest |s_ij| over all queries and

@@ -1,0 +1,86 @@
+// matrix — standard attention's KV cache, the baseline beside the tensor caches (SPEC §2, last
+// paragraph): keys k1 and values v1 of each token (k2, v2 are ignored), 2(t+1)d scalars per
+// head, attend s_i = scale·⟨q, k1_i⟩, o = Σ p_i v1_i with the streaming kernel of
+// attention/matrix_attention. Lets a study put tensor attention's costs next to the ones a
+// transformer already pays, on the same tokens (decode and var workloads).
+#include <tbb/parallel_for.h>
+
+#include <vector>
+
+#include "attention/matrix_attention.hpp"
+#include "caches/registry.hpp"
+#include "caches/row_store.hpp"
+
+namespace trikv {
+namespace {
+
+constexpr std::size_t kChunkRows = 256;
+
+class MatrixCache final : public Cache {
+public:
+    explicit MatrixCache(const CacheShape& shape) : Cache(shape) {
+        for (std::size_t head = 0; head < shape.heads; ++head) {
+            keys_.emplace_back(shape.dim, kChunkRows, resident_);
+            values_.emplace_back(shape.dim, kChunkRows, resident_);
+        }
+    }
+
+    std::string spec() const override { return "matrix"; }
+    void reserve(std::size_t tokens) override {
+        for (std::size_t head = 0; head < shape_.heads; ++head) {
+            keys_[head].reserve(tokens);
+            values_[head].reserve(tokens);
+        }
+    }
+
+    CacheCost cost(std::size_t tokens) const override {
+        const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim);
+        const double n = static_cast<double>(tokens), f = sizeof(float);
+        const double chunks = static_cast<double>((tokens + kChunkRows - 1) / kChunkRows);
+        CacheCost c;
+        c.resident_bytes = 2.0 * chunks * kChunkRows * d * f * h;
+        c.transient_bytes = 0;  // f32 rows are read in place
+        c.flops = 4.0 * n * d * h;
+        c.bytes_moved = 2.0 * n * d * f * h;
+        return c;
+    }
+
+private:
+    void append_token(const float* k1, const float*, const float* v1, const float*) override {
+        for (std::size_t head = 0; head < shape_.heads; ++head) {
+            keys_[head].append(k1 + head * shape_.dim);
+            values_[head].append(v1 + head * shape_.dim);
+        }
+    }
+
+    void attend_query(const float* q, float* out) override {
+        const std::size_t d = shape_.dim;
+        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
+            matrix_decode(q + head * d, keys_[head].stored(), values_[head].stored(),
+                          static_cast<float>(shape_.scale), out + head * d, transient_);
+        });
+    }
+
+    void clear_storage() override {
+        for (std::size_t head = 0; head < shape_.heads; ++head) {
+            keys_[head].clear();
+            values_[head].clear();
+        }
+    }
+
+    std::vector<RowStore<float>> keys_, values_;  // per head
+};
+
+[[maybe_unused]] const bool registered = register_cache({
+    .name = "matrix",
+    .description = "baseline: standard attention's KV cache over (k1, v1), 2(t+1)d scalars/head",
+    .exact = true,
+    .attention = AttentionKind::matrix,
+    .params = {},
+    .make = [](const CacheConfig&, const CacheShape& shape) -> std::unique_ptr<Cache> {
+        return std::make_unique<MatrixCache>(shape);
+    },
+});
+
+}  // namespace
+}  // namespace trikv
