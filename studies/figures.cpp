@@ -181,7 +181,16 @@ struct Series {
     std::vector<std::size_t> rows;  // into Study::rows, by (n, bytes)
 };
 
+// What a study's figures are called and what their axes measure: decode steps, or VAR's
+// scale steps (var-scaling) and whole generations (var-pareto, var-error).
+struct Labels {
+    std::string prefix;  // of the figure names: "" or "var-"
+    Text time, memory, tokens;
+    std::string time_words;  // for the scripts' one-line descriptions
+};
+
 struct Study {
+    Labels labels;
     std::vector<ResultRow> rows;  // ok rows with positive time and memory
     std::vector<std::size_t> series_of;
     std::vector<Series> series;
@@ -286,8 +295,9 @@ std::string display_spec(const std::string& spec) {
 }
 
 // Series in a stable order: by type (the style table's order), then naturally by label.
-Study make_study(const std::vector<ResultRow>& all, std::vector<std::string>& notes) {
+Study make_study(const std::vector<ResultRow>& all, const Labels& labels, std::vector<std::string>& notes) {
     Study study;
+    study.labels = labels;
     study.rows = drawable_rows(all, notes);
     std::vector<const ResultRow*> pointers;
     for (const ResultRow& row : study.rows) pointers.push_back(&row);
@@ -515,9 +525,13 @@ std::string axis_commands(const std::string& name, const Axis& axis) {
            "tics (" + tics + ")\n" + "set " + name + "label " + gp_text(axis.title) + " noenhanced\n";
 }
 
-const Text kTimeTitle = literal("time per decode step [ms]");
-const Text kMemoryTitle = literal("resident cache memory [bytes]");
-const Text kTokensTitle = {"context length n [tokens]", "context length $n$ [tokens]"};
+const Labels kDecodeLabels{"", literal("time per decode step [ms]"), literal("resident cache memory [bytes]"),
+                           {"context length n [tokens]", "context length $n$ [tokens]"}, "time per decode step"};
+const Labels kVarStepLabels{"var-", literal("time per scale step [ms]"), literal("resident cache memory [bytes]"),
+                            {"tokens after the scale step", "tokens after the scale step"}, "time per VAR scale step"};
+const Labels kVarGenerationLabels{"var-", literal("time per generation [ms]"),
+                                  literal("peak resident cache memory [bytes]"),
+                                  {"tokens generated", "tokens generated"}, "time per VAR generation"};
 const Text kErrorTitle = {"relative error ‖o − o*‖ / ‖o*‖", "relative error $\\|o-o^*\\|/\\|o^*\\|$"};
 
 // ─── Scripts ─────────────────────────────────────────────────────────────────────────────────
@@ -929,7 +943,7 @@ std::string pareto_csv(const Study& study, const std::vector<FrontGroup>& groups
 }
 
 std::vector<std::string> pareto_clauses(const Study& study, const std::vector<FrontGroup>& groups, bool labelled) {
-    const std::string csv = "pareto.csv", point = kind_is("point");
+    const std::string csv = study.labels.prefix + "pareto.csv", point = kind_is("point");
     std::vector<std::string> clauses;
     for (const Bound& bound : kBounds)
         clauses.push_back(clause(csv, where(kind_is(bound.kind), "bytes") + ":(ylo):(0):(yhi - ylo)",
@@ -970,8 +984,8 @@ std::optional<Figure> pareto_figure(const Study& study, std::vector<std::string>
     for (const FrontGroup& group : groups)
         for (const Bound& bound : kBounds)
             xs.push_back(bound_bytes(bound, group.first->n, group.first->d, group.first->heads));
-    const Frame frame{log_axis(xs, Scale::bytes, kMemoryTitle, x_extent()),
-                      log_axis(values_of(study, time_of), Scale::decimal, kTimeTitle, y_extent())};
+    const Frame frame{log_axis(xs, Scale::bytes, study.labels.memory, x_extent()),
+                      log_axis(values_of(study, time_of), Scale::decimal, study.labels.time, y_extent())};
     const std::vector<FrontLabel> labels = place_front_labels(study, groups, frame);
 
     Panel panel{frame.x, frame.y, pareto_clauses(study, groups, !labels.empty()), {}};
@@ -985,9 +999,10 @@ std::optional<Figure> pareto_figure(const Study& study, std::vector<std::string>
         panel.legend.add(coloured("lines dt " + std::string(bound.dash) + " lw 1", kBoundGrey),
                          bound_title(bound, heads));
 
-    return Figure{
-        "pareto", pareto_csv(study, groups, labels, heads),
-        figure_script("pareto", "time per decode step vs resident cache memory, with exact Pareto fronts", {panel})};
+    const std::string name = study.labels.prefix + "pareto";
+    return Figure{name, pareto_csv(study, groups, labels, heads),
+                  figure_script(name, study.labels.time_words + " vs resident cache memory, with exact Pareto fronts",
+                                {panel})};
 }
 
 // ─── scaling ─────────────────────────────────────────────────────────────────────────────────
@@ -1017,10 +1032,10 @@ struct ScalingQuantity {
     const char* column;
     double (*get)(const ResultRow&);
     Scale scale;
-    const Text* title;
+    Text Labels::*title;
 };
 const std::array<ScalingQuantity, 2> kScalingQuantities{
-    {{"step_ms", time_of, Scale::decimal, &kTimeTitle}, {"bytes", bytes_of, Scale::bytes, &kMemoryTitle}}};
+    {{"step_ms", time_of, Scale::decimal, &Labels::time}, {"bytes", bytes_of, Scale::bytes, &Labels::memory}}};
 
 // Per series, the slope of each quantity against n.
 std::vector<std::array<std::optional<double>, 2>> scaling_slopes(const Study& study) {
@@ -1049,23 +1064,24 @@ std::string scaling_csv(const Study& study, const std::vector<std::array<std::op
 
 std::optional<Figure> scaling_figure(const Study& study, std::vector<std::string>&) {
     const auto slopes = scaling_slopes(study);
-    const Axis n_axis = tokens_axis(values_of(study, n_of), kTokensTitle, x_extent());
+    const Axis n_axis = tokens_axis(values_of(study, n_of), study.labels.tokens, x_extent());
     std::vector<Panel> panels;
     for (std::size_t q = 0; q < kScalingQuantities.size(); ++q) {
         const ScalingQuantity& quantity = kScalingQuantities[q];
         Panel panel{
-            n_axis, log_axis(values_of(study, quantity.get), quantity.scale, *quantity.title, y_extent()), {}, {}};
+            n_axis, log_axis(values_of(study, quantity.get), quantity.scale, study.labels.*quantity.title, y_extent()), {}, {}};
         for (std::size_t s = 0; s < study.series.size(); ++s) {
             const Series& series = study.series[s];
             panel.clauses.push_back(clause(
-                "scaling.csv", where("column('series') == " + std::to_string(s), "n") + ":" + column(quantity.column),
+                study.labels.prefix + "scaling.csv", where("column('series') == " + std::to_string(s), "n") + ":" + column(quantity.column),
                 line_style(series.style)));
             panel.legend.add(line_style(series.style), with_slope(series.label, slopes[s][q]));
         }
         panels.push_back(std::move(panel));
     }
-    return Figure{"scaling", scaling_csv(study, slopes),
-                  figure_script("scaling", "time per decode step and resident memory vs context length", panels)};
+    const std::string name = study.labels.prefix + "scaling";
+    return Figure{name, scaling_csv(study, slopes),
+                  figure_script(name, study.labels.time_words + " and resident memory vs tokens", panels)};
 }
 
 // ─── error ───────────────────────────────────────────────────────────────────────────────────
@@ -1106,11 +1122,11 @@ std::optional<Figure> error_figure(const Study& study, std::vector<std::string>&
     std::vector<double> ys;
     for (const ResultRow& r : study.rows) ys.push_back(plotted(r));
 
-    Panel panel{log_axis(values_of(study, bytes_of), Scale::bytes, kMemoryTitle, x_extent()),
+    Panel panel{log_axis(values_of(study, bytes_of), Scale::bytes, study.labels.memory, x_extent()),
                 log_axis(ys, Scale::decimal, kErrorTitle, y_extent()),
                 {},
                 {}};
-    const std::string csv = "error.csv";
+    const std::string csv = study.labels.prefix + "error.csv";
     const bool floored =
         std::any_of(study.rows.begin(), study.rows.end(), [&](const ResultRow& r) { return r.rel_l2_error < floor; });
     if (floored)
@@ -1135,8 +1151,9 @@ std::optional<Figure> error_figure(const Study& study, std::vector<std::string>&
     if (any_exact) panel.legend.add(coloured("points pt 7", kFadedGrey), literal("exact caches (faded)"));
     if (floored) panel.legend.add(coloured("lines dt 3 lw 1", kBoundGrey), floor_title);
 
-    return Figure{"error", error_csv(study, floor, floor_title),
-                  figure_script("error", "accuracy of the approximate caches vs resident cache memory", {panel})};
+    const std::string name = study.labels.prefix + "error";
+    return Figure{name, error_csv(study, floor, floor_title),
+                  figure_script(name, "accuracy of the approximate caches vs resident cache memory", {panel})};
 }
 
 // ─── Rendering ───────────────────────────────────────────────────────────────────────────────
@@ -1247,17 +1264,34 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
     fs::create_directories(dir, error);
     require(!error && fs::is_directory(dir), dir.string() + ": cannot create the figures directory");
 
-    const Study study = make_study(rows, report.notes);
+    // decode rows draw every figure; var rows split into scale steps (drawn against the tokens
+    // so far: var-scaling) and whole generations (var-pareto, var-error).
+    struct Part {
+        Labels labels;
+        std::vector<ResultRow> rows;
+        std::vector<std::string_view> figures;
+    };
+    std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error"}},
+                               {kVarStepLabels, {}, {"scaling"}},
+                               {kVarGenerationLabels, {}, {"pareto", "error"}}};
+    for (const ResultRow& row : rows)
+        parts[row.workload != "var" ? 0 : row.scale > 0 ? 1 : 2].rows.push_back(row);
     const bool gnuplot = gnuplot_on_path();
     std::string unrendered;
-    for (const FigureKind* kind : wanted) {
-        if (study.rows.empty()) {
-            report.notes.push_back(std::string(kind->name) + ": skipped: no ok rows to draw");
-            continue;
-        }
-        if (const std::optional<Figure> figure = kind->draw(study, report.notes)) {
-            write_figure(dir, *figure, gnuplot, report);
-            if (!gnuplot) unrendered += (unrendered.empty() ? "" : ", ") + figure->name;
+    for (const Part& part : parts) {
+        const bool any = std::any_of(parts.begin(), parts.end(), [](const Part& p) { return !p.rows.empty(); });
+        if (part.rows.empty() && (any || &part != &parts[0])) continue;
+        const Study study = make_study(part.rows, part.labels, report.notes);
+        for (const FigureKind* kind : wanted) {
+            if (std::find(part.figures.begin(), part.figures.end(), kind->name) == part.figures.end()) continue;
+            if (study.rows.empty()) {
+                report.notes.push_back(part.labels.prefix + kind->name + ": skipped: no ok rows to draw");
+                continue;
+            }
+            if (const std::optional<Figure> figure = kind->draw(study, report.notes)) {
+                write_figure(dir, *figure, gnuplot, report);
+                if (!gnuplot) unrendered += (unrendered.empty() ? "" : ", ") + figure->name;
+            }
         }
     }
     if (!unrendered.empty())

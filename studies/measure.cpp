@@ -5,6 +5,7 @@
 #include <new>
 #include <sstream>
 
+#include "attention/matrix_attention.hpp"
 #include "attention/tensor_attention.hpp"
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
@@ -26,24 +27,187 @@ double read_status_kib(const std::string& field) {
     return 0;
 }
 
-// Token t of every head, as the [heads, d] float rows a cache takes.
-void gather(const Heads<double>& x, std::size_t t, std::vector<float>& out) {
+// Tokens [first, first + count) of every head, as the [count, heads, d] float rows a cache
+// takes (one token: [heads, d]).
+void gather(const Heads<double>& x, std::size_t first, std::size_t count, std::vector<float>& out) {
     const std::size_t heads = x.shape(0), n = x.shape(1), d = x.shape(2);
-    for (std::size_t h = 0; h < heads; ++h)
-        for (std::size_t l = 0; l < d; ++l) out[h * d + l] = static_cast<float>(x.data()[(h * n + t) * d + l]);
+    out.resize(count * heads * d);
+    for (std::size_t r = 0; r < count; ++r)
+        for (std::size_t h = 0; h < heads; ++h)
+            for (std::size_t l = 0; l < d; ++l)
+                out[(r * heads + h) * d + l] = static_cast<float>(x.data()[(h * n + first + r) * d + l]);
 }
 
-// The exact answer for query t over tokens 0..t, in float64, every head.
-std::vector<double> exact_step(const TokenData& data, std::size_t t, double scale) {
+// What the point's cache computes, and at which scale (each kind's usual default, SPEC §1–§2).
+struct Attention {
+    AttentionKind kind = AttentionKind::tensor;
+    double scale = 0;
+};
+
+Attention attention_of(const StudyPoint& point) {
+    const AttentionKind kind = find_cache_type(point.cache.substr(0, point.cache.find(':'))).attention;
+    return {kind, kind == AttentionKind::matrix ? default_matrix_scale(point.d) : default_tensor_scale(point.d)};
+}
+
+// The exact answers, in float64, for queries [first, first + count) over tokens [0, tokens):
+// [count, heads, d]. The tensor kernel run in double (checked against the plain loops of
+// attention/reference by the tests) keeps this affordable at VAR's 680 tokens.
+std::vector<double> exact_block(const TokenData& data, std::size_t first, std::size_t count, std::size_t tokens,
+                                const Attention& attention) {
     const std::size_t heads = data.q.shape(0), n = data.q.shape(1), d = data.q.shape(2);
-    std::vector<double> out(heads * d);
+    std::vector<double> head_out(count * d), out(count * heads * d);
     MemoryMeter scratch;
     for (std::size_t h = 0; h < heads; ++h) {
-        auto rows = [&](const Heads<double>& x) { return RowsView<double>::contiguous(x.data() + h * n * d, t + 1, d); };
-        tensor_decode(data.q.data() + (h * n + t) * d, rows(data.k1), rows(data.k2), rows(data.v1), rows(data.v2),
-                      scale, out.data() + h * d, scratch);
+        auto rows = [&](const Heads<double>& x) { return RowsView<double>::contiguous(x.data() + h * n * d, tokens, d); };
+        const double* q = data.q.data() + (h * n + first) * d;
+        if (attention.kind == AttentionKind::matrix) {
+            for (std::size_t r = 0; r < count; ++r)
+                matrix_decode(q + r * d, rows(data.k1), rows(data.v1), attention.scale, head_out.data() + r * d, scratch);
+        } else {
+            tensor_decode_batch(q, count, rows(data.k1), rows(data.k2), rows(data.v1), rows(data.v2), attention.scale,
+                                head_out.data(), scratch);
+        }
+        for (std::size_t r = 0; r < count; ++r)
+            std::copy_n(head_out.data() + r * d, d, out.data() + (r * heads + h) * d);
     }
     return out;
+}
+
+// Folds the error of `count` outputs of `width` values each into the row: relative L2 per
+// query (worst kept) and the largest absolute error.
+void record_error(ResultRow& row, const std::vector<float>& out, const std::vector<double>& exact, std::size_t count,
+                  std::size_t width) {
+    for (std::size_t r = 0; r < count; ++r) {
+        double diff2 = 0, ref2 = 0;
+        for (std::size_t i = r * width; i < (r + 1) * width; ++i) {
+            const double e = double(out[i]) - exact[i];
+            diff2 += e * e;
+            ref2 += exact[i] * exact[i];
+            row.max_abs_error = std::max(row.max_abs_error, std::abs(e));
+        }
+        row.rel_l2_error = std::max(row.rel_l2_error, std::sqrt(diff2 / std::max(ref2, 1e-300)));
+    }
+}
+
+// Step-time statistics, and the achieved rates of `cost` at the median.
+void record_times(ResultRow& row, const std::vector<double>& step_ms, double flops, double bytes_moved,
+                  const MachinePeaks& peaks) {
+    row.step_ms_median = median(step_ms);
+    row.step_ms_p25 = quantile(step_ms, 0.25);
+    row.step_ms_p75 = quantile(step_ms, 0.75);
+    row.step_ms_min = quantile(step_ms, 0.0);
+    row.flops = flops;
+    row.bytes_moved = bytes_moved;
+    const double seconds = row.step_ms_median / 1e3;
+    row.gflops = flops / seconds / 1e9;
+    row.gbps = bytes_moved / seconds / 1e9;
+    row.gflops_fraction = peaks.sgemm_gflops > 0 ? row.gflops / peaks.sgemm_gflops : 0;
+    row.gbps_fraction = peaks.read_gbps > 0 ? row.gbps / peaks.read_gbps : 0;
+}
+
+// decode: fill to n tokens, then time steps of (append one token, attend its query).
+std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeaks& peaks, ResultRow row) {
+    const Attention attention = attention_of(point);
+    const std::size_t steps = steps_of(point), width = point.heads * point.d;
+    const TokenData data = make_token_data(point.data, point.heads, point.n + steps, point.d, point.seed);
+    const auto cache = make_cache(point.cache, {point.heads, point.d, attention.scale});
+    cache->reserve(point.n + steps);
+
+    std::vector<float> q, k1, k2, v1, v2, out(width);
+    auto append = [&](std::size_t t) {
+        gather(data.k1, t, 1, k1);
+        gather(data.k2, t, 1, k2);
+        gather(data.v1, t, 1, v1);
+        gather(data.v2, t, 1, v2);
+        cache->append(k1.data(), k2.data(), v1.data(), v2.data());
+    };
+    for (std::size_t t = 0; t < point.n; ++t) append(t);
+
+    std::vector<double> step_ms;
+    for (std::size_t s = 0; s < steps; ++s) {
+        const std::size_t t = point.n + s;
+        gather(data.q, t, 1, q);
+        Stopwatch watch;
+        append(t);
+        cache->attend(q.data(), out.data());
+        const double ms = watch.milliseconds();
+        if (s < std::size_t(point.warmup)) continue;
+        step_ms.push_back(ms);
+        row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
+        record_error(row, out, exact_block(data, t, 1, t + 1, attention), 1, width);
+    }
+    row.bytes = double(cache->bytes());
+    row.rss_peak_bytes = read_status_kib("VmHWM");
+    const CacheCost cost = cache->cost(point.n + 1);
+    record_times(row, step_ms, cost.flops, cost.bytes_moved, peaks);
+    return {row};
+}
+
+// var (SPEC §7): one generation runs the schedule; at scale k the r_k² tokens are appended as
+// a block and their queries attend block-causally (every token so far), timed as one step.
+// Each repetition is a whole generation from an empty cache. Rows: one per scale, then the
+// whole generation (scale 0: its time, the peak resident bytes, the worst error).
+std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& peaks, const ResultRow& config) {
+    const Attention attention = attention_of(point);
+    const std::size_t scales = point.schedule.size(), width = point.heads * point.d;
+    const TokenData data = make_token_data(point.data, point.heads, point.n, point.d, point.seed);
+    const auto cache = make_cache(point.cache, {point.heads, point.d, attention.scale});
+
+    std::vector<ResultRow> rows(scales, config);
+    std::vector<std::vector<double>> step_ms(scales);
+    std::vector<double> generation_ms;
+    std::vector<float> q, k1, k2, v1, v2, out;
+    for (std::size_t rep = 0; rep < steps_of(point); ++rep) {
+        const bool timed = rep >= std::size_t(point.warmup), checked = rep == std::size_t(point.warmup);
+        cache->clear();  // no reserve: the resident bytes after each scale are what it holds then
+        double total = 0;
+        for (std::size_t k = 0, first = 0; k < scales; first += point.schedule[k] * point.schedule[k], ++k) {
+            const std::size_t block = point.schedule[k] * point.schedule[k];
+            gather(data.q, first, block, q);
+            gather(data.k1, first, block, k1);
+            gather(data.k2, first, block, k2);
+            gather(data.v1, first, block, v1);
+            gather(data.v2, first, block, v2);
+            out.resize(block * width);
+            Stopwatch watch;
+            cache->append_block(block, k1.data(), k2.data(), v1.data(), v2.data());
+            cache->attend_block(block, q.data(), out.data());
+            const double ms = watch.milliseconds();
+            total += ms;
+            if (!timed) continue;
+            step_ms[k].push_back(ms);
+            ResultRow& row = rows[k];
+            row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
+            row.bytes = double(cache->bytes());
+            if (checked) record_error(row, out, exact_block(data, first, block, first + block, attention), block, width);
+        }
+        if (timed) generation_ms.push_back(total);
+    }
+
+    ResultRow whole = config;
+    double flops = 0, bytes_moved = 0;
+    for (std::size_t k = 0, tokens = 0; k < scales; ++k) {
+        const std::size_t block = point.schedule[k] * point.schedule[k];
+        tokens += block;
+        ResultRow& row = rows[k];
+        row.scale = k + 1;
+        row.side = point.schedule[k];
+        row.n = tokens;
+        row.key = config.key + "/" + std::to_string(k + 1);
+        // The cost model describes one query; a block step serves `block` of them.
+        const CacheCost cost = cache->cost(tokens);
+        record_times(row, step_ms[k], cost.flops * double(block), cost.bytes_moved * double(block), peaks);
+        flops += row.flops;
+        bytes_moved += row.bytes_moved;
+        whole.bytes = std::max(whole.bytes, row.bytes);
+        whole.transient_peak_bytes = std::max(whole.transient_peak_bytes, row.transient_peak_bytes);
+        whole.rel_l2_error = std::max(whole.rel_l2_error, row.rel_l2_error);
+        whole.max_abs_error = std::max(whole.max_abs_error, row.max_abs_error);
+    }
+    whole.rss_peak_bytes = read_status_kib("VmHWM");
+    record_times(whole, generation_ms, flops, bytes_moved, peaks);
+    rows.push_back(whole);
+    return rows;
 }
 
 }  // namespace
@@ -65,8 +229,8 @@ ResultRow describe_point(const StudyPoint& point) {
 }
 
 double projected_bytes(const StudyPoint& point) {
-    const auto cache = make_cache(point.cache, {point.heads, point.d, default_tensor_scale(point.d)});
-    const CacheCost cost = cache->cost(point.n + steps_of(point));
+    const auto cache = make_cache(point.cache, {point.heads, point.d, attention_of(point).scale});
+    const CacheCost cost = cache->cost(point.n + (point.workload == "var" ? 0 : steps_of(point)));
     return cost.resident_bytes + cost.transient_bytes;
 }
 
@@ -77,7 +241,7 @@ double available_memory_bytes() {
     return 0;
 }
 
-ResultRow measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes) {
+std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes) {
     ResultRow row = describe_point(point);
     const double projected = projected_bytes(point);
     if (projected > mem_limit_bytes) {
@@ -85,62 +249,11 @@ ResultRow measure_point(const StudyPoint& point, const MachinePeaks& peaks, doub
         reason << "projected " << projected << " bytes exceed the memory limit of " << mem_limit_bytes << " bytes";
         row.status = "skipped";
         row.reason = reason.str();
-        return row;
+        return {row};
     }
     try {
         reset_peak_rss();
-        const double scale = default_tensor_scale(point.d);
-        const std::size_t steps = steps_of(point), width = point.heads * point.d;
-        const TokenData data = make_token_data(point.data, point.heads, point.n + steps, point.d, point.seed);
-        const auto cache = make_cache(point.cache, {point.heads, point.d, scale});
-        cache->reserve(point.n + steps);
-
-        std::vector<float> q(width), k1(width), k2(width), v1(width), v2(width), out(width);
-        auto append = [&](std::size_t t) {
-            gather(data.k1, t, k1);
-            gather(data.k2, t, k2);
-            gather(data.v1, t, v1);
-            gather(data.v2, t, v2);
-            cache->append(k1.data(), k2.data(), v1.data(), v2.data());
-        };
-        for (std::size_t t = 0; t < point.n; ++t) append(t);
-
-        std::vector<double> step_ms;
-        for (std::size_t s = 0; s < steps; ++s) {
-            const std::size_t t = point.n + s;
-            gather(data.q, t, q);
-            Stopwatch watch;
-            append(t);
-            cache->attend(q.data(), out.data());
-            const double ms = watch.milliseconds();
-            if (s < std::size_t(point.warmup)) continue;
-            step_ms.push_back(ms);
-            row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
-            // Accuracy on the same step: relative L2 over all heads, and the largest abs error.
-            const std::vector<double> exact = exact_step(data, t, scale);
-            double diff2 = 0, ref2 = 0;
-            for (std::size_t i = 0; i < width; ++i) {
-                const double e = double(out[i]) - exact[i];
-                diff2 += e * e;
-                ref2 += exact[i] * exact[i];
-                row.max_abs_error = std::max(row.max_abs_error, std::abs(e));
-            }
-            row.rel_l2_error = std::max(row.rel_l2_error, std::sqrt(diff2 / std::max(ref2, 1e-300)));
-        }
-        row.bytes = double(cache->bytes());
-        row.rss_peak_bytes = read_status_kib("VmHWM");
-        row.step_ms_median = median(step_ms);
-        row.step_ms_p25 = quantile(step_ms, 0.25);
-        row.step_ms_p75 = quantile(step_ms, 0.75);
-        row.step_ms_min = quantile(step_ms, 0.0);
-        const CacheCost cost = cache->cost(point.n + 1);
-        row.flops = cost.flops;
-        row.bytes_moved = cost.bytes_moved;
-        const double seconds = row.step_ms_median / 1e3;
-        row.gflops = cost.flops / seconds / 1e9;
-        row.gbps = cost.bytes_moved / seconds / 1e9;
-        row.gflops_fraction = peaks.sgemm_gflops > 0 ? row.gflops / peaks.sgemm_gflops : 0;
-        row.gbps_fraction = peaks.read_gbps > 0 ? row.gbps / peaks.read_gbps : 0;
+        return point.workload == "var" ? measure_var(point, peaks, row) : measure_decode(point, peaks, row);
     } catch (const Error& e) {
         row.status = "failed";
         row.reason = e.what();
@@ -148,7 +261,7 @@ ResultRow measure_point(const StudyPoint& point, const MachinePeaks& peaks, doub
         row.status = "failed";
         row.reason = "out of memory";
     }
-    return row;
+    return {row};
 }
 
 }  // namespace trikv

@@ -1,6 +1,7 @@
 #pragma once
-// Measures one study point: fill a cache to n tokens, then time decode steps (append one
-// token, attend its query) and check every step against the exact float64 computation.
+// Measures one study point and checks every step against the exact float64 computation.
+// decode: fill a cache to n tokens, then time steps of (append one token, attend its query).
+// var: generate scale by scale (SPEC §7), a block of r_k² tokens and queries per step.
 #include "studies/machine_peaks.hpp"
 #include "studies/results.hpp"
 #include "studies/study_spec.hpp"
@@ -14,9 +15,10 @@ ResultRow describe_point(const StudyPoint& point);
 // plus one step's scratch): what the memory limit is checked against before anything runs.
 double projected_bytes(const StudyPoint& point);
 
-// Runs the point. Over the memory limit: status "skipped" with the reason, nothing attempted.
-// A trikv::Error or allocation failure: status "failed" with the message.
-ResultRow measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes);
+// Runs the point: one row for decode; for var one row per scale, then the whole generation
+// (its key is the point's). Over the memory limit: one row, status "skipped" with the reason,
+// nothing attempted. A trikv::Error or allocation failure: one row, status "failed".
+std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes);
 
 // Memory the system reports as available now (MemAvailable), in bytes.
 double available_memory_bytes();

@@ -46,9 +46,10 @@ std::vector<std::size_t> time_memory_error_front(const std::vector<ResultRow>& r
 }
 
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, double exact_tolerance) {
-    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t>, std::vector<ResultRow>> groups;
+    // var rows also group by scale: each scale step, and the whole generation (scale 0).
+    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<ResultRow>> groups;
     for (const ResultRow& row : rows)
-        if (row.ok()) groups[{row.workload, row.n, row.d, row.heads}].push_back(row);
+        if (row.ok()) groups[{row.workload, row.scale, row.n, row.d, row.heads}].push_back(row);
 
     std::vector<ParetoPoint> points;
     for (const auto& [group, members] : groups) {

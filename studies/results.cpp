@@ -39,7 +39,7 @@ const std::vector<Column>& columns() {
         TEXT(cache), TEXT(cache_type),
         {"exact", [](const ResultRow& r) { return std::string(r.exact ? "1" : "0"); },
          [](ResultRow& r, const std::string& v) { r.exact = v == "1"; }},
-        TEXT(workload), WHOLE(n), WHOLE(d), WHOLE(heads), TEXT(dtype), TEXT(data), WHOLE(seed),
+        TEXT(workload), WHOLE(scale), WHOLE(side), WHOLE(n), WHOLE(d), WHOLE(heads), TEXT(dtype), TEXT(data), WHOLE(seed),
         REAL(bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
@@ -51,6 +51,9 @@ const std::vector<Column>& columns() {
 #undef TEXT
 #undef REAL
 #undef WHOLE
+
+// Columns added with the var workload: files written before lack them.
+bool is_var_column(const std::string& name) { return name == "scale" || name == "side"; }
 
 std::string quote(const std::string& field) {
     if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
@@ -105,20 +108,27 @@ std::vector<ResultRow> read_results_csv(const std::filesystem::path& path) {
     std::string line;
     std::getline(in, line);
     const std::vector<std::string> header = split_csv(line);
-    require(header == result_columns(), path.string() + ": line 1: header does not match the results schema");
+    std::vector<const Column*> order;  // the file's columns, in its order
+    for (const Column& c : columns()) order.push_back(&c);
+    if (header != result_columns()) {
+        std::erase_if(order, [](const Column* c) { return is_var_column(c->name); });
+        std::vector<std::string> older;
+        for (const Column* c : order) older.push_back(c->name);
+        require(header == older, path.string() + ": line 1: header does not match the results schema");
+    }
     std::vector<ResultRow> rows;
     for (std::size_t number = 2; std::getline(in, line); ++number) {
         if (line.empty()) continue;
         const std::vector<std::string> fields = split_csv(line);
         const std::string where = path.string() + ": line " + std::to_string(number);
-        require(fields.size() == columns().size(), where + ": " + std::to_string(fields.size()) +
-                                                       " fields; expected " + std::to_string(columns().size()));
+        require(fields.size() == order.size(), where + ": " + std::to_string(fields.size()) +
+                                                   " fields; expected " + std::to_string(order.size()));
         ResultRow row;
         for (std::size_t i = 0; i < fields.size(); ++i) {
             try {
-                columns()[i].set(row, fields[i]);
+                order[i]->set(row, fields[i]);
             } catch (const Error& e) {
-                throw Error(where + ": column " + columns()[i].name + ": " + e.what());
+                throw Error(where + ": column " + order[i]->name + ": " + e.what());
             }
         }
         rows.push_back(std::move(row));

@@ -15,6 +15,9 @@ struct ResultRow {
     std::string cache_type;  // the spec's name, e.g. factor (stable colour per type in figures)
     bool exact = true;       // the cache type claims exactness
     std::string workload = "decode";
+    // var rows (SPEC §7): scale k ≥ 1 of the schedule and its side r_k, n = tokens so far; the
+    // row of the whole generation has scale = 0, side = 0. decode rows: both 0.
+    std::size_t scale = 0, side = 0;
     std::size_t n = 0, d = 0, heads = 0;
     std::string dtype = "float32";
     std::string data = "gaussian";
@@ -39,7 +42,8 @@ struct ResultRow {
 const std::vector<std::string>& result_columns();
 
 std::string to_csv_line(const ResultRow& row);
-// Parses results.csv; throws trikv::Error naming the file, line and column on malformed input.
+// Parses results.csv (also files written before the scale and side columns existed; their
+// rows get 0); throws trikv::Error naming the file, line and column on malformed input.
 std::vector<ResultRow> read_results_csv(const std::filesystem::path& path);
 // Writes rows atomically (temporary file + rename), so a crash never leaves a torn file.
 void write_results_csv(const std::filesystem::path& path, const std::vector<ResultRow>& rows);

@@ -4,6 +4,7 @@
 #include <tbb/version.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -128,8 +129,9 @@ StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known
     for (const ResultRow& row : rows) done.insert(row.key);
 
     const double mem_limit = spec.mem_limit > 0 ? spec.mem_limit : spec.mem_limit_fraction * available_memory_bytes();
-    std::cerr << "study '" << spec.name << "': " << points.size() << " points (" << done.size()
-              << " already in " << csv.string() << ")\n";
+    const auto finished = std::count_if(points.begin(), points.end(), [&](const StudyPoint& p) { return done.count(p.key()); });
+    std::cerr << "study '" << spec.name << "': " << points.size() << " points (" << finished << " already in "
+              << csv.string() << ")\n";
     MachinePeaks peaks{0, 0, threads.threads()};
     if (known_peaks) peaks = *known_peaks;
     else if (spec.measure_peaks) peaks = measure_machine_peaks(threads.threads());
@@ -146,12 +148,14 @@ StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known
             continue;
         }
         progress.start(i, points[i].describe());
-        ResultRow row = measure_point(points[i], peaks, mem_limit);
+        // Every row of a point is written together: a point is either in the file or not.
+        const std::vector<ResultRow> measured = measure_point(points[i], peaks, mem_limit);
+        const ResultRow& row = measured.back();  // the point's own row (var: the whole generation)
         summary.measured += row.ok();
         summary.skipped += row.status == "skipped";
         summary.failed += row.status == "failed";
-        rows.push_back(row);
-        done.insert(row.key);
+        rows.insert(rows.end(), measured.begin(), measured.end());
+        done.insert(points[i].key());
         write_results_csv(csv, rows);
         progress.finish(i, row);
     }

@@ -15,10 +15,10 @@ namespace trikv {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
-                                           "workload", "warmup", "repetitions", "threads", "mem_limit", "out",
+                                           "workload", "schedule", "warmup", "repetitions", "threads", "mem_limit", "out",
                                            "figures", "measure_peaks"};
 const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "dir"};
-const std::vector<std::string> kWorkloads = {"decode"};
+const std::vector<std::string> kWorkloads = {"decode", "var"};
 const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "npy"};
 const std::vector<std::string> kFigures = {"pareto", "scaling", "error"};
 
@@ -213,6 +213,7 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.text("dtype", spec.dtype);
     top.whole("seed", spec.seed, 0, std::numeric_limits<long long>::max());
     top.text("workload", spec.workload);
+    top.wholes("schedule", spec.schedule, 1, 1 << 10);
     top.whole("warmup", spec.warmup, 0, 1000);
     top.whole("repetitions", spec.repetitions, 1, 100000);
     top.whole("threads", spec.threads, 0, 4096);
@@ -255,7 +256,12 @@ StudySpec load_study(const std::filesystem::path& path) {
 
 void validate_study(const StudySpec& spec) {
     require(!spec.caches.empty() || !spec.grids.empty(), "study: no caches; give caches = [...] or --cache");
-    require(!spec.n.empty(), "study: no sequence lengths; give n = [...] or --n");
+    if (spec.workload == "var") {
+        require(spec.n.empty(), "study: n is not used by workload 'var' (its tokens are the schedule's); remove n");
+        require(!spec.schedule.empty(), "study: schedule is empty; give the sides of the token maps, e.g. [1, 2, 4]");
+    } else {
+        require(!spec.n.empty(), "study: no sequence lengths; give n = [...] or --n");
+    }
     require(!spec.d.empty(), "study: no head dimensions; give d = [...] or --d");
     require(!spec.heads.empty(), "study: heads is empty");
     require_choice(spec.workload, kWorkloads, "study: workload");
@@ -282,12 +288,17 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
         for (const std::string& params : specs)
             caches.push_back(parse_cache_spec(params.empty() ? grid.cache : grid.cache + ":" + params).canonical());
     }
+    const bool var = spec.workload == "var";
+    std::size_t var_tokens = 0;
+    for (std::size_t side : spec.schedule) var_tokens += side * side;
+    const std::vector<std::size_t> lengths = var ? std::vector<std::size_t>{var_tokens} : spec.n;
     std::vector<StudyPoint> points;
     for (const std::string& cache : caches)
-        for (std::size_t n : spec.n)
+        for (std::size_t n : lengths)
             for (std::size_t d : spec.d)
                 for (std::size_t heads : spec.heads)
-                    points.push_back({cache, n, d, heads, spec.dtype, spec.workload, spec.data, spec.seed,
+                    points.push_back({cache, n, d, heads, spec.dtype, spec.workload,
+                                      var ? spec.schedule : std::vector<std::size_t>{}, spec.data, spec.seed,
                                       spec.warmup, spec.repetitions, spec.threads});
     return points;
 }
@@ -297,21 +308,24 @@ std::string StudyPoint::key() const {
     config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
            << ";workload=" << workload << ";data=" << data.label() << ";seed=" << seed << ";warmup=" << warmup
            << ";repetitions=" << repetitions << ";threads=" << threads;
+    if (workload == "var") config << ";schedule=" << toml_list(schedule);  // decode keys stay as they were
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
     return hex;
 }
 
 std::string StudyPoint::describe() const {
-    return cache + " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads);
+    return cache + (workload == "var" ? " var(" + std::to_string(schedule.size()) + " scales)" : "") +
+           " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads);
 }
 
 std::string to_toml(const StudySpec& spec) {
     std::ostringstream out;
     out << "name = \"" << spec.name << "\"\n"
         << "caches = " << toml_list(spec.caches) << "\n"
-        << "n = " << toml_list(spec.n) << "\nd = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
+        << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
         << "dtype = \"" << spec.dtype << "\"\nseed = " << spec.seed << "\nworkload = \"" << spec.workload << "\"\n"
+        << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
         << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")

@@ -33,7 +33,10 @@ struct StudySpec {
     std::string dtype = "float32";
     DataSpec data;
     std::uint64_t seed = 1;
-    std::string workload = "decode";
+    std::string workload = "decode";  // decode | var
+    // var: the sides r_k of the square token maps, one step per scale (SPEC §7); n is then
+    // not swept (a point's tokens are Σ r_k²). Default: VAR's schedule, 680 tokens.
+    std::vector<std::size_t> schedule = {1, 2, 3, 4, 5, 6, 8, 10, 13, 16};
     int warmup = 2;
     int repetitions = 5;
     int threads = 0;          // 0 = all hardware threads
@@ -55,8 +58,9 @@ void validate_study(const StudySpec& spec);
 
 struct StudyPoint {
     std::string cache;  // canonical spec
-    std::size_t n = 0, d = 0, heads = 0;
+    std::size_t n = 0, d = 0, heads = 0;  // var: n = Σ r_k² over the schedule
     std::string dtype, workload;
+    std::vector<std::size_t> schedule;  // var only
     DataSpec data;
     std::uint64_t seed = 0;
     int warmup = 0, repetitions = 0, threads = 0;
@@ -66,7 +70,8 @@ struct StudyPoint {
     std::string describe() const;  // short, for progress lines
 };
 
-// The Cartesian product caches × n × d × heads, caches in the order given (grids last).
+// The Cartesian product caches × n × d × heads (var: caches × d × heads), caches in the order
+// given (grids last).
 std::vector<StudyPoint> expand_study(const StudySpec& spec);
 
 }  // namespace trikv

@@ -72,7 +72,7 @@ strategy = ["fused", "recompute"]
 }
 
 TEST_CASE("point keys are stable and change with every configuration field", "[study]") {
-    trikv::StudyPoint p{"factor:strategy=fused", 128, 64, 1, "float32", "decode", {}, 1, 2, 5, 0};
+    trikv::StudyPoint p{"factor:strategy=fused", 128, 64, 1, "float32", "decode", {}, {}, 1, 2, 5, 0};
     const std::string key = p.key();
     CHECK(key.size() == 16);
     CHECK(trikv::StudyPoint(p).key() == key);
@@ -159,10 +159,12 @@ TEST_CASE("results.csv round-trips every column, including quoted reasons", "[st
 }
 
 TEST_CASE("a point projected above the memory limit is skipped, never attempted", "[study]") {
-    trikv::StudyPoint p{"product", 4096, 64, 1, "float32", "decode", {}, 1, 0, 1, 0};
+    trikv::StudyPoint p{"product", 4096, 64, 1, "float32", "decode", {}, {}, 1, 0, 1, 0};
     const double projected = trikv::projected_bytes(p);
     CHECK(projected > 2.0 * 4096 * 4096 * 64 * 4);  // the pair tensors alone
-    const trikv::ResultRow row = trikv::measure_point(p, {}, projected / 2);
+    const std::vector<trikv::ResultRow> rows = trikv::measure_point(p, {}, projected / 2);
+    REQUIRE(rows.size() == 1);
+    const trikv::ResultRow& row = rows.front();
     CHECK(row.status == "skipped");
     CHECK_THAT(row.reason, Contains("exceed the memory limit"));
     CHECK(row.bytes == 0);

@@ -20,7 +20,7 @@ struct StudyOverrides {
     std::string file;
     std::string out, data, workload;
     std::vector<std::string> caches;
-    std::vector<std::size_t> n, d;
+    std::vector<std::size_t> n, d, schedule;
     std::optional<std::size_t> heads;
     std::optional<int> threads, repetitions, warmup;
     std::optional<std::uint64_t> seed;
@@ -51,6 +51,9 @@ void run(const StudyOverrides& o) {
     if (o.seed) spec.seed = *o.seed;
     if (!o.data.empty()) spec.data.kind = o.data;
     if (!o.workload.empty()) spec.workload = o.workload;
+    if (!o.schedule.empty()) spec.schedule = o.schedule;
+    // var takes its tokens from the schedule: the file's n sweep does not apply.
+    if (spec.workload == "var" && o.n.empty()) spec.n.clear();
     if (o.mem_limit) spec.mem_limit = double(*o.mem_limit);
     if (o.no_peaks) spec.measure_peaks = false;
     const StudySummary summary = run_study(spec);
@@ -74,7 +77,9 @@ void add_study_command(CLI::App& app) {
     command->add_option("--warmup", o->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
     command->add_option("--seed", o->seed, "data seed");
     command->add_option("--data", o->data, "gaussian | clustered | npy");
-    command->add_option("--workload", o->workload, "decode");
+    command->add_option("--workload", o->workload, "decode | var (scale-wise generation, SPEC §7)");
+    command->add_option("--schedule", o->schedule, "var: side of each scale's token map (repeatable)")
+        ->check(CLI::Range(1, 1024));
     command->add_option("--mem-limit", o->mem_limit, "skip points projected above this many bytes")
         ->check(CLI::PositiveNumber);
     command->add_flag("--no-peaks", o->no_peaks, "skip measuring the machine's peaks (fraction columns stay 0)");
