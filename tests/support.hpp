@@ -7,13 +7,25 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "framework/rng.hpp"
 #include "framework/tensor.hpp"
 
 namespace trikv::test {
+
+// An empty directory of its own under the system's temporary folder, per test name and process.
+inline std::filesystem::path fresh_dir(const std::string& name) {
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("trikv-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
 
 // n×d matrix of N(0, sigma²) entries.
 template <Scalar T>

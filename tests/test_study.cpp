@@ -12,18 +12,14 @@
 #include "studies/results.hpp"
 #include "studies/study_runner.hpp"
 #include "studies/study_spec.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Contains;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("trikv-study-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
+fs::path fresh_dir(const std::string& name) { return trikv::test::fresh_dir("study-" + name); }
 
 trikv::ResultRow point(const std::string& cache, double ms, double bytes, double error = 0, std::size_t n = 64) {
     trikv::ResultRow row;

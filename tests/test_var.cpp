@@ -13,18 +13,14 @@
 #include "studies/results.hpp"
 #include "studies/study_runner.hpp"
 #include "studies/study_spec.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Contains;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("trikv-var-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
+fs::path fresh_dir(const std::string& name) { return trikv::test::fresh_dir("var-" + name); }
 
 trikv::StudyPoint var_point(const std::string& cache, std::vector<std::size_t> schedule) {
     std::size_t tokens = 0;
