@@ -794,7 +794,8 @@ std::vector<FrontGroup> front_groups(const Study& study) {
         std::vector<ResultRow> exact;
         std::vector<std::size_t> exact_index;
         for (std::size_t i : indices)
-            if (study.rows[i].rel_l2_error <= kExactTolerance) exact.push_back(study.rows[i]), exact_index.push_back(i);
+            if (study.rows[i].rel_l2_error <= kExactTolerance && !is_matrix_baseline(study.rows[i]))
+                exact.push_back(study.rows[i]), exact_index.push_back(i);
         std::set<std::size_t> front;
         for (std::size_t k : time_memory_front(exact)) front.insert(exact_index[k]);
         FrontGroup group{&study.rows[indices.front()], indices, front.size()};
@@ -915,6 +916,15 @@ std::vector<FrontLabel> place_front_labels(const Study& study, const std::vector
     return labels;
 }
 
+// The `front` column of pareto.csv: dominated points are drawn faded, front points solid and
+// joined, the matrix baseline solid but never joined (it is not on the tensor fronts).
+enum class FrontClass { dominated = 0, front = 1, baseline = 2 };
+
+FrontClass front_class(const FrontGroup& group, std::size_t k, const ResultRow& row) {
+    if (k < group.front_size) return FrontClass::front;
+    return is_matrix_baseline(row) ? FrontClass::baseline : FrontClass::dominated;
+}
+
 std::string pareto_csv(const Study& study, const std::vector<FrontGroup>& groups, const std::vector<FrontLabel>& labels,
                        bool heads) {
     std::string csv = csv_line({"kind", "series", "group", "front", "n", "d", "heads", "bytes", "step_ms",
@@ -924,7 +934,7 @@ std::string pareto_csv(const Study& study, const std::vector<FrontGroup>& groups
             const std::size_t i = groups[g].rows[k];
             const ResultRow& r = study.rows[i];
             csv += csv_line({"point", std::to_string(study.series_of[i]), std::to_string(g),
-                             k < groups[g].front_size ? "1" : "0", std::to_string(r.n), std::to_string(r.d),
+                             std::to_string(int(front_class(groups[g], k, r))), std::to_string(r.n), std::to_string(r.d),
                              std::to_string(r.heads), number(r.bytes), number(r.step_ms_median), number(r.rel_l2_error),
                              r.workload, r.cache, study.series[study.series_of[i]].label.plain});
         }
@@ -959,18 +969,18 @@ std::vector<std::string> pareto_clauses(const Study& study, const std::vector<Fr
         clauses.push_back(
             clause(csv, where(kind_is("front_label"), "bytes") + ":" + column("step_ms") + ":(strcol('label'))",
                    "labels center font sprintf(',%g', KEYFONT*FS) textcolor rgb '" + std::string(kLineGrey) + "'"));
-    for (int front = 0; front <= 1; ++front)  // faded first, so that solid points are drawn on top
+    for (const FrontClass front : {FrontClass::dominated, FrontClass::front, FrontClass::baseline})  // faded first
         for (std::size_t s = 0; s < study.series.size(); ++s) {
             const bool present = std::any_of(groups.begin(), groups.end(), [&](const FrontGroup& g) {
                 for (std::size_t k = 0; k < g.rows.size(); ++k)
-                    if (study.series_of[g.rows[k]] == s && (k < g.front_size) == bool(front)) return true;
+                    if (study.series_of[g.rows[k]] == s && front_class(g, k, study.rows[g.rows[k]]) == front) return true;
                 return false;
             });
             if (!present) continue;
             const std::string selected = point + " && column('series') == " + std::to_string(s) +
-                                         " && column('front') == " + std::to_string(front);
+                                         " && column('front') == " + std::to_string(int(front));
             clauses.push_back(clause(csv, where(selected, "bytes") + ":" + column("step_ms"),
-                                     point_style(study.series[s].style, !front)));
+                                     point_style(study.series[s].style, front == FrontClass::dominated)));
         }
     return clauses;
 }
@@ -993,7 +1003,12 @@ std::optional<Figure> pareto_figure(const Study& study, std::vector<std::string>
     if (std::any_of(groups.begin(), groups.end(), [](const FrontGroup& g) { return g.front_size > 0; }))
         panel.legend.add(coloured("lines lw 1.2", kLineGrey),
                          literal("exact Pareto front" + front_title_suffix(groups)));
-    if (std::any_of(groups.begin(), groups.end(), [](const FrontGroup& g) { return g.front_size < g.rows.size(); }))
+    const auto has_dominated = [&](const FrontGroup& g) {
+        for (std::size_t k = 0; k < g.rows.size(); ++k)
+            if (front_class(g, k, study.rows[g.rows[k]]) == FrontClass::dominated) return true;
+        return false;
+    };
+    if (std::any_of(groups.begin(), groups.end(), has_dominated))
         panel.legend.add(coloured("points pt 7", kFadedGrey), literal("dominated (faded)"));
     for (const Bound& bound : kBounds)
         panel.legend.add(coloured("lines dt " + std::string(bound.dash) + " lw 1", kBoundGrey),

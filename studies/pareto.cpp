@@ -6,6 +6,8 @@
 #include <numeric>
 #include <tuple>
 
+#include "caches/registry.hpp"
+
 namespace trikv {
 
 std::vector<std::size_t> time_memory_front(const std::vector<ResultRow>& rows) {
@@ -45,11 +47,17 @@ std::vector<std::size_t> time_memory_error_front(const std::vector<ResultRow>& r
     return front;
 }
 
+bool is_matrix_baseline(const ResultRow& row) {
+    for (const CacheType* type : cache_types())
+        if (type->name == row.cache_type) return type->attention == AttentionKind::matrix;
+    return false;
+}
+
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, double exact_tolerance) {
     // var rows also group by scale: each scale step, and the whole generation (scale 0).
     std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<ResultRow>> groups;
     for (const ResultRow& row : rows)
-        if (row.ok()) groups[{row.workload, row.scale, row.n, row.d, row.heads}].push_back(row);
+        if (row.ok() && !is_matrix_baseline(row)) groups[{row.workload, row.scale, row.n, row.d, row.heads}].push_back(row);
 
     std::vector<ParetoPoint> points;
     for (const auto& [group, members] : groups) {

@@ -17,6 +17,11 @@ struct ParetoPoint {
     ResultRow row;
 };
 
+// The fronts compare tensor-attention caches; the standard-attention baseline (`matrix`,
+// AttentionKind::matrix) computes something else and is drawn beside them, never on them.
+// Rows of unknown cache types count as tensor caches.
+bool is_matrix_baseline(const ResultRow& row);
+
 // Indices into `rows` of the points not dominated in (step_ms_median, bytes). Among points
 // with identical coordinates the first is kept. Ignores rows whose status is not ok.
 std::vector<std::size_t> time_memory_front(const std::vector<ResultRow>& rows);
