@@ -101,8 +101,7 @@ private:
         }
         if (total == 0) return;
         std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
-        std::fill_n(row_norm_.data(), total, T(0));
-        std::fill_n(mixed_v2_.data(), total * d, T(0));
+        std::fill_n(row_norm_.data(), total, T(0));  // U needs no clearing: the first tile overwrites it
 
         for (std::size_t j0 = 0; j0 < last_col;) {
             const std::size_t cols = std::min({kPairTileRows, k2_.contiguous_from(j0), last_col - j0});
@@ -156,8 +155,8 @@ private:
             }
         }
         blas::gemm(static_cast<int>(total), static_cast<int>(d), static_cast<int>(cols), T(1), s, ld,
-                   dense_rows(v2_, j0, cols, v2_tile_.data()), static_cast<int>(d), /*b_transposed=*/false, T(1),
-                   mixed_v2_.data(), static_cast<int>(d));
+                   dense_rows(v2_, j0, cols, v2_tile_.data()), static_cast<int>(d), /*b_transposed=*/false,
+                   j0 == 0 ? T(0) : T(1), mixed_v2_.data(), static_cast<int>(d));
     }
 
     QueryGroup<T> group_;
