@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite under AddressSanitizer + UBSan (build-asan/). ThreadSanitizer is not
-# run: Debian's oneTBB is not TSan-instrumented, so every hand-off between TBB workers is
-# reported as a race (see docs/reliability.md).
+# The whole test suite under AddressSanitizer + UBSan (build-asan/). ThreadSanitizer has its
+# own script, scripts/tsan.sh, because it needs an instrumented oneTBB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
