@@ -102,48 +102,58 @@ public:
     }
 
     // Walks rows in order from any starting row. A row that straddles two entry chunks is
-    // copied into the reader's scratch (dim indices and values, charged to `scratch`).
+    // copied into the reader's scratch (dim indices and values, charged to `scratch`), so a
+    // returned row stays valid until the next call. Stepping needs no division: the kernels
+    // call next() once per pair (i, j) of the square.
     class Reader {
     public:
         Reader(const SparseRows& rows, MemoryMeter& scratch)
             : rows_(&rows), index_(rows.dim(), scratch), value_(rows.dim(), scratch) {}
 
         void seek(std::size_t row) {
-            row_ = row;
-            at_ = rows_->offset(row);
+            const std::size_t at = rows_->offset(row);
+            row_chunk_ = row / rows_->row_chunk_;
+            row_in_chunk_ = row % rows_->row_chunk_;
+            entry_chunk_ = at / rows_->entry_chunk_;
+            entry_in_chunk_ = at % rows_->entry_chunk_;
         }
         SparseRow next() {
-            const std::size_t count = rows_->count(row_), chunk_size = rows_->entry_chunk_;
-            const std::size_t chunk = at_ / chunk_size, first = at_ % chunk_size;
+            const SparseRows& rows = *rows_;
+            const std::size_t count = rows.count_chunks_[row_chunk_][row_in_chunk_];
+            if (++row_in_chunk_ == rows.row_chunk_) {
+                ++row_chunk_;
+                row_in_chunk_ = 0;
+            }
             SparseRow row{count, nullptr, nullptr};
-            if (first + count <= chunk_size) {
-                if (count > 0) {  // (an empty row at the end may point past the last chunk)
-                    row.index = rows_->index_chunks_[chunk].data() + first;
-                    row.value = rows_->value_chunks_[chunk].data() + first;
-                }
-            } else {  // straddles chunks `chunk` and `chunk + 1`
-                const std::size_t head = chunk_size - first;
-                std::memcpy(index_.data(), rows_->index_chunks_[chunk].data() + first, head * sizeof(Index));
-                std::memcpy(value_.data(), rows_->value_chunks_[chunk].data() + first, head * sizeof(float));
-                std::memcpy(index_.data() + head, rows_->index_chunks_[chunk + 1].data(), (count - head) * sizeof(Index));
-                std::memcpy(value_.data() + head, rows_->value_chunks_[chunk + 1].data(), (count - head) * sizeof(float));
+            const std::size_t room = rows.entry_chunk_ - entry_in_chunk_;
+            // (No test of count == 0, which sparse pair rows make unpredictable; only an empty
+            // row at the very end may find its chunk missing.)
+            if (count <= room && entry_chunk_ < rows.index_chunks_.size()) {
+                row.index = rows.index_chunks_[entry_chunk_].data() + entry_in_chunk_;
+                row.value = rows.value_chunks_[entry_chunk_].data() + entry_in_chunk_;
+                entry_in_chunk_ += count;
+            } else if (count > room) {  // the first `room` entries end this chunk, the rest start the next
+                std::memcpy(index_.data(), rows.index_chunks_[entry_chunk_].data() + entry_in_chunk_, room * sizeof(Index));
+                std::memcpy(value_.data(), rows.value_chunks_[entry_chunk_].data() + entry_in_chunk_, room * sizeof(float));
+                std::memcpy(index_.data() + room, rows.index_chunks_[entry_chunk_ + 1].data(), (count - room) * sizeof(Index));
+                std::memcpy(value_.data() + room, rows.value_chunks_[entry_chunk_ + 1].data(), (count - room) * sizeof(float));
                 row.index = index_.data();
                 row.value = value_.data();
+                ++entry_chunk_;
+                entry_in_chunk_ = count - room;
             }
-            ++row_;
-            at_ += count;
+            if (entry_in_chunk_ == rows.entry_chunk_) {
+                ++entry_chunk_;
+                entry_in_chunk_ = 0;
+            }
             return row;
-        }
-        // Steps over `rows` rows without reading their entries.
-        void skip(std::size_t rows) {
-            for (std::size_t r = 0; r < rows; ++r) at_ += rows_->count(row_++);
         }
 
     private:
         const SparseRows* rows_;
         Buffer<Index> index_;
         Buffer<float> value_;
-        std::size_t row_ = 0, at_ = 0;
+        std::size_t row_chunk_ = 0, row_in_chunk_ = 0, entry_chunk_ = 0, entry_in_chunk_ = 0;
     };
 
 private:

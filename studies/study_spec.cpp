@@ -343,7 +343,8 @@ std::string StudyPoint::key() const {
 }
 
 std::string StudyPoint::describe() const {
-    return cache + " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads);
+    return cache + " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads) +
+           (data.kind == "gaussian" ? "" : " " + data.label());
 }
 
 std::string to_toml(const StudySpec& spec) {
