@@ -38,26 +38,11 @@ TokenData sparse_tokens(std::size_t h, std::size_t n, std::size_t d, std::size_t
     return data;
 }
 
-// Token t of an [h, n, d] tensor as the [h, d] floats Cache::append and attend take.
-std::vector<float> token(const Heads<double>& x, std::size_t t) {
-    const std::size_t h = x.shape(0), d = x.shape(2);
-    std::vector<float> out(h * d);
-    for (std::size_t head = 0; head < h; ++head)
-        for (std::size_t l = 0; l < d; ++l) out[head * d + l] = static_cast<float>(x(head, t, l));
-    return out;
-}
-
-void append_token(Cache& cache, const TokenData& data, std::size_t t) {
-    const std::vector<float> k1 = token(data.k1, t), k2 = token(data.k2, t), v1 = token(data.v1, t),
-                             v2 = token(data.v2, t);
-    cache.append(k1.data(), k2.data(), v1.data(), v2.data());
-}
-
 // Relative L2 error, over all heads, of the cache's attend with query t against the float64
 // reference over the pairs of the first size() tokens.
 double attend_error(Cache& cache, const TokenData& data, std::size_t t) {
     const std::size_t h = cache.shape().heads, d = cache.shape().dim;
-    const std::vector<float> q = token(data.q, t);
+    const std::vector<float> q = token_of(data.q, t);
     std::vector<float> out(h * d);
     cache.attend(q.data(), out.data());
     std::vector<double> want(h * d);
@@ -136,7 +121,7 @@ TEST_CASE("sparse caches match the float64 reference on sparse data", "[caches][
                     const std::unique_ptr<Cache> cache = make_cache(spec, {h, d, scale});
                     double worst = 0;
                     for (std::size_t t = 0; t < n; ++t) {
-                        append_token(*cache, data, t);
+                        feed(*cache, data, t + 1);
                         if (t % 7 != 0 && t + 1 != n) continue;
                         const double error = attend_error(*cache, data, t);
                         INFO("after " << t + 1 << " tokens");
@@ -160,7 +145,7 @@ TEST_CASE("sparse caches are exact when whole rows are zero", "[caches][sparse]"
         INFO(spec);
         const std::unique_ptr<Cache> cache = make_cache(spec, {h, d, 1.0});
         for (std::size_t t = 0; t < n; ++t) {
-            append_token(*cache, data, t);
+            feed(*cache, data, t + 1);
             INFO("after " << t + 1 << " tokens");
             CHECK(attend_error(*cache, data, t) <= kCacheTolerance);
         }
@@ -178,10 +163,8 @@ TEST_CASE("sparse caches: bytes() is the compressed-row formula of the data's su
             // Across chunk boundaries: 256 factor rows, 1024 factor entries, 4096 pair rows.
             for (std::size_t n : {1, 50, 300}) {
                 INFO("n = " << n);
-                while (factor->size() < n) {
-                    append_token(*factor, data, factor->size());
-                    append_token(*product, data, product->size());
-                }
+                feed(*factor, data, n);
+                feed(*product, data, n);
                 const std::size_t factors = factor_streams_bytes(data, n);
                 CHECK(factor->bytes() == factors);
                 CHECK(product->bytes() == factors + pair_streams_bytes(data, n));
@@ -204,7 +187,7 @@ TEST_CASE("sparse-factor scratch is O(d): the same at n = 64 and n = 1024", "[ca
     ThreadControl one_thread(1);  // one reducer per head, whatever n is
     std::vector<std::size_t> peaks;
     for (std::size_t n : {64, 1024}) {
-        while (cache->size() < n) append_token(*cache, data, cache->size());
+        feed(*cache, data, n);
         attend_error(*cache, data, n - 1);
         peaks.push_back(cache->transient_peak_bytes());
         report_value("sparse-factor transient bytes, n=" + std::to_string(n), double(peaks.back()));
