@@ -60,20 +60,22 @@ public:
 private:
     void fold_tile(std::size_t rows) {
         float* s = scores_.data();
-        for (std::size_t r = 0; r < rows; ++r) {
-            const SparseRow key = key_reader_.next();
+        float* score = s;
+        key_reader_.visit(rows, [&](const SparseRow& key) {
             float dot = 0;
             for (std::size_t e = 0; e < key.count; ++e) dot += q_[key.index[e]] * key.value[e];
-            s[r] = scale_ * dot;
-        }
+            *score++ = scale_ * dot;
+        });
         const float top = max_of(s, rows);
         const float norm = exp_shifted_sum(s, rows, top);
-        std::fill_n(tile_acc_.data(), tile_acc_.size(), 0.0f);
-        for (std::size_t r = 0; r < rows; ++r) {
-            const SparseRow value = value_reader_.next();
-            for (std::size_t e = 0; e < value.count; ++e) tile_acc_[value.index[e]] += s[r] * value.value[e];
-        }
-        result_.merge(top, norm, tile_acc_.data());
+        float* acc = tile_acc_.data();
+        std::fill_n(acc, tile_acc_.size(), 0.0f);
+        const float* p = s;
+        value_reader_.visit(rows, [&](const SparseRow& value) {
+            for (std::size_t e = 0; e < value.count; ++e) acc[value.index[e]] += *p * value.value[e];
+            ++p;
+        });
+        result_.merge(top, norm, acc);
     }
 
     const float* q_;

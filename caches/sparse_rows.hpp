@@ -149,7 +149,47 @@ public:
             return row;
         }
 
+        // Calls visit(SparseRow) for each of the next `rows` rows: over plain pointers when
+        // their counts lie in one count chunk and their entries in one entry chunk (almost
+        // always), else row by row through next().
+        template <class Visit>
+        void visit(std::size_t rows, Visit&& visit) {
+            const SparseRows& store = *rows_;
+            if (row_in_chunk_ + rows <= store.row_chunk_ && row_chunk_ < store.count_chunks_.size()) {
+                const Count* counts = store.count_chunks_[row_chunk_].data() + row_in_chunk_;
+                std::size_t total = 0;
+                for (std::size_t r = 0; r < rows; ++r) total += counts[r];
+                const bool allocated = entry_chunk_ < store.index_chunks_.size();
+                if (total == 0 || (allocated && total <= store.entry_chunk_ - entry_in_chunk_)) {
+                    const Index* index = allocated ? store.index_chunks_[entry_chunk_].data() + entry_in_chunk_ : nullptr;
+                    const float* value = allocated ? store.value_chunks_[entry_chunk_].data() + entry_in_chunk_ : nullptr;
+                    for (std::size_t r = 0; r < rows; ++r) {
+                        visit(SparseRow{counts[r], index, value});
+                        index += counts[r];
+                        value += counts[r];
+                    }
+                    advance(rows, total);
+                    return;
+                }
+            }
+            for (std::size_t r = 0; r < rows; ++r) visit(next());
+        }
+
     private:
+        // Steps over `rows` rows holding `entries` entries, all within the current chunks.
+        void advance(std::size_t rows, std::size_t entries) {
+            row_in_chunk_ += rows;
+            if (row_in_chunk_ == rows_->row_chunk_) {
+                ++row_chunk_;
+                row_in_chunk_ = 0;
+            }
+            entry_in_chunk_ += entries;
+            if (entry_in_chunk_ == rows_->entry_chunk_) {
+                ++entry_chunk_;
+                entry_in_chunk_ = 0;
+            }
+        }
+
         const SparseRows* rows_;
         Buffer<Index> index_;
         Buffer<float> value_;
