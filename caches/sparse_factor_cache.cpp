@@ -1,8 +1,9 @@
 // sparse-factor — the four-cache (factor) for sparse keys and values: K1, K2, V1, V2 kept as
 // compressed rows (caches/sparse_rows.hpp: uint16 index + float value per non-zero, a uint16
 // count per row). With s non-zeros per row it holds about 4(t+1)·(6s + 2) bytes per head
-// instead of 4(t+1)·4d, and one attend costs O((t+1)²·s) instead of O((t+1)²·d), SPEC §3
-// computed over the non-zeros only. For a block of B rows i at a time:
+// instead of 4(t+1)·4d, and one attend does O((t+1)²·s) multiply-adds (plus (t+1)²
+// exponentials) instead of O((t+1)²·d): SPEC §3 computed over the non-zeros only. For a block
+// of B rows i at a time:
 //
 //   W = scale·(q ∘ k1_i) for the B rows, scattered into a dense d × B matrix;
 //   for every j:  s_ij = Σ_{l ∈ supp k2_j} k2_jl · W[l, i]     (s multiply-adds of B-vectors)
@@ -50,7 +51,9 @@ struct BlockScratch {
         : w(d * kBlockRows, meter), v1(d * kBlockRows, meter), u(d * kBlockRows, meter),
           scores(kTileRows * kBlockRows, meter), max(kBlockRows, meter), norm(kBlockRows, meter),
           grow(kBlockRows, meter), acc(d, meter) {}
-    static std::size_t bytes(std::size_t d) { return (3 * d * kBlockRows + kTileRows * kBlockRows + 3 * kBlockRows + d) * sizeof(float); }
+    static std::size_t bytes(std::size_t d) {
+        return (3 * d * kBlockRows + kTileRows * kBlockRows + 3 * kBlockRows + d) * sizeof(float);
+    }
 };
 
 // B floats as one value (GCC vector extension): the loops over the B rows of a block become
