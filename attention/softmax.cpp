@@ -4,14 +4,11 @@
 #include <bit>
 #include <cstdint>
 
+#include "framework/simd.hpp"
+
 // The loops below are written to auto-vectorise; target_clones compiles each for AVX-512,
 // AVX2+FMA and baseline x86-64 and picks one at load time, so a portable build is fast on
 // these machines too.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TRIKV_NO_CLONES)
-#define TRIKV_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TRIKV_SIMD_CLONES
-#endif
 
 namespace trikv {
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "framework/simd.hpp"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -16,11 +18,6 @@
 // precision additionally uses F16C (vcvtph2ps / vcvtps2ph) when the CPU has it. Every loop is
 // exact or a single rounding per operation with no multiply-add (GCC contracts a·b + c into
 // an FMA in the FMA-capable clones), so all versions agree bit for bit.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TRIKV_NO_CLONES)
-#define TRIKV_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TRIKV_SIMD_CLONES
-#endif
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TRIKV_NO_CLONES)
 #define TRIKV_HAVE_F16C_PATH 1  // GCC: clang 14's __builtin_cpu_supports knows no "f16c"
 #endif

@@ -17,9 +17,10 @@ namespace {
 const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
                                            "workload", "schedule", "warmup", "repetitions", "threads", "mem_limit", "out",
                                            "figures", "measure_peaks"};
-const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "dir"};
+const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir"};
 const std::vector<std::string> kWorkloads = {"decode", "var"};
-const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "npy"};
+const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "sparse", "npy"};
+const std::vector<std::string> kSupports = {"random", "blocks"};
 const std::vector<std::string> kFigures = {"pareto", "scaling", "error"};
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -73,6 +74,20 @@ public:
     }
     void texts(const char* key, std::vector<std::string>& out) const {
         if (const toml::node* node = table_.get(key)) out = strings(*node, field(key));
+    }
+    // A string or an array of strings.
+    void text_or_texts(const char* key, std::vector<std::string>& out) const {
+        const toml::node* node = table_.get(key);
+        if (!node) return;
+        if (node->is_string()) out = {**node->as_string()};
+        else out = strings(*node, field(key));
+        require(!out.empty(), field(key) + " must not be empty");
+    }
+    // An integer or a non-empty array of integers.
+    void whole_or_wholes(const char* key, std::vector<std::size_t>& out, long long min, long long max) const {
+        const toml::node* node = table_.get(key);
+        if (node && node->is_integer()) out = {static_cast<std::size_t>(integer(*node, field(key), min, max))};
+        else wholes(key, out, min, max);
     }
     template <class Int>
     void whole(const char* key, Int& out, long long min, long long max) const {
@@ -189,6 +204,7 @@ std::string toml_list(const std::vector<T>& values) {
 std::string DataSpec::label() const {
     std::ostringstream out;
     if (kind == "clustered") out << "clustered(m=" << clusters << ",delta=" << radius << ")";
+    else if (kind == "sparse") out << "sparse(s=" << nonzeros << ",support=" << support << ")";
     else if (kind == "npy") out << "npy(" << dir << ")";
     else out << kind;
     return out.str();
@@ -231,6 +247,8 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
         reader.text("kind", spec.data.kind);
         reader.whole("clusters", spec.data.clusters, 1, 1 << 20);
         reader.real("radius", spec.data.radius, 0.0, 1e6);
+        reader.whole_or_wholes("nonzeros", spec.nonzeros, 1, 65535);
+        reader.text_or_texts("support", spec.supports);
         reader.text("dir", spec.data.dir);
     }
     if (const toml::node* grids = root.get("grid")) {
@@ -269,6 +287,14 @@ void validate_study(const StudySpec& spec) {
     require(spec.dtype == "float32", "study: dtype = '" + spec.dtype +
                                          "' is not supported; caches store float32 (choose storage per cache spec)");
     require(spec.data.kind != "npy" || !spec.data.dir.empty(), "study: data.kind = 'npy' needs data.dir");
+    if (spec.data.kind == "sparse") {
+        require(!spec.nonzeros.empty() && !spec.supports.empty(), "study: data.nonzeros and data.support must not be empty");
+        for (const std::string& support : spec.supports) require_choice(support, kSupports, "study: data.support");
+        for (std::size_t s : spec.nonzeros)
+            for (std::size_t d : spec.d)
+                require(s >= 1 && s <= d, "study: data.nonzeros = " + std::to_string(s) + " is out of range [1, d = " +
+                                              std::to_string(d) + "]");
+    }
     for (const std::string& figure : spec.figures) require_choice(figure, kFigures, "study: figures");
     for (const StudyPoint& point : expand_study(spec)) (void)point;  // parses every spec
 }
@@ -292,14 +318,28 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
     std::size_t var_tokens = 0;
     for (std::size_t side : spec.schedule) var_tokens += side * side;
     const std::vector<std::size_t> lengths = var ? std::vector<std::size_t>{var_tokens} : spec.n;
+    // One data per point: the [data] table as given, or one per (nonzeros, support) if sparse.
+    std::vector<DataSpec> datas;
+    if (spec.data.kind == "sparse") {
+        for (std::size_t s : spec.nonzeros)
+            for (const std::string& support : spec.supports) {
+                DataSpec data = spec.data;
+                data.nonzeros = s;
+                data.support = support;
+                datas.push_back(data);
+            }
+    } else {
+        datas.push_back(spec.data);
+    }
     std::vector<StudyPoint> points;
     for (const std::string& cache : caches)
         for (std::size_t n : lengths)
             for (std::size_t d : spec.d)
                 for (std::size_t heads : spec.heads)
-                    points.push_back({cache, n, d, heads, spec.dtype, spec.workload,
-                                      var ? spec.schedule : std::vector<std::size_t>{}, spec.data, spec.seed,
-                                      spec.warmup, spec.repetitions, spec.threads});
+                    for (const DataSpec& data : datas)
+                        points.push_back({cache, n, d, heads, spec.dtype, spec.workload,
+                                          var ? spec.schedule : std::vector<std::size_t>{}, data, spec.seed,
+                                          spec.warmup, spec.repetitions, spec.threads});
     return points;
 }
 
@@ -316,7 +356,8 @@ std::string StudyPoint::key() const {
 
 std::string StudyPoint::describe() const {
     return cache + (workload == "var" ? " var(" + std::to_string(schedule.size()) + " scales)" : "") +
-           " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads);
+           " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads) +
+           (data.kind == "gaussian" ? "" : " " + data.label());
 }
 
 std::string to_toml(const StudySpec& spec) {
@@ -332,7 +373,8 @@ std::string to_toml(const StudySpec& spec) {
         << "\nout = \"" << spec.out << "\"\n"
         << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
         << "\n\n[data]\nkind = \"" << spec.data.kind << "\"\nclusters = "
-        << spec.data.clusters << "\nradius = " << spec.data.radius << "\ndir = \"" << spec.data.dir << "\"\n";
+        << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
+        << "\nsupport = " << toml_list(spec.supports) << "\ndir = \"" << spec.data.dir << "\"\n";
     for (const CacheGrid& grid : spec.grids) {
         out << "\n[[grid]]\ncache = \"" << grid.cache << "\"\n";
         for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";

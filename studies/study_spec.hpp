@@ -12,11 +12,15 @@
 namespace trikv {
 
 struct DataSpec {
-    std::string kind = "gaussian";  // gaussian | clustered | npy
+    std::string kind = "gaussian";  // gaussian | clustered | sparse | npy
     std::size_t clusters = 16;      // clustered: m balls per key stream
     double radius = 0.1;            // clustered: δ, the balls' radius (keys' centres have norm ≈ √d)
+    std::size_t nonzeros = 8;       // sparse: s non-zeros in every k1, k2, v1, v2 row (1 ≤ s ≤ d)
+    std::string support = "random"; // sparse: random | blocks (studies/token_data.hpp)
     std::string dir;                // npy: folder holding q.npy k1.npy k2.npy v1.npy v2.npy
-    std::string label() const;      // e.g. gaussian, clustered(m=16,delta=0.1)
+    // e.g. gaussian, clustered(m=16,delta=0.1), sparse(s=8,support=random). Part of the point
+    // key, so kinds other than sparse keep the labels (and keys) they had before it existed.
+    std::string label() const;
 };
 
 // `cache = "factor"` with `strategy = ["fused", "recompute"]` expands to one spec per value.
@@ -32,6 +36,10 @@ struct StudySpec {
     std::vector<std::size_t> n, d, heads = {1};
     std::string dtype = "float32";
     DataSpec data;
+    // [data] nonzeros and support may be lists: with kind = sparse every combination is a
+    // point of its own (expand_study writes one of each into the point's data).
+    std::vector<std::size_t> nonzeros = {8};
+    std::vector<std::string> supports = {"random"};
     std::uint64_t seed = 1;
     std::string workload = "decode";  // decode | var
     // var: the sides r_k of the square token maps, one step per scale (SPEC §7); n is then
@@ -70,8 +78,8 @@ struct StudyPoint {
     std::string describe() const;  // short, for progress lines
 };
 
-// The Cartesian product caches × n × d × heads (var: caches × d × heads), caches in the order
-// given (grids last).
+// The Cartesian product caches × n × d × heads (var: caches × d × heads; × nonzeros × supports
+// for sparse data), caches in the order given (grids last).
 std::vector<StudyPoint> expand_study(const StudySpec& spec);
 
 }  // namespace trikv

@@ -1,6 +1,8 @@
 #include "studies/token_data.hpp"
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "framework/error.hpp"
 #include "framework/npy.hpp"
@@ -38,6 +40,33 @@ Heads<double> clustered(std::size_t heads, std::size_t tokens, std::size_t d, co
     return x;
 }
 
+// Rows of exactly `data.nonzeros` N(0, 1) non-zeros on supports chosen by `data.support`
+// (studies/token_data.hpp).
+Heads<double> sparse(std::size_t heads, std::size_t tokens, std::size_t d, const DataSpec& data, Rng& rng) {
+    const std::size_t s = data.nonzeros;
+    require(s >= 1 && s <= d, "data.nonzeros = " + std::to_string(s) + " is out of range [1, d = " + std::to_string(d) + "]");
+    require(data.support == "random" || data.support == "blocks",
+            "data.support = '" + data.support + "' is not one of random, blocks");
+    Heads<double> x = xt::zeros<double>({heads, tokens, d});
+    std::vector<std::size_t> coordinates(d);
+    for (std::size_t h = 0; h < heads; ++h)
+        for (std::size_t t = 0; t < tokens; ++t) {
+            if (data.support == "random") {
+                for (std::size_t l = 0; l < d; ++l) coordinates[l] = l;
+                for (std::size_t k = 0; k < s; ++k) std::swap(coordinates[k], coordinates[k + rng.next() % (d - k)]);
+            } else {
+                const std::size_t first = (rng.next() % (d / s)) * s;
+                for (std::size_t k = 0; k < s; ++k) coordinates[k] = first + k;
+            }
+            for (std::size_t k = 0; k < s; ++k) {
+                double value = rng.normal();
+                while (value == 0.0) value = rng.normal();
+                x(h, t, coordinates[k]) = value;
+            }
+        }
+    return x;
+}
+
 Heads<double> load(const DataSpec& data, const char* name, std::size_t heads, std::size_t tokens, std::size_t d) {
     const std::string path = data.dir + "/" + name + ".npy";
     xt::xarray<double> x = read_npy(path).to_xarray<double>();
@@ -69,11 +98,18 @@ TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t t
     Rng rng(seed);
     TokenData out;
     out.q = gaussian(heads, tokens, d, rng);
+    if (data.kind == "sparse") {
+        out.k1 = sparse(heads, tokens, d, data, rng);
+        out.k2 = sparse(heads, tokens, d, data, rng);
+        out.v1 = sparse(heads, tokens, d, data, rng);
+        out.v2 = sparse(heads, tokens, d, data, rng);
+        return out;
+    }
     if (data.kind == "clustered") {
         out.k1 = clustered(heads, tokens, d, data, rng);
         out.k2 = clustered(heads, tokens, d, data, rng);
     } else {
-        require(data.kind == "gaussian", "data.kind = '" + data.kind + "' is not one of gaussian, clustered, npy");
+        require(data.kind == "gaussian", "data.kind = '" + data.kind + "' is not one of gaussian, clustered, sparse, npy");
         out.k1 = gaussian(heads, tokens, d, rng);
         out.k2 = gaussian(heads, tokens, d, rng);
     }

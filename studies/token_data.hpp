@@ -17,6 +17,14 @@ struct TokenData {
 // clustered (SubGen's premise, SPEC §6): each key stream has `clusters` centres with N(0, 1)
 //   entries (‖c‖ ≈ √d); a key is a uniformly chosen centre plus a point uniform in the ball of
 //   radius δ·√d around it, so δ is the radius relative to the centres' norm; q, v are N(0, 1).
+// sparse (sparsity priors, SPEC §7): q is N(0, 1); every row of k1, k2, v1, v2 has exactly
+//   s = data.nonzeros non-zero entries (1 ≤ s ≤ d), each N(0, 1) (redrawn in the
+//   measure-zero case it is exactly 0), at coordinates chosen per row by data.support:
+//     random  s distinct coordinates, uniformly (a partial Fisher–Yates shuffle);
+//     blocks  the s contiguous coordinates [b·s, b·s + s), b uniform in [0, ⌊d/s⌋): blocks
+//             are aligned to multiples of s, and when s does not divide d the last d mod s
+//             coordinates are never used.
+//   After q, the streams are drawn k1, k2, v1, v2, each head by head and token by token.
 // npy: the first `tokens` tokens of data.dir/{q,k1,k2,v1,v2}.npy ([N,d] or [h,N,d]).
 TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
                           std::uint64_t seed);

@@ -121,6 +121,28 @@ inline void report_value(const std::string& label, double value) {
     if (enabled) std::fprintf(stderr, "[value] %-60s %.6g\n", label.c_str(), value);
 }
 
+// Token t of an [h, n, d] tensor as the [h, d] floats Cache::append and attend take.
+template <class T>
+std::vector<float> token_of(const Heads<T>& x, std::size_t t) {
+    const std::size_t heads = x.shape(0), d = x.shape(2);
+    std::vector<float> out(heads * d);
+    for (std::size_t h = 0; h < heads; ++h)
+        for (std::size_t l = 0; l < d; ++l) out[h * d + l] = static_cast<float>(x(h, t, l));
+    return out;
+}
+
+// Appends the next tokens of `data` (k1, k2, v1, v2 as [h, n, d], e.g. a TokenData) until
+// `cache` holds `tokens`.
+template <class CacheT, class Data>
+void feed(CacheT& cache, const Data& data, std::size_t tokens) {
+    while (cache.size() < tokens) {
+        const std::size_t t = cache.size();
+        const std::vector<float> k1 = token_of(data.k1, t), k2 = token_of(data.k2, t), v1 = token_of(data.v1, t),
+                                 v2 = token_of(data.v2, t);
+        cache.append(k1.data(), k2.data(), v1.data(), v2.data());
+    }
+}
+
 // Row t of an [n, d] matrix as a vector.
 template <class T>
 Vector<T> row_of(const Matrix<T>& m, std::size_t t) {

@@ -348,3 +348,19 @@ TEST_CASE("cli: `trikv attend --help` exits 0 and documents the options", "[cli]
     for (const char* option : {"--q", "--k1", "--k2", "--v1", "--v2", "--out", "--scale", "--cache"})
         CHECK_THAT(result.out, Contains(option));
 }
+
+TEST_CASE("cli: study --data sparse sweeps --nonzeros × --support and rejects bad values", "[cli][sparse]") {
+    TempDir dir;
+    const std::string study = "study --out " + quote(dir.out("s").string()) + " --cache sparse-product --n 6 --d 8 " +
+                              "--repetitions 1 --warmup 0 --no-peaks --data sparse ";
+    require_one_line_failure(dir, study + "--nonzeros 9", "data.nonzeros = 9 is out of range [1, d = 8]");
+    require_one_line_failure(dir, study + "--support stripes", "data.support = 'stripes'");
+
+    const Result result = run_cli(dir, study + "--nonzeros 2 --nonzeros 8 --support blocks");
+    INFO("stderr: " << result.err);
+    REQUIRE(result.status == 0);
+    const std::string csv = read_text(dir.out("s/results.csv"));
+    CHECK_THAT(csv, Contains("sparse(s=2,support=blocks)"));
+    CHECK_THAT(csv, Contains("sparse(s=8,support=blocks)"));
+    CHECK_THAT(csv, !Contains("support=random"));
+}

@@ -40,27 +40,8 @@ TokenData clustered_data(std::size_t heads, std::size_t tokens, std::size_t d, s
     return make_token_data(spec, heads, tokens, d, seed);
 }
 
-// Token t of every head as the [heads, d] floats a cache takes.
-std::vector<float> token(const Heads<double>& x, std::size_t t) {
-    const std::size_t heads = x.shape(0), d = x.shape(2);
-    std::vector<float> out(heads * d);
-    for (std::size_t h = 0; h < heads; ++h)
-        for (std::size_t l = 0; l < d; ++l) out[h * d + l] = static_cast<float>(x(h, t, l));
-    return out;
-}
-
-// Appends tokens until the cache holds `tokens`.
-void feed(Cache& cache, const TokenData& data, std::size_t tokens) {
-    while (cache.size() < tokens) {
-        const std::size_t t = cache.size();
-        const std::vector<float> k1 = token(data.k1, t), k2 = token(data.k2, t), v1 = token(data.v1, t),
-                                 v2 = token(data.v2, t);
-        cache.append(k1.data(), k2.data(), v1.data(), v2.data());
-    }
-}
-
 std::vector<float> attend(Cache& cache, const TokenData& data, std::size_t query) {
-    const std::vector<float> q = token(data.q, query);
+    const std::vector<float> q = token_of(data.q, query);
     std::vector<float> out(q.size());
     cache.attend(q.data(), out.data());
     return out;

@@ -20,7 +20,8 @@ struct StudyOverrides {
     std::string file;
     std::string out, data, workload;
     std::vector<std::string> caches;
-    std::vector<std::size_t> n, d, schedule;
+    std::vector<std::size_t> n, d, schedule, nonzeros;
+    std::vector<std::string> supports;
     std::optional<std::size_t> heads;
     std::optional<int> threads, repetitions, warmup;
     std::optional<std::uint64_t> seed;
@@ -50,6 +51,8 @@ void run(const StudyOverrides& o) {
     if (o.warmup) spec.warmup = *o.warmup;
     if (o.seed) spec.seed = *o.seed;
     if (!o.data.empty()) spec.data.kind = o.data;
+    if (!o.nonzeros.empty()) spec.nonzeros = o.nonzeros;
+    if (!o.supports.empty()) spec.supports = o.supports;
     if (!o.workload.empty()) spec.workload = o.workload;
     if (!o.schedule.empty()) spec.schedule = o.schedule;
     // var takes its tokens from the schedule: the file's n sweep does not apply.
@@ -76,7 +79,10 @@ void add_study_command(CLI::App& app) {
     command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(CLI::PositiveNumber);
     command->add_option("--warmup", o->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
     command->add_option("--seed", o->seed, "data seed");
-    command->add_option("--data", o->data, "gaussian | clustered | npy");
+    command->add_option("--data", o->data, "gaussian | clustered | sparse | npy");
+    command->add_option("--nonzeros", o->nonzeros, "sparse data: non-zeros per key/value row (repeatable)")
+        ->check(CLI::PositiveNumber);
+    command->add_option("--support", o->supports, "sparse data: random | blocks (repeatable)");
     command->add_option("--workload", o->workload, "decode | var (scale-wise generation, SPEC §7)");
     command->add_option("--schedule", o->schedule, "var: side of each scale's token map (repeatable)")
         ->check(CLI::Range(1, 1024));
