@@ -82,8 +82,9 @@ public:
     void finish(std::size_t index, const ResultRow& row) {
         ++done_;
         std::ostringstream line;
-        line << "[" << index + 1 << "/" << total_ << "] " << row.cache << " n=" << row.n << " d=" << row.d
-             << " h=" << row.heads << ": " << row.status;
+        line << "[" << index + 1 << "/" << total_ << "] " << row.cache << (row.workload == "var" ? " var" : "")
+             << " n=" << row.n << " d=" << row.d << " h=" << row.heads
+             << (row.data == "gaussian" ? "" : " " + row.data) << ": " << row.status;
         if (row.ok()) line << ", " << row.step_ms_median << " ms/step, " << row.bytes << " B, rel err " << row.rel_l2_error;
         else line << " (" << row.reason << ")";
         if (terminal_) std::cerr << "\r\033[K";
