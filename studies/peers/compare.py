@@ -265,6 +265,7 @@ def figure(summary, ns, ds, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(2, len(ds), figsize=(6.5 * len(ds), 9), squeeze=False)
     for column, d in enumerate(ds):
@@ -281,6 +282,7 @@ def figure(summary, ns, ds, path):
         ax.set(xscale="log", yscale="log", xlabel="n (tokens)", ylabel="ms per decode attend (median, p25–p75)",
                title=f"Tensor attention decode, d = {d}")
         ax.set_xticks(ns, [str(n) for n in ns])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
         ax = axes[1][column]
@@ -293,6 +295,7 @@ def figure(summary, ns, ds, path):
         ax.set(xscale="log", xlabel="n (tokens)", ylabel="peer time / trikv time (> 1: trikv faster)",
                title=f"Speed-up of trikv over its peer, d = {d}")
         ax.set_xticks(ns, [str(n) for n in ns])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
