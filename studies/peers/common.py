@@ -48,3 +48,12 @@ def markdown_table(header, rows):
 
 def default_trikv():
     return os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin", "trikv")
+
+
+def save_figure(fig, axes, path):
+    """Grid and legend on every panel, then the PNG."""
+    for ax in axes:
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
