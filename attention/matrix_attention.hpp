@@ -1,7 +1,7 @@
 #pragma once
 // Standard (matrix) softmax attention, the baseline: s_i = scale·⟨q, k_i⟩, o = Σ p_i·v_i.
 // Its decode kernel is a single streaming pass (scores, online softmax and value
-// accumulation fused per block of rows), which is also exactly what the product cache needs:
+// accumulation fused per tile of rows), which is also exactly what the product cache needs:
 // there the "keys" and "values" are the stored pair rows k1_i∘k2_j and v1_i∘v2_j.
 #include <cstddef>
 
@@ -13,8 +13,8 @@
 
 namespace trikv {
 
-inline constexpr std::size_t kStreamBlockRows = 512;  // rows per streaming block
-inline constexpr std::size_t kStreamDecodeRows = 64;  // rows decoded at a time (reduced formats)
+inline constexpr std::size_t kStreamBlockRows = 512;  // rows per parallel work item
+inline constexpr std::size_t kStreamTileRows = 64;    // rows scored and accumulated (and decoded) together
 
 // One query, one head: out[d] = softmax(scale·K·q)ᵀ·V over all rows of k (≥ 1 row).
 template <Scalar T>
@@ -27,9 +27,9 @@ void matrix_decode_partial(const T* q, const RowsView<T>& k, const RowsView<T>& 
                            SoftmaxPartial<T>& partial, MemoryMeter& scratch);
 
 // The same two over rows stored in a reduced format (attention/stored_rows.hpp; S = float,
-// bf16, fp16 or std::int8_t): K and V rows are decoded to float kStreamDecodeRows at a time
-// in per-worker scratch (2·kStreamDecodeRows·d floats, read back from L1; none for S = float,
-// which reads the storage in place), one GEMV each, with the softmax still folded per block.
+// bf16, fp16 or std::int8_t): K and V rows are decoded to float kStreamTileRows at a time
+// in per-worker scratch (2·kStreamTileRows·d floats, read back from L1; none for S = float,
+// which reads the storage in place), with the softmax still folded per tile.
 template <class S>
 void matrix_decode(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale, float* out,
                    MemoryMeter& scratch);

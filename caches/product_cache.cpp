@@ -50,13 +50,13 @@ public:
     CacheCost cost(std::size_t tokens) const override {
         const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim);
         const double pairs = static_cast<double>(tokens) * static_cast<double>(tokens);
-        // Per reducer: scores and two d-vectors, plus decoded K and V rows for a reduced dtype.
-        const double decoded = std::is_same_v<S, float> ? 0.0 : 2.0 * kStreamDecodeRows * d;
+        // Per reducer: a tile of scores and two d-vectors of accumulators, plus decoded K and V tiles for a reduced dtype.
+        const double decoded = std::is_same_v<S, float> ? 0.0 : 2.0 * kStreamTileRows * d;
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens) +
                                                2 * shape_.heads * pair_keys_[0].bytes_for(tokens * tokens));
         c.transient_bytes = static_cast<double>(tbb::this_task_arena::max_concurrency()) *
-                            (kStreamBlockRows + 2 * d + decoded) * sizeof(float) * h;
+                            (kStreamTileRows + 2 * d + decoded) * sizeof(float) * h;
         c.flops = 4.0 * pairs * d * h;
         c.bytes_moved = 2.0 * pairs * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * h;
         return c;

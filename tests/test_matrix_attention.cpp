@@ -129,7 +129,7 @@ TEMPLATE_TEST_CASE("matrix_decode over chunked rows equals contiguous rows", "[m
     const RowsView<TestType> flat_k = RowsView<TestType>::contiguous(k.data(), n, d);
     const RowsView<TestType> flat_v = RowsView<TestType>::contiguous(v.data(), n, d);
     {
-        // Chunks of kStreamBlockRows rows give the same GEMV runs as contiguous storage; on one
+        // Chunks of kStreamBlockRows rows give the same tiles as contiguous storage; on one
         // thread the merge order is fixed as well, so the results are bit-identical.
         ThreadControl one_thread(1);
         const Chunked<TestType> ck(k, kStreamBlockRows), cv(v, kStreamBlockRows);
