@@ -4,12 +4,14 @@
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
 
 #include "attention/softmax.hpp"
+#include "attention/tensor_attention.hpp"
 #include "framework/error.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TRIKV_NO_CLONES)
@@ -211,6 +213,29 @@ void matrix_decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T sca
     partial.finish(out);
 }
 
+template <class S>
+void matrix_decode_batch(const float* q, std::size_t queries, const StoredRows<S>& k, const StoredRows<S>& v,
+                         float scale, float* out, MemoryMeter& scratch) {
+    require(k.rows() > 0, "matrix_decode_batch: needs at least one key");
+    const std::size_t d = k.dim();
+    // The all-ones row in the storage's format (int8 keeps a row scale: 127 · (1/127)).
+    Buffer<float> ones(d, scratch);
+    std::fill_n(ones.data(), d, 1.0f);
+    Buffer<S> encoded(std::is_same_v<S, float> ? 0 : d, scratch);
+    float row_scale = 1.0f;
+    const S* row = nullptr;
+    if constexpr (std::is_same_v<S, float>) {
+        row = ones.data();
+    } else {
+        if constexpr (kRowScaled<S>) row_scale = encode(ones.data(), encoded.data(), d);
+        else encode(ones.data(), encoded.data(), d);
+        row = encoded.data();
+    }
+    StoredRows<S> one{RowsView<S>::contiguous(row, 1, d), {}};
+    if constexpr (kRowScaled<S>) one.scales = RowsView<float>::contiguous(&row_scale, 1, 1);
+    tensor_decode_batch(q, queries, one, k, one, v, scale, out, scratch);
+}
+
 template <Scalar T>
 Matrix<T> matrix_prefill(const Matrix<T>& q, const Matrix<T>& k, const Matrix<T>& v, bool causal,
                          T scale) {
@@ -257,7 +282,9 @@ TRIKV_INSTANTIATE(double)
     template void matrix_decode<S>(const float*, const StoredRows<S>&, const StoredRows<S>&, float, float*, \
                                    MemoryMeter&);                                                           \
     template void matrix_decode_partial<S>(const float*, const StoredRows<S>&, const StoredRows<S>&, float, \
-                                           SoftmaxPartial<float>&, MemoryMeter&);
+                                           SoftmaxPartial<float>&, MemoryMeter&);                \
+    template void matrix_decode_batch<S>(const float*, std::size_t, const StoredRows<S>&, const StoredRows<S>&, \
+                                         float, float*, MemoryMeter&);
 TRIKV_INSTANTIATE_STORED(float)
 TRIKV_INSTANTIATE_STORED(bf16)
 TRIKV_INSTANTIATE_STORED(fp16)

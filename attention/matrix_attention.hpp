@@ -37,6 +37,15 @@ template <class S>
 void matrix_decode_partial(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale,
                            SoftmaxPartial<float>& partial, MemoryMeter& scratch);
 
+// Several queries at once over the same rows (VAR's block step on the product cache):
+// out[r·d..] = matrix_decode of q[r·d..], r < queries. Computed as tensor attention with one
+// all-ones K1 = V1 row, whose pairs (0, j) have key k_j and value v_j exactly: the batched
+// tensor kernel (tensor_decode_batch) then stacks up to 256 queries into each GEMM and reads
+// every K/V tile once per group of queries instead of once per query.
+template <class S>
+void matrix_decode_batch(const float* q, std::size_t queries, const StoredRows<S>& k, const StoredRows<S>& v,
+                         float scale, float* out, MemoryMeter& scratch);
+
 // Whole sequence, inputs [n, d] or [h, n, d]; causal: query t sees keys 0..t.
 template <Scalar T>
 Matrix<T> matrix_prefill(const Matrix<T>& q, const Matrix<T>& k, const Matrix<T>& v, bool causal,

@@ -18,11 +18,17 @@ namespace trikv {
 namespace {
 
 // Queries served together by one pass over the pair blocks: their rows of A are stacked, so
-// each K2/V2 tile feeds one GEMM of kQueryGroup·kPairBlockRows rows instead of one per query
-// (and is read from cache once for the group). 4 keeps the group's score tile at 256×256.
-constexpr std::size_t kQueryGroup = 4;
+// each K2/V2 tile feeds one GEMM of up to kStackedRows rows instead of one per query (and is
+// read from cache once for the group). 256 keeps the group's score tile at 256×256 floats.
+// With 64 or more K1 rows that is 4 queries a group; with fewer rows, more queries: a single
+// all-ones K1 row (matrix attention as tensor attention, matrix_decode_batch) stacks 256.
+constexpr std::size_t kStackedRows = 256;
 
-// A group of up to kQueryGroup queries of one head. Query r may use pairs [0, limit_r)² on
+std::size_t queries_per_group(std::size_t k1_rows) {
+    return std::max<std::size_t>(1, kStackedRows / std::clamp<std::size_t>(k1_rows, 1, kPairBlockRows));
+}
+
+// A group of queries of one head. Query r may use pairs [0, limit_r)² on
 // top of the views' own bounds (causal prefill); no limits = every pair of the views.
 template <Scalar T>
 struct QueryGroup {
@@ -52,6 +58,7 @@ public:
     PairBlockReducer(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
                      const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, MemoryMeter& scratch)
         : group_(group), k1_(k1), k2_(k2), v1_(v1), v2_(v2), scale_(scale), meter_(scratch),
+          rows_per_query_(std::min(k1.rows(), kPairBlockRows)),
           scaled_k1_(stacked() * k1.dim(), scratch),
           scores_(stacked() * kPairTileRows, scratch),
           mixed_v2_(stacked() * k1.dim(), scratch),
@@ -60,7 +67,8 @@ public:
           block_acc_(k1.dim(), scratch),
           v1_row_(kDecodes ? k1.dim() : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
-          v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch) {
+          v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
+          first_(group.count, scratch), rows_(group.count, scratch), cols_(group.count, scratch) {
         results_.reserve(group.count);
         for (std::size_t r = 0; r < group.count; ++r) results_.emplace_back(k1.dim(), scratch);
     }
@@ -78,7 +86,7 @@ public:
     const SoftmaxPartial<T>& result(std::size_t r) const { return results_[r]; }
 
 private:
-    std::size_t stacked() const { return group_.count * kPairBlockRows; }
+    std::size_t stacked() const { return group_.count * rows_per_query_; }
 
     void process_block(std::size_t block) {
         const std::size_t d = k1_.dim();
@@ -164,9 +172,10 @@ private:
     T scale_;
     MemoryMeter& meter_;
     std::vector<SoftmaxPartial<T>> results_;
+    std::size_t rows_per_query_;  // K1 rows of one block
     Buffer<T> scaled_k1_, scores_, mixed_v2_, row_max_, row_norm_, block_acc_;
     Buffer<T> v1_row_, k2_tile_, v2_tile_;  // decoded rows; empty when S = T
-    std::size_t first_[kQueryGroup] = {}, rows_[kQueryGroup] = {}, cols_[kQueryGroup] = {};
+    Buffer<std::size_t> first_, rows_, cols_;  // per query of the group, for the current block
 };
 
 // Folds the pairs of every query of `group` into partials[r] (rows stored as S, computed in T).
@@ -190,15 +199,16 @@ void decode_pairs(const T* q, const StoredRows<S>& k1, const StoredRows<S>& k2, 
     decode_group(QueryGroup<T>{q, nullptr, 1}, k1, k2, v1, v2, scale, &partial, scratch);
 }
 
-// out[r] for `count` queries, in groups of kQueryGroup run in parallel; limits as QueryGroup.
+// out[r] for `count` queries, in groups (queries_per_group) run in parallel; limits as QueryGroup.
 template <Scalar T, class S>
 void decode_queries(const T* q, std::size_t count, const std::size_t* limits, const StoredRows<S>& k1,
                     const StoredRows<S>& k2, const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, T* out,
                     MemoryMeter& scratch) {
     const std::size_t d = k1.dim();
-    const std::size_t groups = (count + kQueryGroup - 1) / kQueryGroup;
+    const std::size_t per_group = queries_per_group(k1.rows());
+    const std::size_t groups = (count + per_group - 1) / per_group;
     tbb::parallel_for(std::size_t(0), groups, [&](std::size_t g) {
-        const std::size_t first = g * kQueryGroup, size = std::min(kQueryGroup, count - first);
+        const std::size_t first = g * per_group, size = std::min(per_group, count - first);
         std::vector<SoftmaxPartial<T>> partials;
         partials.reserve(size);
         for (std::size_t r = 0; r < size; ++r) partials.emplace_back(d, scratch);

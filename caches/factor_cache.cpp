@@ -15,6 +15,7 @@
 #include "attention/matrix_attention.hpp"
 #include "attention/tensor_attention.hpp"
 #include "caches/factor_streams.hpp"
+#include "caches/head_queries.hpp"
 #include "caches/registry.hpp"
 
 namespace trikv {
@@ -90,24 +91,6 @@ private:
             queries.scatter(out);
         });
     }
-
-    // One head's rows of a [count, heads, d] block, gathered contiguous for the kernel (and its
-    // outputs scattered back): 2·count·d floats of scratch.
-    struct HeadQueries {
-        HeadQueries(std::size_t count, std::size_t head, const CacheShape& shape, MemoryMeter& meter)
-            : count(count), head(head), shape(shape), in(count * shape.dim, meter), out(count * shape.dim, meter) {}
-        void gather(const float* q) {
-            for (std::size_t r = 0; r < count; ++r)
-                std::copy_n(q + (r * shape.heads + head) * shape.dim, shape.dim, in.data() + r * shape.dim);
-        }
-        void scatter(float* to) const {
-            for (std::size_t r = 0; r < count; ++r)
-                std::copy_n(out.data() + r * shape.dim, shape.dim, to + (r * shape.heads + head) * shape.dim);
-        }
-        std::size_t count, head;
-        const CacheShape& shape;
-        Buffer<float> in, out;
-    };
 
     // Stream s of `head` as float rows: the storage itself for f32, else decoded into `scratch`.
     RowsView<float> float_rows(std::size_t head, typename Streams::Stream s, Buffer<float>& scratch) {

@@ -17,6 +17,7 @@
 
 #include "attention/matrix_attention.hpp"
 #include "caches/factor_streams.hpp"
+#include "caches/head_queries.hpp"
 #include "caches/registry.hpp"
 
 namespace trikv {
@@ -96,6 +97,19 @@ private:
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             matrix_decode(q + head * d, pair_keys_[head].stored(), pair_values_[head].stored(),
                           static_cast<float>(shape_.scale), out + head * d, transient_);
+        });
+    }
+
+    // A block of queries (VAR's scale step) streams the pair rows once per group of up to 256
+    // queries, as GEMMs (matrix_decode_batch), instead of once per query.
+    void attend_queries(std::size_t count, const float* q, float* out) override {
+        if (count == 1) return attend_query(q, out);
+        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
+            HeadQueries queries(count, head, shape_, transient_);
+            queries.gather(q);
+            matrix_decode_batch(queries.in.data(), count, pair_keys_[head].stored(), pair_values_[head].stored(),
+                                static_cast<float>(shape_.scale), queries.out.data(), transient_);
+            queries.scatter(out);
         });
     }
 
