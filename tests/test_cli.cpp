@@ -364,3 +364,15 @@ TEST_CASE("cli: study --data sparse sweeps --nonzeros × --support and rejects b
     CHECK_THAT(csv, Contains("sparse(s=8,support=blocks)"));
     CHECK_THAT(csv, !Contains("support=random"));
 }
+
+TEST_CASE("cli: prefill times causal and full tensor attention beside the SGEMM peak", "[cli]") {
+    TempDir dir;
+    const Result causal = run_cli(dir, "prefill --n 5 --n 70 --d 4 --repetitions 1 --warmup 0");
+    REQUIRE(causal.status == 0);
+    CHECK_THAT(causal.out, Contains("SGEMM"));
+    CHECK_THAT(causal.out, Contains("    70    4     1 causal"));
+    const Result full = run_cli(dir, "prefill --n 5 --d 4 --full --repetitions 1 --warmup 0");
+    REQUIRE(full.status == 0);
+    CHECK_THAT(full.out, Contains("full"));
+    require_one_line_failure(dir, "prefill --n 0", "--n");
+}

@@ -8,5 +8,6 @@ void add_attend_command(CLI::App& app);
 void add_caches_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_study_command(CLI::App& app);
+void add_prefill_command(CLI::App& app);
 
 }  // namespace trikv::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     trikv::cli::add_caches_command(app);
     trikv::cli::add_bench_command(app);
     trikv::cli::add_study_command(app);
+    trikv::cli::add_prefill_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
