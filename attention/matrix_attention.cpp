@@ -13,12 +13,8 @@
 #include "attention/softmax.hpp"
 #include "attention/tensor_attention.hpp"
 #include "framework/error.hpp"
+#include "framework/simd.hpp"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TRIKV_NO_CLONES)
-#define TRIKV_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TRIKV_SIMD_CLONES
-#endif
 
 namespace trikv {
 namespace {
