@@ -711,7 +711,7 @@ std::string plot(const std::vector<std::string>& clauses) {
 std::string panel_frame(int panel) {
     return "set origin " + number(panel) + ".0 / PANELS, 0; set size 1.0 / PANELS, 1\n"
            "unset lmargin; unset rmargin; unset tmargin; set bmargin at screen (KEYH + XLABH) / H\n"
-           "set border lw 0.8\n"
+           "set border 31 lw 0.8\n"
            "set tics scale 0.8, 0.45\n"
            "set grid xtics ytics back lt 1 lw 0.5 lc rgb '#e4e4e4'\n";
 }

@@ -255,6 +255,11 @@ TEST_CASE("the sparsity figure draws time and memory vs s at the largest n", "[f
     CHECK(gp.find("sparse-factor, blocks support (slope 1.00)") != std::string::npos);
     CHECK(gp.find("'product (dense)'") != std::string::npos);
     CHECK(gp.find("(of d = 64, n = 512)") != std::string::npos);
+    // Each panel's key is a plot of its own (so that gnuplot never wraps it into extra columns).
+    std::size_t keys = 0;
+    for (std::size_t at = gp.find("plot NaN notitle"); at != std::string::npos; at = gp.find("plot NaN notitle", at + 1))
+        ++keys;
+    CHECK(keys == 2);
 
     if (!gnuplot_on_path()) return;
     for (const std::string ext : {".png", ".pdf", ".svg", ".tex"}) {
