@@ -1144,9 +1144,6 @@ struct SparsitySeries {
     double reference_ms = 0, reference_bytes = 0;
 };
 
-const std::array<ScalingQuantity, 2> kSparsityQuantities{
-    {{"step_ms", time_of, Scale::decimal, &Labels::time}, {"bytes", bytes_of, Scale::bytes, &Labels::memory}}};
-
 double median(std::vector<double> values) {
     std::sort(values.begin(), values.end());
     const std::size_t m = values.size() / 2;
@@ -1260,7 +1257,7 @@ std::optional<Figure> sparsity_figure(const Study& study, std::vector<std::strin
     const Axis s_axis = tokens_axis(s_values, s_title, x_extent());
     const std::string csv = name + ".csv";
     std::vector<Panel> panels;
-    for (const ScalingQuantity& quantity : kSparsityQuantities) {
+    for (const ScalingQuantity& quantity : kScalingQuantities) {  // the same two panels as scaling
         std::vector<double> ys;
         for (const ResultRow& r : rows) ys.push_back(quantity.get(r));
         Panel panel{s_axis, log_axis(ys, quantity.scale, study.labels.*quantity.title, y_extent()), {}, {}};
