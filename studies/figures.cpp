@@ -196,6 +196,25 @@ struct Study {
     std::vector<Series> series;
 };
 
+// The sparse data's parameters, read back from its label "sparse(s=8,support=random)" (the
+// `data` column, studies/study_spec.cpp); nullopt for other data.
+struct Sparsity {
+    std::size_t s = 0;
+    std::string support;
+};
+
+std::optional<Sparsity> sparsity_of(const std::string& data) {
+    const std::string_view prefix = "sparse(s=", middle = ",support=";
+    if (data.rfind(prefix, 0) != 0 || data.back() != ')') return std::nullopt;
+    const std::size_t comma = data.find(middle, prefix.size());
+    if (comma == std::string::npos) return std::nullopt;
+    Sparsity sparsity;
+    const auto [end, error] = std::from_chars(data.data() + prefix.size(), data.data() + comma, sparsity.s);
+    if (error != std::errc() || end != data.data() + comma || sparsity.s == 0) return std::nullopt;
+    sparsity.support = data.substr(comma + middle.size(), data.size() - 1 - comma - middle.size());
+    return sparsity;
+}
+
 // A configuration column, for telling series and groups apart by what varies in a study.
 struct Dimension {
     std::string_view name;
@@ -223,12 +242,16 @@ std::vector<const Dimension*> varying(std::initializer_list<std::string_view> na
     return result;
 }
 
-// "d=64 heads=2": the row's values of the dimensions, after `separator`.
+// "d=64 heads=2": the row's values of the dimensions, after `separator`. Sparse data reads
+// "s=8 random" rather than "data=sparse(s=8,support=random)": keys of sparse sweeps stay short.
 std::string describe(const ResultRow& row, const std::vector<const Dimension*>& dimensions,
                      const std::string& separator) {
     std::string text;
-    for (const Dimension* dimension : dimensions)
-        text += separator + std::string(dimension->name) + "=" + dimension->get(row);
+    for (const Dimension* dimension : dimensions) {
+        const auto sparsity = dimension->name == "data" ? sparsity_of(row.data) : std::nullopt;
+        text += separator + (sparsity ? "s=" + std::to_string(sparsity->s) + " " + sparsity->support
+                                      : std::string(dimension->name) + "=" + dimension->get(row));
+    }
     return text;
 }
 
@@ -1112,25 +1135,6 @@ std::optional<Figure> scaling_figure(const Study& study, std::vector<std::string
 }
 
 // ─── sparsity ────────────────────────────────────────────────────────────────────────────────
-
-// The sparse data's parameters, read back from its label "sparse(s=8,support=random)" (the
-// `data` column, studies/study_spec.cpp); nullopt for other data.
-struct Sparsity {
-    std::size_t s = 0;
-    std::string support;
-};
-
-std::optional<Sparsity> sparsity_of(const std::string& data) {
-    const std::string_view prefix = "sparse(s=", middle = ",support=";
-    if (data.rfind(prefix, 0) != 0 || data.back() != ')') return std::nullopt;
-    const std::size_t comma = data.find(middle, prefix.size());
-    if (comma == std::string::npos) return std::nullopt;
-    Sparsity sparsity;
-    const auto [end, error] = std::from_chars(data.data() + prefix.size(), data.data() + comma, sparsity.s);
-    if (error != std::errc() || end != data.data() + comma || sparsity.s == 0) return std::nullopt;
-    sparsity.support = data.substr(comma + middle.size(), data.size() - 1 - comma - middle.size());
-    return sparsity;
-}
 
 // One curve of the sparsity figure: a sparse layout under one support, or a dense cache (its
 // resident memory the same at every s and support), drawn as a flat reference at that memory

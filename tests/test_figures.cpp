@@ -261,6 +261,19 @@ TEST_CASE("the sparsity figure draws time and memory vs s at the largest n", "[f
         ++keys;
     CHECK(keys == 2);
 
+    // Other figures name sparse data briefly in their keys.
+    trikv::write_figures(dir.path, sparse_rows(), {"scaling"});
+    const std::string scaling_gp = slurp(dir.path / "scaling.gp");
+    CHECK(scaling_gp.find("'sparse-factor, s=16 blocks (slope 1.00)'") != std::string::npos);
+    CHECK(scaling_gp.find("support=") == std::string::npos);
+
+    // Whole VAR generations on sparse data draw var-sparsity.
+    std::vector<ResultRow> var = sparse_rows();
+    for (ResultRow& r : var) r.workload = "var";
+    trikv::write_figures(dir.path, var, {"sparsity"});
+    CHECK(lines_of(slurp(dir.path / "var-sparsity.csv")) == 1 + 6 + 6 + 1);
+    CHECK(slurp(dir.path / "var-sparsity.gp").find("(of d = 64, 512 tokens)") != std::string::npos);
+
     if (!gnuplot_on_path()) return;
     for (const std::string ext : {".png", ".pdf", ".svg", ".tex"}) {
         INFO(ext);
