@@ -196,6 +196,25 @@ struct Study {
     std::vector<Series> series;
 };
 
+// The sparse data's parameters, read back from its label "sparse(s=8,support=random)" (the
+// `data` column, studies/study_spec.cpp); nullopt for other data.
+struct Sparsity {
+    std::size_t s = 0;
+    std::string support;
+};
+
+std::optional<Sparsity> sparsity_of(const std::string& data) {
+    const std::string_view prefix = "sparse(s=", middle = ",support=";
+    if (data.rfind(prefix, 0) != 0 || data.back() != ')') return std::nullopt;
+    const std::size_t comma = data.find(middle, prefix.size());
+    if (comma == std::string::npos) return std::nullopt;
+    Sparsity sparsity;
+    const auto [end, error] = std::from_chars(data.data() + prefix.size(), data.data() + comma, sparsity.s);
+    if (error != std::errc() || end != data.data() + comma || sparsity.s == 0) return std::nullopt;
+    sparsity.support = data.substr(comma + middle.size(), data.size() - 1 - comma - middle.size());
+    return sparsity;
+}
+
 // A configuration column, for telling series and groups apart by what varies in a study.
 struct Dimension {
     std::string_view name;
@@ -223,12 +242,16 @@ std::vector<const Dimension*> varying(std::initializer_list<std::string_view> na
     return result;
 }
 
-// "d=64 heads=2": the row's values of the dimensions, after `separator`.
+// "d=64 heads=2": the row's values of the dimensions, after `separator`. Sparse data reads
+// "s=8 random" rather than "data=sparse(s=8,support=random)": keys of sparse sweeps stay short.
 std::string describe(const ResultRow& row, const std::vector<const Dimension*>& dimensions,
                      const std::string& separator) {
     std::string text;
-    for (const Dimension* dimension : dimensions)
-        text += separator + std::string(dimension->name) + "=" + dimension->get(row);
+    for (const Dimension* dimension : dimensions) {
+        const auto sparsity = dimension->name == "data" ? sparsity_of(row.data) : std::nullopt;
+        text += separator + (sparsity ? "s=" + std::to_string(sparsity->s) + " " + sparsity->support
+                                      : std::string(dimension->name) + "=" + dimension->get(row));
+    }
     return text;
 }
 
@@ -616,10 +639,6 @@ std::string terminal_and_style() {
          "T(plain, latex) = tex ? latex : plain\n\n"
          "set datafile separator comma\n"
          "set pointsize PS\n"
-         "set border lw 0.8\n"
-         "set tics scale 0.8, 0.45\n"
-         "set grid xtics ytics back lt 1 lw 0.5 lc rgb '#e4e4e4'\n"
-         "set bmargin at screen (KEYH + XLABH) / H\n"
          "set key center top Left reverse vertical maxrows KEYROWS samplen 2 spacing 1.15 width KEYWIDTH\n"
          "eval sprintf(\"set key font '%s,%g'\", FACE, KEYFONT*FS)\n\n";
     return s;
@@ -662,9 +681,6 @@ std::string preamble(const std::string& name, const std::string& what, const Can
     s += setting("KEYCHARS", number(canvas.key_chars), "longest key text [characters]", true);
     return s + "\n" + terminal_and_style();
 }
-
-// The key of panel `panel` goes under it.
-std::string panel_key(int panel) { return "set key at screen " + number(panel + 0.5) + " / PANELS, screen KEYH / H\n"; }
 
 std::string column(const std::string& name) { return "(column('" + name + "'))"; }
 
@@ -714,21 +730,40 @@ std::string plot(const std::vector<std::string>& clauses) {
     return s + "\n";
 }
 
+// Panel `panel`'s plot area: its column of the figure above the key, framed and gridded.
+std::string panel_frame(int panel) {
+    return "set origin " + number(panel) + ".0 / PANELS, 0; set size 1.0 / PANELS, 1\n"
+           "unset lmargin; unset rmargin; unset tmargin; set bmargin at screen (KEYH + XLABH) / H\n"
+           "set border 31 lw 0.8\n"
+           "set tics scale 0.8, 0.45\n"
+           "set grid xtics ytics back lt 1 lw 0.5 lc rgb '#e4e4e4'\n";
+}
+
+// The key of panel `panel` goes under it, drawn as a plot of its own whose area is exactly the
+// key's: gnuplot wraps a key into more columns when its rows outgrow the plot area, and below
+// a panel's data that wrap ran off the figure's edge or into the next panel's key.
+std::string panel_key(int panel, const Legend& legend) {
+    std::vector<std::string> clauses = {"NaN notitle"};
+    clauses.insert(clauses.end(), legend.entries.begin(), legend.entries.end());
+    const std::string left = number(panel) + ".0 / PANELS", right = number(panel + 1) + ".0 / PANELS";
+    return "set lmargin at screen " + left + "; set rmargin at screen " + right +
+           "; set bmargin at screen 0; set tmargin at screen KEYH / H\n"
+           "unset border; unset tics; unset grid; unset logscale; unset xlabel; unset ylabel\n"
+           "set xrange [0:1]; set yrange [0:1]\n"
+           "set key at screen " + number(panel + 0.5) + " / PANELS, screen KEYH / H\n" + plot(clauses);
+}
+
 // The whole script: preamble, then each panel side by side with its key below it.
 std::string figure_script(const std::string& name, const std::string& what, const std::vector<Panel>& panels) {
     std::vector<std::vector<std::string>> keys;
     for (const Panel& panel : panels) keys.push_back(panel.legend.titles);
     const Canvas canvas = canvas_for(keys);
     std::string s = preamble(name, what, canvas);
-    if (panels.size() > 1) s += "set multiplot layout 1," + std::to_string(panels.size()) + "\n";
-    for (std::size_t p = 0; p < panels.size(); ++p) {
-        std::vector<std::string> clauses = panels[p].clauses;
-        clauses.insert(clauses.end(), panels[p].legend.entries.begin(), panels[p].legend.entries.end());
-        s += "\n" + axis_commands("x", panels[p].x) + axis_commands("y", panels[p].y) + panel_key(int(p)) +
-             plot(clauses);
-    }
-    if (panels.size() > 1) s += "unset multiplot\n";
-    return s;
+    s += "set multiplot\n";
+    for (std::size_t p = 0; p < panels.size(); ++p)
+        s += "\n" + panel_frame(int(p)) + axis_commands("x", panels[p].x) + axis_commands("y", panels[p].y) +
+             plot(panels[p].clauses) + panel_key(int(p), panels[p].legend);
+    return s + "unset multiplot\n";
 }
 
 std::vector<double> values_of(const Study& study, const std::vector<std::size_t>& indices,
@@ -1099,6 +1134,166 @@ std::optional<Figure> scaling_figure(const Study& study, std::vector<std::string
                   figure_script(name, study.labels.time_words + " and resident memory vs tokens", panels)};
 }
 
+// ─── sparsity ────────────────────────────────────────────────────────────────────────────────
+
+// One curve of the sparsity figure: a sparse layout under one support, or a dense cache (its
+// resident memory the same at every s and support), drawn as a flat reference at that memory
+// and at its median time, its measured points faded around it.
+struct SparsitySeries {
+    std::string type;
+    Text label;
+    Style style;
+    bool dense = false;
+    std::vector<std::size_t> rows;  // into the figure's rows, by s
+    double reference_ms = 0, reference_bytes = 0;
+};
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const std::size_t m = values.size() / 2;
+    return values.size() % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
+}
+
+// Series of the sparse rows at one n, sparse layouts first (random support first), then the
+// dense references, each group in the style table's order.
+std::vector<SparsitySeries> sparsity_series(const std::vector<ResultRow>& rows, const std::vector<Sparsity>& sparsity) {
+    std::vector<const ResultRow*> pointers;
+    for (const ResultRow& row : rows) pointers.push_back(&row);
+    const auto dimensions = varying({"workload", "dtype", "d", "heads"}, pointers);
+    std::map<std::string, std::vector<std::size_t>> by_spec;  // cache label -> rows
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        by_spec[display_spec(rows[i].cache) + describe(rows[i], dimensions, ", ")].push_back(i);
+
+    std::vector<SparsitySeries> series;
+    for (const auto& [label, indices] : by_spec) {
+        const std::string& type = rows[indices.front()].cache_type;
+        const bool dense = std::all_of(indices.begin(), indices.end(),
+                                       [&](std::size_t i) { return rows[i].bytes == rows[indices.front()].bytes; });
+        if (dense) {
+            SparsitySeries reference{type, literal(label + " (dense)"), {}, true, indices};
+            std::vector<double> times;
+            for (std::size_t i : indices) times.push_back(rows[i].step_ms_median);
+            reference.reference_ms = median(times);
+            reference.reference_bytes = rows[indices.front()].bytes;
+            series.push_back(std::move(reference));
+            continue;
+        }
+        std::map<std::string, std::vector<std::size_t>> by_support;
+        for (std::size_t i : indices) by_support[sparsity[i].support].push_back(i);
+        for (const auto& [support, members] : by_support)
+            series.push_back({type, literal(label + ", " + support + " support"), {}, false, members});
+    }
+    auto rank = [&](const SparsitySeries& s) {
+        const bool random = !s.dense && sparsity[s.rows.front()].support == "random";
+        return std::make_tuple(s.dense, type_rank(s.type), s.type, !random);
+    };
+    std::stable_sort(series.begin(), series.end(),
+                     [&](const SparsitySeries& a, const SparsitySeries& b) { return rank(a) < rank(b); });
+    std::map<std::string, std::size_t> variants;  // per type
+    for (SparsitySeries& s : series) {
+        s.style = style_of(s.type, variants[s.type]++);
+        std::stable_sort(s.rows.begin(), s.rows.end(),
+                         [&](std::size_t a, std::size_t b) { return sparsity[a].s < sparsity[b].s; });
+    }
+    return series;
+}
+
+std::string sparsity_csv(const std::vector<ResultRow>& rows, const std::vector<Sparsity>& sparsity,
+                         const std::vector<SparsitySeries>& series) {
+    std::string csv = csv_line({"kind", "series", "dense", "s", "support", "n", "d", "heads", "step_ms", "bytes",
+                                "cache", "label"});
+    for (std::size_t k = 0; k < series.size(); ++k) {
+        const std::string dense = series[k].dense ? "1" : "0";
+        for (std::size_t i : series[k].rows) {
+            const ResultRow& r = rows[i];
+            csv += csv_line({"point", std::to_string(k), dense, std::to_string(sparsity[i].s), sparsity[i].support,
+                             std::to_string(r.n), std::to_string(r.d), std::to_string(r.heads),
+                             number(r.step_ms_median), number(r.bytes), r.cache, series[k].label.plain});
+        }
+        if (series[k].dense) {
+            const ResultRow& r = rows[series[k].rows.front()];
+            csv += csv_line({"reference", std::to_string(k), dense, "", "", std::to_string(r.n), std::to_string(r.d),
+                             std::to_string(r.heads), number(series[k].reference_ms),
+                             number(series[k].reference_bytes), r.cache, series[k].label.plain});
+        }
+    }
+    return csv;
+}
+
+// Time and memory vs the non-zeros per row s, log-log (the sparse layouts' memory grows as s
+// and s², their work as s: straight lines of readable slope), at the study's largest n.
+std::optional<Figure> sparsity_figure(const Study& study, std::vector<std::string>& notes) {
+    const std::string name = study.labels.prefix + "sparsity";
+    std::set<std::size_t> all_s, all_n;
+    for (const ResultRow& r : study.rows)
+        if (const auto sparsity = sparsity_of(r.data)) all_s.insert(sparsity->s), all_n.insert(r.n);
+    if (all_s.size() < 2) {
+        notes.push_back(name + ": skipped: needs sparse data (data.kind = \"sparse\") with two or more values of " +
+                        "data.nonzeros among the ok rows");
+        return std::nullopt;
+    }
+    const std::size_t n = *all_n.rbegin();
+    std::vector<ResultRow> rows;
+    std::vector<Sparsity> sparsity;
+    for (const ResultRow& r : study.rows) {
+        const auto parsed = sparsity_of(r.data);
+        if (parsed && r.n == n) rows.push_back(r), sparsity.push_back(*parsed);
+    }
+    if (all_n.size() > 1) {
+        std::string others;
+        for (std::size_t other : all_n)
+            if (other != n) others += (others.empty() ? "" : ", ") + std::to_string(other);
+        notes.push_back(name + ": drawn at the largest n = " + std::to_string(n) + "; n = " + others +
+                        " are in results.csv and the scaling figure");
+    }
+    const std::vector<SparsitySeries> series = sparsity_series(rows, sparsity);
+
+    std::set<std::size_t> ds;
+    for (const ResultRow& r : rows) ds.insert(r.d);
+    std::vector<double> s_values;
+    for (const Sparsity& p : sparsity) s_values.push_back(double(p.s));
+    const std::string of_d = ds.size() == 1 ? "of d = " + std::to_string(*ds.begin()) + ", " : "";
+    const std::string tokens = study.labels.prefix.empty() ? "n = " + std::to_string(n) : std::to_string(n) + " tokens";
+    const Text s_title{"non-zeros s per key and value row (" + of_d + tokens + ")",
+                       "non-zeros $s$ per key and value row (" + latex_escape(of_d) + "$" +
+                           (study.labels.prefix.empty() ? "n = " + std::to_string(n) + "$" : std::to_string(n) + "$ tokens") +
+                           ")"};
+    const Axis s_axis = tokens_axis(s_values, s_title, x_extent());
+    const std::string csv = name + ".csv";
+    std::vector<Panel> panels;
+    for (const ScalingQuantity& quantity : kScalingQuantities) {  // the same two panels as scaling
+        std::vector<double> ys;
+        for (const ResultRow& r : rows) ys.push_back(quantity.get(r));
+        Panel panel{s_axis, log_axis(ys, quantity.scale, study.labels.*quantity.title, y_extent()), {}, {}};
+        for (std::size_t k = 0; k < series.size(); ++k) {
+            const SparsitySeries& curve = series[k];
+            const std::string selected = "column('series') == " + std::to_string(k);
+            if (curve.dense) {
+                panel.clauses.push_back(clause(csv, where(kind_is("point") + " && " + selected, "s") + ":" +
+                                                        column(quantity.column),
+                                               point_style(curve.style, true)));
+                panel.clauses.push_back(clause(csv, "(xlo):" + where(kind_is("reference") + " && " + selected, quantity.column) +
+                                                        ":(xhi - xlo):(0)",
+                                               coloured("vectors nohead dt 2 lw 1.2", curve.style.colour)));
+                panel.legend.add(coloured("lines dt 2 lw 1.2", curve.style.colour), curve.label);
+                continue;
+            }
+            std::vector<double> s, y;
+            for (std::size_t i : curve.rows) s.push_back(double(sparsity[i].s)), y.push_back(quantity.get(rows[i]));
+            panel.clauses.push_back(clause(csv, where(kind_is("point") + " && " + selected, "s") + ":" +
+                                                    column(quantity.column),
+                                           line_style(curve.style)));
+            panel.legend.add(line_style(curve.style), with_slope(curve.label, loglog_slope(s, y)));
+        }
+        panels.push_back(std::move(panel));
+    }
+    return Figure{name, sparsity_csv(rows, sparsity, series),
+                  figure_script(name,
+                                study.labels.time_words +
+                                    " and resident memory vs non-zeros per row, dense caches as flat references",
+                                panels)};
+}
+
 // ─── error ───────────────────────────────────────────────────────────────────────────────────
 
 // Zero errors cannot sit on a log axis: they are drawn on a floor a quarter of the smallest error.
@@ -1178,8 +1373,10 @@ struct FigureKind {
     const char* name;
     Drawer draw;
 };
-constexpr std::array<FigureKind, 3> kFigures{
-    {{"pareto", pareto_figure}, {"scaling", scaling_figure}, {"error", error_figure}}};
+constexpr std::array<FigureKind, 4> kFigures{{{"pareto", pareto_figure},
+                                             {"scaling", scaling_figure},
+                                             {"error", error_figure},
+                                             {"sparsity", sparsity_figure}}};
 
 bool gnuplot_on_path() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
 
@@ -1269,8 +1466,11 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
     for (const std::string& name : which) {
         const auto it =
             std::find_if(kFigures.begin(), kFigures.end(), [&](const FigureKind& k) { return name == k.name; });
-        require(it != kFigures.end(),
-                "write_figures: unknown figure '" + name + "' (expected pareto, scaling or error)");
+        if (it == kFigures.end()) {
+            std::string known;
+            for (const FigureKind& kind : kFigures) known += (known.empty() ? "" : ", ") + std::string(kind.name);
+            throw Error("write_figures: unknown figure '" + name + "' (expected one of " + known + ")");
+        }
         if (std::find(wanted.begin(), wanted.end(), &*it) == wanted.end()) wanted.push_back(&*it);
     }
     FigureReport report;
@@ -1286,9 +1486,9 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
         std::vector<ResultRow> rows;
         std::vector<std::string_view> figures;
     };
-    std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error"}},
+    std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error", "sparsity"}},
                                {kVarStepLabels, {}, {"scaling"}},
-                               {kVarGenerationLabels, {}, {"pareto", "error"}}};
+                               {kVarGenerationLabels, {}, {"pareto", "error", "sparsity"}}};
     for (const ResultRow& row : rows)
         parts[row.workload != "var" ? 0 : row.scale > 0 ? 1 : 2].rows.push_back(row);
     const bool gnuplot = gnuplot_on_path();

@@ -21,6 +21,14 @@
 //   error    relative L2 error vs memory of the approximate caches (exact == false), exact ones
 //            faded for context, zero errors on a marked floor; skipped, with a note, when no
 //            approximate cache has a positive error.
+//   sparsity two panels: time per step and resident memory vs the non-zeros s per key/value row,
+//            log-log, at the largest n of the rows holding sparse data (the data label
+//            "sparse(s=8,support=random)"); one series per cache spec and support, with its
+//            least-squares slope in s. A cache whose memory is the same at every s (a dense
+//            layout) is one flat dashed reference at its memory and median time, its points
+//            faded. Skipped, with a note, without sparse rows at two or more values of s.
+// Each key is a plot of its own below its panel, as tall as its rows, so a long key never
+// wraps past the figure's edge or into the next panel's key.
 // A cache type keeps one colour and marker shape in every figure and study (a fixed table, a
 // hashed fallback for unknown types); the specs of one type differ by marker fill, then shape
 // step and line dash.
@@ -37,7 +45,7 @@ struct FigureReport {
     std::vector<std::string> notes;            // figures skipped, gnuplot missing, rows not drawn
 };
 
-// The figure names write_figures understands: pareto, scaling, error.
+// The figure names write_figures understands: pareto, scaling, error, sparsity.
 const std::vector<std::string>& figure_names();
 
 // Draws the figures named in `which` (a subset of figure_names(); unknown names throw

@@ -206,3 +206,95 @@ TEST_CASE("write_figures rejects unknown figures", "[figures]") {
     TempDir dir("unknown");
     CHECK_THROWS_AS(trikv::write_figures(dir.path, study_rows(false), {"pie"}), trikv::Error);
 }
+
+namespace {
+
+// A sparse sweep: s = 4, 8, 16 under both supports at n = 256 and 512; product (dense: the
+// same bytes at every s, times 1..6 ms at n = 512) and sparse-factor (bytes 6·s·n, time s/8 ms).
+std::vector<ResultRow> sparse_rows() {
+    std::vector<ResultRow> rows;
+    for (std::size_t n : {256, 512})
+        for (const std::string support : {"random", "blocks"})
+            for (std::size_t s : {4, 8, 16}) {
+                const std::string data = "sparse(s=" + std::to_string(s) + ",support=" + support + ")";
+                const double product_ms = double(rows.size() / 2 % 6 + 1);
+                rows.push_back(row("product", n, product_ms, 2.0 * double(n * n) * 64 * 4));
+                rows.push_back(row("sparse-factor", n, double(s) / 8, 6.0 * double(s * n)));
+                rows[rows.size() - 2].data = rows.back().data = data;
+            }
+    return rows;
+}
+
+bool noted(const trikv::FigureReport& report, const std::string& start) {
+    return std::any_of(report.notes.begin(), report.notes.end(),
+                       [&](const std::string& note) { return note.rfind(start, 0) == 0; });
+}
+
+}  // namespace
+
+TEST_CASE("the sparsity figure draws time and memory vs s at the largest n", "[figures]") {
+    TempDir dir("sparsity");
+    const auto report = trikv::write_figures(dir.path, sparse_rows(), {"sparsity"});
+    for (const std::string ext : {".csv", ".gp"}) REQUIRE(written(report, dir.path / ("sparsity" + ext)));
+    CHECK(noted(report, "sparsity: drawn at the largest n = 512; n = 256 are in results.csv"));
+
+    // Series: sparse-factor under random then blocks support, then product as a dense reference.
+    // Header, 6 sparse-factor points, 6 product points and product's reference at its median time.
+    const std::string csv = slurp(dir.path / "sparsity.csv");
+    CHECK(lines_of(csv) == 1 + 6 + 6 + 1);
+    CHECK(csv.rfind("kind,series,dense,s,support,n,d,heads,step_ms,bytes,cache,label\n", 0) == 0);
+    CHECK(csv.find(",256,") == std::string::npos);  // only the largest n
+    CHECK(csv.find("point,0,0,16,random,512,64,1,2,49152,sparse-factor,\"sparse-factor, random support\"\n") !=
+          std::string::npos);
+    CHECK(csv.find("point,1,0,4,blocks,512,64,1,0.5,12288,") != std::string::npos);
+    // product's times at n = 512 are 1, 2, ..., 6 ms: median 3.5; its memory 2·512²·64·4 bytes.
+    CHECK(csv.find("reference,2,1,,,512,64,1,3.5,134217728,product,product (dense)\n") != std::string::npos);
+
+    // Memory ∝ s and time ∝ s: slope 1 in both panels; the dense cache has no slope.
+    const std::string gp = slurp(dir.path / "sparsity.gp");
+    CHECK(gp.find("sparse-factor, blocks support (slope 1.00)") != std::string::npos);
+    CHECK(gp.find("'product (dense)'") != std::string::npos);
+    CHECK(gp.find("(of d = 64, n = 512)") != std::string::npos);
+    // Each panel's key is a plot of its own (so that gnuplot never wraps it into extra columns).
+    std::size_t keys = 0;
+    for (std::size_t at = gp.find("plot NaN notitle"); at != std::string::npos; at = gp.find("plot NaN notitle", at + 1))
+        ++keys;
+    CHECK(keys == 2);
+
+    // Other figures name sparse data briefly in their keys.
+    trikv::write_figures(dir.path, sparse_rows(), {"scaling"});
+    const std::string scaling_gp = slurp(dir.path / "scaling.gp");
+    CHECK(scaling_gp.find("'sparse-factor, s=16 blocks (slope 1.00)'") != std::string::npos);
+    CHECK(scaling_gp.find("support=") == std::string::npos);
+
+    // Whole VAR generations on sparse data draw var-sparsity.
+    std::vector<ResultRow> var = sparse_rows();
+    for (ResultRow& r : var) r.workload = "var";
+    trikv::write_figures(dir.path, var, {"sparsity"});
+    CHECK(lines_of(slurp(dir.path / "var-sparsity.csv")) == 1 + 6 + 6 + 1);
+    CHECK(slurp(dir.path / "var-sparsity.gp").find("(of d = 64, 512 tokens)") != std::string::npos);
+
+    if (!gnuplot_on_path()) return;
+    for (const std::string ext : {".png", ".pdf", ".svg", ".tex"}) {
+        INFO(ext);
+        CHECK(written(report, dir.path / ("sparsity" + ext)));
+        CHECK(fs::file_size(dir.path / ("sparsity" + ext)) > 0);
+    }
+}
+
+TEST_CASE("the sparsity figure is skipped, with a note, without a sweep over s", "[figures]") {
+    TempDir dir("nosparsity");
+    SECTION("dense data") {
+        const auto report = trikv::write_figures(dir.path, study_rows(false), {"sparsity"});
+        CHECK(noted(report, "sparsity: skipped: needs sparse data"));
+    }
+    SECTION("a single s") {
+        std::vector<ResultRow> rows = sparse_rows();
+        std::erase_if(rows, [](const ResultRow& r) { return r.data.find("s=4,") == std::string::npos; });
+        REQUIRE(rows.size() == 8);
+        const auto report = trikv::write_figures(dir.path, rows, {"sparsity"});
+        CHECK(noted(report, "sparsity: skipped: needs sparse data"));
+    }
+    CHECK_FALSE(fs::exists(dir.path / "sparsity.csv"));
+    CHECK_FALSE(fs::exists(dir.path / "sparsity.gp"));
+}
