@@ -10,6 +10,7 @@
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "studies/figures.hpp"
 
 namespace trikv {
 namespace {
@@ -21,7 +22,6 @@ const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonze
 const std::vector<std::string> kWorkloads = {"decode", "var"};
 const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "sparse", "npy"};
 const std::vector<std::string> kSupports = {"random", "blocks"};
-const std::vector<std::string> kFigures = {"pareto", "scaling", "error"};
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<std::size_t> row(b.size() + 1);
@@ -295,7 +295,7 @@ void validate_study(const StudySpec& spec) {
                 require(s >= 1 && s <= d, "study: data.nonzeros = " + std::to_string(s) + " is out of range [1, d = " +
                                               std::to_string(d) + "]");
     }
-    for (const std::string& figure : spec.figures) require_choice(figure, kFigures, "study: figures");
+    for (const std::string& figure : spec.figures) require_choice(figure, figure_names(), "study: figures");
     for (const StudyPoint& point : expand_study(spec)) (void)point;  // parses every spec
 }
 
