@@ -1167,8 +1167,9 @@ std::vector<SparsitySeries> sparsity_series(const std::vector<ResultRow>& rows, 
     std::vector<SparsitySeries> series;
     for (const auto& [label, indices] : by_spec) {
         const std::string& type = rows[indices.front()].cache_type;
+        const double first_bytes = rows[indices.front()].bytes;  // clang 14 cannot capture a structured binding
         const bool dense = std::all_of(indices.begin(), indices.end(),
-                                       [&](std::size_t i) { return rows[i].bytes == rows[indices.front()].bytes; });
+                                       [&](std::size_t i) { return rows[i].bytes == first_bytes; });
         if (dense) {
             SparsitySeries reference{type, literal(label + " (dense)"), {}, true, indices};
             std::vector<double> times;
