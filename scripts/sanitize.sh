@@ -10,5 +10,5 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIKV_SANITIZE=ON >
 cmake --build build-asan -j"$jobs"
 # detect_leaks=0: oneTBB keeps its worker pool alive past exit by design.
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs" -E consumer
+  ctest --test-dir build-asan --no-tests=error --output-on-failure -j"$jobs" -E consumer
 
