@@ -50,17 +50,11 @@ constexpr std::size_t kFactorChunkRows = 256;
 // Pair clusters are many (m1·m2 on clustered factors): 64 per chunk, and one SGEMM per chunk.
 constexpr std::size_t kClustersPerChunk = 64;
 
-struct SubGen2Params {
-    double delta = 0.5;
-    std::size_t samples = 8, values = 64;
-    std::uint64_t seed = 0;
-};
-
 using Streams = FactorStreams<float>;
 
 class SubGen2Cache final : public Cache {
 public:
-    SubGen2Cache(const CacheShape& shape, const SubGen2Params& params, std::string spec)
+    SubGen2Cache(const CacheShape& shape, const subgen::Params& params, std::string spec)
         : Cache(shape), params_(params), spec_(std::move(spec)),
           factors_(shape.heads, shape.dim, kFactorChunkRows, resident_) {
         heads_.reserve(shape.heads);
@@ -99,7 +93,7 @@ public:
 
 private:
     struct Head {
-        Head(std::size_t dim, const SubGen2Params& p, std::size_t index, MemoryMeter& meter)
+        Head(std::size_t dim, const subgen::Params& p, std::size_t index, MemoryMeter& meter)
             : pairs(dim, p.delta, p.samples, kClustersPerChunk, meter), samplers(dim, p.values, meter),
               seed(subgen::head_seed(p.seed, index)), rng(seed) {}
         subgen::ClusterSketch pairs;       // pair keys k1_i∘k2_j
@@ -175,7 +169,7 @@ private:
 
     static constexpr std::size_t kTile = subgen::ClusterSketch::kTileRows;
 
-    SubGen2Params params_;
+    subgen::Params params_;
     std::string spec_;
     Streams factors_;
     std::vector<Head> heads_;
@@ -198,12 +192,7 @@ private:
                {.name = "seed", .default_value = "0", .description = "random seed (mixed with the head index)",
                 .choices = {}, .min = 0, .max = 1e9, .integer = true}},
     .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
-        SubGen2Params p;
-        p.delta = config.number("delta");
-        p.samples = static_cast<std::size_t>(config.integer("samples"));
-        p.values = static_cast<std::size_t>(config.integer("values"));
-        p.seed = static_cast<std::uint64_t>(config.integer("seed"));
-        return std::make_unique<SubGen2Cache>(shape, p, config.canonical());
+        return std::make_unique<SubGen2Cache>(shape, subgen::Params::from(config), config.canonical());
     },
 });
 

@@ -38,15 +38,9 @@ namespace {
 // Few clusters are expected (m = o(n)), so they are allocated 16 at a time.
 constexpr std::size_t kClustersPerChunk = 16;
 
-struct SubGen4Params {
-    double delta = 0.5;
-    std::size_t samples = 8, values = 64;
-    std::uint64_t seed = 0;
-};
-
 class SubGen4Cache final : public Cache {
 public:
-    SubGen4Cache(const CacheShape& shape, const SubGen4Params& params, std::string spec)
+    SubGen4Cache(const CacheShape& shape, const subgen::Params& params, std::string spec)
         : Cache(shape), params_(params), spec_(std::move(spec)) {
         heads_.reserve(shape.heads);
         for (std::size_t h = 0; h < shape.heads; ++h) heads_.emplace_back(shape.dim, params, h, resident_);
@@ -86,7 +80,7 @@ public:
 
 private:
     struct Head {
-        Head(std::size_t dim, const SubGen4Params& p, std::size_t index, MemoryMeter& meter)
+        Head(std::size_t dim, const subgen::Params& p, std::size_t index, MemoryMeter& meter)
             : k1(dim, p.delta, p.samples, kClustersPerChunk, meter), k2(dim, p.delta, p.samples, kClustersPerChunk, meter),
               s1(dim, p.values, meter), s2(dim, p.values, meter), seed(subgen::head_seed(p.seed, index)), rng(seed) {}
         subgen::ClusterSketch k1, k2;
@@ -134,7 +128,7 @@ private:
         }
     }
 
-    SubGen4Params params_;
+    subgen::Params params_;
     std::string spec_;
     std::vector<Head> heads_;
 };
@@ -157,12 +151,7 @@ private:
                {.name = "seed", .default_value = "0", .description = "random seed (mixed with the head index)",
                 .choices = {}, .min = 0, .max = 1e9, .integer = true}},
     .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
-        SubGen4Params p;
-        p.delta = config.number("delta");
-        p.samples = static_cast<std::size_t>(config.integer("samples"));
-        p.values = static_cast<std::size_t>(config.integer("values"));
-        p.seed = static_cast<std::uint64_t>(config.integer("seed"));
-        return std::make_unique<SubGen4Cache>(shape, p, config.canonical());
+        return std::make_unique<SubGen4Cache>(shape, subgen::Params::from(config), config.canonical());
     },
 });
 

@@ -55,11 +55,24 @@
 
 #include "attention/blas.hpp"
 #include "attention/softmax.hpp"
+#include "caches/registry.hpp"
 #include "caches/row_store.hpp"
 #include "framework/memory.hpp"
 #include "framework/rng.hpp"
 
 namespace trikv::subgen {
+
+// The parameters both SubGen caches declare (delta, samples, values, seed), read from a spec.
+struct Params {
+    double delta = 0.5;
+    std::size_t samples = 8, values = 64;
+    std::uint64_t seed = 0;
+
+    static Params from(const CacheConfig& config) {
+        return {config.number("delta"), static_cast<std::size_t>(config.integer("samples")),
+                static_cast<std::size_t>(config.integer("values")), static_cast<std::uint64_t>(config.integer("seed"))};
+    }
+};
 
 // splitmix64's finaliser: a bijective 64-bit mix.
 inline std::uint64_t mix64(std::uint64_t x) {
