@@ -8,6 +8,9 @@
 // each pair element is computed exactly as k1_il·k2_jl in float and rounded once to the
 // dtype; storing the factors reduced too would round twice (factor, then product) for a
 // saving of O(td) bytes next to the pairs' O(t²d).
+//
+// The pair keys and values of a head share one PairedRowStore: tiles of kStreamTileRows key
+// rows and the same value rows back to back, the order the streaming kernel reads them in.
 #include <tbb/parallel_for.h>
 
 #include <tbb/task_arena.h>
@@ -18,34 +21,30 @@
 #include "attention/matrix_attention.hpp"
 #include "caches/factor_streams.hpp"
 #include "caches/head_queries.hpp"
+#include "caches/paired_row_store.hpp"
 #include "caches/registry.hpp"
 
 namespace trikv {
 namespace {
 
-// Fixed chunks bound the allocation slack to one partly filled chunk per stream and head.
+// Fixed chunks bound the allocation slack to one partly filled chunk (slab) per stream and head.
 constexpr std::size_t kFactorChunkRows = 256;
-constexpr std::size_t kPairChunkRows = 1024;
+constexpr std::size_t kPairSlabTiles = 16;  // slabs of 16 tiles = 1024 pair rows
 
 template <class S>  // storage of the pair rows (framework/storage.hpp)
 class ProductCache final : public Cache {
 public:
     explicit ProductCache(const CacheShape& shape)
         : Cache(shape), factors_(shape.heads, shape.dim, kFactorChunkRows, resident_) {
-        for (std::size_t head = 0; head < shape.heads; ++head) {
-            pair_keys_.emplace_back(shape.dim, kPairChunkRows, resident_);
-            pair_values_.emplace_back(shape.dim, kPairChunkRows, resident_);
-        }
+        for (std::size_t head = 0; head < shape.heads; ++head)
+            pairs_.emplace_back(shape.dim, kStreamTileRows, kPairSlabTiles, resident_);
     }
 
     std::string spec() const override { return std::string("product:dtype=") + dtype_name(dtype_of<S>()); }
 
     void reserve(std::size_t tokens) override {
         factors_.reserve(tokens);
-        for (std::size_t head = 0; head < shape_.heads; ++head) {
-            pair_keys_[head].reserve(tokens * tokens);
-            pair_values_[head].reserve(tokens * tokens);
-        }
+        for (PairedRowStore<S>& pairs : pairs_) pairs.reserve(tokens * tokens);
     }
 
     CacheCost cost(std::size_t tokens) const override {
@@ -55,7 +54,7 @@ public:
         const double decoded = std::is_same_v<S, float> ? 0.0 : 2.0 * kStreamTileRows * d;
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens) +
-                                               2 * shape_.heads * pair_keys_[0].bytes_for(tokens * tokens));
+                                               shape_.heads * pairs_[0].bytes_for(tokens * tokens));
         c.transient_bytes = static_cast<double>(tbb::this_task_arena::max_concurrency()) *
                             (kStreamTileRows + 2 * d + decoded) * sizeof(float) * h;
         c.flops = 4.0 * pairs * d * h;
@@ -77,25 +76,24 @@ private:
             std::vector<float> staging(std::is_same_v<S, float> ? 0 : shape_.dim);
             // The new shell of the square: pairs (t, j) for j ≤ t, then (i, t) for i < t.
             for (std::size_t j = 0; j <= t; ++j)
-                add_pair(head, K1.row(t), K2.row(j), V1.row(t), V2.row(j), staging.data());
+                add_pair(pairs_[head], K1.row(t), K2.row(j), V1.row(t), V2.row(j), staging.data());
             for (std::size_t i = 0; i < t; ++i)
-                add_pair(head, K1.row(i), K2.row(t), V1.row(i), V2.row(t), staging.data());
+                add_pair(pairs_[head], K1.row(i), K2.row(t), V1.row(i), V2.row(t), staging.data());
         });
     }
 
-    void add_pair(std::size_t head, const float* k1, const float* k2, const float* v1, const float* v2,
-                  float* staging) {
+    void add_pair(PairedRowStore<S>& pairs, const float* k1, const float* k2, const float* v1, const float* v2,
+                  float* staging) const {
         const std::size_t d = shape_.dim;
-        pair_keys_[head].append_with([&](float* key) { for (std::size_t l = 0; l < d; ++l) key[l] = k1[l] * k2[l]; },
-                                     staging);
-        pair_values_[head].append_with([&](float* value) { for (std::size_t l = 0; l < d; ++l) value[l] = v1[l] * v2[l]; },
-                                       staging);
+        pairs.append_with([&](float* key) { for (std::size_t l = 0; l < d; ++l) key[l] = k1[l] * k2[l]; },
+                          [&](float* value) { for (std::size_t l = 0; l < d; ++l) value[l] = v1[l] * v2[l]; },
+                          staging);
     }
 
     void attend_query(const float* q, float* out) override {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            matrix_decode(q + head * d, pair_keys_[head].stored(), pair_values_[head].stored(),
+            matrix_decode(q + head * d, pairs_[head].first(), pairs_[head].second(),
                           static_cast<float>(shape_.scale), out + head * d, transient_);
         });
     }
@@ -107,7 +105,7 @@ private:
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             HeadQueries queries(count, head, shape_, transient_);
             queries.gather(q);
-            matrix_decode_batch(queries.in.data(), count, pair_keys_[head].stored(), pair_values_[head].stored(),
+            matrix_decode_batch(queries.in.data(), count, pairs_[head].first(), pairs_[head].second(),
                                 static_cast<float>(shape_.scale), queries.out.data(), transient_);
             queries.scatter(out);
         });
@@ -115,14 +113,11 @@ private:
 
     void clear_storage() override {
         factors_.clear();
-        for (std::size_t head = 0; head < shape_.heads; ++head) {
-            pair_keys_[head].clear();
-            pair_values_[head].clear();
-        }
+        for (PairedRowStore<S>& pairs : pairs_) pairs.clear();
     }
 
     FactorStreams<float> factors_;                      // float32 whatever the dtype (above)
-    std::vector<RowStore<S>> pair_keys_, pair_values_;  // per head, (t+1)² rows each
+    std::vector<PairedRowStore<S>> pairs_;  // per head: (t+1)² key rows and value rows
 };
 
 [[maybe_unused]] const bool registered = register_cache({

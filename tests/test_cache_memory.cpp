@@ -5,6 +5,7 @@
 // Byte counts come from the caches' meters, never from RSS or timing.
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <vector>
 
 #include "attention/matrix_attention.hpp"
@@ -42,13 +43,21 @@ void attend_once(Cache& cache, Rng& rng) {
 
 // Chunk sizes of the layouts, from caches/product_cache.cpp and caches/factor_cache.cpp.
 constexpr std::size_t kFactorChunkRows = 256;  // product's factors; factor's chunks are kPairTileRows
-constexpr std::size_t kPairChunkRows = 1024;   // product's pair rows
+constexpr std::size_t kPairSlabRows = 1024;    // product's pair rows: slabs of 16 tiles of 64 rows
+
+// product's pair keys and values of one head (caches/paired_row_store.hpp): whole slabs of
+// key and value rows, plus the index of tile pointers (two per tile, capacity doubling in slabs).
+std::size_t product_pair_bytes(std::size_t pairs, std::size_t d) {
+    const std::size_t slabs = (pairs + kPairSlabRows - 1) / kPairSlabRows;
+    const std::size_t index = slabs == 0 ? 0 : 16 * std::bit_ceil(slabs);
+    return slabs * 2 * kPairSlabRows * d * sizeof(float) + 2 * index * sizeof(void*);
+}
 static_assert(kPairTileRows == kFactorChunkRows, "factor:… stores its streams in one-tile chunks");
 
 }  // namespace
 
-TEST_CASE("product bytes(): 4 factor streams in 256-row chunks + 2 pair streams in 1024-row chunks", "[caches][memory]") {
-    // h·[4·⌈T/256⌉·256·d + 2·⌈T²/1024⌉·1024·d]·sizeof(float).
+TEST_CASE("product bytes(): 4 factor streams in 256-row chunks + pair keys and values in 1024-row slabs", "[caches][memory]") {
+    // h·[4·⌈T/256⌉·256·d·sizeof(float) + 2·⌈T²/1024⌉·1024·d·sizeof(float) + the tile index].
     const std::size_t h = 2, d = 4;
     const std::unique_ptr<Cache> cache = make_cache("product", {h, d, 0.25});
     CHECK(cache->bytes() == 0);
@@ -58,8 +67,7 @@ TEST_CASE("product bytes(): 4 factor streams in 256-row chunks + 2 pair streams 
     for (std::size_t tokens : {1, 2, 32, 33, 46, 257}) {
         fill(*cache, tokens, rng);
         const std::size_t want =
-            h * (4 * round_up(tokens, kFactorChunkRows) * d + 2 * round_up(tokens * tokens, kPairChunkRows) * d) *
-            sizeof(float);
+            h * (4 * round_up(tokens, kFactorChunkRows) * d * sizeof(float) + product_pair_bytes(tokens * tokens, d));
         INFO("T = " << tokens);
         CHECK(cache->bytes() == want);
         CHECK(static_cast<double>(cache->bytes()) == cache->cost(tokens).resident_bytes);
