@@ -20,7 +20,7 @@ namespace {
 // Queries served together by one pass over the pair blocks: their rows of A are stacked, so
 // each K2/V2 tile feeds one GEMM of up to kStackedRows rows instead of one per query (and is
 // read from cache once for the group). 256 keeps the group's score tile at 256×256 floats.
-// With 64 or more K1 rows that is 4 queries a group; with fewer rows, more queries: a single
+// With 128 or more K1 rows that is 2 queries a group; with fewer rows, more queries: a single
 // all-ones K1 row (matrix attention as tensor attention, matrix_decode_batch) stacks 256.
 constexpr std::size_t kStackedRows = 256;
 
