@@ -14,7 +14,9 @@
 namespace trikv {
 
 inline constexpr std::size_t kStreamBlockRows = 512;  // rows per parallel work item
-inline constexpr std::size_t kStreamTileRows = 64;    // rows scored and accumulated (and decoded) together
+// Rows scored and accumulated (and decoded) together; also product's key/value interleave
+// tile, so = kPairTileRows: its batched attends (tensor_decode_batch) then get whole GEMM tiles.
+inline constexpr std::size_t kStreamTileRows = 256;
 
 // One query, one head: out[d] = softmax(scale·K·q)ᵀ·V over all rows of k (≥ 1 row).
 template <Scalar T>
@@ -28,7 +30,7 @@ void matrix_decode_partial(const T* q, const RowsView<T>& k, const RowsView<T>& 
 
 // The same two over rows stored in a reduced format (attention/stored_rows.hpp; S = float,
 // bf16, fp16 or std::int8_t): K and V rows are decoded to float kStreamTileRows at a time
-// in per-worker scratch (2·kStreamTileRows·d floats, read back from L1; none for S = float,
+// in per-worker scratch (2·kStreamTileRows·d floats, read back from L2; none for S = float,
 // which reads the storage in place), with the softmax still folded per tile.
 template <class S>
 void matrix_decode(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale, float* out,

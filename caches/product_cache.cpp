@@ -29,7 +29,7 @@ namespace {
 
 // Fixed chunks bound the allocation slack to one partly filled chunk (slab) per stream and head.
 constexpr std::size_t kFactorChunkRows = 256;
-constexpr std::size_t kPairSlabTiles = 16;  // slabs of 16 tiles = 1024 pair rows
+constexpr std::size_t kPairSlabTiles = 4;  // slabs of 4 tiles = 1024 pair rows
 
 template <class S>  // storage of the pair rows (framework/storage.hpp)
 class ProductCache final : public Cache {

@@ -378,7 +378,7 @@ TEST_CASE("bytes() per dtype equals the layout formula, scales included", "[dtyp
     // b = bytes per scalar (4, 2, 2, 1); s = 4 bytes of scale per stored int8 row slot (row
     // slots are whole chunks: the scales are allocated chunk by chunk beside the rows).
     //   product: h·[4·⌈T/256⌉·256·d·4 + 2·⌈T²/1024⌉·1024·(d·b + s) + index]  (factors stay f32;
-    //            pair rows in slabs of 1024, index: p pointers per tile, 16·bit_ceil(slabs) tiles,
+    //            pair rows in slabs of 1024, index: p pointers per tile, 4·bit_ceil(slabs) tiles,
     //            p = 2 (keys, values) or 4 (their scales too))
     //   factor:  h·4·⌈T/256⌉·256·(d·b + s)
     const std::map<std::string, std::size_t> scalar_bytes = {{"f32", 4}, {"bf16", 2}, {"fp16", 2}, {"int8", 1}};
@@ -395,7 +395,7 @@ TEST_CASE("bytes() per dtype equals the layout formula, scales included", "[dtyp
                     cache->append(x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
                 }
                 const std::size_t slabs = round_up(tokens * tokens, 1024) / 1024;
-                const std::size_t index = (s ? 4 : 2) * 16 * std::bit_ceil(slabs) * sizeof(void*);
+                const std::size_t index = (s ? 4 : 2) * (1024 / kStreamTileRows) * std::bit_ceil(slabs) * sizeof(void*);
                 const std::size_t want =
                     h * (4 * round_up(tokens, 256) * d * 4 + 2 * round_up(tokens * tokens, 1024) * (d * b + s) + index);
                 INFO("product:dtype=" << dtype << ", T = " << tokens);

@@ -43,13 +43,14 @@ void attend_once(Cache& cache, Rng& rng) {
 
 // Chunk sizes of the layouts, from caches/product_cache.cpp and caches/factor_cache.cpp.
 constexpr std::size_t kFactorChunkRows = 256;  // product's factors; factor's chunks are kPairTileRows
-constexpr std::size_t kPairSlabRows = 1024;    // product's pair rows: slabs of 16 tiles of 64 rows
+constexpr std::size_t kPairSlabRows = 1024;    // product's pair rows: slabs of 4 tiles of 256 rows
 
 // product's pair keys and values of one head (caches/paired_row_store.hpp): whole slabs of
 // key and value rows, plus the index of tile pointers (two per tile, capacity doubling in slabs).
+constexpr std::size_t kPairSlabTiles = kPairSlabRows / kStreamTileRows;
 std::size_t product_pair_bytes(std::size_t pairs, std::size_t d) {
     const std::size_t slabs = (pairs + kPairSlabRows - 1) / kPairSlabRows;
-    const std::size_t index = slabs == 0 ? 0 : 16 * std::bit_ceil(slabs);
+    const std::size_t index = slabs == 0 ? 0 : kPairSlabTiles * std::bit_ceil(slabs);
     return slabs * 2 * kPairSlabRows * d * sizeof(float) + 2 * index * sizeof(void*);
 }
 static_assert(kPairTileRows == kFactorChunkRows, "factor:… stores its streams in one-tile chunks");
