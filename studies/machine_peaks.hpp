@@ -1,7 +1,8 @@
 #pragma once
 // The machine's measured limits, the denominators of every "fraction of peak" trikv reports:
 // SGEMM throughput (OpenBLAS, one large square product, all threads) and streaming read
-// bandwidth (a parallel sum over a buffer far larger than the caches).
+// bandwidth (the better of two parallel read kernels over a buffer far larger than the caches:
+// a plain sum, and row dot products as the streaming attention kernel reads).
 #include <cstddef>
 #include <vector>
 
@@ -9,7 +10,7 @@ namespace trikv {
 
 struct MachinePeaks {
     double sgemm_gflops = 0;  // median over repetitions
-    double read_gbps = 0;     // median over repetitions
+    double read_gbps = 0;     // median over repetitions, the better of the two read kernels
     int threads = 0;
 };
 
