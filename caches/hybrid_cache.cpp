@@ -80,7 +80,7 @@ public:
         c.bytes_moved = (2.0 * square + factor_rows) * d * f * h;
         // One tensor-kernel tile set or one streaming set per worker, plus a partial per head.
         const double tensor_tiles = kPairBlockRows * (2 * d + kPairTileRows + 2) + 2 * d;
-        const double stream_tiles = kStreamBlockRows + 2 * d;
+        const double stream_tiles = kStreamTileRows + 2 * d;  // a score tile, a block and a worker partial
         c.transient_bytes = (workers * std::max(tensor_tiles, stream_tiles) + h * d) * f;
         return c;
     }

@@ -3,6 +3,7 @@
 // With --inputs the caches hold the tokens of .npy files another program wrote, --out writes
 // what they attended to, and --csv every repetition: that is how studies/peers/ puts trikv
 // beside PyTorch and NumPy on the same inputs.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -124,11 +125,17 @@ void run(const BenchOptions& opt) {
         csv << "cache,n,d,heads,threads,repetition,ms,flops,bytes_moved,resident_bytes,transient_bytes,"
                "sgemm_gflops,read_gbps,output\n";
     }
-    const MachinePeaks peaks = measure_machine_peaks(threads.threads());
-    std::printf("machine: %d threads, SGEMM %.1f GFLOP/s, read %.1f GB/s (medians)\n", peaks.threads,
-                peaks.sgemm_gflops, peaks.read_gbps);
-    std::printf("%-28s %6s %4s %11s %11s %9s %7s %9s %7s %12s %12s\n", "cache", "n", "d", "ms_median",
-                "ms_p25-p75", "GFLOP/s", "%sgemm", "GB/s", "%read", "bytes", "transient");
+    // The machine is shared and its state drifts within seconds (read bandwidth was seen to move
+    // between ~30 and ~48 GB/s from one invocation to the next), so the peaks are measured again
+    // after every point, and each point's fractions use the larger of the peaks measured just
+    // before and just after it: a yardstick measured in a worse moment than the kernel then
+    // rarely pushes a fraction above 100%, and a low peak does not flatter a point.
+    MachinePeaks before = measure_machine_peaks(threads.threads());
+    std::printf("machine: %d threads, SGEMM %.1f GFLOP/s, read %.1f GB/s at the start (medians); each row's "
+                "%% uses the larger of the peaks measured just before and after it\n",
+                before.threads, before.sgemm_gflops, before.read_gbps);
+    std::printf("%-28s %6s %4s %11s %11s %9s %7s %9s %7s %12s %12s %10s %8s\n", "cache", "n", "d", "ms_median",
+                "ms_p25-p75", "GFLOP/s", "%sgemm", "GB/s", "%read", "bytes", "transient", "peak_GF/s", "peak_GB/s");
     const double scale = opt.scale.value_or(1.0 / double(opt.d));
     for (const std::string& spec : opt.caches)
         for (std::size_t n : opt.n) {
@@ -149,6 +156,11 @@ void run(const BenchOptions& opt) {
                 write_vector(output, out);
             }
             const CacheCost cost = cache->cost();
+            const MachinePeaks after = measure_machine_peaks(threads.threads());
+            MachinePeaks peaks = after;
+            peaks.sgemm_gflops = std::max(before.sgemm_gflops, after.sgemm_gflops);
+            peaks.read_gbps = std::max(before.read_gbps, after.read_gbps);
+            before = after;
             for (std::size_t r = 0; r < ms.size() && csv.is_open(); ++r)
                 csv << '"' << cache->spec() << "\"," << n << ',' << opt.d << ',' << opt.heads << ',' << peaks.threads
                     << ',' << r << ',' << ms[r] << ',' << cost.flops << ',' << cost.bytes_moved << ',' << cache->bytes()
@@ -159,10 +171,10 @@ void run(const BenchOptions& opt) {
             const double gflops = cost.flops / seconds / 1e9, gbps = cost.bytes_moved / seconds / 1e9;
             char spread[32];
             std::snprintf(spread, sizeof spread, "%.2f-%.2f", quantile(ms, 0.25), quantile(ms, 0.75));
-            std::printf("%-28s %6zu %4zu %11.3f %11s %9.1f %6.0f%% %9.2f %6.0f%% %12zu %12zu\n",
+            std::printf("%-28s %6zu %4zu %11.3f %11s %9.1f %6.0f%% %9.2f %6.0f%% %12zu %12zu %10.1f %8.1f\n",
                         cache->spec().c_str(), n, opt.d, med, spread, gflops,
                         100 * gflops / peaks.sgemm_gflops, gbps, 100 * gbps / peaks.read_gbps,
-                        cache->bytes(), cache->transient_peak_bytes());
+                        cache->bytes(), cache->transient_peak_bytes(), peaks.sgemm_gflops, peaks.read_gbps);
             std::fflush(stdout);
         }
 }

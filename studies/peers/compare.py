@@ -246,6 +246,15 @@ def fractions(entry):
     return 100 * flops / seconds / 1e9 / sgemm, 100 * moved / seconds / 1e9 / read
 
 
+def ceiling(peer, own, column):
+    """The ratio peer / trikv would be if trikv ran at 100% of its peak (column 0: SGEMM, 1: read):
+    what the machine allows, against which a target ratio can be judged."""
+    if peer is None or own is None:
+        return "–"
+    at_peak_ms = own["median"] * fractions(own)[column] / 100
+    return f"{peer['median'] / at_peak_ms:.2f}"
+
+
 def tables(summary, wrong, ns, ds):
     methods = [*TRIKV, *PEERS]
 
@@ -268,13 +277,17 @@ def tables(summary, wrong, ns, ds):
                                if (p, n, d) in summary and PEERS[p][1] == "torch")
             ratio_rows.append([n, d, *ratio_cells,
                                "–" if fused is None else f"{fractions(fused)[0]:.0f}%",
-                               "–" if product is None else f"{fractions(product)[1]:.0f}%", threads])
+                               "–" if product is None else f"{fractions(product)[1]:.0f}%",
+                               ceiling(summary.get(("torch reassociated", n, d)), fused, 0),
+                               ceiling(summary.get(("torch precomputed", n, d)), product, 1), threads])
     text = ("Time per decode attend, ms: median [p25–p75] (torch: its better thread count); "
             f"– : skipped, the pair tensors exceed --max-pair-bytes; wrong: relative L2 error above {TOLERANCE:g}\n\n")
     text += common.markdown_table(["n", "d", *methods], time_rows)
     text += ("\nRatios peer / trikv (> 1: trikv faster): ratio of medians [p25/p75 – p75/p25]; "
-             "trikv's fractions of the peaks `trikv bench` measured in the same invocation\n\n")
+             "trikv's fractions of the peaks `trikv bench` measured just before and after its point (the larger); "
+             "ceilings: the ratio if trikv ran at 100% of that peak (fused: SGEMM, product: read bandwidth)\n\n")
     text += common.markdown_table(["n", "d", *[f"{p} / {o}" for p, o in RATIOS], "fused %SGEMM", "product %read",
+                                   "ceiling torch reassoc / fused", "ceiling torch precomp / product",
                                    "torch threads (reassoc/precomp/recomp)"], ratio_rows)
     return text
 
