@@ -107,4 +107,13 @@ MachinePeaks measure_machine_peaks(int threads, int repetitions) {
     return peaks;
 }
 
+MachinePeaks PeaksAround::after_point() {
+    const MachinePeaks after = measure_machine_peaks(threads_);
+    MachinePeaks larger = after;
+    larger.sgemm_gflops = std::max(before_.sgemm_gflops, after.sgemm_gflops);
+    larger.read_gbps = std::max(before_.read_gbps, after.read_gbps);
+    before_ = after;
+    return larger;
+}
+
 }  // namespace trikv

@@ -17,6 +17,24 @@ struct MachinePeaks {
 // Takes a few seconds. `threads` = worker threads used by the kernels being compared.
 MachinePeaks measure_machine_peaks(int threads, int repetitions = 5);
 
+// The peaks around consecutive measured points on a shared machine, whose state drifts within
+// seconds (read bandwidth was seen to move between ~30 and ~50 GB/s from one run to the next):
+// measures at construction, then again after each point, and gives each point the larger of the
+// peaks measured just before and just after it. A yardstick taken in a worse moment than the
+// kernel then rarely pushes a fraction above 100%, and a low peak does not flatter a point.
+class PeaksAround {
+public:
+    explicit PeaksAround(int threads) : threads_(threads), before_(measure_machine_peaks(threads)) {}
+    // The peaks measured before the first point.
+    const MachinePeaks& start() const { return before_; }
+    // Call right after a point was timed: its peaks.
+    MachinePeaks after_point();
+
+private:
+    int threads_;
+    MachinePeaks before_;
+};
+
 // Median of a non-empty list (copies, so the caller's order is kept).
 double median(std::vector<double> values);
 // Linear-interpolated quantile q ∈ [0, 1] of a non-empty list.

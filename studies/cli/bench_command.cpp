@@ -3,7 +3,6 @@
 // With --inputs the caches hold the tokens of .npy files another program wrote, --out writes
 // what they attended to, and --csv every repetition: that is how studies/peers/ puts trikv
 // beside PyTorch and NumPy on the same inputs.
-#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -125,15 +124,10 @@ void run(const BenchOptions& opt) {
         csv << "cache,n,d,heads,threads,repetition,ms,flops,bytes_moved,resident_bytes,transient_bytes,"
                "sgemm_gflops,read_gbps,output\n";
     }
-    // The machine is shared and its state drifts within seconds (read bandwidth was seen to move
-    // between ~30 and ~48 GB/s from one invocation to the next), so the peaks are measured again
-    // after every point, and each point's fractions use the larger of the peaks measured just
-    // before and just after it: a yardstick measured in a worse moment than the kernel then
-    // rarely pushes a fraction above 100%, and a low peak does not flatter a point.
-    MachinePeaks before = measure_machine_peaks(threads.threads());
+    PeaksAround around(threads.threads());
     std::printf("machine: %d threads, SGEMM %.1f GFLOP/s, read %.1f GB/s at the start (medians); each row's "
                 "%% uses the larger of the peaks measured just before and after it\n",
-                before.threads, before.sgemm_gflops, before.read_gbps);
+                around.start().threads, around.start().sgemm_gflops, around.start().read_gbps);
     std::printf("%-28s %6s %4s %11s %11s %9s %7s %9s %7s %12s %12s %10s %8s\n", "cache", "n", "d", "ms_median",
                 "ms_p25-p75", "GFLOP/s", "%sgemm", "GB/s", "%read", "bytes", "transient", "peak_GF/s", "peak_GB/s");
     const double scale = opt.scale.value_or(1.0 / double(opt.d));
@@ -156,11 +150,7 @@ void run(const BenchOptions& opt) {
                 write_vector(output, out);
             }
             const CacheCost cost = cache->cost();
-            const MachinePeaks after = measure_machine_peaks(threads.threads());
-            MachinePeaks peaks = after;
-            peaks.sgemm_gflops = std::max(before.sgemm_gflops, after.sgemm_gflops);
-            peaks.read_gbps = std::max(before.read_gbps, after.read_gbps);
-            before = after;
+            const MachinePeaks peaks = around.after_point();
             for (std::size_t r = 0; r < ms.size() && csv.is_open(); ++r)
                 csv << '"' << cache->spec() << "\"," << n << ',' << opt.d << ',' << opt.heads << ',' << peaks.threads
                     << ',' << r << ',' << ms[r] << ',' << cost.flops << ',' << cost.bytes_moved << ',' << cache->bytes()

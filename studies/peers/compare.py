@@ -285,7 +285,8 @@ def tables(summary, wrong, ns, ds):
     text += common.markdown_table(["n", "d", *methods], time_rows)
     text += ("\nRatios peer / trikv (> 1: trikv faster): ratio of medians [p25/p75 – p75/p25]; "
              "trikv's fractions of the peaks `trikv bench` measured just before and after its point (the larger); "
-             "ceilings: the ratio if trikv ran at 100% of that peak (fused: SGEMM, product: read bandwidth)\n\n")
+             "ceilings: the ratio if trikv ran at 100% of that peak (fused: SGEMM, product: read bandwidth); "
+             "torch threads: torch.set_num_threads — its matmuls run in Debian's OpenBLAS, on both cores either way\n\n")
     text += common.markdown_table(["n", "d", *[f"{p} / {o}" for p, o in RATIOS], "fused %SGEMM", "product %read",
                                    "ceiling torch reassoc / fused", "ceiling torch precomp / product",
                                    "torch threads (reassoc/precomp/recomp)"], ratio_rows)
