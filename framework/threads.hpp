@@ -1,7 +1,9 @@
 #pragma once
 // Thread-count control. trikv parallelises with oneTBB and calls BLAS on small tiles from
 // inside TBB tasks, so OpenBLAS must stay single-threaded there or the two pools
-// oversubscribe the cores. ThreadControl sets both for its lifetime.
+// oversubscribe the cores. Loading the library makes OpenBLAS single-threaded for the process
+// (threads.cpp); ThreadControl also caps TBB's workers for its lifetime, and BlasThreads
+// raises OpenBLAS's threads around a large BLAS call of one's own.
 #include <tbb/global_control.h>
 
 #include <memory>
