@@ -122,6 +122,25 @@ inline std::vector<std::vector<float>> run_steps(Cache& cache, const CacheData& 
     return outputs;
 }
 
+// Runs `cache` (empty) and the float64 reference cache over the same steps: every attend within
+// `tolerance` of the reference's; the worst error is reported under `label`.
+inline void check_against_reference(Cache& cache, const CacheShape& shape, const CacheData& data, double tolerance,
+                                    const std::string& label) {
+    const std::unique_ptr<Cache> reference = make_cache("reference", shape);
+    const std::vector<std::vector<float>> want = run_steps(*reference, data);
+    const std::vector<std::vector<float>> got = run_steps(cache, data);
+    REQUIRE(got.size() == want.size());
+    double worst = 0;
+    for (std::size_t a = 0; a < got.size(); ++a) {
+        REQUIRE(all_finite(got[a]));
+        const double error = relative_l2(got[a], want[a]);
+        worst = std::max(worst, error);
+        INFO("attend #" << a);
+        CHECK(error <= tolerance);
+    }
+    report_error(label, worst, tolerance);
+}
+
 inline void check_cache_conformance(const std::string& spec) {
     INFO("cache spec '" << spec << "'");
     const std::string canonical = parse_cache_spec(spec).canonical();
@@ -146,21 +165,8 @@ inline void check_cache_conformance(const std::string& spec) {
             }(), Error);
             if (tokens == 41) cache->reserve(tokens);  // reserving must not change results
 
-            // Against the float64 reference cache fed the same tokens.
-            const std::unique_ptr<Cache> reference = make_cache("reference", shape);
-            const std::vector<std::vector<float>> want = run_steps(*reference, data);
-            const std::vector<std::vector<float>> got = run_steps(*cache, data);
-            REQUIRE(got.size() == want.size());
-            double worst = 0;
-            for (std::size_t a = 0; a < got.size(); ++a) {
-                REQUIRE(all_finite(got[a]));
-                const double error = relative_l2(got[a], want[a]);
-                worst = std::max(worst, error);
-                INFO("attend #" << a);
-                CHECK(error <= tolerance);
-            }
-            report_error("conformance " + spec + " d=" + std::to_string(d) + " n=" + std::to_string(tokens), worst,
-                         tolerance);
+            check_against_reference(*cache, shape, data, tolerance,
+                                    "conformance " + spec + " d=" + std::to_string(d) + " n=" + std::to_string(tokens));
 
             // clear(): no tokens, no bytes, attend refuses again.
             cache->clear();

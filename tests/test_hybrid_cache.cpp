@@ -97,18 +97,8 @@ TEST_CASE("hybrid is exact against the reference cache for window 0, 1, 5 and 64
             INFO(spec_of(window) << ", d = " << d << ", seed " << seed + 1);
             Rng rng(++seed);
             const CacheData data(rng, h, d, 150);
-            const std::vector<std::vector<float>> want = run_steps(*make_cache("reference", shape), data);
-            const std::vector<std::vector<float>> got = run_steps(*make_cache(spec_of(window), shape), data);
-            REQUIRE(got.size() == want.size());
-            double worst = 0;
-            for (std::size_t a = 0; a < got.size(); ++a) {
-                REQUIRE(all_finite(got[a]));
-                const double error = relative_l2(got[a], want[a]);
-                worst = std::max(worst, error);
-                INFO("attend #" << a);
-                CHECK(error <= kCacheTolerance);
-            }
-            report_error("hybrid " + spec_of(window) + " d=" + std::to_string(d) + " n=150", worst, kCacheTolerance);
+            check_against_reference(*make_cache(spec_of(window), shape), shape, data, kCacheTolerance,
+                                    "hybrid " + spec_of(window) + " d=" + std::to_string(d) + " n=150");
         }
     }
 }
