@@ -18,7 +18,7 @@ namespace trikv {
 
 // Tile sizes of the decode kernel. Storage that feeds it in chunks keeps chunk_rows a
 // multiple of kPairTileRows so every K2/V2 tile is contiguous.
-inline constexpr std::size_t kPairBlockRows = 128;  // rows i per block (and per task); 64 was 7–10% slower
+inline constexpr std::size_t kPairBlockRows = 128;  // rows i per block (and per task), at most; see pair_block_rows
 inline constexpr std::size_t kPairTileRows = 256;   // rows j per GEMM tile
 
 // One query, one head: out[d] = attention of q over pairs (i, j), i < rows(K1), j < rows(K2).

@@ -1,6 +1,7 @@
 // The exact tensor-attention engine (attention/tensor_attention.hpp) against the float64
 // reference loops (attention/reference.hpp), on shapes chosen to hit every tiling edge:
-// n = 1, d = 1, partial 128-row blocks and 256-row tiles (n = 67), several of each (n = 300),
+// n = 1, d = 1, partial row blocks and 256-row tiles (n = 67), several of each (n = 300, 640),
+// with both block sizes (pair_block_rows: 64 rows below 2·workers·128 rows, 128 from there),
 // chunked row storage, huge scores and all-zero keys.
 #include <catch2/catch.hpp>
 
@@ -88,7 +89,7 @@ struct PrefillShape {
     std::size_t n, d;
 };
 
-// n = 1 and d = 1 degenerate cases; 128/129 sit on either side of a row block; 67×13 leaves a
+// n = 1 and d = 1 degenerate cases; 128/129 sit on either side of a row block (64 and 128 rows); 67×13 leaves a
 // partial block and a partial 256-row tile.
 const PrefillShape kShapes[] = {{1, 1}, {1, 8}, {2, 1}, {7, 1}, {3, 5}, {128, 4}, {129, 4}, {67, 13}};
 
@@ -111,10 +112,15 @@ TEST_CASE("tensor_prefill [n,d] double matches the float64 reference on edge sha
     check_all_shapes<double>();
 }
 
-TEST_CASE("tensor_prefill crosses the 256-row tile and 128-row block boundaries (n=300)", "[tensor]") {
-    // Causal: every row (queries t < 128, < 256 and beyond use 1, 2 and 3 blocks, 1 and 2 tiles).
+TEST_CASE("tensor_prefill crosses the 256-row tile and the row block boundaries (n=300)", "[tensor]") {
+    // Causal: every row (queries t < 64, < 128, < 256 and beyond use 1, 2, 3–4 and 5 blocks of
+    // 64 rows with two workers, and 1, 1, 2 and 3 blocks of 128 rows with one; 1 and 2 tiles).
     check_prefill_matrix<float>(300, 5, true, 0.5, 11);
     check_prefill_matrix<double>(300, 5, true, 0.5, 12);
+    {
+        const ThreadControl one_worker(1);  // 300 ≥ 2·1·128 rows: 128-row blocks
+        check_prefill_matrix<float>(300, 5, true, 0.5, 15);
+    }
     // Non-causal: every query sees all 300² pairs; checking some rows keeps the reference cheap.
     const std::vector<std::size_t> rows = {0, 1, 127, 128, 255, 256, 299};
     check_prefill_matrix<float>(300, 13, false, default_tensor_scale(13), 13, rows);
@@ -145,7 +151,7 @@ TEMPLATE_TEST_CASE("tensor_prefill [h,n,d] matches the reference head by head", 
 }
 
 TEMPLATE_TEST_CASE("tensor_decode on contiguous views matches reference::tensor_decode", "[tensor]", float, double) {
-    for (std::size_t rows : {1, 2, 127, 128, 129, 257}) {
+    for (std::size_t rows : {1, 2, 127, 128, 129, 257, 640, 651}) {  // 640+: 128-row blocks on ≤ 2 workers
         Rng rng(30 + rows);
         const std::size_t d = 6;
         const TensorInputs<TestType> in = random_tensor_inputs<TestType>(rng, rows, d);
@@ -263,7 +269,7 @@ TEMPLATE_TEST_CASE("tensor_decode over chunked rows equals contiguous rows", "[t
 
 TEMPLATE_TEST_CASE("tensor_decode_batch: every query of a block matches reference::tensor_decode", "[tensor]", float,
                    double) {
-    // Query counts around the group of 2 (1, 3, 4, 5, 9) and rows around the 128-row block and
+    // Query counts around the group of 2 (1, 3, 4, 5, 9) and rows around the row blocks and
     // 256-row tile, on chunked storage whose chunks do not align with either.
     const std::size_t d = 6;
     const TestType scale = TestType(0.6);
