@@ -19,17 +19,39 @@
 namespace trikv {
 namespace {
 
-// The inner loops of one tile of rows, written to auto-vectorise, one row after another: the
-// rows are read strictly in address order, which the hardware prefetchers follow at full
-// bandwidth. Interleaving four rows (four dot-product chains) read four streams a row apart
-// and halved the bandwidth at d = 128 (measured: 9.5 vs 25 GB/s on one core). target_clones
-// compiles the float versions for AVX-512, AVX2+FMA and baseline x86-64 (chosen at load
-// time), as in softmax.cpp; always_inline, because a helper GCC keeps out of line is compiled
-// for the baseline only and the clones become trampolines to SSE code (it happened here).
+// The inner loops of one tile of rows, written to auto-vectorise, in two loop orders:
+//
+// - Streaming (rows from memory): one row after another, so rows are read strictly in
+//   address order, which the hardware prefetchers follow at full bandwidth. Four rows at a
+//   time read four streams a row apart and halved the bandwidth at d = 128 (one core: 8.5 vs
+//   18.8 GB/s, build/bin/trikv_stream_micro).
+// - In cache (few rows): four rows at a time, four independent dot-product chains. There the
+//   per-row reduction's latency, not memory, sets the pace, and one row at a time was 10–40%
+//   slower (matrix decode at n = 680 … 16384, d = 64).
+//
+// target_clones compiles the float versions for AVX-512, AVX2+FMA and baseline x86-64 (chosen
+// at load time), as in softmax.cpp; always_inline, because a helper GCC keeps out of line is
+// compiled for the baseline only and the clones become trampolines to SSE code (it happened
+// here).
 template <class T>
 [[gnu::always_inline]] inline void score_rows(const T* q, const T* k, std::size_t rows, std::size_t d, T scale,
-                                              T* s) {
-    for (std::size_t r = 0; r < rows; ++r) {
+                                              bool in_cache, T* s) {
+    std::size_t r = 0;
+    if (in_cache) {
+        for (; r + 4 <= rows; r += 4) {
+            const T *k0 = k + r * d, *k1 = k0 + d, *k2 = k1 + d, *k3 = k2 + d;
+            T dot0 = 0, dot1 = 0, dot2 = 0, dot3 = 0;
+#pragma omp simd reduction(+ : dot0, dot1, dot2, dot3)
+            for (std::size_t l = 0; l < d; ++l) {
+                dot0 += q[l] * k0[l];
+                dot1 += q[l] * k1[l];
+                dot2 += q[l] * k2[l];
+                dot3 += q[l] * k3[l];
+            }
+            s[r] = scale * dot0, s[r + 1] = scale * dot1, s[r + 2] = scale * dot2, s[r + 3] = scale * dot3;
+        }
+    }
+    for (; r < rows; ++r) {
         const T* row = k + r * d;
         T dot = 0;
 #pragma omp simd reduction(+ : dot)
@@ -40,8 +62,17 @@ template <class T>
 
 template <class T>
 [[gnu::always_inline]] inline void accumulate_rows(const T* v, const T* p, std::size_t rows, std::size_t d,
-                                                   T* acc) {
-    for (std::size_t r = 0; r < rows; ++r) {
+                                                   bool in_cache, T* acc) {
+    std::size_t r = 0;
+    if (in_cache) {
+        for (; r + 4 <= rows; r += 4) {
+            const T *v0 = v + r * d, *v1 = v0 + d, *v2 = v1 + d, *v3 = v2 + d;
+            const T p0 = p[r], p1 = p[r + 1], p2 = p[r + 2], p3 = p[r + 3];
+#pragma omp simd
+            for (std::size_t l = 0; l < d; ++l) acc[l] += (p0 * v0[l] + p1 * v1[l]) + (p2 * v2[l] + p3 * v3[l]);
+        }
+    }
+    for (; r < rows; ++r) {
         const T* row = v + r * d;
         const T weight = p[r];
 #pragma omp simd
@@ -50,18 +81,25 @@ template <class T>
 }
 
 TRIKV_SIMD_CLONES void tile_scores(const float* q, const float* k, std::size_t rows, std::size_t d, float scale,
-                                   float* s) {
-    score_rows(q, k, rows, d, scale, s);
+                                   bool in_cache, float* s) {
+    score_rows(q, k, rows, d, scale, in_cache, s);
 }
-void tile_scores(const double* q, const double* k, std::size_t rows, std::size_t d, double scale, double* s) {
-    score_rows(q, k, rows, d, scale, s);
+void tile_scores(const double* q, const double* k, std::size_t rows, std::size_t d, double scale, bool in_cache,
+                 double* s) {
+    score_rows(q, k, rows, d, scale, in_cache, s);
 }
-TRIKV_SIMD_CLONES void tile_accumulate(const float* v, const float* p, std::size_t rows, std::size_t d, float* acc) {
-    accumulate_rows(v, p, rows, d, acc);
+TRIKV_SIMD_CLONES void tile_accumulate(const float* v, const float* p, std::size_t rows, std::size_t d,
+                                       bool in_cache, float* acc) {
+    accumulate_rows(v, p, rows, d, in_cache, acc);
 }
-void tile_accumulate(const double* v, const double* p, std::size_t rows, std::size_t d, double* acc) {
-    accumulate_rows(v, p, rows, d, acc);
+void tile_accumulate(const double* v, const double* p, std::size_t rows, std::size_t d, bool in_cache,
+                     double* acc) {
+    accumulate_rows(v, p, rows, d, in_cache, acc);
 }
+
+// Whether an attend's rows count as in cache for the loop order above: both streams together
+// at most 8 MiB, a quarter of this machine's L3 (32 MiB, shared by both cores).
+constexpr std::size_t kInCacheStreamBytes = std::size_t(8) << 20;
 
 // Per-worker online softmax over the row blocks it streamed, plus its scratch; one body per
 // thread in practice (TBB splits bodies only on steals). One pass: each tile of
@@ -80,7 +118,8 @@ class StreamReducer {
 public:
     StreamReducer(const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T scale,
                   MemoryMeter& scratch)
-        : q_(q), k_(k), v_(v), scale_(scale), meter_(scratch), result_(k.dim(), scratch),
+        : q_(q), k_(k), v_(v), scale_(scale),
+          in_cache_(2 * k.rows() * k.dim() * sizeof(S) <= kInCacheStreamBytes), meter_(scratch), result_(k.dim(), scratch),
           block_(k.dim(), scratch), scores_(kStreamTileRows, scratch), k_rows_(kDecodes ? kStreamTileRows * k.dim() : 0, scratch),
           v_rows_(kDecodes ? kStreamTileRows * k.dim() : 0, scratch) {}
     StreamReducer(StreamReducer& other, tbb::split)
@@ -109,7 +148,7 @@ private:
         const std::size_t d = k_.dim();
         T* s = scores_.data();
         prefetch_tile(i + rows);
-        tile_scores(q_, dense_rows(k_, i, rows, k_rows_.data()), rows, d, scale_, s);
+        tile_scores(q_, dense_rows(k_, i, rows, k_rows_.data()), rows, d, scale_, in_cache_, s);
         const T top = max_of(s, rows);
         if (top > block_.max) {  // rescale what is folded so far to the new max (0 → 0 at first)
             const T factor = std::exp(block_.max - top);
@@ -118,7 +157,7 @@ private:
             block_.max = top;
         }
         block_.norm += exp_shifted_sum(s, rows, block_.max);
-        tile_accumulate(dense_rows(v_, i, rows, v_rows_.data()), s, rows, d, block_.acc.data());
+        tile_accumulate(dense_rows(v_, i, rows, v_rows_.data()), s, rows, d, in_cache_, block_.acc.data());
     }
 
     // Asks for the next tile's K and V rows to be brought into L2 while this one is computed.
@@ -134,6 +173,7 @@ private:
     const T* q_;
     StoredRows<S> k_, v_;
     T scale_;
+    bool in_cache_;  // loop order of the tiles (above)
     MemoryMeter& meter_;
     SoftmaxPartial<T> result_;  // this worker's blocks, merged
     SoftmaxPartial<T> block_;   // the running (max, norm, acc) of the current block
