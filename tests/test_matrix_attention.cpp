@@ -3,6 +3,7 @@
 // streaming block, and chunked row storage (the product cache streams its pair rows this way).
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,28 @@ TEMPLATE_TEST_CASE("matrix_decode over chunked rows equals contiguous rows", "[m
         report_error("matrix decode chunked " + type_name<TestType>() + " chunk=" + std::to_string(chunk_rows), error,
                      tolerance<TestType>());
         INFO("chunk_rows " << chunk_rows);
+        CHECK(error <= tolerance<TestType>());
+    }
+}
+
+TEMPLATE_TEST_CASE("matrix_decode takes both loop orders: rows in cache and rows streamed", "[matrix]", float, double) {
+    // The kernel reads four rows at a time while K and V together are at most 8 MiB and one
+    // row after another above (matrix_attention.cpp); both must match the reference. 1030 rows
+    // of d = 6 are in cache; 70,003 rows of d = 16 are 9 MB (float) and 18 MB (double).
+    for (const Shape shape : {Shape{1030, 6}, Shape{70003, 16}}) {
+        Rng rng(240 + shape.n);
+        const Matrix<TestType> q = random_matrix<TestType>(rng, 1, shape.d),
+                               k = random_matrix<TestType>(rng, shape.n, shape.d),
+                               v = random_matrix<TestType>(rng, shape.n, shape.d);
+        const TestType scale = TestType(1.0 / std::sqrt(double(shape.d)));
+        const Vector<double> want =
+            reference::matrix_decode(row_of(to_double(q), 0), to_double(k), to_double(v), shape.n, scale);
+        const std::vector<TestType> got = decode(q.data(), RowsView<TestType>::contiguous(k.data(), shape.n, shape.d),
+                                                 RowsView<TestType>::contiguous(v.data(), shape.n, shape.d), scale);
+        const double error = relative_l2(got, want);
+        report_error("matrix decode " + type_name<TestType>() + " n=" + std::to_string(shape.n), error,
+                     tolerance<TestType>());
+        INFO("n = " << shape.n << ", d = " << shape.d);
         CHECK(error <= tolerance<TestType>());
     }
 }
