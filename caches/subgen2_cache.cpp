@@ -30,7 +30,7 @@
 //     exact double-precision test for the candidates; 2t+1 reservoir draws; 2·values draws
 //     per tile. This O(t·m·d) append dominates the step and is not in cost().flops, which the
 //     interface defines as one attend.
-//   attend: 2(R + s)·d + 2sd flops (R = m·samples reservoir keys, s = values), R + s
+//   attend: 2(R + s)·d + 2sd flops (R = Σ_c min(n_c, samples) reservoir keys, s = values), R + s
 //     exponentials, reads (R + 2s)·d floats.
 //
 // Seeded and reproducible: head h draws from trikv::Rng(mix(seed, h)) in a fixed order; heads
@@ -73,18 +73,20 @@ public:
     // model assumes each head keeps the clusters it has now (capped at tokens², the most the
     // pairs can open), i.e. m has saturated as SubGen's premise says. At the current size,
     // resident_bytes is exact; transient_bytes is exact for one head and the sum over heads
-    // otherwise; flops and bytes_moved count full reservoirs (R = m·samples).
+    // otherwise; flops and bytes_moved count the reservoir keys held (R = Σ_c min(n_c, samples);
+    // for a projection, its bound min(keys, m·samples)).
     CacheCost cost(std::size_t tokens) const override {
         const double d = double(shape_.dim), s = double(params_.values), f = sizeof(float);
         CacheCost c;
         c.resident_bytes = double(factors_.bytes_for(tokens));
         for (const Head& head : heads_) {
             const std::size_t m = std::min(head.pairs.clusters(), tokens * tokens);
-            const double r = double(m * params_.samples);
+            const double r = double(head.pairs.held_for(tokens * tokens, m));  // reservoir keys read
+            const double capacity = double(m * params_.samples);             // the score buffer's size
             const bool samplers = tokens > 0 || head.samplers.keys() != nullptr;
             c.resident_bytes += double(head.pairs.bytes_for(m)) + (samplers ? double(head.samplers.bytes_for_storage()) : 0.0);
             // acc (d doubles) + the larger of the two estimators' score buffers.
-            c.transient_bytes += d * sizeof(double) + std::max(r, s) * f;
+            c.transient_bytes += d * sizeof(double) + std::max(capacity, s) * f;
             c.flops += 2.0 * (r + s) * d + 2.0 * s * d + 2.0 * r;
             c.bytes_moved += (r + 2.0 * s) * d * f + double(m) * 2 * sizeof(double);
         }

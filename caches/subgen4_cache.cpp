@@ -19,7 +19,7 @@
 //   + 2 · 2·values·d·4 (each sampler holds k and v/‖v‖²)
 // i.e. O(d(m·samples + values)), independent of n: no factor is kept.
 // Append: O((m1 + m2)·d) to find the clusters, O(values) random draws. Attend, with
-// R = m·samples reservoir keys and s = values: 2·R1·R2·d + 4·s²·d flops (three SGEMMs) plus
+// R = Σ_c min(n_c, samples) ≤ m·samples reservoir keys and s = values: 2·R1·R2·d + 4·s²·d flops (three SGEMMs) plus
 // R1·R2 + s² exponentials; reads (R1 + R2 + 4s)·d floats.
 //
 // Seeded and reproducible: head h draws from trikv::Rng(mix(seed, h)) in a fixed order, so the
@@ -57,19 +57,22 @@ public:
     // has now (capped at `tokens`, the most `tokens` keys can open), i.e. m = o(n) has
     // saturated. At the current size, resident_bytes is exact; transient_bytes is exact for
     // one head and the sum over heads (all running at once) otherwise; flops and
-    // bytes_moved count full reservoirs (R = m·samples).
+    // bytes_moved count the reservoir keys held (R = Σ_c min(n_c, samples); for a projection
+    // to more tokens, its bound min(keys, m·samples)).
     CacheCost cost(std::size_t tokens) const override {
         const double d = double(shape_.dim), s = double(params_.values), f = sizeof(float);
         CacheCost c;
         for (const Head& head : heads_) {
             const std::size_t m1 = std::min(head.k1.clusters(), tokens), m2 = std::min(head.k2.clusters(), tokens);
-            const double r1 = double(m1 * params_.samples), r2 = double(m2 * params_.samples);
+            // Reservoir keys the estimators read (the scratch below is sized by capacity).
+            const double r1 = double(head.k1.held_for(tokens, m1)), r2 = double(head.k2.held_for(tokens, m2));
+            const double cap1 = double(m1 * params_.samples), cap2 = double(m2 * params_.samples);
             const bool samplers = tokens > 0 || head.s1.keys() != nullptr;
             c.resident_bytes += double(head.k1.bytes_for(m1) + head.k2.bytes_for(m2)) +
                                 (samplers ? 2.0 * double(head.s1.bytes_for_storage()) : 0.0);
             // acc (d doubles) + the larger of the two estimators' scratch (subgen_sketch.hpp).
-            const double normaliser =
-                (r1 + r2) * d * f + (r1 + r2) * sizeof(double) + std::min(double(subgen::kPairEstimatorRows), r1) * r2 * f;
+            const double normaliser = (cap1 + cap2) * d * f + (cap1 + cap2) * sizeof(double) +
+                                      std::min(double(subgen::kPairEstimatorRows), cap1) * cap2 * f;
             const double numerator = s * d * f + std::min(double(subgen::kPairEstimatorRows), s) * (s + d) * f;
             c.transient_bytes += d * sizeof(double) + std::max(normaliser, numerator);
             c.flops += 2.0 * r1 * r2 * d + 3.0 * r1 * r2 + r1 * d + 4.0 * s * s * d + s * s + 3.0 * s * d;

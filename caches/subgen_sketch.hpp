@@ -140,6 +140,18 @@ public:
         for (std::size_t c = 0; c < clusters(); ++c) sum += filled(c);
         return sum;
     }
+    // Keys the sketch has absorbed (Σ_c n_c).
+    std::size_t keys() const {
+        double sum = 0;
+        for (std::size_t c = 0; c < clusters(); ++c) sum += count(c);
+        return static_cast<std::size_t>(sum);
+    }
+    // Reservoir keys an estimator reads once the sketch holds `keys` keys in `clusters`
+    // clusters: exactly held() for the keys it holds now; for a projection, the bound
+    // min(keys, clusters·samples) (each cluster holds min(n_c, samples) ≤ n_c).
+    std::size_t held_for(std::size_t keys, std::size_t clusters) const {
+        return keys == this->keys() ? held() : std::min(keys, clusters * samples_);
+    }
 
     // Whether key lies in cluster c's ball, ‖k − c‖² ≤ δ²‖c‖², decided in double.
     bool contains(std::size_t c, const float* key) const {

@@ -216,6 +216,29 @@ TEST_CASE("subgen caches: cost() matches bytes(), reserve() and one attend's cou
     }
 }
 
+TEST_CASE("subgen caches: cost().flops counts the reservoir keys an attend reads, not their capacity",
+          "[caches][subgen]") {
+    // Gaussian keys and a small radius: every key is its own cluster, so each reservoir holds one
+    // key of its `samples` = 8 slots and an attend reads n keys per sketch (subgen4) or the n²
+    // pair keys (subgen2) — less work than exact tensor attention's 4n²d flops. A model that
+    // counted capacity (8n keys: 128n²d flops for subgen4) claimed 16× the exact cache's work.
+    const std::size_t d = 16, n = 48;
+    DataSpec spec;
+    spec.kind = "gaussian";
+    const TokenData data = make_token_data(spec, 1, n, d, 61);
+    for (const std::string name : kSubGenTypes) {
+        INFO(name);
+        const std::unique_ptr<Cache> cache = make_cache(name + ":delta=0.01,samples=8,values=8", {1, d, 1.0 / d});
+        feed(*cache, data, n);
+        attend(*cache, data, n - 1);
+        const double exact_flops = 4.0 * n * n * d;
+        CHECK(cache->cost().flops > 0);
+        CHECK(cache->cost().flops < exact_flops);
+        // A projection to more tokens bounds the reservoirs by min(keys, clusters·samples).
+        CHECK(cache->cost(2 * n).flops >= cache->cost().flops);
+    }
+}
+
 TEST_CASE("subgen caches: error against the exact reference falls as samples and values grow", "[caches][subgen][accuracy]") {
     // Clustered keys (m = 8 balls of radius 0.1 per factor stream), scale 1/d as in the studies.
     // Mean relative L2 error over 4 cache seeds × 4 queries (after 100, 110, 120, 128 tokens).
