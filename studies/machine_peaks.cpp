@@ -107,7 +107,13 @@ MachinePeaks measure_machine_peaks(int threads, int repetitions) {
     return peaks;
 }
 
+PeaksAround::PeaksAround(int threads, bool measure) : threads_(threads), measure_(measure) {
+    before_.threads = threads;
+    if (measure_) before_ = measure_machine_peaks(threads);
+}
+
 MachinePeaks PeaksAround::after_point() {
+    if (!measure_) return before_;
     const MachinePeaks after = measure_machine_peaks(threads_);
     MachinePeaks larger = after;
     larger.sgemm_gflops = std::max(before_.sgemm_gflops, after.sgemm_gflops);

@@ -22,9 +22,11 @@ MachinePeaks measure_machine_peaks(int threads, int repetitions = 5);
 // measures at construction, then again after each point, and gives each point the larger of the
 // peaks measured just before and just after it. A yardstick taken in a worse moment than the
 // kernel then rarely pushes a fraction above 100%, and a low peak does not flatter a point.
+// With measure = false nothing is measured and every peak is 0 (fractions then print as 0).
 class PeaksAround {
 public:
-    explicit PeaksAround(int threads) : threads_(threads), before_(measure_machine_peaks(threads)) {}
+    explicit PeaksAround(int threads, bool measure = true);
+    bool measured() const { return measure_; }
     // The peaks measured before the first point.
     const MachinePeaks& start() const { return before_; }
     // Call right after a point was timed: its peaks.
@@ -32,8 +34,12 @@ public:
 
 private:
     int threads_;
+    bool measure_;
     MachinePeaks before_;
 };
+
+// 100·achieved/peak, or 0 when the peak was not measured.
+inline double percent_of(double achieved, double peak) { return peak > 0 ? 100.0 * achieved / peak : 0.0; }
 
 // Median of a non-empty list (copies, so the caller's order is kept).
 double median(std::vector<double> values);

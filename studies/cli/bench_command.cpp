@@ -39,6 +39,7 @@ struct BenchOptions {
     std::string inputs;           // directory of k1, k2, v1, v2 ([N, d]) and q ([d]) .npy files
     std::string out;              // directory for each attend's output, .npy
     std::string csv;              // file for one row per timed attend
+    bool no_peaks = false;
 };
 
 // The tokens a bench fills its caches with and the query it attends: gaussian from the seed,
@@ -124,10 +125,13 @@ void run(const BenchOptions& opt) {
         csv << "cache,n,d,heads,threads,repetition,ms,flops,bytes_moved,resident_bytes,transient_bytes,"
                "sgemm_gflops,read_gbps,output\n";
     }
-    PeaksAround around(threads.threads());
-    std::printf("machine: %d threads, SGEMM %.1f GFLOP/s, read %.1f GB/s at the start (medians); each row's "
-                "%% uses the larger of the peaks measured just before and after it\n",
-                around.start().threads, around.start().sgemm_gflops, around.start().read_gbps);
+    PeaksAround around(threads.threads(), !opt.no_peaks);
+    if (around.measured())
+        std::printf("machine: %d threads, SGEMM %.1f GFLOP/s, read %.1f GB/s at the start (medians); each row's "
+                    "%% uses the larger of the peaks measured just before and after it\n",
+                    around.start().threads, around.start().sgemm_gflops, around.start().read_gbps);
+    else
+        std::printf("machine: %d threads, peaks not measured (--no-peaks)\n", around.start().threads);
     std::printf("%-28s %6s %4s %11s %11s %9s %7s %9s %7s %12s %12s %10s %8s\n", "cache", "n", "d", "ms_median",
                 "ms_p25-p75", "GFLOP/s", "%sgemm", "GB/s", "%read", "bytes", "transient", "peak_GF/s", "peak_GB/s");
     const double scale = opt.scale.value_or(1.0 / double(opt.d));
@@ -163,7 +167,7 @@ void run(const BenchOptions& opt) {
             std::snprintf(spread, sizeof spread, "%.2f-%.2f", quantile(ms, 0.25), quantile(ms, 0.75));
             std::printf("%-28s %6zu %4zu %11.3f %11s %9.1f %6.0f%% %9.2f %6.0f%% %12zu %12zu %10.1f %8.1f\n",
                         cache->spec().c_str(), n, opt.d, med, spread, gflops,
-                        100 * gflops / peaks.sgemm_gflops, gbps, 100 * gbps / peaks.read_gbps,
+                        percent_of(gflops, peaks.sgemm_gflops), gbps, percent_of(gbps, peaks.read_gbps),
                         cache->bytes(), cache->transient_peak_bytes(), peaks.sgemm_gflops, peaks.read_gbps);
             std::fflush(stdout);
         }
@@ -188,6 +192,7 @@ void add_bench_command(CLI::App& app) {
                         "default: gaussian tokens");
     command->add_option("--out", opt->out, "directory to write each cache's last output to, <spec>_n<n>_d<d>.npy");
     command->add_option("--csv", opt->csv, "file to write one row per timed attend to");
+    command->add_flag("--no-peaks", opt->no_peaks, "skip measuring the machine's peaks (fraction columns show 0)");
     command->callback([opt] { run(*opt); });
 }
 

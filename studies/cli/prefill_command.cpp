@@ -17,7 +17,7 @@ namespace {
 struct PrefillOptions {
     std::vector<std::size_t> n = {256, 512, 1024};
     std::size_t d = 64, heads = 1;
-    bool full = false;
+    bool full = false, no_peaks = false;
     int repetitions = 5, warmup = 1, threads = 0;
     std::uint64_t seed = 1;
 };
@@ -30,10 +30,13 @@ double prefill_flops(std::size_t n, std::size_t d, std::size_t heads, bool full)
 
 void run(const PrefillOptions& opt) {
     ThreadControl threads(opt.threads);
-    PeaksAround around(threads.threads());
-    std::printf("machine: %d threads, SGEMM %.1f GFLOP/s at the start (median); each row's %% uses the larger of "
-                "the peaks measured just before and after it\n",
-                around.start().threads, around.start().sgemm_gflops);
+    PeaksAround around(threads.threads(), !opt.no_peaks);
+    if (around.measured())
+        std::printf("machine: %d threads, SGEMM %.1f GFLOP/s at the start (median); each row's %% uses the larger of "
+                    "the peaks measured just before and after it\n",
+                    around.start().threads, around.start().sgemm_gflops);
+    else
+        std::printf("machine: %d threads, peaks not measured (--no-peaks)\n", around.start().threads);
     std::printf("%6s %4s %5s %-7s %11s %15s %9s %7s %10s\n", "n", "d", "heads", "mask", "ms_median", "ms_p25-p75",
                 "GFLOP/s", "%sgemm", "peak_GF/s");
     for (std::size_t n : opt.n) {
@@ -55,7 +58,7 @@ void run(const PrefillOptions& opt) {
         const double med = median(ms), gflops = prefill_flops(n, opt.d, opt.heads, opt.full) / med / 1e6;
         std::printf("%6zu %4zu %5zu %-7s %11.3f %7.3f-%-7.3f %9.1f %6.0f%% %10.1f\n", n, opt.d, opt.heads,
                     opt.full ? "full" : "causal", med, quantile(ms, 0.25), quantile(ms, 0.75), gflops,
-                    100.0 * gflops / peaks.sgemm_gflops, peaks.sgemm_gflops);
+                    percent_of(gflops, peaks.sgemm_gflops), peaks.sgemm_gflops);
     }
 }
 
@@ -73,6 +76,7 @@ void add_prefill_command(CLI::App& app) {
     command->add_option("--warmup", opt->warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
     command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(CLI::Range(0, 4096));
     command->add_option("--seed", opt->seed, "data seed");
+    command->add_flag("--no-peaks", opt->no_peaks, "skip measuring the SGEMM peak (the %sgemm column shows 0)");
     command->callback([opt] { run(*opt); });
 }
 
