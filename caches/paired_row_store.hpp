@@ -45,8 +45,8 @@ public:
     void append_with(FillFirst&& fill_first, FillSecond&& fill_second, float* staging) {
         if (rows_ == capacity()) add_slab();
         const std::size_t tile = rows_ / tile_rows_, r = rows_ % tile_rows_;
-        store(fill_first, const_cast<S*>(first_[tile]) + r * dim_, first_scales_, tile, r, staging);
-        store(fill_second, const_cast<S*>(second_[tile]) + r * dim_, second_scales_, tile, r, staging);
+        store(fill_first, first_[tile] + r * dim_, first_scales_, tile, r, staging);
+        store(fill_second, second_[tile] + r * dim_, second_scales_, tile, r, staging);
         ++rows_;
     }
 
@@ -57,8 +57,8 @@ public:
     // Drops every row and returns the memory.
     void clear() {
         slabs_.clear();
-        for (auto* index : {&first_, &second_}) std::vector<const S*>().swap(*index);
-        for (auto* index : {&first_scales_, &second_scales_}) std::vector<const float*>().swap(*index);
+        for (auto* index : {&first_, &second_}) std::vector<S*>().swap(*index);
+        for (auto* index : {&first_scales_, &second_scales_}) std::vector<float*>().swap(*index);
         charge_index(0);
         rows_ = 0;
     }
@@ -90,13 +90,13 @@ private:
     static std::size_t index_bytes(std::size_t capacity) { return kStreams * capacity * sizeof(void*); }
 
     template <class Fill>
-    void store(Fill& fill, S* row, std::vector<const float*>& scales, std::size_t tile, std::size_t r,
+    void store(Fill& fill, S* row, const std::vector<float*>& scales, std::size_t tile, std::size_t r,
                float* staging) {
         if constexpr (std::is_same_v<S, float>) {
             fill(row);
         } else {
             fill(staging);
-            if constexpr (kRowScaled<S>) const_cast<float*>(scales[tile])[r] = encode(staging, row, dim_);
+            if constexpr (kRowScaled<S>) scales[tile][r] = encode(staging, row, dim_);
             else encode(staging, row, dim_);
         }
     }
@@ -112,11 +112,11 @@ private:
         slabs_.emplace_back(slab_tiles_ * tile_bytes(), *meter_);
         unsigned char* tile = slabs_.back().data();
         for (std::size_t t = 0; t < slab_tiles_; ++t, tile += tile_bytes()) {
-            first_.push_back(reinterpret_cast<const S*>(tile));
-            second_.push_back(reinterpret_cast<const S*>(tile + rows_bytes()));
+            first_.push_back(reinterpret_cast<S*>(tile));
+            second_.push_back(reinterpret_cast<S*>(tile + rows_bytes()));
             if constexpr (kRowScaled<S>) {
-                first_scales_.push_back(reinterpret_cast<const float*>(tile + 2 * rows_bytes()));
-                second_scales_.push_back(reinterpret_cast<const float*>(tile + 2 * rows_bytes() + scales_bytes()));
+                first_scales_.push_back(reinterpret_cast<float*>(tile + 2 * rows_bytes()));
+                second_scales_.push_back(reinterpret_cast<float*>(tile + 2 * rows_bytes() + scales_bytes()));
             }
         }
     }
@@ -128,7 +128,7 @@ private:
         if (index_charged_) meter_->on_allocate(index_charged_);
     }
 
-    StoredRows<S> stored(const std::vector<const S*>& rows, const std::vector<const float*>& scales) const {
+    StoredRows<S> stored(const std::vector<S*>& rows, const std::vector<float*>& scales) const {
         StoredRows<S> view{RowsView<S>::chunked(rows.data(), tile_rows_, rows_, dim_), {}};
         if constexpr (kRowScaled<S>) view.scales = RowsView<float>::chunked(scales.data(), tile_rows_, rows_, 1);
         return view;
@@ -137,8 +137,8 @@ private:
     std::size_t dim_, tile_rows_, slab_tiles_;
     MemoryMeter* meter_;
     std::vector<Buffer<unsigned char>> slabs_;
-    std::vector<const S*> first_, second_;  // tile starts, the form RowsView reads
-    std::vector<const float*> first_scales_, second_scales_;  // int8 only
+    std::vector<S*> first_, second_;  // tile starts; RowsView reads them as const S* const*
+    std::vector<float*> first_scales_, second_scales_;  // int8 only
     std::size_t index_charged_ = 0;
     std::size_t rows_ = 0;
 };
