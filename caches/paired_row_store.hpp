@@ -4,7 +4,8 @@
 // rows of the second, back to back. A kernel that scores a tile of keys and then accumulates
 // the same tile of values (attention/matrix_attention.cpp) then reads memory as one ascending
 // stream. Two separate stores make it alternate between two streams far apart, which the
-// hardware prefetchers follow less well: 15–25% less bandwidth measured (docs/performance.md).
+// hardware prefetchers follow less well: 4–20% less bandwidth measured (docs/performance.md,
+// build/bin/trikv_stream_micro).
 // Tiles of 64 and 256 rows measured the same.
 //
 // Tiles are carved from slabs of `slab_tiles` tiles; growing never copies a row. Every byte
