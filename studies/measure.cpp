@@ -119,7 +119,7 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
         gather(data.k2, t, 1, k2);
         gather(data.v1, t, 1, v1);
         gather(data.v2, t, 1, v2);
-        cache->append(k1.data(), k2.data(), v1.data(), v2.data());
+        cache->append(1, k1.data(), k2.data(), v1.data(), v2.data());
     };
     for (std::size_t t = 0; t < point.n; ++t) append(t);
 
@@ -129,7 +129,7 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
         gather(data.q, t, 1, q);
         Stopwatch watch;
         append(t);
-        cache->attend(q.data(), out.data());
+        cache->attend(1, q.data(), out.data());
         const double ms = watch.milliseconds();
         if (s < std::size_t(point.warmup)) continue;
         step_ms.push_back(ms);
@@ -170,8 +170,8 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& 
             gather(data.v2, first, block, v2);
             out.resize(block * width);
             Stopwatch watch;
-            cache->append_block(block, k1.data(), k2.data(), v1.data(), v2.data());
-            cache->attend_block(block, q.data(), out.data());
+            cache->append(block, k1.data(), k2.data(), v1.data(), v2.data());
+            cache->attend(block, q.data(), out.data());
             const double ms = watch.milliseconds();
             total += ms;
             if (!timed) continue;

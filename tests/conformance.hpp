@@ -110,12 +110,12 @@ inline std::vector<std::vector<float>> run_steps(Cache& cache, const CacheData& 
     for (const CacheStep& step : data.steps) {
         if (step.append) {
             const std::size_t offset = step.index * width;
-            cache.append(data.k1.data() + offset, data.k2.data() + offset, data.v1.data() + offset,
+            cache.append(1, data.k1.data() + offset, data.k2.data() + offset, data.v1.data() + offset,
                          data.v2.data() + offset);
             REQUIRE(cache.size() == ++tokens);
         } else {
             std::vector<float> out(width);
-            cache.attend(data.q.data() + step.index * width, out.data());
+            cache.attend(1, data.q.data() + step.index * width, out.data());
             outputs.push_back(std::move(out));
         }
     }
@@ -161,7 +161,7 @@ inline void check_cache_conformance(const std::string& spec) {
             REQUIRE(cache->size() == 0);
             CHECK_THROWS_AS([&] {
                 std::vector<float> out(h * d);
-                cache->attend(data.q.data(), out.data());
+                cache->attend(1, data.q.data(), out.data());
             }(), Error);
             if (tokens == 41) cache->reserve(tokens);  // reserving must not change results
 
@@ -174,7 +174,7 @@ inline void check_cache_conformance(const std::string& spec) {
             CHECK(cache->bytes() == 0);
             CHECK_THROWS_AS([&] {
                 std::vector<float> out(h * d);
-                cache->attend(data.q.data(), out.data());
+                cache->attend(1, data.q.data(), out.data());
             }(), Error);
 
             // Reuse after clear() gives exactly what a fresh cache gives (one thread: the
@@ -218,13 +218,13 @@ inline void check_block_conformance(const std::string& spec) {
     std::size_t first = 0;
     for (std::size_t b : blocks) {
         const std::size_t at = first * width;
-        cache->append_block(b, k1.data() + at, k2.data() + at, v1.data() + at, v2.data() + at);
+        cache->append(b, k1.data() + at, k2.data() + at, v1.data() + at, v2.data() + at);
         REQUIRE(cache->size() == first + b);
         std::vector<float> got(b * width), want(b * width);
-        cache->attend_block(b, q.data() + at, got.data());
+        cache->attend(b, q.data() + at, got.data());
         for (std::size_t t = first; t < first + b; ++t)
-            reference->append(&k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
-        for (std::size_t r = 0; r < b; ++r) reference->attend(q.data() + at + r * width, want.data() + r * width);
+            reference->append(1, &k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
+        for (std::size_t r = 0; r < b; ++r) reference->attend(1, q.data() + at + r * width, want.data() + r * width);
         for (std::size_t r = 0; r < b; ++r) {
             const std::vector<float> got_r(got.begin() + r * width, got.begin() + (r + 1) * width);
             const std::vector<float> want_r(want.begin() + r * width, want.begin() + (r + 1) * width);
@@ -236,7 +236,7 @@ inline void check_block_conformance(const std::string& spec) {
     // A block that would pass the memory limit is refused before anything is appended.
     const std::size_t held = cache->bytes();
     cache->set_memory_limit(1);
-    CHECK_THROWS_AS(cache->append_block(4, k1.data(), k2.data(), v1.data(), v2.data()), Error);
+    CHECK_THROWS_AS(cache->append(4, k1.data(), k2.data(), v1.data(), v2.data()), Error);
     CHECK(cache->size() == tokens);
     CHECK(cache->bytes() == held);
 }

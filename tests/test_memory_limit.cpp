@@ -17,7 +17,7 @@ TEST_CASE("an append past the memory limit throws and leaves the cache as it was
         std::vector<float> token(h * d, 0.5f), out(h * d);
         std::size_t appended = 0;
         try {
-            for (; appended < 10000; ++appended) cache->append(token.data(), token.data(), token.data(), token.data());
+            for (; appended < 10000; ++appended) cache->append(1, token.data(), token.data(), token.data(), token.data());
         } catch (const trikv::Error& e) {
             CHECK_THAT(e.what(), Catch::Contains("above the memory limit") && Catch::Contains(spec));
         }
@@ -26,10 +26,10 @@ TEST_CASE("an append past the memory limit throws and leaves the cache as it was
         CHECK(appended < 10000);
         CHECK(cache->size() == appended);
         CHECK(cache->bytes() <= limit);
-        cache->attend(token.data(), out.data());  // still usable
+        cache->attend(1, token.data(), out.data());  // still usable
         CHECK(out[0] == Approx(0.25f));
         cache->set_memory_limit(0);
-        cache->append(token.data(), token.data(), token.data(), token.data());
+        cache->append(1, token.data(), token.data(), token.data(), token.data());
         CHECK(cache->size() == appended + 1);
     }
 }
