@@ -116,6 +116,11 @@ private:
         return std::make_unique<WindowCache>(shape, static_cast<std::size_t>(config.integer("w1")),
                                              static_cast<std::size_t>(config.integer("w2")));
     },
+    // Windows as wide as the sequence cover the whole square.
+    .exact_regime = [](std::size_t tokens) {
+        const std::string w = std::to_string(std::max<std::size_t>(tokens, 1));
+        return "window:w1=" + w + ",w2=" + w;
+    },
 });
 
 }  // namespace
