@@ -1,0 +1,60 @@
+// studies/theory_metrics.cpp: the per-point columns score_bound (B = max|s|) and
+// subgen_normalised_error. The spectral norm of the pair values is checked against a float64
+// loop over the n² pair rows (d = 2, where the largest eigenvalue has a closed form), and a
+// decode point's columns against what they must be: B the same for every cache on the same
+// data, and the normalised error at rounding level for an exact cache, not for poly.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "studies/measure.hpp"
+#include "studies/theory_metrics.hpp"
+#include "support.hpp"
+
+using namespace trikv;
+
+TEST_CASE("theory metrics: ‖V1⊘V2‖_op equals the spectral norm of the explicit pair rows", "[theory]") {
+    Rng rng(900);
+    for (std::size_t n : {1, 5, 17}) {
+        INFO("n = " << n);
+        const std::size_t d = 2;
+        std::vector<double> v1(n * d), v2(n * d);
+        for (double& x : v1) x = rng.normal();
+        for (double& x : v2) x = rng.normal();
+        // Gram matrix of the n² rows v1_i ∘ v2_j, formed pair by pair.
+        double a = 0, b = 0, c = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < n; ++j) {
+                const double x = v1[i * d] * v2[j * d], y = v1[i * d + 1] * v2[j * d + 1];
+                a += x * x;
+                b += x * y;
+                c += y * y;
+            }
+        const double largest = (a + c) / 2 + std::sqrt((a - c) * (a - c) / 4 + b * b);
+        CHECK(pair_values_spectral_norm(v1.data(), v2.data(), n, d) == Approx(std::sqrt(largest)).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("theory metrics: a decode point records B and the error in SubGen's units", "[theory][study]") {
+    auto point = [](const std::string& cache) {
+        StudyPoint p;
+        p.cache = cache;
+        p.n = 12;
+        p.d = 8;
+        p.heads = 2;
+        p.dtype = "float32";
+        p.workload = "decode";
+        p.seed = 3;
+        p.repetitions = 2;
+        return p;
+    };
+    const ResultRow exact = measure_point(point("factor:strategy=fused,dtype=f32"), {}, 1e12).at(0);
+    const ResultRow poly = measure_point(point("poly:degree=1"), {}, 1e12).at(0);
+    REQUIRE(exact.ok());
+    REQUIRE(poly.ok());
+    CHECK(exact.score_bound > 0);
+    CHECK(poly.score_bound == exact.score_bound);  // a property of the data, not of the cache
+    CHECK(exact.subgen_normalised_error < 1e-5);
+    CHECK(poly.subgen_normalised_error > 1e-3);
+}
