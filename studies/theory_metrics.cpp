@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
+
+#include "attention/blas.hpp"
 
 namespace trikv {
 namespace {
@@ -49,26 +52,30 @@ double pair_values_spectral_norm(const double* v1, const double* v2, std::size_t
 void record_theory_metrics(ResultRow& row, const TokenData& data, std::size_t query, std::size_t tokens, double scale,
                            const float* out, const double* exact) {
     const std::size_t heads = data.q.shape(0), n = data.q.shape(1), d = data.q.shape(2);
-    std::vector<double> scores(tokens * tokens), weighted(d);
+    std::vector<double> scores(tokens), weighted(d);
     for (std::size_t h = 0; h < heads; ++h) {
         const double* q = data.q.data() + (h * n + query) * d;
         const double* k1 = data.k1.data() + h * n * d;
         const double* k2 = data.k2.data() + h * n * d;
+        // One row of pairs (i, ·) at a time, s_i,: = scale·K2·(q ∘ k1_i) (docs/math.md §3), with
+        // Σ e^(s−m) and Σ e^(2(s−m)) rescaled as the running max m grows: O(n) scratch.
+        double top = -std::numeric_limits<double>::infinity(), sum = 0, sum_squares = 0;
         for (std::size_t i = 0; i < tokens; ++i) {
             for (std::size_t l = 0; l < d; ++l) weighted[l] = q[l] * k1[i * d + l];
-            for (std::size_t j = 0; j < tokens; ++j) {
-                double s = 0;
-                for (std::size_t l = 0; l < d; ++l) s += weighted[l] * k2[j * d + l];
-                scores[i * tokens + j] = scale * s;
+            blas::gemv(false, int(tokens), int(d), scale, k2, int(d), weighted.data(), 0.0, scores.data());
+            const double row_top = *std::max_element(scores.begin(), scores.end());
+            if (row_top > top) {
+                const double shrink = std::exp(top - row_top);
+                sum *= shrink;
+                sum_squares *= shrink * shrink;
+                top = row_top;
             }
-        }
-        const double top = *std::max_element(scores.begin(), scores.end());
-        double sum = 0, sum_squares = 0;
-        for (double s : scores) {
-            row.score_bound = std::max(row.score_bound, std::abs(s));
-            const double p = std::exp(s - top);
-            sum += p;
-            sum_squares += p * p;
+            for (double s : scores) {
+                row.score_bound = std::max(row.score_bound, std::abs(s));
+                const double p = std::exp(s - top);
+                sum += p;
+                sum_squares += p * p;
+            }
         }
         const double softmax_norm = std::sqrt(sum_squares) / sum;
         const double values_norm =

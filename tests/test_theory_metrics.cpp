@@ -5,6 +5,7 @@
 // data, and the normalised error at rounding level for an exact cache, not for poly.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -34,6 +35,45 @@ TEST_CASE("theory metrics: ‖V1⊘V2‖_op equals the spectral norm of the expl
         const double largest = (a + c) / 2 + std::sqrt((a - c) * (a - c) / 4 + b * b);
         CHECK(pair_values_spectral_norm(v1.data(), v2.data(), n, d) == Approx(std::sqrt(largest)).epsilon(1e-9));
     }
+}
+
+TEST_CASE("theory metrics: B and the normalised error equal float64 loops over the pairs", "[theory]") {
+    // One head, d = 2 (closed-form spectral norm), 9 tokens; the "cache output" is the exact
+    // output moved by δ along one coordinate, so the error is δ exactly.
+    const std::size_t n = 9, d = 2, query = 8;
+    const double scale = 0.7, delta = 1e-3;
+    const TokenData data = make_token_data(DataSpec{}, 1, n, d, 5);
+    auto at = [&](const Heads<double>& x, std::size_t t, std::size_t l) { return x.data()[t * d + l]; };
+    double bound = 0, top = -1e300;
+    std::vector<double> scores;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            double s = 0;
+            for (std::size_t l = 0; l < d; ++l) s += at(data.q, query, l) * at(data.k1, i, l) * at(data.k2, j, l);
+            scores.push_back(scale * s);
+            bound = std::max(bound, std::abs(scale * s));
+            top = std::max(top, scale * s);
+        }
+    double sum = 0, sum_squares = 0, a = 0, b = 0, c = 0;
+    for (double s : scores) {
+        sum += std::exp(s - top);
+        sum_squares += std::exp(2 * (s - top));
+    }
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            const double x = at(data.v1, i, 0) * at(data.v2, j, 0), y = at(data.v1, i, 1) * at(data.v2, j, 1);
+            a += x * x;
+            b += x * y;
+            c += y * y;
+        }
+    const double values_norm = std::sqrt((a + c) / 2 + std::sqrt((a - c) * (a - c) / 4 + b * b));
+    const double exact[d] = {0.25, -0.5};
+    const float out[d] = {float(exact[0] + delta), float(exact[1])};
+    ResultRow row;
+    record_theory_metrics(row, data, query, n, scale, out, exact);
+    CHECK(row.score_bound == Approx(bound).epsilon(1e-12));
+    const double error = std::abs(double(out[0]) - exact[0]);  // δ up to the float rounding of out
+    CHECK(row.subgen_normalised_error == Approx(error / (std::sqrt(sum_squares) / sum * values_norm)).epsilon(1e-9));
 }
 
 TEST_CASE("theory metrics: a decode point records B and the error in SubGen's units", "[theory][study]") {
