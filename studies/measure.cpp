@@ -10,6 +10,7 @@
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 #include "framework/timer.hpp"
+#include "studies/theory_metrics.hpp"
 #include "studies/token_data.hpp"
 
 namespace trikv {
@@ -134,7 +135,10 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
         if (s < std::size_t(point.warmup)) continue;
         step_ms.push_back(ms);
         row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
-        record_error(row, out, exact_block(data, t, 1, t + 1, attention), 1, width);
+        const std::vector<double> exact = exact_block(data, t, 1, t + 1, attention);
+        record_error(row, out, exact, 1, width);
+        if (attention.kind == AttentionKind::tensor)
+            record_theory_metrics(row, data, t, t + 1, attention.scale, out.data(), exact.data());
     }
     row.bytes = double(cache->bytes());
     row.rss_peak_bytes = read_status_kib("VmHWM");

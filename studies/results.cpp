@@ -1,5 +1,6 @@
 #include "studies/results.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -43,7 +44,7 @@ const std::vector<Column>& columns() {
         REAL(bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
-        REAL(rel_l2_error), REAL(max_abs_error), TEXT(status), TEXT(reason), TEXT(key),
+        REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error), TEXT(status), TEXT(reason), TEXT(key),
     };
     return table;
 }
@@ -52,8 +53,10 @@ const std::vector<Column>& columns() {
 #undef REAL
 #undef WHOLE
 
-// Columns added with the var workload: files written before lack them.
-bool is_var_column(const std::string& name) { return name == "scale" || name == "side"; }
+// Columns added later (the var workload's, the theory metrics): files written before lack them.
+bool is_added_column(const std::string& name) {
+    return name == "scale" || name == "side" || name == "score_bound" || name == "subgen_normalised_error";
+}
 
 std::string quote(const std::string& field) {
     if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
@@ -111,7 +114,9 @@ std::vector<ResultRow> read_results_csv(const std::filesystem::path& path) {
     std::vector<const Column*> order;  // the file's columns, in its order
     for (const Column& c : columns()) order.push_back(&c);
     if (header != result_columns()) {
-        std::erase_if(order, [](const Column* c) { return is_var_column(c->name); });
+        std::erase_if(order, [&](const Column* c) {
+            return is_added_column(c->name) && std::find(header.begin(), header.end(), c->name) == header.end();
+        });
         std::vector<std::string> older;
         for (const Column* c : order) older.push_back(c->name);
         require(header == older, path.string() + ": line 1: header does not match the results schema");

@@ -31,6 +31,7 @@ struct ResultRow {
     double gflops = 0, gbps = 0;        // achieved, from the median step time
     double gflops_fraction = 0, gbps_fraction = 0;  // of the machine's measured peaks
     double rel_l2_error = 0, max_abs_error = 0;     // vs float64 exact, worst over timed steps
+    double score_bound = 0, subgen_normalised_error = 0;  // decode, tensor: studies/theory_metrics.hpp
     std::string status = "ok";  // ok | skipped | failed
     std::string reason;         // why skipped or failed
     std::string key;            // stable hash of the configuration
