@@ -78,65 +78,34 @@ std::string slopes_text(const SeriesSet& set, const Series& series, double (*x)(
 
 // ─── pareto: time vs memory, the exact fronts of pareto.cpp joined ───────────────────────────
 
-enum class PointClass { front = 0, dominated = 1, approximate = 2, baseline = 3 };
-
-PointClass point_class(const ResultRow& row, bool on_front) {
-    if (on_front) return PointClass::front;
-    if (is_matrix_baseline(row)) return PointClass::baseline;
-    return counts_as_exact(row) ? PointClass::dominated : PointClass::approximate;
-}
-
+// The `class` column: 0 on the exact front of its group (joined), 1 a dominated exact point
+// (faded), 2 approximate, 3 the matrix baseline (beside the fronts, never on them).
 std::vector<Figure> pareto_figure(const SeriesSet& set, const Labels& labels, std::vector<std::string>&) {
-    std::string csv = csv_line({"kind", "series", "group", "class", "n", "d", "heads", "bytes", "step_ms",
-                                "rel_l2_error", "n_label", "cache", "label"});
-    auto point = [&](std::size_t i, PointClass cls, std::size_t group) {
+    std::string csv = csv_line({"series", "group", "class", "n", "d", "heads", "bytes", "step_ms", "rel_l2_error",
+                                "n_label", "cache", "label"});
+    auto point = [&](std::size_t i, int cls, std::size_t group) {
         const ResultRow& r = set.rows[i];
-        const bool labelled = cls != PointClass::dominated;
-        return csv_line({"point", std::to_string(set.series_of[i] + 1), std::to_string(group), std::to_string(int(cls)),
+        return csv_line({std::to_string(set.series_of[i] + 1), std::to_string(group), std::to_string(cls),
                          std::to_string(r.n), std::to_string(r.d), std::to_string(r.heads), number_text(r.bytes),
                          number_text(r.step_ms_median), number_text(r.rel_l2_error),
-                         labelled ? n_label(r, set.rows) : "", r.cache, set.series[set.series_of[i]].label});
+                         cls == 1 ? "" : n_label(r, set.rows), r.cache, set.series[set.series_of[i]].label});
     };
-    // The exact fronts first, each by memory: one line per group.
-    std::set<std::size_t> on_front;
+    std::set<std::size_t> on_front;  // written first, each front by memory: one line per group
     std::size_t groups = 0;
-    const ResultRow* previous = nullptr;
-    for (const ParetoPoint& p : pareto_fronts(set.rows)) {
-        if (p.front != "exact") continue;
-        const ResultRow& r = set.rows[p.index];
-        if (!previous || std::tie(r.workload, r.scale, r.n, r.d, r.heads) !=
-                             std::tie(previous->workload, previous->scale, previous->n, previous->d, previous->heads))
-            ++groups;
-        previous = &r;
-        on_front.insert(p.index);
-        csv += point(p.index, PointClass::front, groups);
-    }
+    for (const ParetoPoint& p : pareto_fronts(set.rows))
+        if (p.front == "exact") on_front.insert(p.index), groups = p.group, csv += point(p.index, 0, p.group);
     bool dominated = false;
-    std::set<std::tuple<std::size_t, std::size_t, std::size_t>> configurations;  // n, d, heads
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
-        const ResultRow& r = set.rows[i];
-        configurations.insert({r.n, r.d, r.heads});
-        if (on_front.count(i)) continue;
-        const PointClass cls = point_class(r, false);
-        dominated = dominated || cls == PointClass::dominated;
-        csv += point(i, cls, 0);
-    }
-    // The seed paper's memory bounds, float32: 4·n·d·h scalars (Ω(nd)) and 2·n²·d·h (Ω(n²d)).
-    for (const auto& [n, d, heads] : configurations) {
-        const double nd = double(n) * double(d) * double(heads) * sizeof(float);
-        for (const auto& [kind, bytes] : {std::pair{"bound_nd", 4 * nd}, std::pair{"bound_n2d", 2 * nd * double(n)}})
-            csv += csv_line({kind, "", "", "", std::to_string(n), std::to_string(d), std::to_string(heads),
-                             number_text(bytes), "", "", "", "", ""});
+        const int cls = is_matrix_baseline(set.rows[i]) ? 3 : counts_as_exact(set.rows[i]) ? 1 : 2;
+        dominated = dominated || cls == 1;
+        if (!on_front.count(i)) csv += point(i, cls, 0);
     }
     GnuplotScript script = begin_script("pareto", "pareto.csv", labels.time_words + " vs resident cache memory", labels,
                                         set.rows, set.series);
     script.number("NGROUPS", double(groups));
-    script.number("HAS_FRONT", groups > 0);
     script.number("HAS_DOMINATED", dominated);
-    std::set<std::pair<std::size_t, std::size_t>> shapes;  // d, heads
-    for (const auto& [n, d, heads] : configurations) shapes.insert({d, heads});
-    script.text("FRONTS_OF", groups < 2 ? "" : shapes.size() == 1 ? " (per n)" : " (per n, d, heads)");
-    script.text("HEADS_TERM", std::any_of(set.rows.begin(), set.rows.end(), [](const ResultRow& r) { return r.heads != 1; }) ? "h" : "");
+    const bool heads = std::any_of(set.rows.begin(), set.rows.end(), [](const ResultRow& r) { return r.heads != 1; });
+    script.text("HEADS_TERM", heads ? "h" : "");
     return {{script, csv}};
 }
 
@@ -189,9 +158,10 @@ std::vector<Figure> error_figures(const SeriesSet& set, const Labels& labels, st
         }
     char floor_label[64];
     std::snprintf(floor_label, sizeof floor_label, "error 0 (drawn at %.2g)", floor);
+    std::vector<std::pair<const char*, const char*>> drawn = {{"error", "accuracy of the approximate caches vs resident memory"}};
+    if (!n_label(set.rows.front(), set.rows).empty()) drawn.push_back({"error-n", "accuracy of the approximate caches vs tokens"});
     std::vector<Figure> figures;
-    for (const auto& [name, title] : {std::pair{"error", "accuracy of the approximate caches vs resident memory"},
-                                      std::pair{"error-n", "accuracy of the approximate caches vs tokens"}}) {
+    for (const auto& [name, title] : drawn) {
         GnuplotScript script = begin_script(name, "error.csv", title, labels, set.rows, approximate);
         script.number("FLOOR", floor);
         script.number("FLOORED", floored);

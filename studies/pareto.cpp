@@ -84,10 +84,12 @@ std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, doubl
             groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads}].push_back(i);
 
     std::vector<ParetoPoint> points;
+    std::size_t group = 0;
     auto add = [&](const char* front, const std::vector<std::size_t>& members, const std::vector<std::size_t>& chosen) {
-        for (std::size_t k : chosen) points.push_back({front, rows[members[k]], members[k]});
+        for (std::size_t k : chosen) points.push_back({front, rows[members[k]], members[k], group});
     };
-    for (const auto& [group, members] : groups) {
+    for (const auto& [key, members] : groups) {
+        ++group;
         std::vector<std::size_t> exact;
         for (std::size_t i : members)
             if (counts_as_exact(rows[i]) && rows[i].rel_l2_error <= exact_tolerance) exact.push_back(i);

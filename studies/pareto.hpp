@@ -25,6 +25,7 @@ struct ParetoPoint {
     std::string front;  // "exact" or "approximate"
     ResultRow row;
     std::size_t index;  // of the row in pareto_fronts' input
+    std::size_t group;  // 1, 2, ...: the points of a group share it
 };
 
 // The fronts compare tensor-attention caches; the standard-attention baseline (`matrix`,

@@ -60,13 +60,6 @@ std::string text_expression(const std::string& text) {
     return tex == text ? gp_quoted(text) : "(fmt eq 'tex' ? " + gp_quoted(tex) + " : " + gp_quoted(text) + ")";
 }
 
-template <class T, class Format>
-std::string array(const std::string& variable, const std::vector<Series>& series, T Series::*member, Format format) {
-    std::string line = "array " + variable + "[" + std::to_string(series.size()) + "] = [";
-    for (std::size_t i = 0; i < series.size(); ++i) line += (i ? ", " : "") + format(series[i].*member);
-    return line + "]\n";
-}
-
 std::string contents(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     require(bool(in), path.string() + ": cannot read");
@@ -115,21 +108,27 @@ void GnuplotScript::number(const std::string& variable, double value) {
     body_ += variable + " = " + number_text(value) + "\n";
 }
 
-void GnuplotScript::numbers(const std::string& variable, const std::vector<double>& values) {
-    body_ += "array " + variable + "[" + std::to_string(values.size()) + "] = [";
-    for (std::size_t i = 0; i < values.size(); ++i) body_ += (i ? ", " : "") + number_text(values[i]);
+void GnuplotScript::array(const std::string& variable, const std::vector<std::string>& items) {
+    body_ += "array " + variable + "[" + std::to_string(items.size()) + "] = [";
+    for (std::size_t i = 0; i < items.size(); ++i) body_ += (i ? ", " : "") + items[i];
     body_ += "]\n";
 }
 
+void GnuplotScript::numbers(const std::string& variable, const std::vector<double>& values) {
+    std::vector<std::string> items;
+    for (double value : values) items.push_back(number_text(value));
+    array(variable, items);
+}
+
 void GnuplotScript::series(const std::vector<Series>& series) {
-    auto integer = [](auto value) { return std::to_string(value); };
-    auto hex = [](unsigned value) {
-        char text[16];
-        std::snprintf(text, sizeof text, "0x%06X", value);
-        return std::string(text);
-    };
-    body_ += array("LABEL", series, &Series::label, text_expression) + array("COLOUR", series, &Series::colour, hex) +
-             array("POINT", series, &Series::point, integer) + array("DASH", series, &Series::dash, integer);
+    std::vector<std::string> labels, colours, points, dashes;
+    for (const Series& s : series) {
+        char colour[16];
+        std::snprintf(colour, sizeof colour, "0x%06X", s.colour);
+        labels.push_back(text_expression(s.label)), colours.push_back(colour);
+        points.push_back(std::to_string(s.point)), dashes.push_back(std::to_string(s.dash));
+    }
+    array("LABEL", labels), array("COLOUR", colours), array("POINT", points), array("DASH", dashes);
 }
 
 std::string GnuplotScript::str() const {

@@ -30,6 +30,7 @@ public:
     std::string str() const;
 
 private:
+    void array(const std::string& variable, const std::vector<std::string>& items);
     std::string name_, template_, data_, header_, body_;
 };
 

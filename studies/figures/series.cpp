@@ -140,42 +140,33 @@ Sparsity sparsity_of(const std::string& data) {
 
 SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::string(const ResultRow&)>& extra) {
     SeriesSet set;
-    set.rows = std::move(rows);
+    set.rows = std::move(rows);  // by type, then as measured: series come in that order
+    std::stable_sort(set.rows.begin(), set.rows.end(),
+                     [](const ResultRow& a, const ResultRow& b) { return type_rank(a.cache_type) < type_rank(b.cache_type); });
     std::set<std::string> specs;
     for (const ResultRow& r : set.rows) specs.insert(r.cache);
     std::vector<const Dimension*> dimensions;
     for (const Dimension& dimension : kDimensions)
         if ((!extra || dimension.name != "data") && varies(dimension, set.rows)) dimensions.push_back(&dimension);
 
-    std::map<std::string, std::size_t> index;  // label -> series
-    set.series_of.resize(set.rows.size());
+    std::map<std::string, std::size_t> index;   // label -> series
+    std::map<std::string, std::size_t> variants;  // per type
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
         const ResultRow& r = set.rows[i];
         std::string label = spec_label(r.cache, specs);
         for (const Dimension* dimension : dimensions) label += ", " + dimension->value(r);
         if (extra) label += extra(r);
         const auto [it, added] = index.insert({label, set.series.size()});
-        if (added) set.series.push_back({.label = label, .type = r.cache_type, .exact = counts_as_exact(r), .rows = {}});
+        if (added) {
+            set.series.push_back({.label = label, .type = r.cache_type, .exact = counts_as_exact(r), .rows = {}});
+            style(set.series.back(), variants[r.cache_type]++);
+        }
         set.series[it->second].rows.push_back(i);
-        set.series_of[i] = it->second;
+        set.series_of.push_back(it->second);
     }
-    std::vector<std::size_t> order(set.series.size());
-    for (std::size_t s = 0; s < order.size(); ++s) order[s] = s;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return type_rank(set.series[a].type) < type_rank(set.series[b].type);
-    });
-    std::vector<Series> sorted;
-    std::vector<std::size_t> new_index(order.size());
-    std::map<std::string, std::size_t> variants;  // per type
-    for (std::size_t s : order) {
-        new_index[s] = sorted.size();
-        sorted.push_back(std::move(set.series[s]));
-        style(sorted.back(), variants[sorted.back().type]++);
-        std::stable_sort(sorted.back().rows.begin(), sorted.back().rows.end(),
+    for (Series& series : set.series)
+        std::stable_sort(series.rows.begin(), series.rows.end(),
                          [&](std::size_t a, std::size_t b) { return set.rows[a].n < set.rows[b].n; });
-    }
-    for (std::size_t& s : set.series_of) s = new_index[s];
-    set.series = std::move(sorted);
     return set;
 }
 

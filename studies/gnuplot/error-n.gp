@@ -4,8 +4,11 @@ PANELS = 1
 array EXTRA[1] = [FLOORED ? FLOOR_LABEL : '']
 load STYLE_DIR.'/trikv.gp'
 load STYLE_DIR.'/error-axes.gp'
+# n with a margin (no marker on the frame), at least a factor 4 wide: a power of 2 to label.
+stats DATA using (column('n')) nooutput
+NLO = min(STATS_min / 1.2, sqrt(STATS_min * STATS_max) / 2); NHI = max(STATS_max * 1.2, sqrt(STATS_min * STATS_max) * 2)
 
-set logscale x 2; set offsets graph 0.04, graph 0.04, 0, 0   # no marker on the frame
+set logscale x 2; set xrange [NLO:NHI]
 set format x '%g'
 set xlabel N_LABEL noenhanced
 plot for [i = 1:|LABEL|] DATA using (column('series') == i ? column('n') : NaN):(column('plotted_error')) \

@@ -3,13 +3,16 @@
 PANELS = 2
 array EXTRA[1] = ['']
 load STYLE_DIR.'/trikv.gp'
+# n with a margin (no marker on the frame), at least a factor 4 wide: a power of 2 to label.
+stats DATA using (column('n')) nooutput
+NLO = min(STATS_min / 1.2, sqrt(STATS_min * STATS_max) / 2); NHI = max(STATS_max * 1.2, sqrt(STATS_min * STATS_max) * 2)
 
 series(i) = column('series') == i ? column('n') : NaN
 array QUANTITY[2] = ['step_ms', 'bytes']
 array QUANTITY_LABEL[2] = [TIME_LABEL, MEMORY_LABEL]
 do for [p = 1:2] {
     eval panel(p - 1)
-    set logscale x 2; set offsets graph 0.04, graph 0.04, 0, 0   # no marker on the frame; set logscale y
+    set logscale x 2; set xrange [NLO:NHI]; set logscale y
     set format x '%g'; set format y (p == 1 ? '%g' : BYTESFORMAT)
     set xlabel N_LABEL noenhanced; set ylabel QUANTITY_LABEL[p] noenhanced
     plot for [i = 1:|LABEL|] DATA using (series(i)):(column(QUANTITY[p])) \
