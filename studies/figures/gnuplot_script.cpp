@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -23,18 +22,13 @@ constexpr std::string_view kStyleFolder = "gnuplot";  // beside the figures
 // Templates that load others: the error figures share their error axis.
 constexpr std::pair<std::string_view, std::string_view> kIncludes[] = {{"error", "error-axes"}, {"error-n", "error-axes"}};
 
-// A gnuplot single-quoted string: no escapes except a doubled quote.
-std::string gp_quoted(const std::string& text) {
+// `text` in single quotes, a quote inside spelled `quote`: '' for gnuplot, '\'' for the shell.
+std::string single_quoted(const std::string& text, const std::string& quote = "''") {
     std::string result = "'";
-    for (char c : text) result += c == '\'' ? std::string("''") : std::string(1, c);
+    for (char c : text) result += c == '\'' ? quote : std::string(1, c);
     return result + "'";
 }
-
-std::string shell_quoted(const std::string& text) {
-    std::string result = "'";
-    for (char c : text) result += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return result + "'";
-}
+std::string shell_quoted(const std::string& text) { return single_quoted(text, "'\\''"); }
 
 // The text for LaTeX (the tikz terminal): its special characters escaped.
 std::string latex(const std::string& text) {
@@ -57,7 +51,7 @@ std::string latex(const std::string& text) {
 // A gnuplot expression giving `text`, spelled for LaTeX when fmt = 'tex'.
 std::string text_expression(const std::string& text) {
     const std::string tex = latex(text);
-    return tex == text ? gp_quoted(text) : "(fmt eq 'tex' ? " + gp_quoted(tex) + " : " + gp_quoted(text) + ")";
+    return tex == text ? single_quoted(text) : "(fmt eq 'tex' ? " + single_quoted(tex) + " : " + single_quoted(text) + ")";
 }
 
 std::string contents(const fs::path& path) {
@@ -97,7 +91,7 @@ GnuplotScript::GnuplotScript(std::string name, std::string template_name, std::s
               "while (i > 0 && here[i:i] ne '/') { i = i - 1 }\n"
               "if (i > 0) { cd here[1:i] }\n"
               "if (!exists(\"STYLE_DIR\")) STYLE_DIR = '" + std::string(kStyleFolder) + "'\n"
-              "DATA = " + gp_quoted(data_) + "\n";
+              "DATA = " + single_quoted(data_) + "\n";
 }
 
 void GnuplotScript::text(const std::string& variable, const std::string& value) {
@@ -202,22 +196,8 @@ fs::path render_figure(const fs::path& dir, const std::string& name, const std::
 
 std::string csv_line(const std::vector<std::string>& fields) {
     std::string line;
-    for (const std::string& field : fields) {
-        std::string text = field;
-        if (field.find_first_of(",\"\n") != std::string::npos) {
-            text = "\"";
-            for (char c : field) text += c == '"' ? std::string("\"\"") : std::string(1, c);
-            text += "\"";
-        }
-        line += (line.empty() ? "" : ",") + text;
-    }
+    for (const std::string& field : fields) line += (line.empty() ? "" : ",") + csv_quote(field);
     return line + "\n";
-}
-
-std::string number_text(double value) {
-    char buffer[64];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-    return std::string(buffer, result.ptr);
 }
 
 }  // namespace trikv

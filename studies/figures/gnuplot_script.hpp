@@ -52,8 +52,7 @@ bool gnuplot_on_path();
 std::filesystem::path render_figure(const std::filesystem::path& dir, const std::string& name,
                                     const std::string& format);
 
-// CSV text: fields quoted where needed, numbers in their shortest round-trip form.
+// A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
 std::string csv_line(const std::vector<std::string>& fields);
-std::string number_text(double value);
 
 }  // namespace trikv
