@@ -96,9 +96,10 @@ std::vector<Figure> pareto_figure(const SeriesSet& set, const Labels& labels, st
         if (p.front == "exact") on_front.insert(p.index), groups = p.group, csv += point(p.index, 0, p.group);
     bool dominated = false;
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
+        if (on_front.count(i)) continue;
         const int cls = is_matrix_baseline(set.rows[i]) ? 3 : counts_as_exact(set.rows[i]) ? 1 : 2;
         dominated = dominated || cls == 1;
-        if (!on_front.count(i)) csv += point(i, cls, 0);
+        csv += point(i, cls, 0);
     }
     GnuplotScript script = begin_script("pareto", "pareto.csv", labels.time_words + " vs resident cache memory", labels,
                                         set.rows, set.series);

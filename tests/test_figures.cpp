@@ -199,6 +199,17 @@ TEST_CASE("write_figures writes data, scripts, the style and renderings", "[figu
     CHECK(fs::file_size(dir.path / "rerun.svg") > 0);
 }
 
+TEST_CASE("the pareto key lists dominated points only when there are some", "[figures]") {
+    TempDir dir("dominated");
+    ScopedPath path("/nonexistent");  // the scripts are enough
+    std::vector<ResultRow> rows = {row("product:dtype=f32", 64, 1, 1000), row("factor:strategy=fused,dtype=f32", 64, 2, 10)};
+    trikv::write_figures(dir.path, rows, {"pareto"});
+    CHECK_THAT(slurp(dir.path / "pareto.gp"), Contains("HAS_DOMINATED = 0"));
+    rows.push_back(row("factor:strategy=recompute,dtype=f32", 64, 3, 10));
+    trikv::write_figures(dir.path, rows, {"pareto"});
+    CHECK_THAT(slurp(dir.path / "pareto.gp"), Contains("HAS_DOMINATED = 1"));
+}
+
 namespace {
 
 // 14 series: every type with several parameter settings, two n each.
