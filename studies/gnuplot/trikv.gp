@@ -61,7 +61,7 @@ set xrange [0:1]; set yrange [0:1]
 plot 0 notitle
 LINE = GPVAL_TERM_VCHAR / real(GPVAL_TERM_YSIZE)        # [in]
 set autoscale xy
-KEYH = (KEYROWS + (KEYTITLE ne '' ? 1 : 0) + 1.5) * LINE
+KEYH = (KEYROWS + (KEYTITLE ne '' ? 1 : 0) + 2.5) * LINE   # a line's margin above and below
 TITLEH = 3.2 * FONT / 72.0                               # title and subtitle lines [in]
 H = TITLEH + PLOTH + KEYH
 eval terminal(W, H, FONT)
