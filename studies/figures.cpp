@@ -56,7 +56,8 @@ std::string n_label(const ResultRow& row, const std::vector<ResultRow>& rows) {
 std::optional<double> loglog_slope(const std::vector<double>& x, const std::vector<double>& y) {
     if (std::set<double>(x.begin(), x.end()).size() < 2) return std::nullopt;
     double mx = 0, my = 0, sxy = 0, sxx = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) mx += std::log(x[i]) / double(x.size()), my += std::log(y[i]) / double(y.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+        mx += std::log(x[i]) / double(x.size()), my += std::log(y[i]) / double(y.size());
     for (std::size_t i = 0; i < x.size(); ++i) {
         sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
         sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
@@ -120,8 +121,9 @@ std::vector<Figure> scaling_figure(const SeriesSet& set, const Labels& labels, s
     for (std::size_t s = 0; s < set.series.size(); ++s) {
         keyed[s].label += slopes_text(set, set.series[s], n_of);
         for (std::size_t i : set.series[s].rows)
-            csv += csv_line({std::to_string(s + 1), std::to_string(set.rows[i].n), number_text(set.rows[i].step_ms_median),
-                             number_text(set.rows[i].bytes), set.rows[i].cache, set.series[s].label});
+            csv +=
+                csv_line({std::to_string(s + 1), std::to_string(set.rows[i].n), number_text(set.rows[i].step_ms_median),
+                          number_text(set.rows[i].bytes), set.rows[i].cache, set.series[s].label});
     }
     GnuplotScript script = begin_script("scaling", "scaling.csv", labels.time_words + " and resident memory vs tokens",
                                         labels, set.rows, keyed);
@@ -159,8 +161,10 @@ std::vector<Figure> error_figures(const SeriesSet& set, const Labels& labels, st
         }
     char floor_label[64];
     std::snprintf(floor_label, sizeof floor_label, "error 0 (drawn at %.2g)", floor);
-    std::vector<std::pair<const char*, const char*>> drawn = {{"error", "accuracy of the approximate caches vs resident memory"}};
-    if (!n_label(set.rows.front(), set.rows).empty()) drawn.push_back({"error-n", "accuracy of the approximate caches vs tokens"});
+    std::vector<std::pair<const char*, const char*>> drawn = {
+        {"error", "accuracy of the approximate caches vs resident memory"}};
+    if (!n_label(set.rows.front(), set.rows).empty())
+        drawn.push_back({"error-n", "accuracy of the approximate caches vs tokens"});
     std::vector<Figure> figures;
     for (const auto& [name, title] : drawn) {
         GnuplotScript script = begin_script(name, "error.csv", title, labels, set.rows, approximate);
@@ -211,7 +215,8 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
     std::vector<double> dense_flags;
     for (std::size_t s = 0; s < set.series.size(); ++s) {
         std::vector<std::size_t> by_s = set.series[s].rows;
-        std::stable_sort(by_s.begin(), by_s.end(), [&](std::size_t a, std::size_t b) { return s_of(set.rows[a]) < s_of(set.rows[b]); });
+        std::stable_sort(by_s.begin(), by_s.end(),
+                         [&](std::size_t a, std::size_t b) { return s_of(set.rows[a]) < s_of(set.rows[b]); });
         std::vector<double> times;
         for (std::size_t i : by_s) {
             const ResultRow& r = set.rows[i];
@@ -228,11 +233,13 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
         else
             keyed[s].label += slopes_text(set, set.series[s], s_of);
     }
-    GnuplotScript script = begin_script("sparsity", "sparsity.csv",
-                                        labels.time_words + " and resident memory vs non-zeros per row", labels, rows, keyed);
+    GnuplotScript script =
+        begin_script("sparsity", "sparsity.csv", labels.time_words + " and resident memory vs non-zeros per row",
+                     labels, rows, keyed);
     script.numbers("DENSE", dense_flags);
     script.text("S_LABEL", "non-zeros s per key and value row (" +
-                               (labels.prefix.empty() ? "n = " + std::to_string(n) : std::to_string(n) + " tokens") + ")");
+                               (labels.prefix.empty() ? "n = " + std::to_string(n) : std::to_string(n) + " tokens") +
+                               ")");
     script.text("KEYTITLE", "(slopes of log time, log memory in log s)");
     return {{script, csv}};
 }
@@ -258,10 +265,12 @@ const std::vector<std::string>& figure_names() {
     return names;
 }
 
-FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& rows, const std::vector<std::string>& which) {
+FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& rows,
+                           const std::vector<std::string>& which) {
     std::vector<const FigureKind*> wanted;
     for (const std::string& name : which) {
-        const auto it = std::find_if(std::begin(kFigures), std::end(kFigures), [&](const FigureKind& k) { return name == k.name; });
+        const auto it =
+            std::find_if(std::begin(kFigures), std::end(kFigures), [&](const FigureKind& k) { return name == k.name; });
         if (it == std::end(kFigures)) {
             std::string known;
             for (const FigureKind& kind : kFigures) known += (known.empty() ? "" : ", ") + std::string(kind.name);

@@ -78,7 +78,8 @@ bool is_matrix_baseline(const ResultRow& row) {
 
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, double exact_tolerance) {
     // var rows also group by scale: each scale step, and the whole generation (scale 0).
-    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<std::size_t>> groups;
+    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<std::size_t>>
+        groups;
     for (std::size_t i = 0; i < rows.size(); ++i)
         if (rows[i].ok() && !is_matrix_baseline(rows[i]))
             groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads}].push_back(i);
@@ -97,7 +98,8 @@ std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, doubl
         for (std::size_t i : exact) exact_rows.push_back(rows[i]);
         for (std::size_t i : members) member_rows.push_back(rows[i]);
         add("exact", exact, time_memory_front(exact_rows));
-        const bool has_approximate = std::any_of(members.begin(), members.end(), [&](std::size_t i) { return !counts_as_exact(rows[i]); });
+        const bool has_approximate =
+            std::any_of(members.begin(), members.end(), [&](std::size_t i) { return !counts_as_exact(rows[i]); });
         if (has_approximate) add("approximate", members, time_memory_error_front(member_rows));
     }
     return points;

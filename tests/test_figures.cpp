@@ -42,7 +42,9 @@ std::string slurp(const fs::path& path) {
 
 std::size_t lines_of(const std::string& text) { return std::size_t(std::count(text.begin(), text.end(), '\n')); }
 
-bool on_path(const std::string& program) { return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0; }
+bool on_path(const std::string& program) {
+    return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
+}
 
 ResultRow row(const std::string& cache, std::size_t n, double ms, double bytes, bool exact = true, double error = 1e-7) {
     ResultRow r;
@@ -114,9 +116,11 @@ TEST_CASE("reduced-precision storage counts as approximate", "[figures][pareto]"
 
     // An int8 cache fast and small with a small error is not on the exact front; it makes an
     // approximate front, with everything else there.
-    const std::vector<ResultRow> rows = {row("product:dtype=f32", 8, 2, 100), row("product:dtype=int8", 8, 1, 30, true, 5e-5)};
+    const std::vector<ResultRow> rows = {row("product:dtype=f32", 8, 2, 100),
+                                         row("product:dtype=int8", 8, 1, 30, true, 5e-5)};
     std::vector<std::string> exact, approximate;
-    for (const auto& p : trikv::pareto_fronts(rows)) (p.front == "exact" ? exact : approximate).push_back(rows[p.index].cache);
+    for (const auto& p : trikv::pareto_fronts(rows))
+        (p.front == "exact" ? exact : approximate).push_back(rows[p.index].cache);
     CHECK(exact == std::vector<std::string>{"product:dtype=f32"});
     CHECK(approximate == std::vector<std::string>{"product:dtype=int8"});
 }
@@ -176,7 +180,8 @@ TEST_CASE("write_figures writes data, scripts, the style and renderings", "[figu
     CHECK_THAT(error, Contains("2,512,40000,0.03,0.03,n=512,\"window:w1=32,w2=32\",\"window:w1=32,w2=32\"\n"));
     CHECK_THAT(error, Contains("0,128,131072,1e-07,1e-07,,"));  // factor fused: exact, grey, unlabelled
     CHECK_THAT(slurp(dir.path / "error-n.gp"), Contains("DATA = 'error.csv'"));
-    CHECK_THAT(slurp(dir.path / "error-n.gp"), Contains("array LABEL[2] = ['factor:strategy=fused,dtype=int8', 'window:w1=32,w2=32']"));
+    CHECK_THAT(slurp(dir.path / "error-n.gp"),
+               Contains("array LABEL[2] = ['factor:strategy=fused,dtype=int8', 'window:w1=32,w2=32']"));
 
     if (!on_path("gnuplot")) {
         WARN("gnuplot is not on PATH: renderings not checked");
@@ -194,7 +199,8 @@ TEST_CASE("write_figures writes data, scripts, the style and renderings", "[figu
         CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
 
     // A script reruns from anywhere, with another format and output name, beside itself.
-    const std::string rerun = "cd / && gnuplot -e \"fmt='svg'; out='rerun.svg'\" '" + (dir.path / "pareto.gp").string() + "'";
+    const std::string rerun =
+        "cd / && gnuplot -e \"fmt='svg'; out='rerun.svg'\" '" + (dir.path / "pareto.gp").string() + "'";
     REQUIRE(std::system(rerun.c_str()) == 0);
     CHECK(fs::file_size(dir.path / "rerun.svg") > 0);
 }
@@ -202,7 +208,8 @@ TEST_CASE("write_figures writes data, scripts, the style and renderings", "[figu
 TEST_CASE("the pareto key lists dominated points only when there are some", "[figures]") {
     TempDir dir("dominated");
     ScopedPath path("/nonexistent");  // the scripts are enough
-    std::vector<ResultRow> rows = {row("product:dtype=f32", 64, 1, 1000), row("factor:strategy=fused,dtype=f32", 64, 2, 10)};
+    std::vector<ResultRow> rows = {row("product:dtype=f32", 64, 1, 1000),
+                                   row("factor:strategy=fused,dtype=f32", 64, 2, 10)};
     trikv::write_figures(dir.path, rows, {"pareto"});
     CHECK_THAT(slurp(dir.path / "pareto.gp"), Contains("HAS_DOMINATED = 0"));
     rows.push_back(row("factor:strategy=recompute,dtype=f32", 64, 3, 10));
@@ -278,7 +285,8 @@ TEST_CASE("every series is in the key of every format, nothing clipped", "[figur
     REQUIRE(start != std::string::npos);
     std::vector<std::string> labels;  // of the pareto figure, from its generated script
     std::string list = script.substr(start + 20, end - start - 20);
-    for (std::size_t cut; (cut = list.find("', '")) != std::string::npos; list.erase(0, cut + 4)) labels.push_back(list.substr(0, cut));
+    for (std::size_t cut; (cut = list.find("', '")) != std::string::npos; list.erase(0, cut + 4))
+        labels.push_back(list.substr(0, cut));
     labels.push_back(list);
     REQUIRE(labels.size() == 14);
     // Labels show what differs between series, also where it is the default.
@@ -319,7 +327,8 @@ TEST_CASE("every series is in the key of every format, nothing clipped", "[figur
         for (std::size_t a = 0; a < key.size(); ++a)
             for (std::size_t b = a + 1; b < key.size(); ++b) {
                 INFO(key[a].text + " / " + key[b].text);
-                CHECK_FALSE((key[a].x0 < key[b].x1 && key[b].x0 < key[a].x1 && key[a].y0 < key[b].y1 && key[b].y0 < key[a].y1));
+                CHECK_FALSE(
+                    (key[a].x0 < key[b].x1 && key[b].x0 < key[a].x1 && key[a].y0 < key[b].y1 && key[b].y0 < key[a].y1));
             }
     }
 }

@@ -20,7 +20,8 @@ namespace {
 constexpr std::string_view kStyleFile = "trikv.gp";
 constexpr std::string_view kStyleFolder = "gnuplot";  // beside the figures
 // Templates that load others: the error figures share their error axis.
-constexpr std::pair<std::string_view, std::string_view> kIncludes[] = {{"error", "error-axes"}, {"error-n", "error-axes"}};
+constexpr std::pair<std::string_view, std::string_view> kIncludes[] = {{"error", "error-axes"},
+                                                                       {"error-n", "error-axes"}};
 
 // `text` in single quotes, a quote inside spelled `quote`: '' for gnuplot, '\'' for the shell.
 std::string single_quoted(const std::string& text, const std::string& quote = "''") {
@@ -51,7 +52,8 @@ std::string latex(const std::string& text) {
 // A gnuplot expression giving `text`, spelled for LaTeX when fmt = 'tex'.
 std::string text_expression(const std::string& text) {
     const std::string tex = latex(text);
-    return tex == text ? single_quoted(text) : "(fmt eq 'tex' ? " + single_quoted(tex) + " : " + single_quoted(text) + ")";
+    return tex == text ? single_quoted(text)
+                       : "(fmt eq 'tex' ? " + single_quoted(tex) + " : " + single_quoted(text) + ")";
 }
 
 std::string contents(const fs::path& path) {

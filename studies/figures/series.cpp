@@ -46,8 +46,10 @@ std::size_t type_rank(const std::string& type) {
 void style(Series& series, std::size_t variant) {
     const std::size_t rank = type_rank(series.type);
     const std::size_t hash = std::hash<std::string>{}(series.type);
-    series.colour = rank < kTypeStyles.size() ? kTypeStyles[rank].colour : kFallbackColours[hash % kFallbackColours.size()];
-    const int shape = int(((rank < kTypeStyles.size() ? kTypeStyles[rank].shape : int(hash % kShapes)) + variant) % kShapes);
+    series.colour =
+        rank < kTypeStyles.size() ? kTypeStyles[rank].colour : kFallbackColours[hash % kFallbackColours.size()];
+    const int shape =
+        int(((rank < kTypeStyles.size() ? kTypeStyles[rank].shape : int(hash % kShapes)) + variant) % kShapes);
     series.point = 4 + 2 * shape + (series.exact ? 1 : 0);
     series.dash = int(1 + variant % 5);
 }
@@ -141,8 +143,9 @@ Sparsity sparsity_of(const std::string& data) {
 SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::string(const ResultRow&)>& extra) {
     SeriesSet set;
     set.rows = std::move(rows);  // by type, then as measured: series come in that order
-    std::stable_sort(set.rows.begin(), set.rows.end(),
-                     [](const ResultRow& a, const ResultRow& b) { return type_rank(a.cache_type) < type_rank(b.cache_type); });
+    std::stable_sort(set.rows.begin(), set.rows.end(), [](const ResultRow& a, const ResultRow& b) {
+        return type_rank(a.cache_type) < type_rank(b.cache_type);
+    });
     std::set<std::string> specs;
     for (const ResultRow& r : set.rows) specs.insert(r.cache);
     std::vector<const Dimension*> dimensions;
