@@ -14,7 +14,7 @@
 //             with a note, when no approximate cache has a positive error.
 //   sparsity  time and memory vs the non-zeros per row s at the largest n of sparse data; not
 //             drawn, with a note, without two or more values of s.
-// var rows draw var-scaling (per scale step) and var-pareto, var-error(-n), var-sparsity (per
+// var rows draw var-scaling (per scale step) and var-pareto, var-error, var-sparsity (per
 // whole generation).
 #include <filesystem>
 #include <string>
