@@ -10,6 +10,7 @@
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 #include "framework/timer.hpp"
+#include "studies/pareto.hpp"
 #include "studies/theory_metrics.hpp"
 #include "studies/token_data.hpp"
 
@@ -220,7 +221,7 @@ ResultRow describe_point(const StudyPoint& point) {
     ResultRow row;
     row.cache = point.cache;
     row.cache_type = point.cache.substr(0, point.cache.find(':'));
-    row.exact = find_cache_type(row.cache_type).exact;
+    row.exact = is_exact_cache(point.cache);  // reduced-precision storage is approximate
     row.workload = point.workload;
     row.n = point.n;
     row.d = point.d;

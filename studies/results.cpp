@@ -9,6 +9,20 @@
 #include "framework/error.hpp"
 
 namespace trikv {
+
+std::string number_text(double value) {
+    char buffer[64];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return std::string(buffer, result.ptr);
+}
+
+std::string csv_quote(const std::string& field) {
+    if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
+    std::string out = "\"";
+    for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
+    return out + "\"";
+}
+
 namespace {
 
 // One accessor pair per column keeps the schema, the writer and the reader in one table.
@@ -18,12 +32,6 @@ struct Column {
     std::function<void(ResultRow&, const std::string&)> set;
 };
 
-std::string number(double value) {
-    char buffer[64];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-    return std::string(buffer, result.ptr);
-}
-
 double parse_double(const std::string& text) {
     double value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -32,7 +40,7 @@ double parse_double(const std::string& text) {
 }
 
 #define TEXT(field) {#field, [](const ResultRow& r) { return r.field; }, [](ResultRow& r, const std::string& v) { r.field = v; }}
-#define REAL(field) {#field, [](const ResultRow& r) { return number(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_double(v); }}
+#define REAL(field) {#field, [](const ResultRow& r) { return number_text(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_double(v); }}
 #define WHOLE(field) {#field, [](const ResultRow& r) { return std::to_string(r.field); }, [](ResultRow& r, const std::string& v) { r.field = static_cast<decltype(r.field)>(parse_double(v)); }}
 
 const std::vector<Column>& columns() {
@@ -56,13 +64,6 @@ const std::vector<Column>& columns() {
 // Columns added later (the var workload's, the theory metrics): files written before lack them.
 bool is_added_column(const std::string& name) {
     return name == "scale" || name == "side" || name == "score_bound" || name == "subgen_normalised_error";
-}
-
-std::string quote(const std::string& field) {
-    if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
-    std::string out = "\"";
-    for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
-    return out + "\"";
 }
 
 // Splits one CSV line (RFC 4180 quoting, no embedded newlines: the writer replaces them).
@@ -100,7 +101,7 @@ std::string to_csv_line(const ResultRow& row) {
     std::string line;
     for (const Column& c : columns()) {
         if (!line.empty()) line += ',';
-        line += quote(c.get(row));
+        line += csv_quote(c.get(row));
     }
     return line;
 }

@@ -39,6 +39,11 @@ struct ResultRow {
     bool ok() const { return status == "ok"; }
 };
 
+// A CSV field, quoted where needed (RFC 4180; line breaks become spaces).
+std::string csv_quote(const std::string& field);
+// A number in its shortest round-trip form.
+std::string number_text(double value);
+
 // The column names of results.csv, in order.
 const std::vector<std::string>& result_columns();
 
