@@ -222,7 +222,6 @@ TEST_CASE("poly bytes(): 2·C(d+p,p)·(d+1) float64 per head whatever n; the ste
             Rng rng(800 + d);
             const CacheData data = token_data(rng, h, d, 60);
             std::vector<float> out(h * d);
-            std::size_t first_transient = 0;
             for (std::size_t t = 0; t < 60; ++t) {
                 cache->append(1, &data.k1(t, 0), &data.k2(t, 0), &data.v1(t, 0), &data.v2(t, 0));
                 cache->attend(1, &data.q(t, 0), out.data());
@@ -230,8 +229,9 @@ TEST_CASE("poly bytes(): 2·C(d+p,p)·(d+1) float64 per head whatever n; the ste
                 CHECK(double(cache->bytes()) == poly_bytes(h, d, degree));
                 CHECK(double(cache->bytes()) == cache->cost().resident_bytes);
                 CHECK(double(cache->transient_peak_bytes()) <= cache->cost().transient_bytes);
-                if (t == 0) first_transient = cache->transient_peak_bytes();
-                CHECK(cache->transient_peak_bytes() == first_transient);
+                // n-free: the bound is the same at every n. (The measured peak itself depends on
+                // how many heads TBB happened to run at once, so it is only held to the bound.)
+                CHECK(cache->cost().transient_bytes == cache->cost(1).transient_bytes);
             }
             cache->clear();
             CHECK(cache->bytes() == 0);
