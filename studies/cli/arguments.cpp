@@ -52,7 +52,7 @@ CLI::Validator whole_in(bounds::Range range) {
             return printable(text) + (digits ? " is out of range " : " is not a whole number; expected one in ") +
                    range_text(range);
         },
-        "INT in " + range_text(range), "whole_in");
+        range_text(range), "whole_in");
 }
 
 CLI::Validator finite_number() {
