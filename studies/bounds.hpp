@@ -20,6 +20,7 @@ inline constexpr Range kRepetitions{1, 100000};       // timed runs
 inline constexpr Range kThreads{0, 4096};             // 0 = all hardware threads
 inline constexpr Range kScheduleSide{1, 1 << 10};     // var: side of a scale's token map
 inline constexpr Range kNonzeros{1, 65535};           // sparse data: non-zeros per row
+inline constexpr Range kClusters{1, 1 << 20};         // clustered data: balls per key stream
 inline constexpr Range kSeed{0, std::numeric_limits<long long>::max()};      // TOML integers are signed 64-bit
 inline constexpr Range kMemLimitBytes{1, std::numeric_limits<long long>::max()};
 
