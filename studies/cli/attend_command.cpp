@@ -67,14 +67,18 @@ Dims dims_of(const NpyHeader& q) {
 
 // The bytes attend allocates at its peak, from the headers and the cache's cost model: the five
 // inputs converted to T (plus, while loading, one file as read), the output (plus, while
-// writing, its bytes in the file's dtype), and the cache's storage and one attend's scratch.
-// The exact engine's scratch, a few tiles per worker whatever n is, is not counted. In double:
+// writing, its bytes in the file's dtype), and the cache's storage, one attend's scratch and
+// the one token run_cache gathers (q, k1, k2, v1, v2 and the result, h·d each). The exact
+// engine's scratch, a few tiles per worker whatever n is, is not counted. In double:
 // a cost model may project more than 64 bits hold.
 template <Scalar T>
 double projected_bytes(const NpyHeader& q, const Cache* cache) {
     const double file = double(q.data_bytes), converted = double(q.size()) * sizeof(T);
-    const CacheCost cost = cache ? cache->cost(dims_of(q).n) : CacheCost{};
-    return 5 * converted + std::max({file, converted + cost.resident_bytes + cost.transient_bytes, converted + file});
+    const Dims dims = dims_of(q);
+    const CacheCost cost = cache ? cache->cost(dims.n) : CacheCost{};
+    const double token = cache ? 6.0 * double(dims.h * dims.d) * sizeof(float) : 0;
+    return 5 * converted +
+           std::max({file, converted + cost.resident_bytes + cost.transient_bytes + token, converted + file});
 }
 
 template <Scalar T>
