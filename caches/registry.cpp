@@ -4,7 +4,6 @@
 #include <charconv>
 #include <optional>
 #include <cmath>
-#include <sstream>
 
 #include "framework/error.hpp"
 
@@ -41,17 +40,11 @@ std::optional<double> parse_number(const std::string& text) {
     return value;
 }
 
-std::string format_number(double value) {
-    std::ostringstream out;
-    out << value;
-    return out.str();
-}
-
 void validate(const CacheType& type, const CacheParam& param, const std::string& value) {
-    const std::string where = "cache '" + type.name + "': " + param.name + "=" + value;
+    const std::string where = "cache '" + type.name + "': " + param.name + "=" + printable(value);
     if (!param.choices.empty()) {
         require(std::find(param.choices.begin(), param.choices.end(), value) != param.choices.end(),
-                where + " is not one of " + join(param.choices, "|"));
+                where + " is not one of " + join(param.choices, "|") + did_you_mean(value, param.choices));
         return;
     }
     const std::optional<double> number = parse_number(value);
@@ -68,13 +61,22 @@ std::vector<std::string>*& deferred_errors() {
     return errors;
 }
 
-std::string registered_names() {
+std::vector<std::string> registered_names() {
     std::vector<std::string> names;
     for (const auto& [name, type] : types()) names.push_back(name);
-    return join(names, ", ");
+    return names;
 }
 
 }  // namespace
+
+std::string format_number(double value) {
+    char text[32];
+    // Whole numbers in fixed notation ("1048576", not "1.04858e+06"); others shortest round-trip.
+    const bool whole = value == std::floor(value) && std::fabs(value) < 1e18;
+    const auto end = whole ? std::to_chars(text, text + sizeof text, value, std::chars_format::fixed).ptr
+                           : std::to_chars(text, text + sizeof text, value).ptr;
+    return std::string(text, end);
+}
 
 const std::string& CacheConfig::text(const std::string& key) const {
     const auto found = values_.find(key);
@@ -124,8 +126,11 @@ std::vector<const CacheType*> cache_types() {
 
 const CacheType& find_cache_type(const std::string& name) {
     const auto found = types().find(name);
-    require(found != types().end(),
-            "cache: unknown cache '" + name + "'; registered caches: " + registered_names());
+    if (found == types().end()) {
+        const std::vector<std::string> names = registered_names();
+        throw Error("cache: unknown cache '" + printable(name) + "'" + did_you_mean(name, names) +
+                    "; registered caches: " + join(names, ", "));
+    }
     return found->second;
 }
 
@@ -142,7 +147,7 @@ CacheConfig parse_cache_spec(const std::string& spec) {
     for (const std::string& pair : split(spec.substr(colon + 1), ',')) {
         const std::size_t equals = pair.find('=');
         require(equals != std::string::npos && equals > 0,
-                "cache '" + name + "': parameter '" + pair + "' in spec '" + spec +
+                "cache '" + name + "': parameter '" + printable(pair) + "' in spec '" + printable(spec) +
                     "' is not of the form key=value");
         const std::string key = pair.substr(0, equals), value = pair.substr(equals + 1);
         const auto param = std::find_if(type.params.begin(), type.params.end(),
@@ -150,11 +155,11 @@ CacheConfig parse_cache_spec(const std::string& spec) {
         if (param == type.params.end()) {
             std::vector<std::string> names;
             for (const CacheParam& p : type.params) names.push_back(p.name);
-            throw Error("cache '" + name + "': unknown parameter '" + key + "'; parameters: " +
-                        (names.empty() ? std::string("none") : join(names, ", ")));
+            throw Error("cache '" + name + "': unknown parameter '" + printable(key) + "'" + did_you_mean(key, names) +
+                        "; parameters: " + (names.empty() ? std::string("none") : join(names, ", ")));
         }
         require(std::find(seen.begin(), seen.end(), key) == seen.end(),
-                "cache '" + name + "': parameter '" + key + "' is given twice in '" + spec + "'");
+                "cache '" + name + "': parameter '" + key + "' is given twice in '" + printable(spec) + "'");
         seen.push_back(key);
         validate(type, *param, value);
         values[key] = value;

@@ -90,5 +90,8 @@ const CacheType& find_cache_type(const std::string& name);
 // Parses and validates a spec string (unknown names, keys and bad values throw trikv::Error).
 CacheConfig parse_cache_spec(const std::string& spec);
 std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& shape);
+// A parameter bound as people write it: whole numbers as integers ("1048576"), others in their
+// shortest round-trip form ("0.5").
+std::string format_number(double value);
 
 }  // namespace trikv

@@ -5,10 +5,10 @@
 #include <bit>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "framework/checked.hpp"
 #include "framework/error.hpp"
 #include "framework/files.hpp"
 
@@ -36,7 +37,7 @@ constexpr std::size_t kMagicAndVersionBytes = 8;
 constexpr std::size_t kAlign = 64;                               // numpy starts the data on a 64-byte boundary
 constexpr std::uint64_t kMaxDataBytes = std::uint64_t{1} << 40;  // 1 TiB: a larger header is corrupt
 
-Error file_error(const fs::path& path, const std::string& problem) { return Error(path.string() + ": " + problem); }
+Error file_error(const fs::path& path, const std::string& problem) { return Error(printable(path.string()) + ": " + problem); }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -44,24 +45,6 @@ std::string_view trim(std::string_view text) {
     while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
     while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
     return text;
-}
-
-// Renders untrusted file content on one bounded line: non-printable bytes become \xNN, long text is cut.
-std::string printable(std::string_view text) {
-    constexpr std::size_t kMaxShown = 160;
-    std::string out;
-    for (const char c : text.substr(0, kMaxShown)) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte >= 0x20 && byte < 0x7f) {
-            out += c;
-        } else {
-            std::array<char, 5> escaped{};
-            std::snprintf(escaped.data(), escaped.size(), "\\x%02x", byte);
-            out += escaped.data();
-        }
-    }
-    if (text.size() > kMaxShown) out += "...";
-    return out;
 }
 
 std::size_t itemsize_of(DType dtype) { return dtype == DType::float32 ? 4 : 8; }
@@ -82,12 +65,8 @@ std::string describe(const std::vector<std::size_t>& shape, DType dtype) {
 
 // Number of data bytes the shape needs, or nullopt if that does not fit in 64 bits.
 std::optional<std::uint64_t> byte_size(const std::vector<std::size_t>& shape, std::size_t itemsize) {
-    std::uint64_t bytes = itemsize;
-    for (const std::size_t dim : shape) {
-        if (dim != 0 && bytes > std::numeric_limits<std::uint64_t>::max() / dim) return std::nullopt;
-        bytes *= dim;
-    }
-    return bytes;
+    const std::optional<std::size_t> count = checked_product(shape);
+    return count ? checked_product({*count, itemsize}) : std::nullopt;
 }
 
 // NpyArray is a plain struct, so callers can build one whose data does not match its shape.
@@ -102,27 +81,19 @@ void require_consistent(const NpyArray& array, const std::string& context) {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-void read_or_throw(std::istream& in, const fs::path& path, void* destination, std::uint64_t count,
-                   const std::string& what) {
-    in.read(static_cast<char*>(destination), static_cast<std::streamsize>(count));
-    if (static_cast<std::uint64_t>(in.gcount()) != count) {
-        throw file_error(path, "read error while reading " + what + ": got " + std::to_string(in.gcount()) + " of " +
-                                   std::to_string(count) + " bytes (I/O error or the file changed)");
-    }
-}
-
 struct Preamble {
     std::uint64_t size = 0;  // magic + version + length field + header
     std::string header;      // the dict literal with numpy's space padding and '\n'
 };
 
-Preamble read_preamble(std::istream& in, const fs::path& path, std::uint64_t file_size) {
+Preamble read_preamble(RegularFile& in, const fs::path& path) {
+    const std::uint64_t file_size = in.size();
     if (file_size < kMagicAndVersionBytes) {
         throw file_error(path, "not a .npy file: it is only " + std::to_string(file_size) +
                                    " bytes long; expected at least 8 bytes starting with the magic '\\x93NUMPY'");
     }
     std::array<unsigned char, 12> fixed{};  // magic (6) + version (2) + header length (2 or 4)
-    read_or_throw(in, path, fixed.data(), kMagicAndVersionBytes, "the magic string");
+    in.read(fixed.data(), kMagicAndVersionBytes, "the magic string");
     const std::string_view magic(reinterpret_cast<const char*>(fixed.data()), kMagic.size());
     if (magic != kMagic) {
         throw file_error(path,
@@ -142,7 +113,7 @@ Preamble read_preamble(std::istream& in, const fs::path& path, std::uint64_t fil
                                    " bytes long and ends inside the " + std::to_string(length_bytes) +
                                    "-byte header length field of a version " + version + " file");
     }
-    read_or_throw(in, path, fixed.data() + kMagicAndVersionBytes, length_bytes, "the header length");
+    in.read(fixed.data() + kMagicAndVersionBytes, length_bytes, "the header length");
     std::uint64_t header_length = 0;
     for (std::size_t i = length_bytes; i-- > 0;) {
         header_length = (header_length << 8) | fixed[kMagicAndVersionBytes + i];
@@ -152,7 +123,7 @@ Preamble read_preamble(std::istream& in, const fs::path& path, std::uint64_t fil
                                    " bytes but only " + std::to_string(file_size - prefix) + " bytes follow it");
     }
     Preamble preamble{prefix + header_length, std::string(header_length, '\0')};
-    read_or_throw(in, path, preamble.header.data(), header_length, "the header");
+    in.read(preamble.header.data(), header_length, "the header");
     return preamble;
 }
 
@@ -320,12 +291,7 @@ std::vector<std::size_t> parse_shape(const fs::path& path, std::string_view raw)
     return shape;
 }
 
-struct Header {
-    DType dtype;
-    std::vector<std::size_t> shape;
-};
-
-Header parse_header(const fs::path& path, std::string_view text) {
+NpyHeader parse_header(const fs::path& path, std::string_view text) {
     const auto entries = HeaderDictParser(path, text).parse();
     const auto field = [&](const std::string& key) {
         const auto it = entries.find(key);
@@ -336,7 +302,7 @@ Header parse_header(const fs::path& path, std::string_view text) {
         }
         return it->second;
     };
-    Header header{parse_descr(path, field("descr")), {}};
+    NpyHeader header{parse_descr(path, field("descr")), {}, 0};
     require_c_order(path, field("fortran_order"));
     header.shape = parse_shape(path, field("shape"));
     // numpy itself rejects extra keys, so a file carrying them was not written by np.save.
@@ -350,7 +316,7 @@ Header parse_header(const fs::path& path, std::string_view text) {
 }
 
 // Checks the declared data size against the bytes actually present, before anything is allocated.
-std::uint64_t checked_data_bytes(const fs::path& path, const Header& header, std::uint64_t available) {
+std::uint64_t checked_data_bytes(const fs::path& path, const NpyHeader& header, std::uint64_t available) {
     const std::string declared = "header declares " + describe(header.shape, header.dtype);
     const auto bytes = byte_size(header.shape, itemsize_of(header.dtype));
     if (!bytes) throw file_error(path, declared + ", whose byte size overflows 64 bits");
@@ -407,6 +373,14 @@ void decode(const std::vector<std::byte>& bytes, T* out, std::size_t count) {
     }
 }
 
+// Reads and validates the preamble; `in` is left at the first data byte.
+NpyHeader read_header(RegularFile& in, const fs::path& path) {
+    const Preamble preamble = read_preamble(in, path);
+    NpyHeader header = parse_header(path, preamble.header);
+    header.data_bytes = checked_data_bytes(path, header, in.size() - preamble.size);
+    return header;
+}
+
 }  // namespace
 
 const char* dtype_name(DType dtype) { return dtype == DType::float32 ? "float32" : "float64"; }
@@ -431,8 +405,46 @@ xt::xarray<T> NpyArray::to_xarray() const {
     return result;
 }
 
+template <class T>
+void NpyArray::copy_finite_to(T* out, const std::string& where) const {
+    require_consistent(*this, "copy_finite_to: ");
+    const std::size_t count = size();
+    if (dtype == DType::float32) {
+        decode<float>(data, out, count);
+    } else {
+        decode<double>(data, out, count);
+    }
+    const T* bad = std::find_if(out, out + count, [](T value) { return !std::isfinite(value); });
+    if (bad == out + count) return;
+    const std::size_t index = static_cast<std::size_t>(bad - out);
+    double stored = 0;  // as in the file: a finite float64 that became inf in float32 is out of range
+    if (dtype == DType::float32) {
+        float single = 0;
+        std::memcpy(&single, data.data() + index * sizeof(float), sizeof(float));
+        stored = single;
+    } else {
+        std::memcpy(&stored, data.data() + index * sizeof(double), sizeof(double));
+    }
+    char value[32];
+    std::snprintf(value, sizeof value, "%.6g", stored);
+    throw Error(where + ": element " + std::to_string(index) + " is " + value +
+                (std::isfinite(stored) ? ", beyond float32's range; inputs must be finite in float32"
+                                       : "; inputs must be finite"));
+}
+
+template <class T>
+xt::xarray<T> NpyArray::to_finite_xarray(const std::string& where) const {
+    auto result = xt::xarray<T>::from_shape(shape);
+    copy_finite_to(result.data(), where);
+    return result;
+}
+
 template xt::xarray<float> NpyArray::to_xarray<float>() const;
 template xt::xarray<double> NpyArray::to_xarray<double>() const;
+template void NpyArray::copy_finite_to<float>(float*, const std::string&) const;
+template void NpyArray::copy_finite_to<double>(double*, const std::string&) const;
+template xt::xarray<float> NpyArray::to_finite_xarray<float>(const std::string&) const;
+template xt::xarray<double> NpyArray::to_finite_xarray<double>(const std::string&) const;
 
 template <class T>
 NpyArray make_npy(const xt::xarray<T>& a) {
@@ -448,24 +460,25 @@ NpyArray make_npy(const xt::xarray<T>& a) {
 template NpyArray make_npy<float>(const xt::xarray<float>& a);
 template NpyArray make_npy<double>(const xt::xarray<double>& a);
 
+std::size_t NpyHeader::size() const { return checked_product(shape).value_or(0); }
+
+NpyHeader read_npy_header(const fs::path& path) {
+    RegularFile in(path);
+    return read_header(in, path);
+}
+
 NpyArray read_npy(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, std::string("cannot open file for reading: ") + std::strerror(errno));
-    std::error_code error;
-    const std::uint64_t file_size = fs::file_size(path, error);
-    if (error) throw file_error(path, "cannot determine file size: " + error.message());
-    const Preamble preamble = read_preamble(in, path, file_size);
-    Header header = parse_header(path, preamble.header);
-    const std::uint64_t bytes = checked_data_bytes(path, header, file_size - preamble.size);
-    NpyArray array{header.dtype, std::move(header.shape), std::vector<std::byte>(bytes)};
-    read_or_throw(in, path, array.data.data(), bytes, "the array data");
+    RegularFile in(path);
+    NpyHeader header = read_header(in, path);
+    NpyArray array{header.dtype, std::move(header.shape), std::vector<std::byte>(header.data_bytes)};
+    in.read(array.data.data(), header.data_bytes, "the array data");
     return array;
 }
 
 void write_npy(const fs::path& path, const NpyArray& array) {
     require_consistent(array, path.string() + ": cannot write: ");
     const std::string preamble = preamble_for(array);
-    write_file_atomically(path, {preamble, std::string_view(reinterpret_cast<const char*>(array.data.data()),
+    write_output_file(path, {preamble, std::string_view(reinterpret_cast<const char*>(array.data.data()),
                                                             array.data.size())});
 }
 

@@ -10,6 +10,7 @@
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "studies/bounds.hpp"
 #include "studies/figures.hpp"
 
 namespace trikv {
@@ -22,21 +23,6 @@ const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonze
 const std::vector<std::string> kWorkloads = {"decode", "var"};
 const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "sparse", "npy"};
 const std::vector<std::string> kSupports = {"random", "blocks"};
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -84,23 +70,24 @@ public:
         require(!out.empty(), field(key) + " must not be empty");
     }
     // An integer or a non-empty array of integers.
-    void whole_or_wholes(const char* key, std::vector<std::size_t>& out, long long min, long long max) const {
+    void whole_or_wholes(const char* key, std::vector<std::size_t>& out, bounds::Range range) const {
         const toml::node* node = table_.get(key);
-        if (node && node->is_integer()) out = {static_cast<std::size_t>(integer(*node, field(key), min, max))};
-        else wholes(key, out, min, max);
+        if (node && node->is_integer()) out = {static_cast<std::size_t>(integer(*node, field(key), range.min, range.max))};
+        else wholes(key, out, range);
     }
     template <class Int>
-    void whole(const char* key, Int& out, long long min, long long max) const {
-        if (const toml::node* node = table_.get(key)) out = static_cast<Int>(integer(*node, field(key), min, max));
+    void whole(const char* key, Int& out, bounds::Range range) const {
+        if (const toml::node* node = table_.get(key))
+            out = static_cast<Int>(integer(*node, field(key), range.min, range.max));
     }
-    void wholes(const char* key, std::vector<std::size_t>& out, long long min, long long max) const {
+    void wholes(const char* key, std::vector<std::size_t>& out, bounds::Range range) const {
         const toml::node* node = table_.get(key);
         if (!node) return;
         const toml::array* array = node->as_array();
         require(array && !array->empty(), field(key) + " must be a non-empty array of integers");
         out.clear();
         for (const toml::node& item : *array)
-            out.push_back(static_cast<std::size_t>(integer(item, field(key), min, max)));
+            out.push_back(static_cast<std::size_t>(integer(item, field(key), range.min, range.max)));
     }
     void real(const char* key, double& out, double min, double max) const {
         if (const toml::node* node = table_.get(key)) {
@@ -223,16 +210,16 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     const Reader top(root, source);
     top.text("name", spec.name);
     top.texts("caches", spec.caches);
-    top.wholes("n", spec.n, 1, 1 << 20);
-    top.wholes("d", spec.d, 1, 1 << 16);
-    top.wholes("heads", spec.heads, 1, 1024);
+    top.wholes("n", spec.n, bounds::kTokens);
+    top.wholes("d", spec.d, bounds::kHeadDim);
+    top.wholes("heads", spec.heads, bounds::kHeads);
     top.text("dtype", spec.dtype);
-    top.whole("seed", spec.seed, 0, std::numeric_limits<long long>::max());
+    top.whole("seed", spec.seed, bounds::kSeed);
     top.text("workload", spec.workload);
-    top.wholes("schedule", spec.schedule, 1, 1 << 10);
-    top.whole("warmup", spec.warmup, 0, 1000);
-    top.whole("repetitions", spec.repetitions, 1, 100000);
-    top.whole("threads", spec.threads, 0, 4096);
+    top.wholes("schedule", spec.schedule, bounds::kScheduleSide);
+    top.whole("warmup", spec.warmup, bounds::kWarmup);
+    top.whole("repetitions", spec.repetitions, bounds::kRepetitions);
+    top.whole("threads", spec.threads, bounds::kThreads);
     top.text("out", spec.out);
     top.texts("figures", spec.figures);
     if (const toml::node* peaks = root.get("measure_peaks")) {
@@ -245,9 +232,9 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
         check_keys(*data->as_table(), kDataKeys, source + ": [data]");
         const Reader reader(*data->as_table(), source + ": data");
         reader.text("kind", spec.data.kind);
-        reader.whole("clusters", spec.data.clusters, 1, 1 << 20);
+        reader.whole("clusters", spec.data.clusters, bounds::kClusters);
         reader.real("radius", spec.data.radius, 0.0, 1e6);
-        reader.whole_or_wholes("nonzeros", spec.nonzeros, 1, 65535);
+        reader.whole_or_wholes("nonzeros", spec.nonzeros, bounds::kNonzeros);
         reader.text_or_texts("support", spec.supports);
         reader.text("dir", spec.data.dir);
     }

@@ -1,5 +1,6 @@
 #include "framework/npy.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,12 +8,14 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "framework/error.hpp"
+#include "framework/files.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Contains;
@@ -407,7 +410,11 @@ TEST_CASE("npy: a failed write leaves the existing target unchanged", "[npy]") {
         const fs::path blocked = dir / "blocked.npy";
         fs::create_directory(blocked);
         write_bytes(blocked / "keep.txt", "keep");
+        // write_npy refuses a directory before writing anything; the atomic writer beneath it
+        // gets as far as the rename.
         REQUIRE_THROWS_WITH(trikv::write_npy(blocked, trikv::make_npy(ramp<float>({2, 3}))),
+                            StartsWith(blocked.string() + ": is a directory"));
+        REQUIRE_THROWS_WITH(trikv::write_file_atomically(blocked, "data"),
                             StartsWith(blocked.string() + ": cannot rename temporary file"));
         REQUIRE(fs::is_directory(blocked));
         REQUIRE(read_bytes(blocked / "keep.txt") == "keep");
@@ -419,4 +426,53 @@ TEST_CASE("npy: a failed write leaves the existing target unchanged", "[npy]") {
         REQUIRE(trikv::read_npy(path).shape == std::vector<std::size_t>{3});
         REQUIRE(dir.entries() == std::vector<std::string>{"target.npy"});
     }
+}
+
+TEST_CASE("npy: a FIFO, a device or a directory is refused without reading", "[npy][hostile]") {
+    const TempDir dir;
+    // Nothing writes to the FIFO: a reader that opened or read it would block here forever
+    // (ctest's timeout would then fail the test).
+    REQUIRE(::mkfifo((dir / "fifo.npy").c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(trikv::read_npy(dir / "fifo.npy"), Contains("fifo.npy: is a FIFO (named pipe), not a regular file"));
+    CHECK_THROWS_WITH(trikv::read_npy_header(dir / "fifo.npy"), Contains("is a FIFO"));
+    CHECK_THROWS_WITH(trikv::read_npy("/dev/zero"), Contains("/dev/zero: is a character device, not a regular file"));
+    CHECK_THROWS_WITH(trikv::read_npy(dir.path()), Contains("is a directory, not a regular file"));
+    fs::create_symlink(dir / "fifo.npy", dir / "link.npy");  // followed, then refused
+    CHECK_THROWS_WITH(trikv::read_npy(dir / "link.npy"), Contains("is a FIFO"));
+}
+
+TEST_CASE("npy: read_npy_header reports dtype, shape and data bytes without reading the data", "[npy]") {
+    const TempDir dir;
+    trikv::write_npy(dir / "a.npy", trikv::make_npy(xt::xarray<double>(xt::zeros<double>({2, 3, 5}))));
+    const trikv::NpyHeader header = trikv::read_npy_header(dir / "a.npy");
+    CHECK(header.dtype == DType::float64);
+    CHECK(header.shape == std::vector<std::size_t>{2, 3, 5});
+    CHECK(header.size() == 30);
+    CHECK(header.data_bytes == 240);
+    fs::resize_file(dir / "a.npy", fs::file_size(dir / "a.npy") - 8);  // the header is checked against the size
+    CHECK_THROWS_WITH(trikv::read_npy_header(dir / "a.npy"), Contains("data truncated"));
+}
+
+TEST_CASE("npy: to_finite_xarray names the element that is not finite in the target type", "[npy][hostile]") {
+    xt::xarray<double> values = {{1.0, 2.0}, {1e39, 4.0}};
+    const NpyArray wide = trikv::make_npy(values);
+    CHECK(wide.to_finite_xarray<double>("x")(1, 0) == 1e39);  // an ordinary float64
+    CHECK_THROWS_WITH(wide.to_finite_xarray<float>("--k1 k1.npy"),
+                      Contains("--k1 k1.npy: element 2 is 1e+39, beyond float32's range"));
+    values(0, 1) = -std::numeric_limits<double>::infinity();
+    CHECK_THROWS_WITH(trikv::make_npy(values).to_finite_xarray<double>("x"),
+                      Contains("x: element 1 is -inf; inputs must be finite"));
+    const xt::xarray<float> single = {std::numeric_limits<float>::quiet_NaN()};
+    CHECK_THROWS_WITH(trikv::make_npy(single).to_finite_xarray<double>("y"), Contains("y: element 0 is nan"));
+}
+
+TEST_CASE("npy: writing through a symlink replaces its target and keeps the link", "[npy][hostile]") {
+    const TempDir dir;
+    fs::create_symlink("target.npy", dir / "link.npy");  // relative, dangling until written
+    const xt::xarray<float> values = {1.f, 2.f, 3.f};
+    trikv::write_npy(dir / "link.npy", trikv::make_npy(values));
+    CHECK(fs::is_symlink(fs::symlink_status(dir / "link.npy")));
+    const bool same = trikv::read_npy(dir / "target.npy").to_xarray<float>() == values;
+    CHECK(same);
+    CHECK(dir.entries() == std::vector<std::string>{"link.npy", "target.npy"});
 }

@@ -188,3 +188,38 @@ TEST_CASE("registry: CacheConfig rejects a key its type does not declare", "[reg
     const CacheConfig config = parse_cache_spec("factor");
     CHECK_THROWS_WITH(config.text("rows"), Contains("no parameter 'rows'"));
 }
+
+TEST_CASE("registry: a misspelt name, parameter or choice gets a suggestion", "[registry][hostile]") {
+    CHECK_THROWS_WITH(parse_cache_spec("facter"), Contains("unknown cache 'facter' (did you mean 'factor'?)"));
+    CHECK_THROWS_WITH(parse_cache_spec("factor:stratgy=fused"),
+                      Contains("unknown parameter 'stratgy' (did you mean 'strategy'?)"));
+    CHECK_THROWS_WITH(parse_cache_spec("factor:strategy=fuse"), Contains("(did you mean 'fused'?)"));
+    // Nothing close: no suggestion.
+    CHECK_THROWS_WITH(parse_cache_spec("zzzzzzzz"), !Contains("did you mean"));
+}
+
+TEST_CASE("registry: messages quote a huge or multi-line spec on one bounded line", "[registry][hostile]") {
+    const std::string huge(100000, 'x');
+    for (const std::string& spec : std::vector<std::string>{huge, "factor:" + huge, "factor:strategy=" + huge, "fac\ntor", "factor:a\nb=1"}) {
+        INFO(spec.substr(0, 40));
+        try {
+            parse_cache_spec(spec);
+            FAIL("accepted");
+        } catch (const Error& e) {
+            const std::string message = e.what();
+            CHECK(message.size() < 2 * kMaxShownChars + 200);
+            CHECK(message.find('\n') == std::string::npos);
+        }
+    }
+    CHECK_THROWS_WITH(parse_cache_spec("fac\ntor"), Contains("unknown cache 'fac\\x0ator'"));
+}
+
+TEST_CASE("registry: bounds print as people write them", "[registry]") {
+    CHECK(format_number(1048576) == "1048576");
+    CHECK(format_number(1e9) == "1000000000");
+    CHECK(format_number(0) == "0");
+    CHECK(format_number(-3) == "-3");
+    CHECK(format_number(0.5) == "0.5");
+    CHECK(format_number(1e-9) == "1e-09");
+    CHECK_THROWS_WITH(parse_cache_spec("test-registry-params:rows=101"), Contains("out of range [1, 100]"));
+}

@@ -13,11 +13,13 @@
 #include <optional>
 
 #include "caches/registry.hpp"
+#include "framework/checked.hpp"
 #include "framework/error.hpp"
 #include "framework/npy.hpp"
 #include "framework/rng.hpp"
 #include "framework/threads.hpp"
 #include "framework/timer.hpp"
+#include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
 #include "studies/machine_peaks.hpp"
 
@@ -59,13 +61,13 @@ public:
             for (std::size_t n : opt.n)
                 require(a.shape[0] >= n, path.string() + ": " + std::to_string(a.shape[0]) +
                                              " rows, fewer than --n " + std::to_string(n));
-            streams_[s] = a.to_xarray<float>();
+            streams_[s] = a.to_finite_xarray<float>(printable(path.string()));
         }
         const fs::path q_path = fs::path(opt.inputs) / "q.npy";
         const NpyArray q = read_npy(q_path);
         require(q.size() == opt.d, q_path.string() + ": " + std::to_string(q.size()) + " elements; expected --d " +
                                        std::to_string(opt.d));
-        const xt::xarray<float> values = q.to_xarray<float>();
+        const xt::xarray<float> values = q.to_finite_xarray<float>(printable(q_path.string()));
         query_.assign(values.begin(), values.end());
     }
 
@@ -111,12 +113,48 @@ void write_vector(const fs::path& path, const std::vector<float>& values) {
     write_npy(path, array);
 }
 
+// A directory for --out: created if missing, refused if the path is something else.
+void prepare_out_directory(const std::string& path) {
+    std::error_code error;
+    const fs::file_status status = fs::status(path, error);
+    require(!fs::exists(status) || fs::is_directory(status),
+            "--out " + printable(path) + ": exists and is not a directory; bench writes one .npy per point into it");
+    fs::create_directories(path, error);
+    require(!error, "--out " + printable(path) + ": cannot create the directory: " + error.message());
+}
+
+// Every point's cache must fit in memory by its cost model, checked before anything is measured.
+void require_points_fit(const BenchOptions& opt, double scale) {
+    allocatable_bytes({4, opt.heads, opt.d, sizeof(float)}, "bench: one token (4 × heads × d floats)");
+    const double memory = double(physical_memory_bytes());
+    for (const std::string& spec : opt.caches)
+        for (std::size_t n : opt.n) {
+            const CacheCost cost = make_cache(spec, {opt.heads, opt.d, scale})->cost(n);
+            require(cost.resident_bytes + cost.transient_bytes <= memory,
+                    "bench: cache '" + printable(spec) + "' would need " + format_number(cost.resident_bytes + cost.transient_bytes) +
+                        " bytes for n=" + std::to_string(n) + " heads=" + std::to_string(opt.heads) + " d=" +
+                        std::to_string(opt.d) + ", more than this machine's " + format_number(memory) +
+                        " bytes of memory");
+        }
+}
+
+// A NaN or infinity attended to means a score overflowed float32: an error, not a timing.
+void require_finite_output(const std::vector<float>& out, const Cache& cache, std::size_t n) {
+    const auto bad = std::find_if(out.begin(), out.end(), [](float x) { return !std::isfinite(x); });
+    if (bad == out.end()) return;
+    throw Error("bench: cache '" + cache.spec() + "' at n=" + std::to_string(n) + " attended to " +
+                (std::isnan(*bad) ? "NaN" : "an infinity") + ": the scores overflow float32; scale the inputs or --scale down");
+}
+
 void run(const BenchOptions& opt) {
     ThreadControl threads(opt.threads);
     for (const std::string& spec : opt.caches) parse_cache_spec(spec);  // fail before measuring
-    require(!opt.scale || std::isfinite(*opt.scale), "--scale: " + std::to_string(opt.scale.value_or(0)) + " is not finite");
+    const double scale = opt.scale.value_or(1.0 / double(opt.d));
+    require(std::isfinite(static_cast<float>(scale)),
+            "--scale: " + format_number(scale) + " is beyond float32's range, the type caches compute in");
+    require_points_fit(opt, scale);
     const BenchTokens tokens(opt);
-    if (!opt.out.empty()) fs::create_directories(opt.out);
+    if (!opt.out.empty()) prepare_out_directory(opt.out);
     std::ofstream csv;
     if (!opt.csv.empty()) {
         csv.open(opt.csv);
@@ -134,7 +172,6 @@ void run(const BenchOptions& opt) {
         std::printf("machine: %d threads, peaks not measured (--no-peaks)\n", around.start().threads);
     std::printf("%-28s %6s %4s %11s %11s %9s %7s %9s %7s %12s %12s %10s %8s\n", "cache", "n", "d", "ms_median",
                 "ms_p25-p75", "GFLOP/s", "%sgemm", "GB/s", "%read", "bytes", "transient", "peak_GF/s", "peak_GB/s");
-    const double scale = opt.scale.value_or(1.0 / double(opt.d));
     for (const std::string& spec : opt.caches)
         for (std::size_t n : opt.n) {
             const auto cache = make_cache(spec, {opt.heads, opt.d, scale});
@@ -146,6 +183,7 @@ void run(const BenchOptions& opt) {
                 cache->attend(1, q.data(), out.data());
                 if (r >= opt.warmup) ms.push_back(watch.milliseconds());
             }
+            require_finite_output(out, *cache, n);
             std::string output;
             if (!opt.out.empty()) {
                 output = (fs::path(opt.out) /
@@ -179,14 +217,15 @@ void add_bench_command(CLI::App& app) {
     auto opt = std::make_shared<BenchOptions>();
     CLI::App* command = app.add_subcommand("bench", "Time one attend per cache and n against the machine's peaks");
     command->add_option("--cache", opt->caches, "cache specs (repeatable)");
-    command->add_option("--n", opt->n, "tokens in the cache (repeatable)")->check(CLI::PositiveNumber);
-    command->add_option("--d", opt->d, "head dimension")->check(CLI::PositiveNumber);
-    command->add_option("--heads", opt->heads, "heads")->check(CLI::PositiveNumber);
-    command->add_option("--repetitions", opt->repetitions, "timed attends")->check(CLI::PositiveNumber);
-    command->add_option("--warmup", opt->warmup, "untimed attends first")->check(CLI::NonNegativeNumber);
-    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(CLI::Range(0, 4096));
-    command->add_option("--seed", opt->seed, "data seed (gaussian tokens, without --inputs)");
-    command->add_option("--scale", opt->scale, "score scale (default 1/d)");
+    command->add_option("--n", opt->n, "tokens in the cache (repeatable)")->check(whole_in(bounds::kTokens));
+    command->add_option("--d", opt->d, "head dimension")->check(whole_in(bounds::kHeadDim));
+    command->add_option("--heads", opt->heads, "heads")->check(whole_in(bounds::kHeads));
+    command->add_option("--repetitions", opt->repetitions, "timed attends")->check(whole_in(bounds::kRepetitions));
+    command->add_option("--warmup", opt->warmup, "untimed attends first")->check(whole_in(bounds::kWarmup));
+    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(whole_in(bounds::kThreads));
+    command->add_option("--seed", opt->seed, "data seed (gaussian tokens, without --inputs)")
+        ->check(whole_in(bounds::kSeed));
+    command->add_option("--scale", opt->scale, "score scale (default 1/d)")->check(finite_number());
     command->add_option("--inputs", opt->inputs,
                         "directory holding k1, k2, v1, v2 .npy [N, d] (N ≥ every --n) and q .npy [d]; "
                         "default: gaussian tokens");

@@ -17,7 +17,8 @@ void add_caches_command(CLI::App& app) {
                 if (!p.choices.empty()) {
                     for (std::size_t i = 0; i < p.choices.size(); ++i) std::cout << (i ? "|" : "") << p.choices[i];
                 } else {
-                    std::cout << (p.integer ? "integer " : "number ") << "in [" << p.min << ", " << p.max << "]";
+                    std::cout << (p.integer ? "integer " : "number ") << "in [" << format_number(p.min) << ", " << format_number(p.max)
+                              << "]";
                 }
                 std::cout << ") " << p.description << "\n";
             }

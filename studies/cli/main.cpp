@@ -1,10 +1,28 @@
 // `trikv` — the command line. Exit status: 0 success, 2 usage or input error (one line on
 // stderr naming the field and value), 1 anything unexpected.
 #include <iostream>
+#include <new>
+#include <string_view>
 
 #include "framework/error.hpp"
 #include "studies/cli/commands.hpp"
 #include "studies/cli/plugins.hpp"
+
+namespace {
+
+// Every message on one line of bounded length, whatever text from the arguments it quotes.
+// Non-ASCII bytes pass (messages use "≥", "×"); control characters such as a newline are escaped.
+std::string one_line(std::string_view message) {
+    constexpr std::size_t kMaxMessage = 2000;
+    std::string line;
+    for (const char c : message.substr(0, kMaxMessage)) {
+        const auto byte = static_cast<unsigned char>(c);
+        line += byte < 0x20 || byte == 0x7f ? trikv::printable(std::string_view(&c, 1)) : std::string(1, c);
+    }
+    return message.size() > kMaxMessage ? line + "..." : line;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"trikv — tensor (three-way) attention and its KV caches"};
@@ -15,24 +33,25 @@ int main(int argc, char** argv) {
            "load cache types from this shared library (repeatable, before the subcommand; "
            "also TRIKV_PLUGINS=a.so:b.so)")
         ->trigger_on_parse();
-    trikv::cli::add_attend_command(app);
-    trikv::cli::add_caches_command(app);
-    trikv::cli::add_bench_command(app);
-    trikv::cli::add_study_command(app);
-    trikv::cli::add_prefill_command(app);
+    trikv::cli::add_commands(app);
     try {
         trikv::cli::load_plugins_from_environment();
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "trikv: " << e.what() << " (see trikv --help)\n";
+        std::cerr << "trikv: " << one_line(e.what()) << " (see trikv --help)\n";
         return 2;
     } catch (const trikv::Error& e) {
-        std::cerr << "trikv: " << e.what() << "\n";
+        std::cerr << "trikv: " << one_line(e.what()) << "\n";
+        return 2;
+    } catch (const std::bad_alloc&) {
+        // Sizes are checked against memory before allocating; this is what the checks cannot see
+        // (other processes' memory, a cost model's underestimate).
+        std::cerr << "trikv: out of memory: an allocation failed; use smaller --n, --d or --heads\n";
         return 2;
     } catch (const std::exception& e) {
-        std::cerr << "trikv: internal error: " << e.what() << "\n";
+        std::cerr << "trikv: internal error: " << one_line(e.what()) << "\n";
         return 1;
     }
     return 0;

@@ -5,9 +5,11 @@
 #include <cstdio>
 
 #include "attention/tensor_attention.hpp"
+#include "framework/checked.hpp"
 #include "framework/rng.hpp"
 #include "framework/threads.hpp"
 #include "framework/timer.hpp"
+#include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
 #include "studies/machine_peaks.hpp"
 
@@ -29,6 +31,9 @@ double prefill_flops(std::size_t n, std::size_t d, std::size_t heads, bool full)
 }
 
 void run(const PrefillOptions& opt) {
+    for (std::size_t n : opt.n)  // refuse before measuring or printing anything
+        allocatable_bytes({6, opt.heads, n, opt.d, sizeof(float)},
+                          "prefill --n " + std::to_string(n) + ": the inputs and output (6 × heads × n × d floats)");
     ThreadControl threads(opt.threads);
     PeaksAround around(threads.threads(), !opt.no_peaks);
     if (around.measured())
@@ -68,14 +73,14 @@ void add_prefill_command(CLI::App& app) {
     auto opt = std::make_shared<PrefillOptions>();
     CLI::App* command =
         app.add_subcommand("prefill", "Time whole-sequence tensor attention beside the measured SGEMM peak");
-    command->add_option("--n", opt->n, "tokens (repeatable)")->check(CLI::PositiveNumber);
-    command->add_option("--d", opt->d, "head dimension")->check(CLI::PositiveNumber);
-    command->add_option("--heads", opt->heads, "heads")->check(CLI::PositiveNumber);
+    command->add_option("--n", opt->n, "tokens (repeatable)")->check(whole_in(bounds::kTokens));
+    command->add_option("--d", opt->d, "head dimension")->check(whole_in(bounds::kHeadDim));
+    command->add_option("--heads", opt->heads, "heads")->check(whole_in(bounds::kHeads));
     command->add_flag("--full", opt->full, "non-causal: every query over all n² pairs");
-    command->add_option("--repetitions", opt->repetitions, "timed runs")->check(CLI::PositiveNumber);
-    command->add_option("--warmup", opt->warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
-    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(CLI::Range(0, 4096));
-    command->add_option("--seed", opt->seed, "data seed");
+    command->add_option("--repetitions", opt->repetitions, "timed runs")->check(whole_in(bounds::kRepetitions));
+    command->add_option("--warmup", opt->warmup, "untimed runs first")->check(whole_in(bounds::kWarmup));
+    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(whole_in(bounds::kThreads));
+    command->add_option("--seed", opt->seed, "data seed")->check(whole_in(bounds::kSeed));
     command->add_flag("--no-peaks", opt->no_peaks, "skip measuring the SGEMM peak (the %sgemm column shows 0)");
     command->callback([opt] { run(*opt); });
 }
