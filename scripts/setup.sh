@@ -8,6 +8,7 @@ packages=(
   libxtensor-dev libxtensor-blas-dev libopenblas-dev libxsimd-dev
   libtbb-dev catch2 libcli11-dev libtomlplusplus-dev
   gnuplot-nox python3-numpy
+  pybind11-dev python3-dev python3-pytest python3-torch python3-pandas
 )
 # Callers may ask for more (the fuzz build wants clang), space-separated.
 read -r -a extra <<< "${TRIKV_EXTRA_PACKAGES:-}"
