@@ -37,8 +37,8 @@ std::string dtype_name(const py::dtype& dtype) { return dtype.attr("name").cast<
 
 py::dtype float_dtype_of(py::handle object, const std::string& name) {
     const py::array array = as_array(object, name);
-    require(array.dtype().kind() == 'f', name + ": dtype " + dtype_name(array.dtype()) +
-                                             " is not floating-point; expected float32 or float64");
+    if (array.dtype().kind() != 'f')
+        throw Error(name + ": dtype " + dtype_name(array.dtype()) + " is not floating-point; expected float32 or float64");
     return array.dtype();
 }
 
@@ -50,9 +50,12 @@ py::array_t<T, py::array::c_style> finite_array(py::handle object, const std::st
     if (!typed) throw py::error_already_set();
     if (typed.data() != original.data()) ++conversions;
     const T* values = typed.data();
+    // The message is built only on failure: formatting it per element would cost more than
+    // a small attend.
     for (py::ssize_t k = 0; k < typed.size(); ++k)
-        require(std::isfinite(values[k]), name + ": element " + std::to_string(k) + " is " +
-                                              std::to_string(values[k]) + "; inputs must be finite");
+        if (!std::isfinite(values[k]))
+            throw Error(name + ": element " + std::to_string(k) + " is " + std::to_string(values[k]) +
+                        "; inputs must be finite");
     return typed;
 }
 

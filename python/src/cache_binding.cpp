@@ -25,15 +25,17 @@ struct CacheHandle {
 // Tokens in `a`, which must be [heads, d] (one token) or [count, heads, d] like the cache.
 std::size_t token_count(const py::array& a, const std::string& name, const CacheShape& shape) {
     const bool one = a.ndim() == 2, block = a.ndim() == 3;
+    const std::size_t count = block ? a.shape(0) : 1;
+    if ((one || block) && std::size_t(a.shape(a.ndim() - 2)) == shape.heads &&
+        std::size_t(a.shape(a.ndim() - 1)) == shape.dim && count > 0)
+        return count;
+    // Messages are built only here, off the per-call path.
     const std::string expected = "expected [heads, d] = [" + std::to_string(shape.heads) + ", " +
                                  std::to_string(shape.dim) + "] or [count, heads, d]";
     require(one || block, name + ": shape " + shape_text(a) + " has " + std::to_string(a.ndim()) +
                               " dimensions; " + expected);
-    require(std::size_t(a.shape(a.ndim() - 2)) == shape.heads && std::size_t(a.shape(a.ndim() - 1)) == shape.dim,
-            name + ": shape " + shape_text(a) + " does not match the cache; " + expected);
-    const std::size_t count = block ? a.shape(0) : 1;
     require(count > 0, name + ": shape " + shape_text(a) + " is empty; expected count ≥ 1");
-    return count;
+    throw Error(name + ": shape " + shape_text(a) + " does not match the cache; " + expected);
 }
 
 void append(CacheHandle& handle, py::handle k1, py::handle k2, py::handle v1, py::handle v2) {
@@ -43,8 +45,8 @@ void append(CacheHandle& handle, py::handle k1, py::handle k2, py::handle v1, py
     const std::size_t count = token_count(a1, "k1", shape);
     const std::pair<const py::array*, const char*> others[] = {{&a2, "k2"}, {&b1, "v1"}, {&b2, "v2"}};
     for (const auto& [array, name] : others)
-        require(shape_of(*array) == shape_of(a1),
-                std::string(name) + ": shape " + shape_text(*array) + " differs from k1's " + shape_text(a1));
+        if (shape_of(*array) != shape_of(a1))
+            throw Error(std::string(name) + ": shape " + shape_text(*array) + " differs from k1's " + shape_text(a1));
     py::gil_scoped_release unlocked;
     std::lock_guard lock(handle.busy);
     handle.cache->append(count, a1.data(), a2.data(), b1.data(), b2.data());
