@@ -9,6 +9,7 @@
 #include "attention/tensor_attention.hpp"
 #include "bindings.hpp"
 #include "caches/registry.hpp"
+#include "caches/sequence_decode.hpp"
 #include "framework/error.hpp"
 
 namespace trikv::python {
@@ -72,17 +73,7 @@ py::array run_cache(const py::handle (&inputs)[5], const std::string& spec, doub
         py::gil_scoped_release unlocked;
         const std::unique_ptr<Cache> cache = make_cache(spec, {h, d, scale});
         cache->reserve(n);
-        std::vector<float> token(5 * h * d), step(h * d);
-        for (std::size_t t = 0; t < n; ++t) {
-            // Gather token t of every head into [h, d] rows, the layout the cache takes.
-            for (std::size_t s = 0; s < 5; ++s)
-                for (std::size_t head = 0; head < h; ++head)
-                    std::copy_n(x[s].data() + (head * n + t) * d, d, token.data() + (s * h + head) * d);
-            cache->append(1, &token[1 * h * d], &token[2 * h * d], &token[3 * h * d], &token[4 * h * d]);
-            cache->attend(1, &token[0], step.data());
-            for (std::size_t head = 0; head < h; ++head)
-                std::copy_n(step.data() + head * d, d, result + (head * n + t) * d);
-        }
+        decode_sequence(*cache, n, x[0].data(), x[1].data(), x[2].data(), x[3].data(), x[4].data(), result);
     }
     const py::dtype dtype = float_dtype_of(inputs[0], "q");
     return dtype.equal(py::dtype::of<float>()) ? py::array(out) : py::array(out.attr("astype")(dtype));

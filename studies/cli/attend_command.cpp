@@ -7,6 +7,7 @@
 
 #include "attention/tensor_attention.hpp"
 #include "caches/registry.hpp"
+#include "caches/sequence_decode.hpp"
 #include "framework/error.hpp"
 #include "framework/npy.hpp"
 #include "framework/threads.hpp"
@@ -83,18 +84,7 @@ Heads<float> run_cache(const Inputs& in, const std::string& spec, double scale, 
     cache->set_memory_limit(mem_limit);
     cache->reserve(n);
     Heads<float> out = xt::zeros<float>({h, n, d});
-    std::vector<float> token(5 * h * d), result(h * d);
-    for (std::size_t t = 0; t < n; ++t) {
-        // Gather token t of every head into [h, d] rows, the layout the cache takes.
-        const Heads<float>* sources[5] = {&q, &k1, &k2, &v1, &v2};
-        for (std::size_t s = 0; s < 5; ++s)
-            for (std::size_t head = 0; head < h; ++head)
-                std::copy_n(sources[s]->data() + (head * n + t) * d, d, token.data() + (s * h + head) * d);
-        cache->append(1, &token[1 * h * d], &token[2 * h * d], &token[3 * h * d], &token[4 * h * d]);
-        cache->attend(1, &token[0], result.data());
-        for (std::size_t head = 0; head < h; ++head)
-            std::copy_n(result.data() + head * d, d, out.data() + (head * n + t) * d);
-    }
+    decode_sequence(*cache, n, q.data(), k1.data(), k2.data(), v1.data(), v2.data(), out.data());
     return out;
 }
 
