@@ -16,7 +16,7 @@ py::array as_array(py::handle object, const std::string& name) {
     if (!array) {
         PyErr_Clear();
         throw Error(name + ": " + std::string(py::str(py::type::handle_of(object).attr("__name__"))) +
-                    " is not an array; expected a NumPy array or a CPU tensor");
+                    " is not an array; expected a NumPy array or a CPU tensor (detach() one that requires grad)");
     }
     return array;
 }

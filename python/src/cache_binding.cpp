@@ -120,7 +120,7 @@ A per-layer, multi-head KV cache for tensor attention: any registered type (see 
 attend(q) lets every query see every stored pair (i, j) (a block of queries is VAR's block
 step). Inputs are NumPy arrays or torch CPU tensors; C-contiguous float32 is read in place,
 anything else is converted once. Shapes, dtypes and non-finite values raise ValueError; an
-append past memory_limit raises MemoryError. The GIL is released while the cache works.
+append past set_memory_limit(bytes) raises MemoryError. The GIL is released while the cache works.
 )doc")
         .def(py::init([](const std::string& spec, std::size_t heads, std::size_t d, std::optional<double> scale) {
                  require(heads >= 1, "heads: " + std::to_string(heads) + " must be at least 1");
