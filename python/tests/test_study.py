@@ -96,3 +96,31 @@ def test_a_study_file_with_overrides(tmp_path):
     assert math.isfinite(rows[0]["step_ms_median"])
     with pytest.raises(ValueError, match="nosuchkey"):
         trikv.run_study(path, out=tmp_path / "bad", nosuchkey=1)
+
+
+class WrongShape(PairSketch):
+    """Answers one head too few (a bug the trampoline must catch)."""
+
+    def attend(self, q):
+        return super().attend(q)[:, :-1]
+
+
+class Raises(PairSketch):
+    """Fails inside attend."""
+
+    def attend(self, q):
+        raise RuntimeError("prototype bug")
+
+
+def test_errors_in_python_caches_reach_the_caller():
+    trikv.register("wrongshape", WrongShape, params={"budget": 1})
+    trikv.register("raises", Raises, params={"budget": 1})
+    k = np.ones((2, 4), np.float32)
+    wrong, failing = trikv.Cache("wrongshape", heads=2, d=4), trikv.Cache("raises", heads=2, d=4)
+    for cache in (wrong, failing):
+        cache.append(k, k, k, k)
+    with pytest.raises(ValueError, match=r"^wrongshape:budget=1: attend returned shape \(1, 1, 4\); expected \(1, 2, 4\)$"):
+        wrong.attend(k)
+    with pytest.raises(RuntimeError, match="prototype bug"):
+        failing.attend(k)
+    assert len(failing) == 1  # the cache is still usable
