@@ -7,10 +7,10 @@ namespace trikv {
 void Cache::check_memory_limit(std::size_t tokens, const char* operation) const {
     if (memory_limit_ == 0) return;
     const double projected = cost(tokens).resident_bytes;
-    require(projected <= static_cast<double>(memory_limit_),
-            std::string(operation) + ": cache '" + spec() + "' would hold " + std::to_string(static_cast<long long>(projected)) +
-                " bytes at " + std::to_string(tokens) + " tokens, above the memory limit of " +
-                std::to_string(memory_limit_) + " bytes");
+    if (projected <= static_cast<double>(memory_limit_)) return;
+    throw MemoryLimitError(std::string(operation) + ": cache '" + spec() + "' would hold " +
+                           std::to_string(static_cast<long long>(projected)) + " bytes at " + std::to_string(tokens) +
+                           " tokens, above the memory limit of " + std::to_string(memory_limit_) + " bytes");
 }
 
 void Cache::append(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) {

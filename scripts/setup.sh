@@ -9,6 +9,7 @@ packages=(
   libtbb-dev catch2 libcli11-dev libtomlplusplus-dev
   gnuplot-nox python3-numpy
   poppler-utils  # pdftotext: tests/test_figures.cpp reads the keys of the PDF figures
+  pybind11-dev python3-dev python3-pytest python3-torch python3-pandas
 )
 # Callers may ask for more (the fuzz build wants clang), space-separated.
 read -r -a extra <<< "${TRIKV_EXTRA_PACKAGES:-}"

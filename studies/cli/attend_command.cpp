@@ -8,6 +8,7 @@
 
 #include "attention/tensor_attention.hpp"
 #include "caches/registry.hpp"
+#include "caches/sequence_decode.hpp"
 #include "framework/checked.hpp"
 #include "framework/error.hpp"
 #include "framework/npy.hpp"
@@ -105,18 +106,7 @@ Heads<float> run_cache(const Inputs<float>& in, Cache& cache) {
     const std::size_t h = in.q.shape(0), n = in.q.shape(1), d = in.q.shape(2);
     cache.reserve(n);
     Heads<float> out = Heads<float>::from_shape({h, n, d});
-    std::vector<float> token(5 * h * d), result(h * d);
-    for (std::size_t t = 0; t < n; ++t) {
-        // Gather token t of every head into [h, d] rows, the layout the cache takes.
-        const Heads<float>* sources[5] = {&in.q, &in.k1, &in.k2, &in.v1, &in.v2};
-        for (std::size_t s = 0; s < 5; ++s)
-            for (std::size_t head = 0; head < h; ++head)
-                std::copy_n(sources[s]->data() + (head * n + t) * d, d, token.data() + (s * h + head) * d);
-        cache.append(1, &token[1 * h * d], &token[2 * h * d], &token[3 * h * d], &token[4 * h * d]);
-        cache.attend(1, &token[0], result.data());
-        for (std::size_t head = 0; head < h; ++head)
-            std::copy_n(result.data() + head * d, d, out.data() + (head * n + t) * d);
-    }
+    decode_sequence(cache, n, in.q.data(), in.k1.data(), in.k2.data(), in.v1.data(), in.v2.data(), out.data());
     return out;
 }
 

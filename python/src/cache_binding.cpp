@@ -1,0 +1,180 @@
+// trikv.Cache and trikv.caches(): any registered cache type, driven from Python.
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include <pybind11/stl.h>
+
+#include "arrays.hpp"
+#include "attention/tensor_attention.hpp"
+#include "bindings.hpp"
+#include "caches/registry.hpp"
+#include "framework/error.hpp"
+
+namespace trikv::python {
+namespace {
+
+// One cache and the lock that keeps two Python threads from driving it at once (the GIL is
+// released while it works, and a Cache is not safe to share).
+struct CacheHandle {
+    std::unique_ptr<Cache> cache;
+    std::mutex busy;
+};
+
+// Tokens in `a`, which must be [heads, d] (one token) or [count, heads, d] like the cache.
+std::size_t token_count(const py::array& a, const std::string& name, const CacheShape& shape) {
+    const bool one = a.ndim() == 2, block = a.ndim() == 3;
+    const std::size_t count = block ? a.shape(0) : 1;
+    if ((one || block) && std::size_t(a.shape(a.ndim() - 2)) == shape.heads &&
+        std::size_t(a.shape(a.ndim() - 1)) == shape.dim && count > 0)
+        return count;
+    // Messages are built only here, off the per-call path.
+    const std::string expected = "expected [heads, d] = [" + std::to_string(shape.heads) + ", " +
+                                 std::to_string(shape.dim) + "] or [count, heads, d]";
+    require(one || block, name + ": shape " + shape_text(a) + " has " + std::to_string(a.ndim()) +
+                              " dimensions; " + expected);
+    require(count > 0, name + ": shape " + shape_text(a) + " is empty; expected count ≥ 1");
+    throw Error(name + ": shape " + shape_text(a) + " does not match the cache; " + expected);
+}
+
+void append(CacheHandle& handle, py::handle k1, py::handle k2, py::handle v1, py::handle v2) {
+    const CacheShape& shape = handle.cache->shape();
+    const auto a1 = finite_array<float>(k1, "k1"), a2 = finite_array<float>(k2, "k2"),
+               b1 = finite_array<float>(v1, "v1"), b2 = finite_array<float>(v2, "v2");
+    const std::size_t count = token_count(a1, "k1", shape);
+    const std::pair<const py::array*, const char*> others[] = {{&a2, "k2"}, {&b1, "v1"}, {&b2, "v2"}};
+    for (const auto& [array, name] : others)
+        if (shape_of(*array) != shape_of(a1))
+            throw Error(std::string(name) + ": shape " + shape_text(*array) + " differs from k1's " + shape_text(a1));
+    py::gil_scoped_release unlocked;
+    std::lock_guard lock(handle.busy);
+    handle.cache->append(count, a1.data(), a2.data(), b1.data(), b2.data());
+}
+
+py::array_t<float> attend(CacheHandle& handle, py::handle q) {
+    const auto queries = finite_array<float>(q, "q");
+    const std::size_t count = token_count(queries, "q", handle.cache->shape());
+    py::array_t<float> out(std::vector<py::ssize_t>(queries.shape(), queries.shape() + queries.ndim()));
+    float* result = out.mutable_data();
+    {
+        py::gil_scoped_release unlocked;
+        std::lock_guard lock(handle.busy);
+        handle.cache->attend(count, queries.data(), result);
+    }
+    return out;
+}
+
+py::dict cost_dict(const CacheCost& cost) {
+    py::dict d;
+    d["resident_bytes"] = cost.resident_bytes;
+    d["transient_bytes"] = cost.transient_bytes;
+    d["flops"] = cost.flops;
+    d["bytes_moved"] = cost.bytes_moved;
+    return d;
+}
+
+py::list cache_type_list() {
+    py::list types;
+    for (const CacheType* type : cache_types()) {
+        py::list params;
+        for (const CacheParam& p : type->params) {
+            py::dict param;
+            param["name"] = p.name;
+            param["default"] = p.default_value;
+            param["description"] = p.description;
+            param["choices"] = p.choices;
+            if (p.choices.empty()) {
+                param["min"] = p.min;
+                param["max"] = p.max;
+                param["integer"] = p.integer;
+            }
+            params.append(param);
+        }
+        py::dict entry;
+        entry["name"] = type->name;
+        entry["description"] = type->description;
+        entry["exact"] = type->exact;
+        entry["attention"] = type->attention == AttentionKind::tensor ? "tensor" : "matrix";
+        entry["params"] = params;
+        types.append(entry);
+    }
+    return types;
+}
+
+}  // namespace
+
+void bind_caches(py::module_& m) {
+    m.def("caches", &cache_type_list,
+          "Every registered cache type, sorted by name: a list of dicts with name, description, exact\n"
+          "(computes attention exactly up to rounding), attention ('tensor' or 'matrix') and params\n"
+          "(name, default, description, and choices or min/max/integer).");
+
+    py::class_<CacheHandle>(m, "Cache", R"doc(
+A per-layer, multi-head KV cache for tensor attention: any registered type (see trikv.caches()).
+
+    cache = trikv.Cache("factor", heads=8, d=64)        # scale defaults to 1/d, as the CLI
+    cache.append(k1, k2, v1, v2)   # each [heads, d] (one token) or [count, heads, d] (a block)
+    out = cache.attend(q)          # q [heads, d] -> [heads, d]; [count, heads, d] -> same shape
+
+attend(q) lets every query see every stored pair (i, j) (a block of queries is VAR's block
+step). Inputs are NumPy arrays or torch CPU tensors; C-contiguous float32 is read in place,
+anything else is converted once. Shapes, dtypes and non-finite values raise ValueError; an
+append past set_memory_limit(bytes) raises MemoryError. The GIL is released while the cache works.
+)doc")
+        .def(py::init([](const std::string& spec, std::size_t heads, std::size_t d, std::optional<double> scale) {
+                 require(heads >= 1, "heads: " + std::to_string(heads) + " must be at least 1");
+                 require(d >= 1, "d: " + std::to_string(d) + " must be at least 1");
+                 const double s = scale.value_or(default_tensor_scale(d));
+                 require(std::isfinite(s), "scale: " + std::to_string(s) + " is not finite");
+                 auto handle = std::make_unique<CacheHandle>();
+                 handle->cache = make_cache(spec, {heads, d, s});
+                 return handle;
+             }),
+             py::arg("spec"), py::arg("heads"), py::arg("d"), py::arg("scale") = py::none(),
+             "Builds the cache `spec` ('name' or 'name:key=value,...') for `heads` heads of dimension d.")
+        .def("append", &append, py::arg("k1"), py::arg("k2"), py::arg("v1"), py::arg("v2"),
+             "Appends one token ([heads, d] each) or a block ([count, heads, d] each).")
+        .def("attend", &attend, py::arg("q"),
+             "Tensor attention of each query over every stored pair: [heads, d] -> [heads, d], or\n"
+             "[count, heads, d] -> [count, heads, d]. Needs at least one stored token.")
+        .def("clear", [](CacheHandle& h) {
+                 py::gil_scoped_release unlocked;  // never wait for the lock holding the GIL
+                 std::lock_guard lock(h.busy);
+                 h.cache->clear();
+             },
+             "Drops every token and returns the storage.")
+        .def("reserve", [](CacheHandle& h, std::size_t tokens) {
+                 py::gil_scoped_release unlocked;
+                 std::lock_guard lock(h.busy);
+                 h.cache->reserve(tokens);
+             },
+             py::arg("tokens"), "Allocates storage for `tokens` tokens up front, so appends then never allocate.")
+        .def("cost", [](const CacheHandle& h, std::optional<std::size_t> tokens) {
+                 return cost_dict(h.cache->cost(tokens.value_or(h.cache->size())));
+             },
+             py::arg("tokens") = py::none(),
+             "The cache's cost model of one attend after `tokens` tokens (default: now): a dict of\n"
+             "resident_bytes, transient_bytes, flops and bytes_moved.")
+        .def("__len__", [](const CacheHandle& h) { return h.cache->size(); })
+        .def("__repr__", [](const CacheHandle& h) {
+            const CacheShape& s = h.cache->shape();
+            return "trikv.Cache('" + h.cache->spec() + "', heads=" + std::to_string(s.heads) + ", d=" +
+                   std::to_string(s.dim) + ", tokens=" + std::to_string(h.cache->size()) + ")";
+        })
+        .def_property_readonly("bytes", [](const CacheHandle& h) { return h.cache->bytes(); },
+                               "Bytes the cache holds now, counted through its allocator.")
+        .def_property_readonly("transient_peak_bytes", [](const CacheHandle& h) { return h.cache->transient_peak_bytes(); },
+                               "Peak scratch bytes of the last attend, counted.")
+        .def_property_readonly("spec", [](const CacheHandle& h) { return h.cache->spec(); },
+                               "The canonical spec: every parameter spelled out.")
+        .def_property_readonly("heads", [](const CacheHandle& h) { return h.cache->shape().heads; })
+        .def_property_readonly("d", [](const CacheHandle& h) { return h.cache->shape().dim; })
+        .def_property_readonly("scale", [](const CacheHandle& h) { return h.cache->shape().scale; })
+        .def("set_memory_limit", [](CacheHandle& h, std::size_t bytes) { h.cache->set_memory_limit(bytes); },
+             py::arg("bytes"),
+             "An append that would take the resident bytes (by the cost model) above `bytes` raises\n"
+             "MemoryError and leaves the cache as it was; 0 removes the limit.");
+}
+
+}  // namespace trikv::python

@@ -1,0 +1,137 @@
+// Cache types written in Python (trikv.PyCache subclasses) in the C++ registry, so every
+// driver — trikv.Cache, trikv.attend, the study runner — can build and measure them. The C++
+// side is a trampoline: each call takes the GIL and calls the Python object.
+#include <string>
+#include <vector>
+
+#include <pybind11/stl.h>
+
+#include "arrays.hpp"
+#include "bindings.hpp"
+#include "caches/registry.hpp"
+#include "framework/error.hpp"
+
+namespace trikv::python {
+namespace {
+
+class PythonCache final : public Cache {
+public:
+    PythonCache(py::object impl, std::string spec, const CacheShape& shape)
+        : Cache(shape), impl_(std::move(impl)), spec_(std::move(spec)) {
+        sync_bytes();
+    }
+    ~PythonCache() override {
+        py::gil_scoped_acquire gil;
+        impl_ = py::object();
+        resident_.on_release(charged_);
+    }
+
+    void reserve(std::size_t tokens) override {
+        py::gil_scoped_acquire gil;
+        impl_.attr("reserve")(tokens);
+        sync_bytes();
+    }
+    std::string spec() const override { return spec_; }
+    CacheCost cost(std::size_t tokens) const override {
+        py::gil_scoped_acquire gil;
+        const py::dict cost = impl_.attr("cost")(tokens);
+        auto field = [&](const char* key) {
+            require(cost.contains(key), spec_ + ": cost(" + std::to_string(tokens) + ") has no '" + key + "'");
+            return cost[key].cast<double>();
+        };
+        return {field("resident_bytes"), field("transient_bytes"), field("flops"), field("bytes_moved")};
+    }
+
+protected:
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1,
+                       const float* v2) override {
+        py::gil_scoped_acquire gil;
+        impl_.attr("append")(view(count, k1), view(count, k2), view(count, v1), view(count, v2));
+        sync_bytes();
+    }
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        py::gil_scoped_acquire gil;
+        const py::object result = impl_.attr("attend")(view(count, q));
+        const auto values = finite_array<float>(result, spec_ + ": attend's result");
+        const std::vector<std::size_t> expected = {count, shape_.heads, shape_.dim};
+        require(shape_of(values) == expected, spec_ + ": attend returned shape " + shape_text(values) + "; expected (" +
+                                                  std::to_string(count) + ", " + std::to_string(shape_.heads) + ", " +
+                                                  std::to_string(shape_.dim) + ")");
+        std::copy_n(values.data(), values.size(), out);
+    }
+    void clear_storage() override {
+        py::gil_scoped_acquire gil;
+        impl_.attr("clear")();
+        sync_bytes();
+    }
+
+private:
+    // A read-only [count, heads, dim] view of trikv's buffer, valid during the call only.
+    py::array_t<float> view(std::size_t count, const float* data) const {
+        py::array_t<float> array({count, shape_.heads, shape_.dim}, data, py::none());
+        array.attr("flags").attr("writeable") = false;
+        return array;
+    }
+    // The class reports its own bytes; the resident meter follows, so bytes() and the study's
+    // byte columns show the self-reported figure.
+    void sync_bytes() {
+        const auto reported = impl_.attr("bytes").cast<std::size_t>();
+        if (reported > charged_) resident_.on_allocate(reported - charged_);
+        else resident_.on_release(charged_ - reported);
+        charged_ = reported;
+    }
+
+    py::object impl_;
+    std::string spec_;
+    std::size_t charged_ = 0;
+};
+
+// One declared parameter, as python/trikv/pycache.py passes it.
+CacheParam to_param(const py::dict& p) {
+    CacheParam param;
+    param.name = p["name"].cast<std::string>();
+    param.default_value = p["default"].cast<std::string>();
+    param.description = p["description"].cast<std::string>();
+    param.choices = p["choices"].cast<std::vector<std::string>>();
+    param.min = p["min"].cast<double>();
+    param.max = p["max"].cast<double>();
+    param.integer = p["integer"].cast<bool>();
+    return param;
+}
+
+// The value of `param` in `config`, typed as the class's __init__ expects it.
+py::object typed_value(const CacheConfig& config, const CacheParam& param) {
+    if (!param.choices.empty()) return py::str(config.text(param.name));
+    if (param.integer) return py::int_(config.integer(param.name));
+    return py::float_(config.number(param.name));
+}
+
+void register_python_cache(const std::string& name, py::object cls, const std::string& description, bool exact,
+                           const std::vector<py::dict>& params) {
+    CacheType type;
+    type.name = name;
+    type.description = description;
+    type.exact = exact;
+    for (const py::dict& p : params) type.params.push_back(to_param(p));
+    // The registry outlives the interpreter, and a py::object must not be released after it
+    // has finalised: the class is kept by a reference the registry owns for good.
+    PyObject* factory = cls.release().ptr();
+    type.make = [factory, declared = type.params](const CacheConfig& config, const CacheShape& shape) {
+        py::gil_scoped_acquire gil;
+        py::dict kwargs;
+        for (const CacheParam& param : declared) kwargs[py::str(param.name)] = typed_value(config, param);
+        py::object impl = py::reinterpret_borrow<py::object>(factory)(shape.heads, shape.dim, shape.scale, **kwargs);
+        return std::unique_ptr<Cache>(std::make_unique<PythonCache>(std::move(impl), config.canonical(), shape));
+    };
+    register_cache(std::move(type));
+}
+
+}  // namespace
+
+void bind_python_caches(py::module_& m) {
+    m.def("_register_cache", &register_python_cache, py::arg("name"), py::arg("cls"), py::arg("description"),
+          py::arg("exact"), py::arg("params"),
+          "Registers a trikv.PyCache subclass under `name`; use trikv.register, which checks its arguments.");
+}
+
+}  // namespace trikv::python

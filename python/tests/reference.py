@@ -1,0 +1,40 @@
+"""Obviously-correct float64 tensor attention: loops over the allowed pairs (SPEC §2)."""
+import math
+
+import numpy as np
+
+
+def attend_pairs(q, k1, k2, v1, v2, scale, pairs):
+    """One query, one head: q, k*, v* are float64 [d] / [n, d]; pairs lists (i, j)."""
+    scores = [scale * float(np.sum(q * k1[i] * k2[j])) for i, j in pairs]
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    total = sum(weights)
+    out = np.zeros(q.shape[-1])
+    for w, (i, j) in zip(weights, pairs):
+        out += (w / total) * v1[i] * v2[j]
+    return out
+
+
+def decode(q, k1, k2, v1, v2, scale, w1=None, w2=None):
+    """[h, n, d] inputs: out[h, t] attends pairs i in (t-w1, t], j in (t-w2, t] (all when None)."""
+    q, k1, k2, v1, v2 = (np.asarray(x, dtype=np.float64) for x in (q, k1, k2, v1, v2))
+    h, n, _ = q.shape
+    out = np.zeros(q.shape)
+    for t in range(n):
+        first = range(max(0, t - w1 + 1) if w1 else 0, t + 1)
+        second = range(max(0, t - w2 + 1) if w2 else 0, t + 1)
+        pairs = [(i, j) for i in first for j in second]
+        for head in range(h):
+            out[head, t] = attend_pairs(q[head, t], k1[head], k2[head], v1[head], v2[head], scale, pairs)
+    return out
+
+
+def tokens(rng, n, heads, d, dtype=np.float32):
+    """Five [n, heads, d] streams (q, k1, k2, v1, v2), token-major as caches take them."""
+    return [rng.standard_normal((n, heads, d)).astype(dtype) for _ in range(5)]
+
+
+def head_major(x):
+    """[n, heads, d] -> [heads, n, d]."""
+    return np.ascontiguousarray(np.transpose(x, (1, 0, 2)))

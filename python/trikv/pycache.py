@@ -1,0 +1,89 @@
+"""Cache types written in Python, measured by the same drivers as the C++ ones."""
+import abc
+import math
+from dataclasses import dataclass, field
+
+from . import _core
+
+# Names registered from Python in this process: their bytes are the class's own report.
+python_cache_types = set()
+
+
+class PyCache(abc.ABC):
+    """Base class of a cache type written in Python; register a subclass with trikv.register.
+
+    trikv builds it as cls(heads, d, scale, **params) and then calls:
+      append(k1, k2, v1, v2)  each a read-only float32 [count, heads, d] view of trikv's buffer,
+                              valid during the call only: copy what you keep;
+      attend(q)               q [count, heads, d] -> [count, heads, d] (anything NumPy reads);
+      clear()                 drop every token;
+      reserve(tokens)         optional: allocate up front (the default does nothing);
+      bytes                   property: the bytes you hold now (reported as self-reported);
+      cost(tokens)            dict of resident_bytes, transient_bytes, flops, bytes_moved of one
+                              attend after `tokens` tokens (studies check memory limits with it).
+    """
+
+    def __init__(self, heads, d, scale):
+        self.heads, self.d, self.scale = heads, d, scale
+
+    @abc.abstractmethod
+    def append(self, k1, k2, v1, v2):
+        """Stores count tokens ([count, heads, d] each)."""
+
+    @abc.abstractmethod
+    def attend(self, q):
+        """Returns the attention of each query, [count, heads, d]."""
+
+    @abc.abstractmethod
+    def clear(self):
+        """Drops every token."""
+
+    @property
+    @abc.abstractmethod
+    def bytes(self):
+        """The bytes the cache holds now, by its own count."""
+
+    @abc.abstractmethod
+    def cost(self, tokens):
+        """The cost model of one attend after `tokens` tokens, a dict."""
+
+    def reserve(self, tokens):
+        """Pre-allocation is only an optimisation: by default there is none."""
+
+
+@dataclass
+class Param:
+    """A declared parameter of a Python cache type: a number in [min, max] (an integer when
+    the default is an int) or, with choices, one of those strings."""
+    default: object
+    description: str = ""
+    min: float = -math.inf
+    max: float = math.inf
+    choices: list = field(default_factory=list)
+
+
+def _declared(name, value):
+    param = value if isinstance(value, Param) else Param(value)
+    default = param.default
+    if param.choices:
+        return dict(name=name, default=str(default), description=param.description,
+                    choices=[str(c) for c in param.choices], min=0.0, max=0.0, integer=False)
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        raise ValueError(f"params: '{name}' = {default!r} is neither a number nor one of declared choices")
+    return dict(name=name, default=repr(default), description=param.description, choices=[],
+                min=float(param.min), max=float(param.max), integer=isinstance(default, int))
+
+
+def register(name, cls, params=None, description=None, exact=False):
+    """Registers the PyCache subclass `cls` as cache type `name`, so that trikv.Cache,
+    trikv.attend and trikv.run_study build it from specs like 'name:key=value'.
+
+    params maps each parameter to its default (int or float) or to a trikv.Param; the values
+    of a spec reach cls(heads, d, scale, **params) typed like the defaults. Registered types
+    live until the process ends; a name can be registered once."""
+    if not (isinstance(cls, type) and issubclass(cls, PyCache)):
+        raise ValueError(f"cls: {cls!r} is not a subclass of trikv.PyCache")
+    declared = [_declared(key, value) for key, value in (params or {}).items()]
+    summary = description or (cls.__doc__ or cls.__name__).strip().splitlines()[0]
+    _core._register_cache(name, cls, f"{summary} (Python; bytes self-reported)", bool(exact), declared)
+    python_cache_types.add(name)

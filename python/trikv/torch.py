@@ -1,0 +1,101 @@
+"""2-simplicial (tensor) attention as a PyTorch module, with trikv caches for generation.
+
+SimplicialAttention computes, for [batch, seq, heads, d] inputs, what Meta's published
+reference (FBGEMM's torch_fwd_ref) does: query i attends the pairs (j, k) with
+i - w1 < j <= i and i - w2 < k <= i, scores scale * sum_l q_il k1_jl k2_kl (scale 1/sqrt(d) by
+default), one softmax over the (j, k) plane, output sum p_ijk (v1_j * v2_k). trikv's k1/v1
+stream is the first index of a pair (window w1) and k2/v2 the second (window w2).
+"""
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._core import Cache
+
+
+def simplicial_attention(q, k1, k2, v1, v2, w1, w2, scale=None):
+    """The training path in plain torch (differentiable): [batch, seq, heads, d] each in,
+    [batch, seq, heads, d] out. Memory grows as seq^3 per head: a reference, not a kernel."""
+    batch, seq, heads, d = q.shape
+    scale = 1.0 / math.sqrt(d) if scale is None else scale
+    position = torch.arange(seq, device=q.device)
+    behind = position[:, None] - position[None, :]  # [i, j] = i - j
+    allowed = ((behind >= 0) & (behind < w1))[:, :, None] & ((behind >= 0) & (behind < w2))[:, None, :]
+    scores = torch.einsum("bihd,bjhd,bkhd->bhijk", q * scale, k1, k2).masked_fill(~allowed, float("-inf"))
+    p = torch.softmax(scores.reshape(batch, heads, seq, seq * seq), dim=-1).reshape(scores.shape)
+    u = torch.einsum("bhijk,bkhd->bhijd", p, v2)
+    return torch.einsum("bhijd,bjhd->bihd", u, v1)
+
+
+def _float32(x):
+    # Contiguous float32 CPU tensors are shared with NumPy, so trikv reads them in place.
+    return x.detach().to(device="cpu", dtype=torch.float32).contiguous().numpy()
+
+
+class LayerCache:
+    """One layer's KV cache for generation: one trikv.Cache per batch element."""
+
+    def __init__(self, spec, batch, heads, d, scale):
+        self.caches = [Cache(spec, heads, d, scale) for _ in range(batch)]
+
+    def __len__(self):
+        return len(self.caches[0])
+
+    @property
+    def bytes(self):
+        return sum(c.bytes for c in self.caches)
+
+    def append(self, k1, k2, v1, v2):
+        """Stores [batch, count, heads, d] tokens."""
+        k1, k2, v1, v2 = (_float32(x) for x in (k1, k2, v1, v2))
+        for b, cache in enumerate(self.caches):
+            cache.append(k1[b], k2[b], v1[b], v2[b])
+
+    def attend(self, q):
+        """q [batch, heads, d] (one new token per element) -> [batch, heads, d]."""
+        q = _float32(q)
+        return torch.from_numpy(np.stack([c.attend(q[b]) for b, c in enumerate(self.caches)]))
+
+
+class SimplicialAttention(nn.Module):
+    """2-simplicial attention over windows w1 (k1/v1) and w2 (k2/v2); see the module's doc.
+
+        attention = SimplicialAttention(w1=32, w2=512)
+        y = attention(q, k1, k2, v1, v2)                         # training: plain torch
+        cache = attention.new_cache("window:w1=32,w2=512", batch, heads, d)
+        y = attention(q[:, :p], ..., cache=cache)                 # prefill: training path, tokens stored
+        y_t = attention(q[:, p:p+1], ..., cache=cache)            # decode: through the trikv cache
+
+    trikv caches attend every stored pair, except window:w1=...,w2=..., so decode equals the
+    training path when the cache is that window spec with the module's windows, or an exact
+    cache (factor, product, ...) while the sequence fits in both windows. The generation path
+    does not propagate gradients.
+    """
+
+    def __init__(self, w1, w2, scale=None):
+        super().__init__()
+        self.w1, self.w2, self.scale = w1, w2, scale
+
+    def new_cache(self, spec, batch, heads, d):
+        """A LayerCache of trikv cache `spec` for this module's scale."""
+        return LayerCache(spec, batch, heads, d, self._scale(d))
+
+    def _scale(self, d):
+        return 1.0 / math.sqrt(d) if self.scale is None else self.scale
+
+    def forward(self, q, k1, k2, v1, v2, cache=None):
+        if cache is None:
+            return simplicial_attention(q, k1, k2, v1, v2, self.w1, self.w2, self.scale)
+        if len(cache) == 0 and q.shape[1] > 1:
+            # Prefill: the prompt's outputs by the training path, its tokens stored as one block.
+            with torch.no_grad():
+                out = simplicial_attention(q, k1, k2, v1, v2, self.w1, self.w2, self.scale)
+            cache.append(k1, k2, v1, v2)
+            return out
+        steps = []
+        for t in range(q.shape[1]):
+            cache.append(k1[:, t:t + 1], k2[:, t:t + 1], v1[:, t:t + 1], v2[:, t:t + 1])
+            steps.append(cache.attend(q[:, t]))
+        return torch.stack(steps, dim=1).to(dtype=q.dtype, device=q.device)
