@@ -3,7 +3,6 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -14,6 +13,7 @@
 #include "attention/blas.hpp"
 #include "attention/softmax.hpp"
 #include "framework/error.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -34,7 +34,7 @@ std::size_t queries_per_group(std::size_t k1_rows) {
 // workers (a 128-token window with 128-row blocks was one task: 1.8× slower on two cores).
 // Scratch is sized for kPairBlockRows either way, so the transient bytes do not depend on n.
 std::size_t pair_block_rows(std::size_t rows) {
-    const auto workers = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+    const auto workers = static_cast<std::size_t>(worker_count());
     return rows >= 2 * workers * kPairBlockRows ? kPairBlockRows : kPairBlockRows / 2;
 }
 

@@ -7,7 +7,6 @@
 // dtype (f32 | bf16 | fp16 | int8) is the storage of the four streams; attend decodes rows
 // and tiles to float as it goes (fused) or the whole head's streams once (recompute).
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -17,6 +16,7 @@
 #include "caches/factor_streams.hpp"
 #include "caches/head_queries.hpp"
 #include "caches/registry.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -42,7 +42,7 @@ public:
     CacheCost cost(std::size_t tokens) const override {
         const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim);
         const double n = static_cast<double>(tokens), pairs = n * n, f = sizeof(float);
-        const double workers = tbb::this_task_arena::max_concurrency();
+        const double workers = worker_count();
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens));
         c.flops = 4.0 * pairs * d * h;

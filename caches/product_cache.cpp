@@ -13,7 +13,6 @@
 // rows and the same value rows back to back, the order the streaming kernel reads them in.
 #include <tbb/parallel_for.h>
 
-#include <tbb/task_arena.h>
 
 #include <cstdint>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "caches/head_queries.hpp"
 #include "caches/paired_row_store.hpp"
 #include "caches/registry.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -55,7 +55,7 @@ public:
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens) +
                                                shape_.heads * pairs_[0].bytes_for(tokens * tokens));
-        c.transient_bytes = static_cast<double>(tbb::this_task_arena::max_concurrency()) *
+        c.transient_bytes = static_cast<double>(worker_count()) *
                             (kStreamTileRows + 2 * d + decoded) * sizeof(float) * h;
         c.flops = 4.0 * pairs * d * h;
         c.bytes_moved = 2.0 * pairs * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * h;

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
+#include <tbb/task_arena.h>
 
 #include <string>
 
@@ -24,6 +25,8 @@ namespace {
 }  // namespace
 
 int hardware_threads() { return tbb::info::default_concurrency(); }
+
+int worker_count() { return tbb::this_task_arena::max_concurrency(); }
 
 ThreadControl::ThreadControl(int threads) : threads_(threads == 0 ? hardware_threads() : threads) {
     require(threads >= 0, "threads: " + std::to_string(threads) + " is negative; expected 0 (all) or a positive count");
