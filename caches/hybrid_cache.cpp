@@ -138,10 +138,10 @@ private:
             const float* query = q + head * d;
             SoftmaxPartial<float> partial(d, transient_);
             if (r > 0)
-                matrix_decode_partial(query, pair_keys_[head].view(), pair_values_[head].view(), scale, partial,
+                matrix_decode_partial(query, pair_keys_[head].stored(), pair_values_[head].stored(), scale, partial,
                                       transient_);
-            const RowsView<float> K1 = factors_.view(head, Streams::k1), K2 = factors_.view(head, Streams::k2);
-            const RowsView<float> V1 = factors_.view(head, Streams::v1), V2 = factors_.view(head, Streams::v2);
+            const StoredRows<float> K1 = factors_.stored(head, Streams::k1), K2 = factors_.stored(head, Streams::k2);
+            const StoredRows<float> V1 = factors_.stored(head, Streams::v1), V2 = factors_.stored(head, Streams::v2);
             // Empty rectangles (s = 0, or r = 0 for the second) fold nothing.
             tensor_decode_partial(query, K1.prefix(s), K2, V1.prefix(s), V2, scale, partial, transient_);
             tensor_decode_partial(query, K1.rows_from(s, r), K2.prefix(s), V1.rows_from(s, r), V2.prefix(s), scale,

@@ -96,20 +96,20 @@ private:
     void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            matrix_decode(q + head * d, pairs_[head].first(), pairs_[head].second(),
+            matrix_decode(1, q + head * d, pairs_[head].first(), pairs_[head].second(),
                           static_cast<float>(shape_.scale), out + head * d, transient_);
         });
     }
 
     // A block of queries (VAR's scale step) streams the pair rows once per group of up to 256
-    // queries, as GEMMs (matrix_decode_batch), instead of once per query.
+    // queries, as GEMMs (matrix_decode of `count` queries), instead of once per query.
     void attend_tokens(std::size_t count, const float* q, float* out) override {
         if (count == 1) return attend_one(q, out);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             HeadQueries queries(count, head, shape_, transient_);
             queries.gather(q);
-            matrix_decode_batch(queries.in.data(), count, pairs_[head].first(), pairs_[head].second(),
-                                static_cast<float>(shape_.scale), queries.out.data(), transient_);
+            matrix_decode(count, queries.in.data(), pairs_[head].first(), pairs_[head].second(),
+                          static_cast<float>(shape_.scale), queries.out.data(), transient_);
             queries.scatter(out);
         });
     }

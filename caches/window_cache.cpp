@@ -91,7 +91,7 @@ private:
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             const RowStore<float>* ring = &rings_[4 * head];
-            tensor_decode(q + head * d, ring[k1].view(), ring[k2].view(), ring[v1].view(), ring[v2].view(),
+            tensor_decode(1, q + head * d, ring[k1].stored(), ring[k2].stored(), ring[v1].stored(), ring[v2].stored(),
                           static_cast<float>(shape_.scale), out + head * d, transient_);
         });
     }
