@@ -14,7 +14,8 @@ namespace trikv {
 
 inline constexpr std::size_t kStreamBlockRows = 512;  // rows per parallel work item
 // Rows scored and accumulated (and decoded) together; also product's key/value interleave
-// tile, so = kPairTileRows: its batched attends (matrix_decode of several queries) then get whole GEMM tiles.
+// tile, so = kPairTileRows: its attends of several queries (stacked GEMMs through the tensor
+// kernel) then get whole GEMM tiles.
 inline constexpr std::size_t kStreamTileRows = 256;
 
 // Rows come as StoredRows<S> and are computed in ComputeType<S>, as for tensor attention
