@@ -5,6 +5,8 @@
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <string>
 
 #include "framework/error.hpp"
@@ -26,7 +28,12 @@ namespace {
 
 int hardware_threads() { return tbb::info::default_concurrency(); }
 
-int worker_count() { return tbb::this_task_arena::max_concurrency(); }
+// The arena's concurrency alone ignores a ThreadControl's cap: under ThreadControl(1) it still
+// said 2 here, so cost models counted two workers' scratch and kernels split work for two.
+int worker_count() {
+    const std::size_t cap = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+    return static_cast<int>(std::min(cap, static_cast<std::size_t>(tbb::this_task_arena::max_concurrency())));
+}
 
 ThreadControl::ThreadControl(int threads) : threads_(threads == 0 ? hardware_threads() : threads) {
     require(threads >= 0, "threads: " + std::to_string(threads) + " is negative; expected 0 (all) or a positive count");
