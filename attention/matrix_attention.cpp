@@ -193,13 +193,45 @@ void stream_rows(const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T s
     partial.merge(reducer.result());
 }
 
+// One query: one streaming pass.
+template <Scalar T, class S>
+void stream_query(const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T scale, T* out, MemoryMeter& scratch) {
+    SoftmaxPartial<T> partial(k.dim(), scratch);
+    stream_rows(q, k, v, scale, partial, scratch);
+    partial.finish(out);
+}
+
+// Several queries: tensor attention with one all-ones K1 = V1 row (see matrix_decode).
+template <Scalar T, class S>
+void stacked_queries(std::size_t count, const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T scale, T* out,
+                     MemoryMeter& scratch) {
+    const std::size_t d = k.dim();
+    // The all-ones row in the storage's format (int8 keeps a row scale: 127 · (1/127)).
+    Buffer<T> ones(d, scratch);
+    std::fill_n(ones.data(), d, T(1));
+    constexpr bool kEncodes = !std::is_same_v<S, T>;
+    Buffer<S> encoded(kEncodes ? d : 0, scratch);
+    float row_scale = 1.0f;
+    const S* row = nullptr;
+    if constexpr (kEncodes) {
+        if constexpr (kRowScaled<S>) row_scale = encode(ones.data(), encoded.data(), d);
+        else encode(ones.data(), encoded.data(), d);
+        row = encoded.data();
+    } else {
+        row = ones.data();
+    }
+    StoredRows<S> one{RowsView<S>::contiguous(row, 1, d), {}};
+    if constexpr (kRowScaled<S>) one.scales = RowsView<float>::contiguous(&row_scale, 1, 1);
+    tensor_decode(count, q, one, k, one, v, scale, out, scratch);
+}
+
 template <Scalar T>
 void prefill_head(const T* q, const T* k, const T* v, std::size_t n, std::size_t d, bool causal,
                   T scale, T* out, MemoryMeter& scratch) {
     tbb::parallel_for(std::size_t(0), n, [&](std::size_t t) {
         const std::size_t rows = causal ? t + 1 : n;
-        matrix_decode(q + t * d, RowsView<T>::contiguous(k, rows, d),
-                      RowsView<T>::contiguous(v, rows, d), scale, out + t * d, scratch);
+        stream_query(q + t * d, StoredRows<T>::contiguous(k, rows, d), StoredRows<T>::contiguous(v, rows, d), scale,
+                     out + t * d, scratch);
     });
 }
 
@@ -207,57 +239,18 @@ void prefill_head(const T* q, const T* k, const T* v, std::size_t n, std::size_t
 
 double default_matrix_scale(std::size_t dim) { return 1.0 / std::sqrt(static_cast<double>(dim)); }
 
-template <Scalar T>
-void matrix_decode_partial(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale,
-                           SoftmaxPartial<T>& partial, MemoryMeter& scratch) {
-    stream_rows(q, StoredRows<T>::plain(k), StoredRows<T>::plain(v), scale, partial, scratch);
-}
-
 template <class S>
-void matrix_decode_partial(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale,
-                           SoftmaxPartial<float>& partial, MemoryMeter& scratch) {
-    stream_rows(q, k, v, scale, partial, scratch);
-}
-
-template <class S>
-void matrix_decode(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale, float* out,
-                   MemoryMeter& scratch) {
+void matrix_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k, const StoredRows<S>& v,
+                   ComputeType<S> scale, ComputeType<S>* out, MemoryMeter& scratch) {
     require(k.rows() > 0, "matrix_decode: needs at least one key");
-    SoftmaxPartial<float> partial(k.dim(), scratch);
-    stream_rows(q, k, v, scale, partial, scratch);
-    partial.finish(out);
-}
-
-template <Scalar T>
-void matrix_decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale, T* out,
-                   MemoryMeter& scratch) {
-    require(k.rows > 0, "matrix_decode: needs at least one key");
-    SoftmaxPartial<T> partial(k.dim, scratch);
-    matrix_decode_partial(q, k, v, scale, partial, scratch);
-    partial.finish(out);
+    if (count == 1) stream_query(q, k, v, scale, out, scratch);
+    else stacked_queries(count, q, k, v, scale, out, scratch);
 }
 
 template <class S>
-void matrix_decode_batch(const float* q, std::size_t queries, const StoredRows<S>& k, const StoredRows<S>& v,
-                         float scale, float* out, MemoryMeter& scratch) {
-    require(k.rows() > 0, "matrix_decode_batch: needs at least one key");
-    const std::size_t d = k.dim();
-    // The all-ones row in the storage's format (int8 keeps a row scale: 127 · (1/127)).
-    Buffer<float> ones(d, scratch);
-    std::fill_n(ones.data(), d, 1.0f);
-    Buffer<S> encoded(std::is_same_v<S, float> ? 0 : d, scratch);
-    float row_scale = 1.0f;
-    const S* row = nullptr;
-    if constexpr (std::is_same_v<S, float>) {
-        row = ones.data();
-    } else {
-        if constexpr (kRowScaled<S>) row_scale = encode(ones.data(), encoded.data(), d);
-        else encode(ones.data(), encoded.data(), d);
-        row = encoded.data();
-    }
-    StoredRows<S> one{RowsView<S>::contiguous(row, 1, d), {}};
-    if constexpr (kRowScaled<S>) one.scales = RowsView<float>::contiguous(&row_scale, 1, 1);
-    tensor_decode_batch(q, queries, one, k, one, v, scale, out, scratch);
+void matrix_decode_partial(const ComputeType<S>* q, const StoredRows<S>& k, const StoredRows<S>& v,
+                           ComputeType<S> scale, SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch) {
+    stream_rows(q, k, v, scale, partial, scratch);
 }
 
 template <Scalar T>
@@ -290,29 +283,20 @@ Heads<T> matrix_prefill(const Heads<T>& q, const Heads<T>& k, const Heads<T>& v,
     return out;
 }
 
-#define TRIKV_INSTANTIATE(T)                                                                      \
-    template void matrix_decode<T>(const T*, const RowsView<T>&, const RowsView<T>&, T, T*,       \
-                                   MemoryMeter&);                                                 \
-    template void matrix_decode_partial<T>(const T*, const RowsView<T>&, const RowsView<T>&, T,   \
-                                           SoftmaxPartial<T>&, MemoryMeter&);                     \
-    template Matrix<T> matrix_prefill<T>(const Matrix<T>&, const Matrix<T>&, const Matrix<T>&,    \
-                                         bool, T);                                                \
-    template Heads<T> matrix_prefill<T>(const Heads<T>&, const Heads<T>&, const Heads<T>&, bool, T);
-TRIKV_INSTANTIATE(float)
-TRIKV_INSTANTIATE(double)
+#define TRIKV_INSTANTIATE(S)                                                                                   \
+    template void matrix_decode<S>(std::size_t, const ComputeType<S>*, const StoredRows<S>&, const StoredRows<S>&,    \
+                                   ComputeType<S>, ComputeType<S>*, MemoryMeter&);                                    \
+    template void matrix_decode_partial<S>(const ComputeType<S>*, const StoredRows<S>&, const StoredRows<S>&,         \
+                                           ComputeType<S>, SoftmaxPartial<ComputeType<S>>&, MemoryMeter&);
+TRIKV_FOR_EACH_STORAGE(TRIKV_INSTANTIATE)
 #undef TRIKV_INSTANTIATE
 
-#define TRIKV_INSTANTIATE_STORED(S)                                                                         \
-    template void matrix_decode<S>(const float*, const StoredRows<S>&, const StoredRows<S>&, float, float*, \
-                                   MemoryMeter&);                                                           \
-    template void matrix_decode_partial<S>(const float*, const StoredRows<S>&, const StoredRows<S>&, float, \
-                                           SoftmaxPartial<float>&, MemoryMeter&);                \
-    template void matrix_decode_batch<S>(const float*, std::size_t, const StoredRows<S>&, const StoredRows<S>&, \
-                                         float, float*, MemoryMeter&);
-TRIKV_INSTANTIATE_STORED(float)
-TRIKV_INSTANTIATE_STORED(bf16)
-TRIKV_INSTANTIATE_STORED(fp16)
-TRIKV_INSTANTIATE_STORED(std::int8_t)
-#undef TRIKV_INSTANTIATE_STORED
+// Whole sequences come as xtensor arrays of the compute types only.
+#define TRIKV_INSTANTIATE_PREFILL(T)                                                                                \
+    template Matrix<T> matrix_prefill<T>(const Matrix<T>&, const Matrix<T>&, const Matrix<T>&, bool, T);           \
+    template Heads<T> matrix_prefill<T>(const Heads<T>&, const Heads<T>&, const Heads<T>&, bool, T);
+TRIKV_INSTANTIATE_PREFILL(float)
+TRIKV_INSTANTIATE_PREFILL(double)
+#undef TRIKV_INSTANTIATE_PREFILL
 
 }  // namespace trikv

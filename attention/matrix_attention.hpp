@@ -5,7 +5,6 @@
 // there the "keys" and "values" are the stored pair rows k1_i∘k2_j and v1_i∘v2_j.
 #include <cstddef>
 
-#include "attention/rows.hpp"
 #include "attention/softmax.hpp"
 #include "attention/stored_rows.hpp"
 #include "framework/memory.hpp"
@@ -15,38 +14,30 @@ namespace trikv {
 
 inline constexpr std::size_t kStreamBlockRows = 512;  // rows per parallel work item
 // Rows scored and accumulated (and decoded) together; also product's key/value interleave
-// tile, so = kPairTileRows: its batched attends (tensor_decode_batch) then get whole GEMM tiles.
+// tile, so = kPairTileRows: its attends of several queries (stacked GEMMs through the tensor
+// kernel) then get whole GEMM tiles.
 inline constexpr std::size_t kStreamTileRows = 256;
 
-// One query, one head: out[d] = softmax(scale·K·q)ᵀ·V over all rows of k (≥ 1 row).
-template <Scalar T>
-void matrix_decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale, T* out,
-                   MemoryMeter& scratch);
+// Rows come as StoredRows<S> and are computed in ComputeType<S>, as for tensor attention
+// (attention/tensor_attention.hpp): reduced formats decode K and V kStreamTileRows rows at a
+// time in per-worker scratch (2·kStreamTileRows·d floats, read back from L2; none for float
+// and double, which are read in place), with the softmax still folded per tile.
 
-// The same folded into `partial` (see tensor_decode_partial); zero rows fold nothing.
-template <Scalar T>
-void matrix_decode_partial(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale,
-                           SoftmaxPartial<T>& partial, MemoryMeter& scratch);
+// `count` queries, one head: out[r·d..] = softmax(scale·K·q_r)ᵀ·V over all rows of k (≥ 1
+// row), r < count. One query is one streaming pass. Several queries sharing the rows (VAR's
+// block step on the product cache; a grouped-query head's g query heads) run as tensor
+// attention with one all-ones K1 = V1 row, whose pairs (0, j) have key k_j and value v_j
+// exactly: the batched tensor kernel then stacks up to 256 queries into each GEMM and reads
+// every K/V tile once per group of queries instead of once per query. Each query's result
+// equals count = 1 on it up to rounding.
+template <class S>
+void matrix_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k, const StoredRows<S>& v,
+                   ComputeType<S> scale, ComputeType<S>* out, MemoryMeter& scratch);
 
-// The same two over rows stored in a reduced format (attention/stored_rows.hpp; S = float,
-// bf16, fp16 or std::int8_t): K and V rows are decoded to float kStreamTileRows at a time
-// in per-worker scratch (2·kStreamTileRows·d floats, read back from L2; none for S = float,
-// which reads the storage in place), with the softmax still folded per tile.
+// One query folded into `partial` (see tensor_decode_partial); zero rows fold nothing.
 template <class S>
-void matrix_decode(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale, float* out,
-                   MemoryMeter& scratch);
-template <class S>
-void matrix_decode_partial(const float* q, const StoredRows<S>& k, const StoredRows<S>& v, float scale,
-                           SoftmaxPartial<float>& partial, MemoryMeter& scratch);
-
-// Several queries at once over the same rows (VAR's block step on the product cache):
-// out[r·d..] = matrix_decode of q[r·d..], r < queries. Computed as tensor attention with one
-// all-ones K1 = V1 row, whose pairs (0, j) have key k_j and value v_j exactly: the batched
-// tensor kernel (tensor_decode_batch) then stacks up to 256 queries into each GEMM and reads
-// every K/V tile once per group of queries instead of once per query.
-template <class S>
-void matrix_decode_batch(const float* q, std::size_t queries, const StoredRows<S>& k, const StoredRows<S>& v,
-                         float scale, float* out, MemoryMeter& scratch);
+void matrix_decode_partial(const ComputeType<S>* q, const StoredRows<S>& k, const StoredRows<S>& v,
+                           ComputeType<S> scale, SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch);
 
 // Whole sequence, inputs [n, d] or [h, n, d]; causal: query t sees keys 0..t.
 template <Scalar T>

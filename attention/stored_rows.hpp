@@ -36,17 +36,42 @@ void decode(const fp16* in, float* out, std::size_t n);
 // rows × dim int8 values, row r scaled by scales[r].
 void decode(const std::int8_t* in, const float* scales, std::size_t rows, std::size_t dim, float* out);
 
+// The storage types the kernels are instantiated for, one list for every kernel file:
+// X(S) for each.
+#define TRIKV_FOR_EACH_STORAGE(X) X(float) X(double) X(bf16) X(fp16) X(std::int8_t)
+
+// The type kernels compute in for rows stored as S: the storage's own for float and double,
+// float for the reduced formats.
+template <class S>
+using ComputeType = std::conditional_t<std::is_same_v<S, double>, double, float>;
+
 template <class S>
 struct StoredRows {
     RowsView<S> values;
     RowsView<float> scales;  // int8 only: one float per row, chunked like `values`
 
-    // Float (or double) rows read in place.
-    static StoredRows plain(const RowsView<S>& rows) { return {rows, {}}; }
+    // Rows of an unscaled format (float, double, bf16, fp16) as they are.
+    static StoredRows plain(const RowsView<S>& rows)
+        requires(!kRowScaled<S>)
+    {
+        return {rows, {}};
+    }
+    static StoredRows contiguous(const S* data, std::size_t rows, std::size_t dim)
+        requires(!kRowScaled<S>)
+    {
+        return plain(RowsView<S>::contiguous(data, rows, dim));
+    }
 
     std::size_t rows() const { return values.rows; }
     std::size_t dim() const { return values.dim; }
     std::size_t contiguous_from(std::size_t i) const { return values.contiguous_from(i); }
+    // The first `count` rows, and rows [begin, begin + count), as RowsView's (scales follow).
+    StoredRows prefix(std::size_t count) const {
+        return {values.prefix(count), kRowScaled<S> ? scales.prefix(count) : scales};
+    }
+    StoredRows rows_from(std::size_t begin, std::size_t count) const {
+        return {values.rows_from(begin, count), kRowScaled<S> ? scales.rows_from(begin, count) : scales};
+    }
 
     // Rows [i, i + count) as float, row-major into out (count·dim floats); any i and count.
     void decode(std::size_t i, std::size_t count, float* out) const {

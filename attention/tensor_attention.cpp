@@ -3,7 +3,6 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -14,6 +13,7 @@
 #include "attention/blas.hpp"
 #include "attention/softmax.hpp"
 #include "framework/error.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -22,7 +22,8 @@ namespace {
 // each K2/V2 tile feeds one GEMM of up to kStackedRows rows instead of one per query (and is
 // read from cache once for the group). 256 keeps the group's score tile at 256×256 floats.
 // With 128 or more K1 rows that is 2 queries a group; with fewer rows, more queries: a single
-// all-ones K1 row (matrix attention as tensor attention, matrix_decode_batch) stacks 256.
+// all-ones K1 row (matrix attention as tensor attention: matrix_decode of several queries) stacks
+// 256.
 constexpr std::size_t kStackedRows = 256;
 
 std::size_t queries_per_group(std::size_t k1_rows) {
@@ -34,7 +35,7 @@ std::size_t queries_per_group(std::size_t k1_rows) {
 // workers (a 128-token window with 128-row blocks was one task: 1.8× slower on two cores).
 // Scratch is sized for kPairBlockRows either way, so the transient bytes do not depend on n.
 std::size_t pair_block_rows(std::size_t rows) {
-    const auto workers = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+    const auto workers = static_cast<std::size_t>(worker_count());
     return rows >= 2 * workers * kPairBlockRows ? kPairBlockRows : kPairBlockRows / 2;
 }
 
@@ -206,12 +207,6 @@ void decode_group(const QueryGroup<T>& group, const StoredRows<S>& k1, const Sto
     for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
 }
 
-template <Scalar T, class S>
-void decode_pairs(const T* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
-                  const StoredRows<S>& v2, T scale, SoftmaxPartial<T>& partial, MemoryMeter& scratch) {
-    decode_group(QueryGroup<T>{q, nullptr, 1}, k1, k2, v1, v2, scale, &partial, scratch);
-}
-
 // out[r] for `count` queries, in groups (queries_per_group) run in parallel; limits as QueryGroup.
 template <Scalar T, class S>
 void decode_queries(const T* q, std::size_t count, const std::size_t* limits, const StoredRows<S>& k1,
@@ -235,8 +230,7 @@ void decode_queries(const T* q, std::size_t count, const std::size_t* limits, co
 template <Scalar T>
 void prefill_head(const T* q, const T* k1, const T* k2, const T* v1, const T* v2, std::size_t n,
                   std::size_t d, bool causal, T scale, T* out, MemoryMeter& scratch) {
-    using Rows = StoredRows<T>;
-    const auto rows = [&](const T* data) { return Rows::plain(RowsView<T>::contiguous(data, n, d)); };
+    const auto rows = [&](const T* data) { return StoredRows<T>::contiguous(data, n, d); };
     std::vector<std::size_t> limits;
     if (causal)
         for (std::size_t t = 0; t < n; ++t) limits.push_back(t + 1);
@@ -253,52 +247,19 @@ void require_same_shapes(const Array& q, const Array& k1, const Array& k2, const
 
 }  // namespace
 
-template <Scalar T>
-void tensor_decode_partial(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
-                           const RowsView<T>& v2, T scale, SoftmaxPartial<T>& partial, MemoryMeter& scratch) {
-    using Rows = StoredRows<T>;
-    decode_pairs(q, Rows::plain(k1), Rows::plain(k2), Rows::plain(v1), Rows::plain(v2), scale, partial, scratch);
-}
-
 template <class S>
-void tensor_decode_partial(const float* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
-                           const StoredRows<S>& v2, float scale, SoftmaxPartial<float>& partial, MemoryMeter& scratch) {
-    decode_pairs(q, k1, k2, v1, v2, scale, partial, scratch);
-}
-
-template <class S>
-void tensor_decode(const float* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
-                   const StoredRows<S>& v2, float scale, float* out, MemoryMeter& scratch) {
+void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
+                   const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale, ComputeType<S>* out,
+                   MemoryMeter& scratch) {
     require(k1.rows() > 0 && k2.rows() > 0, "tensor_decode: needs at least one key on each side");
-    SoftmaxPartial<float> partial(k1.dim(), scratch);
-    decode_pairs(q, k1, k2, v1, v2, scale, partial, scratch);
-    partial.finish(out);
-}
-
-template <Scalar T>
-void tensor_decode(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
-                   const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch) {
-    require(k1.rows > 0 && k2.rows > 0, "tensor_decode: needs at least one key on each side");
-    SoftmaxPartial<T> partial(k1.dim, scratch);
-    tensor_decode_partial(q, k1, k2, v1, v2, scale, partial, scratch);
-    partial.finish(out);
-}
-
-template <Scalar T>
-void tensor_decode_batch(const T* q, std::size_t queries, const RowsView<T>& k1, const RowsView<T>& k2,
-                         const RowsView<T>& v1, const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch) {
-    require(k1.rows > 0 && k2.rows > 0, "tensor_decode_batch: needs at least one key on each side");
-    using Rows = StoredRows<T>;
-    decode_queries(q, queries, nullptr, Rows::plain(k1), Rows::plain(k2), Rows::plain(v1), Rows::plain(v2), scale,
-                   out, scratch);
+    decode_queries(q, count, nullptr, k1, k2, v1, v2, scale, out, scratch);
 }
 
 template <class S>
-void tensor_decode_batch(const float* q, std::size_t queries, const StoredRows<S>& k1, const StoredRows<S>& k2,
-                         const StoredRows<S>& v1, const StoredRows<S>& v2, float scale, float* out,
-                         MemoryMeter& scratch) {
-    require(k1.rows() > 0 && k2.rows() > 0, "tensor_decode_batch: needs at least one key on each side");
-    decode_queries(q, queries, nullptr, k1, k2, v1, v2, scale, out, scratch);
+void tensor_decode_partial(const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
+                           const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale,
+                           SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch) {
+    decode_group(QueryGroup<ComputeType<S>>{q, nullptr, 1}, k1, k2, v1, v2, scale, &partial, scratch);
 }
 
 template <Scalar T>
@@ -331,34 +292,24 @@ Heads<T> tensor_prefill(const Heads<T>& q, const Heads<T>& k1, const Heads<T>& k
     return out;
 }
 
-#define TRIKV_INSTANTIATE(T)                                                                    \
-    template void tensor_decode<T>(const T*, const RowsView<T>&, const RowsView<T>&,            \
-                                   const RowsView<T>&, const RowsView<T>&, T, T*, MemoryMeter&); \
-    template void tensor_decode_partial<T>(const T*, const RowsView<T>&, const RowsView<T>&,    \
-                                           const RowsView<T>&, const RowsView<T>&, T,            \
-                                           SoftmaxPartial<T>&, MemoryMeter&);                    \
-    template void tensor_decode_batch<T>(const T*, std::size_t, const RowsView<T>&, const RowsView<T>&, \
-                                         const RowsView<T>&, const RowsView<T>&, T, T*, MemoryMeter&); \
-    template Matrix<T> tensor_prefill<T>(const Matrix<T>&, const Matrix<T>&, const Matrix<T>&,  \
-                                         const Matrix<T>&, const Matrix<T>&, bool, T);          \
-    template Heads<T> tensor_prefill<T>(const Heads<T>&, const Heads<T>&, const Heads<T>&,      \
-                                        const Heads<T>&, const Heads<T>&, bool, T);
-TRIKV_INSTANTIATE(float)
-TRIKV_INSTANTIATE(double)
+#define TRIKV_INSTANTIATE(S)                                                                                \
+    template void tensor_decode<S>(std::size_t, const ComputeType<S>*, const StoredRows<S>&, const StoredRows<S>&, \
+                                   const StoredRows<S>&, const StoredRows<S>&, ComputeType<S>, ComputeType<S>*,    \
+                                   MemoryMeter&);                                                                  \
+    template void tensor_decode_partial<S>(const ComputeType<S>*, const StoredRows<S>&, const StoredRows<S>&,       \
+                                           const StoredRows<S>&, const StoredRows<S>&, ComputeType<S>,            \
+                                           SoftmaxPartial<ComputeType<S>>&, MemoryMeter&);
+TRIKV_FOR_EACH_STORAGE(TRIKV_INSTANTIATE)
 #undef TRIKV_INSTANTIATE
 
-#define TRIKV_INSTANTIATE_STORED(S)                                                                       \
-    template void tensor_decode<S>(const float*, const StoredRows<S>&, const StoredRows<S>&,              \
-                                   const StoredRows<S>&, const StoredRows<S>&, float, float*, MemoryMeter&); \
-    template void tensor_decode_partial<S>(const float*, const StoredRows<S>&, const StoredRows<S>&,      \
-                                           const StoredRows<S>&, const StoredRows<S>&, float,             \
-                                           SoftmaxPartial<float>&, MemoryMeter&);                 \
-    template void tensor_decode_batch<S>(const float*, std::size_t, const StoredRows<S>&, const StoredRows<S>&, \
-                                         const StoredRows<S>&, const StoredRows<S>&, float, float*, MemoryMeter&);
-TRIKV_INSTANTIATE_STORED(float)
-TRIKV_INSTANTIATE_STORED(bf16)
-TRIKV_INSTANTIATE_STORED(fp16)
-TRIKV_INSTANTIATE_STORED(std::int8_t)
-#undef TRIKV_INSTANTIATE_STORED
+// Whole sequences come as xtensor arrays of the compute types only.
+#define TRIKV_INSTANTIATE_PREFILL(T)                                                                            \
+    template Matrix<T> tensor_prefill<T>(const Matrix<T>&, const Matrix<T>&, const Matrix<T>&, const Matrix<T>&, \
+                                         const Matrix<T>&, bool, T);                                            \
+    template Heads<T> tensor_prefill<T>(const Heads<T>&, const Heads<T>&, const Heads<T>&, const Heads<T>&,      \
+                                        const Heads<T>&, bool, T);
+TRIKV_INSTANTIATE_PREFILL(float)
+TRIKV_INSTANTIATE_PREFILL(double)
+#undef TRIKV_INSTANTIATE_PREFILL
 
 }  // namespace trikv

@@ -8,7 +8,6 @@
 // tiles per worker whatever n is; row blocks run in parallel with oneTBB.
 #include <cstddef>
 
-#include "attention/rows.hpp"
 #include "attention/softmax.hpp"
 #include "attention/stored_rows.hpp"
 #include "framework/memory.hpp"
@@ -21,43 +20,33 @@ namespace trikv {
 inline constexpr std::size_t kPairBlockRows = 128;  // rows i per block (and per task), at most; see pair_block_rows
 inline constexpr std::size_t kPairTileRows = 256;   // rows j per GEMM tile
 
-// One query, one head: out[d] = attention of q over pairs (i, j), i < rows(K1), j < rows(K2).
-// K1/V1 and K2/V2 must have equal row counts; all views have dim = d. Scratch is charged to
-// `scratch`. Requires at least one row on each side.
-template <Scalar T>
-void tensor_decode(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
-                   const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch);
+// Every entry point takes rows as StoredRows<S> (attention/stored_rows.hpp; S = float,
+// double, bf16, fp16 or std::int8_t; plain float or double rows wrap with StoredRows::plain or
+// ::contiguous) and computes in ComputeType<S>: float and double storage is read in place;
+// reduced formats decode every K1 and V1 row and every K2/V2 tile to float in per-worker
+// scratch — 2·kPairTileRows·d + d floats per worker on top of the float kernel's — so the
+// scores are exact on the dequantised rows and the only extra error is the storage's.
 
-// The same over pairs (i, j) ∈ rows(K1) × rows(K2), folded into `partial` (unnormalised: max,
-// normaliser, accumulator) so a cache can merge several pair sets by log-sum-exp before
-// partial.finish(out). `partial` has d values and may already hold other pairs.
-template <Scalar T>
-void tensor_decode_partial(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
-                           const RowsView<T>& v2, T scale, SoftmaxPartial<T>& partial, MemoryMeter& scratch);
+// `count` queries, one head: out[r·d..] = attention of q[r·d..] over pairs (i, j),
+// i < rows(K1), j < rows(K2), for r < count. K1/V1 and K2/V2 must have equal row counts; all
+// have dim = d; at least one row on each side. Scratch is charged to `scratch`. Queries that
+// share the keys are served together (VAR's block step; a grouped-query head's g query heads
+// over their one kv head): their rows of K1∘q are stacked so each K2/V2 tile feeds one larger
+// GEMM, and groups of queries run in parallel. Each query's result equals count = 1 on it up
+// to rounding.
+template <class S>
+void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
+                   const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale, ComputeType<S>* out,
+                   MemoryMeter& scratch);
 
-// The same two over rows stored in a reduced format (attention/stored_rows.hpp; S = float,
-// bf16, fp16 or std::int8_t): every K1 and V1 row and every K2/V2 tile is decoded to float in
-// per-worker scratch — 2·kPairTileRows·d + d floats per worker on top of the float kernel's,
-// none for S = float, which reads the storage in place — and the float kernel runs on it, so
-// the scores are exact on the dequantised rows and the only extra error is the storage's.
+// One query over pairs (i, j) ∈ rows(K1) × rows(K2), folded into `partial` (unnormalised:
+// max, normaliser, accumulator) so a cache can merge several pair sets by log-sum-exp before
+// partial.finish(out). `partial` has d values and may already hold other pairs; no pairs fold
+// nothing.
 template <class S>
-void tensor_decode(const float* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
-                   const StoredRows<S>& v2, float scale, float* out, MemoryMeter& scratch);
-template <class S>
-void tensor_decode_partial(const float* q, const StoredRows<S>& k1, const StoredRows<S>& k2, const StoredRows<S>& v1,
-                           const StoredRows<S>& v2, float scale, SoftmaxPartial<float>& partial, MemoryMeter& scratch);
-
-// Several queries at once, one head: out[r·d..] = tensor_decode of q[r·d..] over the same
-// pairs, for r < queries (VAR's block step: every query of a scale sees every stored token).
-// The queries' rows of K1∘q are stacked so each K2/V2 tile feeds one larger GEMM, and groups
-// of queries run in parallel; the result equals per-query tensor_decode up to rounding.
-template <Scalar T>
-void tensor_decode_batch(const T* q, std::size_t queries, const RowsView<T>& k1, const RowsView<T>& k2,
-                         const RowsView<T>& v1, const RowsView<T>& v2, T scale, T* out, MemoryMeter& scratch);
-template <class S>
-void tensor_decode_batch(const float* q, std::size_t queries, const StoredRows<S>& k1, const StoredRows<S>& k2,
-                         const StoredRows<S>& v1, const StoredRows<S>& v2, float scale, float* out,
-                         MemoryMeter& scratch);
+void tensor_decode_partial(const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
+                           const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale,
+                           SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch);
 
 // Whole-sequence tensor attention for one head, inputs [n, d]. Causal: query t attends the
 // square [0, t]²; otherwise every query attends [0, n)². Runs the batched kernel above with a

@@ -7,7 +7,6 @@
 // dtype (f32 | bf16 | fp16 | int8) is the storage of the four streams; attend decodes rows
 // and tiles to float as it goes (fused) or the whole head's streams once (recompute).
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -17,6 +16,7 @@
 #include "caches/factor_streams.hpp"
 #include "caches/head_queries.hpp"
 #include "caches/registry.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -42,7 +42,7 @@ public:
     CacheCost cost(std::size_t tokens) const override {
         const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim);
         const double n = static_cast<double>(tokens), pairs = n * n, f = sizeof(float);
-        const double workers = tbb::this_task_arena::max_concurrency();
+        const double workers = worker_count();
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens));
         c.flops = 4.0 * pairs * d * h;
@@ -77,15 +77,15 @@ private:
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             const auto stream = [&](typename Streams::Stream s) { return factors_.stored(head, s); };
-            if (count == 1) {
-                tensor_decode(q + head * shape_.dim, stream(Streams::k1), stream(Streams::k2), stream(Streams::v1),
+            if (count == 1) {  // the head's one query is contiguous already: no gather
+                tensor_decode(1, q + head * shape_.dim, stream(Streams::k1), stream(Streams::k2), stream(Streams::v1),
                               stream(Streams::v2), scale, out + head * shape_.dim, transient_);
                 return;
             }
             HeadQueries queries(count, head, shape_, transient_);
             queries.gather(q);
-            tensor_decode_batch(queries.in.data(), count, stream(Streams::k1), stream(Streams::k2),
-                                stream(Streams::v1), stream(Streams::v2), scale, queries.out.data(), transient_);
+            tensor_decode(count, queries.in.data(), stream(Streams::k1), stream(Streams::k2), stream(Streams::v1),
+                          stream(Streams::v2), scale, queries.out.data(), transient_);
             queries.scatter(out);
         });
     }
@@ -124,8 +124,8 @@ private:
         });
         const std::size_t width = shape_.heads * d;
         for (std::size_t r = 0; r < count; ++r)
-            matrix_decode(q + r * width + head * d, RowsView<float>::contiguous(keys.data(), n * n, d),
-                          RowsView<float>::contiguous(values.data(), n * n, d), static_cast<float>(shape_.scale),
+            matrix_decode(1, q + r * width + head * d, StoredRows<float>::contiguous(keys.data(), n * n, d),
+                          StoredRows<float>::contiguous(values.data(), n * n, d), static_cast<float>(shape_.scale),
                           out + r * width + head * d, transient_);
     }
 

@@ -1,6 +1,6 @@
 #pragma once
 // One head's rows of a [count, heads, dim] block of queries, gathered contiguous for the
-// batched kernels (attention/: tensor_decode_batch, matrix_decode_batch), and their outputs
+// batched kernels (attention/: tensor_decode and matrix_decode of `count` queries), and their outputs
 // scattered back: 2·count·dim floats of counted scratch.
 #include <algorithm>
 #include <cstddef>

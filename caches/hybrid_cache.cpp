@@ -22,7 +22,6 @@
 //   time    ~4n²d flops per head and step (every pair once), streaming 2r²d stored floats and
 //           4n + 2s factor rows (4n when w = 0, none when s = 0); O(wd) per append.
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <string>
@@ -32,6 +31,7 @@
 #include "attention/tensor_attention.hpp"
 #include "caches/factor_streams.hpp"
 #include "caches/registry.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -67,7 +67,7 @@ public:
     CacheCost cost(std::size_t tokens) const override {
         const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim), f = sizeof(float);
         const std::size_t r = std::min(tokens, window_), s = tokens - r;
-        const double n = static_cast<double>(tokens), workers = tbb::this_task_arena::max_concurrency();
+        const double n = static_cast<double>(tokens), workers = worker_count();
         const double square = static_cast<double>(r) * static_cast<double>(r);
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens));
@@ -122,10 +122,9 @@ private:
     }
 
     // Row `row` of a pair store: the next one while the window fills (rows come in shell
-    // order), an existing one to overwrite afterwards. RowStore reads rows as const; its
-    // chunks are ours.
+    // order), an existing one to overwrite afterwards.
     static float* slot(RowStore<float>& store, std::size_t row) {
-        return row == store.rows() ? store.append_row() : const_cast<float*>(store.row(row));
+        return row == store.rows() ? store.append_row() : store.row(row);
     }
 
     void attend_tokens(std::size_t count, const float* q, float* out) override {
@@ -139,10 +138,10 @@ private:
             const float* query = q + head * d;
             SoftmaxPartial<float> partial(d, transient_);
             if (r > 0)
-                matrix_decode_partial(query, pair_keys_[head].view(), pair_values_[head].view(), scale, partial,
+                matrix_decode_partial(query, pair_keys_[head].stored(), pair_values_[head].stored(), scale, partial,
                                       transient_);
-            const RowsView<float> K1 = factors_.view(head, Streams::k1), K2 = factors_.view(head, Streams::k2);
-            const RowsView<float> V1 = factors_.view(head, Streams::v1), V2 = factors_.view(head, Streams::v2);
+            const StoredRows<float> K1 = factors_.stored(head, Streams::k1), K2 = factors_.stored(head, Streams::k2);
+            const StoredRows<float> V1 = factors_.stored(head, Streams::v1), V2 = factors_.stored(head, Streams::v2);
             // Empty rectangles (s = 0, or r = 0 for the second) fold nothing.
             tensor_decode_partial(query, K1.prefix(s), K2, V1.prefix(s), V2, scale, partial, transient_);
             tensor_decode_partial(query, K1.rows_from(s, r), K2.prefix(s), V1.rows_from(s, r), V2.prefix(s), scale,

@@ -64,7 +64,7 @@ private:
     void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            matrix_decode(q + head * d, keys_[head].stored(), values_[head].stored(),
+            matrix_decode(1, q + head * d, keys_[head].stored(), values_[head].stored(),
                           static_cast<float>(shape_.scale), out + head * d, transient_);
         });
     }

@@ -33,7 +33,6 @@
 //   time    append ~2·C(d+p,p)·(d+1) flops per token, head and stream; attend ~3·C(d+p,p)·(d+1)
 //           per query and head; transient C(d+p,p) + d float64 per concurrent head
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
@@ -41,6 +40,7 @@
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -98,7 +98,7 @@ public:
 
     CacheCost cost(std::size_t tokens) const override {
         const double h = static_cast<double>(shape_.heads), m = static_cast<double>(monomials_);
-        const double row = static_cast<double>(shape_.dim + 1), workers = tbb::this_task_arena::max_concurrency();
+        const double row = static_cast<double>(shape_.dim + 1), workers = worker_count();
         CacheCost c;
         c.resident_bytes = tokens > 0 ? h * 2.0 * m * row * sizeof(double) : 0;
         // Per head: the query's weighted monomials (~2 per entry), then w·A1·A2 and w·B1∘B2.

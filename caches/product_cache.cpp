@@ -13,7 +13,6 @@
 // rows and the same value rows back to back, the order the streaming kernel reads them in.
 #include <tbb/parallel_for.h>
 
-#include <tbb/task_arena.h>
 
 #include <cstdint>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "caches/head_queries.hpp"
 #include "caches/paired_row_store.hpp"
 #include "caches/registry.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -55,7 +55,7 @@ public:
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens) +
                                                shape_.heads * pairs_[0].bytes_for(tokens * tokens));
-        c.transient_bytes = static_cast<double>(tbb::this_task_arena::max_concurrency()) *
+        c.transient_bytes = static_cast<double>(worker_count()) *
                             (kStreamTileRows + 2 * d + decoded) * sizeof(float) * h;
         c.flops = 4.0 * pairs * d * h;
         c.bytes_moved = 2.0 * pairs * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * h;
@@ -96,20 +96,20 @@ private:
     void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            matrix_decode(q + head * d, pairs_[head].first(), pairs_[head].second(),
+            matrix_decode(1, q + head * d, pairs_[head].first(), pairs_[head].second(),
                           static_cast<float>(shape_.scale), out + head * d, transient_);
         });
     }
 
     // A block of queries (VAR's scale step) streams the pair rows once per group of up to 256
-    // queries, as GEMMs (matrix_decode_batch), instead of once per query.
+    // queries, as GEMMs (matrix_decode of `count` queries), instead of once per query.
     void attend_tokens(std::size_t count, const float* q, float* out) override {
         if (count == 1) return attend_one(q, out);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             HeadQueries queries(count, head, shape_, transient_);
             queries.gather(q);
-            matrix_decode_batch(queries.in.data(), count, pairs_[head].first(), pairs_[head].second(),
-                                static_cast<float>(shape_.scale), queries.out.data(), transient_);
+            matrix_decode(count, queries.in.data(), pairs_[head].first(), pairs_[head].second(),
+                          static_cast<float>(shape_.scale), queries.out.data(), transient_);
             queries.scatter(out);
         });
     }

@@ -54,6 +54,12 @@ public:
         }
     }
     const T* row(std::size_t i) const { return pointers_[i / chunk_rows_] + (i % chunk_rows_) * dim_; }
+    // Row i to overwrite in place (ring buffers, sketches); scaled formats keep their scale.
+    T* row(std::size_t i)
+        requires(!kRowScaled<T>)
+    {
+        return pointers_[i / chunk_rows_] + (i % chunk_rows_) * dim_;
+    }
 
     // Allocates whole chunks up front so that `rows` rows fit.
     void reserve(std::size_t rows) {
@@ -105,9 +111,9 @@ private:
     std::size_t dim_, chunk_rows_;
     MemoryMeter* meter_;
     std::vector<Buffer<T>> chunks_;
-    std::vector<const T*> pointers_;  // chunk starts, the form RowsView reads
+    std::vector<T*> pointers_;  // chunk starts; RowsView reads them as const T* const*
     std::vector<Buffer<float>> scale_chunks_;  // int8: chunk_rows scales per chunk
-    std::vector<const float*> scale_pointers_;
+    std::vector<float*> scale_pointers_;
     std::size_t rows_ = 0;
 };
 

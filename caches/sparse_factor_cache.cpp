@@ -18,7 +18,6 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
@@ -29,6 +28,7 @@
 #include "caches/registry.hpp"
 #include "caches/sparse_factor_streams.hpp"
 #include "framework/simd.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -225,7 +225,7 @@ public:
         c.resident_bytes = factors_.expected_bytes(tokens);
         c.flops = 2.0 * n * n * d * (factors_.density(Streams::k2) + factors_.density(Streams::v2)) * h;
         c.bytes_moved = c.resident_bytes;
-        c.transient_bytes = double(tbb::this_task_arena::max_concurrency()) * double(RowBlockReducer::bytes(shape_.dim));
+        c.transient_bytes = double(worker_count()) * double(RowBlockReducer::bytes(shape_.dim));
         return c;
     }
 

@@ -15,7 +15,6 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "attention/softmax.hpp"
 #include "caches/registry.hpp"
 #include "caches/sparse_factor_streams.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -127,7 +127,7 @@ public:
         }
         c.resident_bytes = factors_.expected_bytes(tokens) + c.bytes_moved;
         const double reducer = (2 * d + kTileRows) * sizeof(float) + 2 * d * SparseRows::kEntryBytes;
-        c.transient_bytes = tbb::this_task_arena::max_concurrency() * reducer;
+        c.transient_bytes = worker_count() * reducer;
         return c;
     }
 

@@ -51,7 +51,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <utility>
 
 #include "attention/blas.hpp"
 #include "attention/softmax.hpp"
@@ -89,12 +88,6 @@ inline std::uint64_t head_seed(std::uint64_t seed, std::size_t head) { return mi
 // Uniform integer in [0, n), n ≥ 1 (53 random bits; n stays far below 2^53 here).
 inline std::uint64_t uniform_below(Rng& rng, std::uint64_t n) {
     return std::min<std::uint64_t>(n - 1, static_cast<std::uint64_t>(rng.uniform() * static_cast<double>(n)));
-}
-
-// RowStore hands out const rows only; the sketches own their stores and update rows in place.
-template <class T>
-T* mutable_row(RowStore<T>& store, std::size_t i) {
-    return const_cast<T*>(std::as_const(store).row(i));
 }
 
 inline double squared_norm(const float* x, std::size_t dim) {
@@ -254,7 +247,7 @@ private:
             meta[1] = squared_norm(key, dim_);
             for (std::size_t r = 0; r < samples_; ++r) slots_.append_row();  // filled as keys arrive
         }
-        double* meta = mutable_row(meta_, c);
+        double* meta = meta_.row(c);
         meta[0] += 1;
         const std::uint64_t n = static_cast<std::uint64_t>(meta[0]);
         std::uint64_t slot = n - 1;
@@ -262,7 +255,7 @@ private:
             slot = uniform_below(rng, n);
             if (slot >= samples_) return;
         }
-        std::copy_n(key, dim_, mutable_row(slots_, c * samples_ + static_cast<std::size_t>(slot)));
+        std::copy_n(key, dim_, slots_.row(c * samples_ + static_cast<std::size_t>(slot)));
     }
 
     std::size_t dim_;

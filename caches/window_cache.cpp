@@ -15,7 +15,6 @@
 //                                                       when each w is ≤ 256 or a multiple of it)
 //   time    ~4·min(t+1, w1)·min(t+1, w2)·d flops per head and step, O(d) per append.
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <string>
@@ -24,6 +23,7 @@
 #include "attention/tensor_attention.hpp"
 #include "caches/registry.hpp"
 #include "caches/row_store.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -52,7 +52,7 @@ public:
     CacheCost cost(std::size_t tokens) const override {
         const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim), f = sizeof(float);
         const std::size_t r1 = std::min(tokens, w1_), r2 = std::min(tokens, w2_);
-        const double workers = tbb::this_task_arena::max_concurrency();
+        const double workers = worker_count();
         CacheCost c;
         // rings_[0] is head 0's K1 ring (capacity w1), rings_[1] its K2 ring (capacity w2).
         c.resident_bytes = h * 2.0 * static_cast<double>(rings_[k1].bytes_for(r1) + rings_[k2].bytes_for(r2));
@@ -77,8 +77,8 @@ private:
             RowStore<float>& ring = rings_[i];
             const std::size_t slot = t % window(static_cast<Stream>(i % 4));
             // Until the ring is full the slot is the next row; then it is the row of the token
-            // that just left the window. RowStore reads rows as const; its chunks are ours.
-            float* row = slot == ring.rows() ? ring.append_row() : const_cast<float*>(ring.row(slot));
+            // that just left the window.
+            float* row = slot == ring.rows() ? ring.append_row() : ring.row(slot);
             std::copy_n(inputs[i % 4] + (i / 4) * d, d, row);
         }
     }
@@ -91,7 +91,7 @@ private:
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             const RowStore<float>* ring = &rings_[4 * head];
-            tensor_decode(q + head * d, ring[k1].view(), ring[k2].view(), ring[v1].view(), ring[v2].view(),
+            tensor_decode(1, q + head * d, ring[k1].stored(), ring[k2].stored(), ring[v1].stored(), ring[v2].stored(),
                           static_cast<float>(shape_.scale), out + head * d, transient_);
         });
     }

@@ -3,7 +3,10 @@
 #include <cblas.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
+#include <tbb/task_arena.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <string>
 
 #include "framework/error.hpp"
@@ -24,6 +27,13 @@ namespace {
 }  // namespace
 
 int hardware_threads() { return tbb::info::default_concurrency(); }
+
+// The arena's concurrency alone ignores a ThreadControl's cap: under ThreadControl(1) it still
+// said 2 here, so cost models counted two workers' scratch and kernels split work for two.
+int worker_count() {
+    const std::size_t cap = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+    return static_cast<int>(std::min(cap, static_cast<std::size_t>(tbb::this_task_arena::max_concurrency())));
+}
 
 ThreadControl::ThreadControl(int threads) : threads_(threads == 0 ? hardware_threads() : threads) {
     require(threads >= 0, "threads: " + std::to_string(threads) + " is negative; expected 0 (all) or a positive count");

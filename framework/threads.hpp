@@ -26,6 +26,15 @@ private:
 
 int hardware_threads();
 
+// Workers a parallel kernel runs on here and now: the current task arena's concurrency, which
+// a ThreadControl (--threads) caps. Kernels (how finely to split work) and cost models (how
+// many per-worker scratch sets one attend holds) read it only through this function. It is
+// read, not passed, because cost(tokens) belongs to the public Cache interface and means "this
+// cache under the thread setting in force": threading a count through every caller would add
+// a parameter whose only correct value is this one. One reader keeps that single piece of
+// global state in one named place, and a test pins it with a ThreadControl.
+int worker_count();
+
 // Runs BLAS with `threads` threads for its lifetime (e.g. to measure the machine's SGEMM peak
 // with one large multi-threaded call), then restores single-threaded BLAS.
 class BlasThreads {

@@ -60,14 +60,14 @@ std::vector<double> exact_block(const TokenData& data, std::size_t first, std::s
     std::vector<double> head_out(count * d), out(count * heads * d);
     MemoryMeter scratch;
     for (std::size_t h = 0; h < heads; ++h) {
-        auto rows = [&](const Heads<double>& x) { return RowsView<double>::contiguous(x.data() + h * n * d, tokens, d); };
+        auto rows = [&](const Heads<double>& x) { return StoredRows<double>::contiguous(x.data() + h * n * d, tokens, d); };
         const double* q = data.q.data() + (h * n + first) * d;
         if (attention.kind == AttentionKind::matrix) {
             for (std::size_t r = 0; r < count; ++r)
-                matrix_decode(q + r * d, rows(data.k1), rows(data.v1), attention.scale, head_out.data() + r * d, scratch);
+                matrix_decode(1, q + r * d, rows(data.k1), rows(data.v1), attention.scale, head_out.data() + r * d, scratch);
         } else {
-            tensor_decode_batch(q, count, rows(data.k1), rows(data.k2), rows(data.v1), rows(data.v2), attention.scale,
-                                head_out.data(), scratch);
+            tensor_decode(count, q, rows(data.k1), rows(data.k2), rows(data.v1), rows(data.v2), attention.scale,
+                          head_out.data(), scratch);
         }
         for (std::size_t r = 0; r < count; ++r)
             std::copy_n(head_out.data() + r * d, d, out.data() + (r * heads + h) * d);

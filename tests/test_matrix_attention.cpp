@@ -97,7 +97,7 @@ template <class T>
 struct Chunked {
     std::vector<std::vector<T>> storage;
     std::vector<const T*> pointers;
-    RowsView<T> view;
+    StoredRows<T> stored;
 
     Chunked(const Matrix<T>& m, std::size_t chunk_rows) {
         const std::size_t n = m.shape(0), d = m.shape(1);
@@ -106,15 +106,15 @@ struct Chunked {
             std::copy_n(m.data() + start * d, std::min(chunk_rows, n - start) * d, storage.back().data());
             pointers.push_back(storage.back().data());
         }
-        view = RowsView<T>::chunked(pointers.data(), chunk_rows, n, d);
+        stored = StoredRows<T>::plain(RowsView<T>::chunked(pointers.data(), chunk_rows, n, d));
     }
 };
 
 template <Scalar T>
-std::vector<T> decode(const T* q, const RowsView<T>& k, const RowsView<T>& v, T scale) {
-    std::vector<T> out(k.dim);
+std::vector<T> decode(const T* q, const StoredRows<T>& k, const StoredRows<T>& v, T scale) {
+    std::vector<T> out(k.dim());
     MemoryMeter scratch;
-    matrix_decode(q, k, v, scale, out.data(), scratch);
+    matrix_decode(1, q, k, v, scale, out.data(), scratch);
     REQUIRE(scratch.current() == 0);  // all scratch returned
     return out;
 }
@@ -127,20 +127,20 @@ TEMPLATE_TEST_CASE("matrix_decode over chunked rows equals contiguous rows", "[m
     Rng rng(220);
     const Matrix<TestType> q = random_matrix<TestType>(rng, 1, d), k = random_matrix<TestType>(rng, n, d),
                            v = random_matrix<TestType>(rng, n, d);
-    const RowsView<TestType> flat_k = RowsView<TestType>::contiguous(k.data(), n, d);
-    const RowsView<TestType> flat_v = RowsView<TestType>::contiguous(v.data(), n, d);
+    const StoredRows<TestType> flat_k = StoredRows<TestType>::contiguous(k.data(), n, d);
+    const StoredRows<TestType> flat_v = StoredRows<TestType>::contiguous(v.data(), n, d);
     {
         // Chunks of kStreamBlockRows rows give the same tiles as contiguous storage; on one
         // thread the merge order is fixed as well, so the results are bit-identical.
         ThreadControl one_thread(1);
         const Chunked<TestType> ck(k, kStreamBlockRows), cv(v, kStreamBlockRows);
-        CHECK(decode(q.data(), ck.view, cv.view, scale) == decode(q.data(), flat_k, flat_v, scale));
+        CHECK(decode(q.data(), ck.stored, cv.stored, scale) == decode(q.data(), flat_k, flat_v, scale));
     }
     const Vector<double> want =
         reference::matrix_decode(row_of(to_double(q), 0), to_double(k), to_double(v), n, scale);
     for (std::size_t chunk_rows : {std::size_t(512), std::size_t(100), std::size_t(1)}) {
         const Chunked<TestType> ck(k, chunk_rows), cv(v, chunk_rows);
-        const double error = relative_l2(decode(q.data(), ck.view, cv.view, scale), want);
+        const double error = relative_l2(decode(q.data(), ck.stored, cv.stored, scale), want);
         report_error("matrix decode chunked " + type_name<TestType>() + " chunk=" + std::to_string(chunk_rows), error,
                      tolerance<TestType>());
         INFO("chunk_rows " << chunk_rows);
@@ -160,8 +160,8 @@ TEMPLATE_TEST_CASE("matrix_decode takes both loop orders: rows in cache and rows
         const TestType scale = TestType(1.0 / std::sqrt(double(shape.d)));
         const Vector<double> want =
             reference::matrix_decode(row_of(to_double(q), 0), to_double(k), to_double(v), shape.n, scale);
-        const std::vector<TestType> got = decode(q.data(), RowsView<TestType>::contiguous(k.data(), shape.n, shape.d),
-                                                 RowsView<TestType>::contiguous(v.data(), shape.n, shape.d), scale);
+        const std::vector<TestType> got = decode(q.data(), StoredRows<TestType>::contiguous(k.data(), shape.n, shape.d),
+                                                 StoredRows<TestType>::contiguous(v.data(), shape.n, shape.d), scale);
         const double error = relative_l2(got, want);
         report_error("matrix decode " + type_name<TestType>() + " n=" + std::to_string(shape.n), error,
                      tolerance<TestType>());
@@ -174,8 +174,8 @@ TEST_CASE("matrix_decode with one row returns that row's value", "[matrix]") {
     const std::vector<double> q = {1e3, -2e3}, k = {5, 7}, v = {0.25, -3};
     std::vector<double> out(2);
     MemoryMeter scratch;
-    matrix_decode(q.data(), RowsView<double>::contiguous(k.data(), 1, 2), RowsView<double>::contiguous(v.data(), 1, 2),
-                  1.0, out.data(), scratch);
+    matrix_decode(1, q.data(), StoredRows<double>::contiguous(k.data(), 1, 2),
+                  StoredRows<double>::contiguous(v.data(), 1, 2), 1.0, out.data(), scratch);
     CHECK(out == v);  // p = exp(0)/exp(0) = 1 exactly
 }
 
@@ -186,33 +186,32 @@ TEST_CASE("matrix attention rejects inconsistent inputs with trikv::Error", "[ma
     CHECK_THROWS_AS(matrix_prefill(q, k, v, true, 1.0f), Error);
     std::vector<float> out(3);
     MemoryMeter scratch;
-    CHECK_THROWS_AS(matrix_decode(q.data(), RowsView<float>::contiguous(k.data(), 0, 3),
-                                  RowsView<float>::contiguous(v.data(), 0, 3), 1.0f, out.data(), scratch),
+    CHECK_THROWS_AS(matrix_decode(1, q.data(), StoredRows<float>::contiguous(k.data(), 0, 3),
+                                  StoredRows<float>::contiguous(v.data(), 0, 3), 1.0f, out.data(), scratch),
                     Error);
-    CHECK_THROWS_AS(matrix_decode(q.data(), RowsView<float>::contiguous(k.data(), 4, 3),
-                                  RowsView<float>::contiguous(v.data(), 5, 3), 1.0f, out.data(), scratch),
+    CHECK_THROWS_AS(matrix_decode(1, q.data(), StoredRows<float>::contiguous(k.data(), 4, 3),
+                                  StoredRows<float>::contiguous(v.data(), 5, 3), 1.0f, out.data(), scratch),
                     Error);
 }
 
-TEST_CASE("matrix_decode_batch: every query matches reference::matrix_decode", "[matrix]") {
+TEMPLATE_TEST_CASE("matrix_decode of several queries: each matches reference::matrix_decode", "[matrix]", float,
+                   double) {
     // 300 queries: one full group of 256 and a partial one; 700 rows cross tiles and blocks.
     const std::size_t rows = 700, queries = 300, d = 8;
-    const double scale = 0.35;
+    const TestType scale = TestType(0.35);
     Rng rng(808);
-    const Matrix<float> k = random_matrix<float>(rng, rows, d), v = random_matrix<float>(rng, rows, d),
-                        q = random_matrix<float>(rng, queries, d);
-    std::vector<float> out(queries * d);
+    const Matrix<TestType> k = random_matrix<TestType>(rng, rows, d), v = random_matrix<TestType>(rng, rows, d),
+                           q = random_matrix<TestType>(rng, queries, d);
+    std::vector<TestType> out(queries * d);
     MemoryMeter scratch;
-    const auto stored = [&](const Matrix<float>& m) {
-        return StoredRows<float>::plain(RowsView<float>::contiguous(m.data(), rows, d));
-    };
-    matrix_decode_batch(q.data(), queries, stored(k), stored(v), float(scale), out.data(), scratch);
+    matrix_decode(queries, q.data(), StoredRows<TestType>::contiguous(k.data(), rows, d),
+                  StoredRows<TestType>::contiguous(v.data(), rows, d), scale, out.data(), scratch);
     CHECK(scratch.current() == 0);
     for (std::size_t r = 0; r < queries; ++r) {
         const Vector<double> want = reference::matrix_decode(row_of(to_double(q), r), to_double(k), to_double(v), rows,
                                                              scale);
-        const std::vector<float> got(out.begin() + r * d, out.begin() + (r + 1) * d);
+        const std::vector<TestType> got(out.begin() + r * d, out.begin() + (r + 1) * d);
         INFO("query " << r);
-        CHECK(relative_l2(got, want) <= 1e-5);
+        CHECK(relative_l2(got, want) <= tolerance<TestType>());
     }
 }

@@ -1,9 +1,11 @@
 // caches/paired_row_store.hpp: two streams kept tile-interleaved. The rows read back are the
 // rows appended (float exactly, reduced formats as their decoder gives them), each tile's
 // value rows follow its key rows in memory (the point of the layout), and every byte —
-// slabs and the tile index — is charged to the meter, equal to bytes_for().
+// slabs and the tile index — is charged to the meter, equal to bytes_for(). Sub-ranges of
+// the stored rows read the same rows.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -53,6 +55,15 @@ void check_store(std::size_t dim) {
                 INFO("row " << i);
                 for (std::size_t l = 0; l < dim; ++l) REQUIRE(got[i * dim + l] == want[l]);
             }
+        }
+        // A sub-range (StoredRows::rows_from, then prefix) reads the same rows, int8 scales
+        // included, from starts inside and on tile boundaries.
+        std::vector<float> part(20 * dim);
+        for (std::size_t begin : {0, 3, 4, 17}) {
+            store.first().rows_from(begin, 40 - begin).prefix(20).decode(0, 20, part.data());
+            store.first().decode(begin, 20, got.data());
+            INFO("begin " << begin);
+            CHECK(std::equal(part.begin(), part.end(), got.begin()));
         }
         // Layout: tile t's value rows start where its key rows end (rounded up to 64-byte
         // alignment); rows within a tile are contiguous.

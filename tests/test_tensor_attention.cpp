@@ -46,8 +46,8 @@ std::string type_name() {
 }
 
 template <class T>
-RowsView<T> contiguous(const Matrix<T>& m, std::size_t rows) {
-    return RowsView<T>::contiguous(m.data(), rows, m.shape(1));
+StoredRows<T> contiguous(const Matrix<T>& m, std::size_t rows) {
+    return StoredRows<T>::contiguous(m.data(), rows, m.shape(1));
 }
 
 // One head, [n, d]: every query row of tensor_prefill against reference::tensor_prefill,
@@ -158,7 +158,7 @@ TEMPLATE_TEST_CASE("tensor_decode on contiguous views matches reference::tensor_
         const Vector<TestType> q = row_of(in.q, rows - 1);
         std::vector<TestType> out(d);
         MemoryMeter scratch;
-        tensor_decode(q.data(), contiguous(in.k1, rows), contiguous(in.k2, rows), contiguous(in.v1, rows),
+        tensor_decode(1, q.data(), contiguous(in.k1, rows), contiguous(in.k2, rows), contiguous(in.v1, rows),
                       contiguous(in.v2, rows), TestType(0.7), out.data(), scratch);
         const Vector<double> want = reference::tensor_decode(to_double(q), to_double(in.k1), to_double(in.k2),
                                                              to_double(in.v1), to_double(in.v2), rows, 0.7);
@@ -188,7 +188,7 @@ TEST_CASE("tensor_decode over a rectangle of pairs equals matrix attention over 
     const Vector<double> want = reference::matrix_decode(q, pair_k, pair_v, r1 * r2, 0.9);
     std::vector<double> out(d);
     MemoryMeter scratch;
-    tensor_decode(q.data(), contiguous(k1, r1), contiguous(k2, r2), contiguous(v1, r1), contiguous(v2, r2), 0.9,
+    tensor_decode(1, q.data(), contiguous(k1, r1), contiguous(k2, r2), contiguous(v1, r1), contiguous(v2, r2), 0.9,
                   out.data(), scratch);
     const double error = relative_l2(out, want);
     report_error("decode double rectangle 70x300", error, kDoubleTolerance);
@@ -203,7 +203,7 @@ template <class T>
 struct Chunked {
     std::vector<std::vector<T>> storage;
     std::vector<const T*> pointers;
-    RowsView<T> view;
+    StoredRows<T> stored;
 
     Chunked(const Matrix<T>& m, std::size_t chunk_rows) {
         const std::size_t n = m.shape(0), d = m.shape(1);
@@ -213,16 +213,16 @@ struct Chunked {
             std::copy_n(m.data() + start * d, rows * d, storage.back().data());
             pointers.push_back(storage.back().data());
         }
-        view = RowsView<T>::chunked(pointers.data(), chunk_rows, n, d);
+        stored = StoredRows<T>::plain(RowsView<T>::chunked(pointers.data(), chunk_rows, n, d));
     }
 };
 
 template <Scalar T>
-std::vector<T> decode(const T* q, const RowsView<T>& k1, const RowsView<T>& k2, const RowsView<T>& v1,
-                      const RowsView<T>& v2, T scale) {
-    std::vector<T> out(k1.dim);
+std::vector<T> decode(const T* q, const StoredRows<T>& k1, const StoredRows<T>& k2, const StoredRows<T>& v1,
+                      const StoredRows<T>& v2, T scale) {
+    std::vector<T> out(k1.dim());
     MemoryMeter scratch;
-    tensor_decode(q, k1, k2, v1, v2, scale, out.data(), scratch);
+    tensor_decode(1, q, k1, k2, v1, v2, scale, out.data(), scratch);
     return out;
 }
 
@@ -243,7 +243,7 @@ TEMPLATE_TEST_CASE("tensor_decode over chunked rows equals contiguous rows", "[t
             // two layouts must give bit-identical results.
             ThreadControl one_thread(1);
             const Chunked<TestType> k1(in.k1, 256), k2(in.k2, 256), v1(in.v1, 256), v2(in.v2, 256);
-            const std::vector<TestType> chunked = decode(q, k1.view, k2.view, v1.view, v2.view, scale);
+            const std::vector<TestType> chunked = decode(q, k1.stored, k2.stored, v1.stored, v2.stored, scale);
             const std::vector<TestType> flat =
                 decode(q, contiguous(in.k1, n), contiguous(in.k2, n), contiguous(in.v1, n), contiguous(in.v2, n), scale);
             CHECK(chunked == flat);
@@ -253,7 +253,7 @@ TEMPLATE_TEST_CASE("tensor_decode over chunked rows equals contiguous rows", "[t
         for (std::size_t chunk_rows : {256, 100, 1}) {
             const Chunked<TestType> k1(in.k1, chunk_rows), k2(in.k2, chunk_rows), v1(in.v1, chunk_rows),
                 v2(in.v2, chunk_rows);
-            const std::vector<TestType> got = decode(q, k1.view, k2.view, v1.view, v2.view, scale);
+            const std::vector<TestType> got = decode(q, k1.stored, k2.stored, v1.stored, v2.stored, scale);
             const Vector<double> want = reference::tensor_decode(row_of(to_double(in.q), 0), to_double(in.k1),
                                                                  to_double(in.k2), to_double(in.v1),
                                                                  to_double(in.v2), n, scale);
@@ -267,7 +267,7 @@ TEMPLATE_TEST_CASE("tensor_decode over chunked rows equals contiguous rows", "[t
     }
 }
 
-TEMPLATE_TEST_CASE("tensor_decode_batch: every query of a block matches reference::tensor_decode", "[tensor]", float,
+TEMPLATE_TEST_CASE("tensor_decode of several queries: each matches reference::tensor_decode", "[tensor]", float,
                    double) {
     // Query counts around the group of 2 (1, 3, 4, 5, 9) and rows around the row blocks and
     // 256-row tile, on chunked storage whose chunks do not align with either.
@@ -281,7 +281,7 @@ TEMPLATE_TEST_CASE("tensor_decode_batch: every query of a block matches referenc
             const Chunked<TestType> k1(in.k1, 100), k2(in.k2, 100), v1(in.v1, 100), v2(in.v2, 100);
             std::vector<TestType> out(queries * d);
             MemoryMeter scratch;
-            tensor_decode_batch(q.data(), queries, k1.view, k2.view, v1.view, v2.view, scale, out.data(), scratch);
+            tensor_decode(queries, q.data(), k1.stored, k2.stored, v1.stored, v2.stored, scale, out.data(), scratch);
             CHECK(scratch.current() == 0);
             for (std::size_t r = 0; r < queries; ++r) {
                 const Vector<double> want = reference::tensor_decode(row_of(to_double(q), r), to_double(in.k1),
@@ -289,7 +289,7 @@ TEMPLATE_TEST_CASE("tensor_decode_batch: every query of a block matches referenc
                                                                      to_double(in.v2), rows, scale);
                 const std::vector<TestType> got(out.begin() + r * d, out.begin() + (r + 1) * d);
                 const double error = relative_l2(got, want);
-                report_error("decode_batch " + type_name<TestType>() + " rows=" + std::to_string(rows) +
+                report_error("decode queries " + type_name<TestType>() + " rows=" + std::to_string(rows) +
                                  " queries=" + std::to_string(queries),
                              error, tolerance<TestType>());
                 INFO("rows " << rows << ", queries " << queries << ", query " << r);
@@ -399,9 +399,9 @@ TEST_CASE("tensor attention rejects inconsistent inputs with trikv::Error", "[te
 
     std::vector<float> out(3);
     MemoryMeter scratch;
-    const RowsView<float> none = RowsView<float>::contiguous(in.k1.data(), 0, 3);
-    CHECK_THROWS_AS(tensor_decode(in.q.data(), none, none, none, none, 1.0f, out.data(), scratch), Error);
-    CHECK_THROWS_AS(tensor_decode(in.q.data(), contiguous(in.k1, 4), contiguous(in.k2, 4), contiguous(in.v1, 3),
+    const StoredRows<float> none = StoredRows<float>::contiguous(in.k1.data(), 0, 3);
+    CHECK_THROWS_AS(tensor_decode(1, in.q.data(), none, none, none, none, 1.0f, out.data(), scratch), Error);
+    CHECK_THROWS_AS(tensor_decode(1, in.q.data(), contiguous(in.k1, 4), contiguous(in.k2, 4), contiguous(in.v1, 3),
                                   contiguous(in.v2, 4), 1.0f, out.data(), scratch),
                     Error);
 }

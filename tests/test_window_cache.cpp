@@ -265,8 +265,8 @@ TEST_CASE("window error against full attention falls as the window grows (n = 20
             const Matrix<double> K1 = column(k1), K2 = column(k2), V1 = column(v1), V2 = column(v2);
             std::vector<double> query(d);
             for (std::size_t l = 0; l < d; ++l) query[l] = q(t, head * d + l);
-            const auto rows = [&](const Matrix<double>& m) { return RowsView<double>::contiguous(m.data(), t + 1, d); };
-            tensor_decode(query.data(), rows(K1), rows(K2), rows(V1), rows(V2), scale, out.data() + head * d, scratch);
+            const auto rows = [&](const Matrix<double>& m) { return StoredRows<double>::contiguous(m.data(), t + 1, d); };
+            tensor_decode(1, query.data(), rows(K1), rows(K2), rows(V1), rows(V2), scale, out.data() + head * d, scratch);
         }
         exact.push_back(std::move(out));
     }

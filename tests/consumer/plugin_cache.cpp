@@ -44,8 +44,8 @@ private:
     void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         for (std::size_t h = 0; h < shape_.heads; ++h)
-            trikv::tensor_decode(q + h * d, streams_.view(h, Streams::k1), streams_.view(h, Streams::k2),
-                                 streams_.view(h, Streams::v1), streams_.view(h, Streams::v2),
+            trikv::tensor_decode(1, q + h * d, streams_.stored(h, Streams::k1), streams_.stored(h, Streams::k2),
+                                 streams_.stored(h, Streams::v1), streams_.stored(h, Streams::v2),
                                  static_cast<float>(shape_.scale), out + h * d, transient_);
     }
 
