@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include "framework/error.hpp"
@@ -31,7 +32,9 @@ trikv::ResultRow point(const std::string& cache, double ms, double bytes, double
     row.step_ms_median = ms;
     row.bytes = bytes;
     row.rel_l2_error = error;
-    row.key = cache + std::to_string(ms);
+    char key[17];  // a valid key (16 hex digits), distinct per cache and time
+    std::snprintf(key, sizeof key, "%016zx", std::hash<std::string>{}(cache + std::to_string(ms)));
+    row.key = key;
     return row;
 }
 
@@ -150,7 +153,7 @@ TEST_CASE("results.csv round-trips every column, including quoted reasons", "[st
     CHECK(back[0].reason == a.reason);
 
     std::ofstream(dir / "bad.csv") << "cache,n\nx,1\n";
-    CHECK_THROWS_WITH(trikv::read_results_csv(dir / "bad.csv"), Contains("header does not match"));
+    CHECK_THROWS_WITH(trikv::read_results_csv(dir / "bad.csv"), Contains("line 1: the header lacks the column"));
     fs::remove_all(dir);
 }
 
@@ -179,7 +182,7 @@ TEST_CASE("a study resumes after a crash without duplicating points", "[study]")
     spec.figures = {};
     spec.out = dir.string();
 
-    const trikv::StudySummary first = trikv::run_study(spec, trikv::MachinePeaks{100, 10, 1});
+    const trikv::StudySummary first = trikv::run_study(spec, {.peaks = trikv::MachinePeaks{100, 10, 1}});
     CHECK(first.measured == 4);
     const auto complete = trikv::read_results_csv(dir / "results.csv");
     REQUIRE(complete.size() == 4);
@@ -192,7 +195,7 @@ TEST_CASE("a study resumes after a crash without duplicating points", "[study]")
     // A crash after two points: results.csv holds only them (plus a stray temporary).
     trikv::write_results_csv(dir / "results.csv", {complete[0], complete[1]});
     std::ofstream(dir / "results.csv.tmp.999.0") << "torn";
-    const trikv::StudySummary second = trikv::run_study(spec, trikv::MachinePeaks{100, 10, 1});
+    const trikv::StudySummary second = trikv::run_study(spec, {.peaks = trikv::MachinePeaks{100, 10, 1}});
     CHECK(second.resumed == 2);
     CHECK(second.measured == 2);
     const auto resumed = trikv::read_results_csv(dir / "results.csv");
