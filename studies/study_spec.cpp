@@ -6,17 +6,21 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "attention/matrix_attention.hpp"
+#include "attention/tensor_attention.hpp"
 #include "studies/figures.hpp"
+#include "studies/token_data.hpp"
 
 namespace trikv {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
-                                           "workload", "schedule", "warmup", "repetitions", "threads", "mem_limit", "out",
+                                           "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
                                            "figures", "measure_peaks"};
 const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir"};
 const std::vector<std::string> kWorkloads = {"decode", "var"};
@@ -154,6 +158,12 @@ void parse_mem_limit(const toml::node& node, const std::string& where, StudySpec
     spec.mem_limit_fraction = percent / 100;
 }
 
+// The shortest text that reads back as `value` (a grid's 0.123456789 stays itself).
+std::string shortest(double value) {
+    char text[32];
+    return std::string(text, std::to_chars(text, text + sizeof text, value).ptr);
+}
+
 CacheGrid parse_grid(const toml::table& table, const std::string& where) {
     CacheGrid grid;
     const toml::node* cache = table.get("cache");
@@ -169,12 +179,12 @@ CacheGrid parse_grid(const toml::table& table, const std::string& where) {
         const toml::array* array = value.as_array();
         require(array && !array->empty(), where + ": " + name + " must be a non-empty array of values");
         for (const toml::node& item : *array) {
-            std::ostringstream text;
-            if (item.is_string()) text << **item.as_string();
-            else if (item.is_integer()) text << **item.as_integer();
-            else if (item.is_floating_point()) text << **item.as_floating_point();
+            std::string text;
+            if (item.is_string()) text = **item.as_string();
+            else if (item.is_integer()) text = std::to_string(**item.as_integer());
+            else if (item.is_floating_point()) text = shortest(**item.as_floating_point());
             else throw Error(where + ": " + name + " values must be strings or numbers");
-            grid.values[name].push_back(text.str());
+            grid.values[name].push_back(text);
         }
     }
     return grid;
@@ -233,6 +243,7 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.whole("warmup", spec.warmup, 0, 1000);
     top.whole("repetitions", spec.repetitions, 1, 100000);
     top.whole("threads", spec.threads, 0, 4096);
+    top.real("scale", spec.scale, std::numeric_limits<double>::min(), 1e6);
     top.text("out", spec.out);
     top.texts("figures", spec.figures);
     if (const toml::node* peaks = root.get("measure_peaks")) {
@@ -296,7 +307,14 @@ void validate_study(const StudySpec& spec) {
                                               std::to_string(d) + "]");
     }
     for (const std::string& figure : spec.figures) require_choice(figure, figure_names(), "study: figures");
-    for (const StudyPoint& point : expand_study(spec)) (void)point;  // parses every spec
+    // Parses every spec; npy data must hold the tokens of the study's longest point.
+    for (const StudyPoint& point : expand_study(spec)) {
+        const std::size_t needed = point.workload == "var" ? point.n : point.n + point.warmup + point.repetitions;
+        require(point.data.kind != "npy" || point.data.tokens >= needed,
+                "study: data.dir = '" + point.data.dir + "' holds " + std::to_string(point.data.tokens) +
+                    " tokens; the point " + point.describe() + " needs " + std::to_string(needed) +
+                    (point.workload == "var" ? " (the schedule's)" : " (n + warmup + repetitions)"));
+    }
 }
 
 std::vector<StudyPoint> expand_study(const StudySpec& spec) {
@@ -314,6 +332,10 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
         for (const std::string& params : specs)
             caches.push_back(parse_cache_spec(params.empty() ? grid.cache : grid.cache + ":" + params).canonical());
     }
+    std::vector<std::string> distinct;  // `--cache factor --cache factor` is one point
+    for (const std::string& cache : caches)
+        if (std::find(distinct.begin(), distinct.end(), cache) == distinct.end()) distinct.push_back(cache);
+    caches = std::move(distinct);
     const bool var = spec.workload == "var";
     std::size_t var_tokens = 0;
     for (std::size_t side : spec.schedule) var_tokens += side * side;
@@ -330,6 +352,7 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
             }
     } else {
         datas.push_back(spec.data);
+        if (spec.data.kind == "npy") inspect_npy_data(datas.back());
     }
     std::vector<StudyPoint> points;
     for (const std::string& cache : caches)
@@ -339,16 +362,28 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
                     for (const DataSpec& data : datas)
                         points.push_back({cache, n, d, heads, spec.dtype, spec.workload,
                                           var ? spec.schedule : std::vector<std::size_t>{}, data, spec.seed,
-                                          spec.warmup, spec.repetitions, spec.threads});
+                                          spec.warmup, spec.repetitions, spec.threads, spec.scale});
     return points;
+}
+
+double StudyPoint::resolved_scale() const {
+    if (scale > 0) return scale;
+    const AttentionKind kind = find_cache_type(parse_cache_spec(cache).name()).attention;
+    return kind == AttentionKind::matrix ? default_matrix_scale(d) : default_tensor_scale(d);
 }
 
 std::string StudyPoint::key() const {
     std::ostringstream config;
+    // npy data by its content: rewriting q.npy in place makes new points, moving the folder does not.
+    const std::string data_text = data.kind == "npy" ? "npy(" + data.digest + ")" : data.label();
     config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
-           << ";workload=" << workload << ";data=" << data.label() << ";seed=" << seed << ";warmup=" << warmup
+           << ";workload=" << workload << ";data=" << data_text << ";seed=" << seed << ";warmup=" << warmup
            << ";repetitions=" << repetitions << ";threads=" << threads;
-    if (workload == "var") config << ";schedule=" << toml_list(schedule);  // decode keys stay as they were
+    // Later fields only where they differ from what keys had before them, so results resume.
+    if (workload == "var") config << ";schedule=" << toml_list(schedule);
+    StudyPoint unscaled = *this;
+    unscaled.scale = 0;
+    if (scale > 0 && scale != unscaled.resolved_scale()) config << ";scale=" << shortest(scale);
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
     return hex;
@@ -368,6 +403,7 @@ std::string to_toml(const StudySpec& spec) {
         << "dtype = \"" << spec.dtype << "\"\nseed = " << spec.seed << "\nworkload = \"" << spec.workload << "\"\n"
         << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
+        << (spec.scale > 0 ? "scale = " + shortest(spec.scale) + "\n" : "")
         << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
         << "\nout = \"" << spec.out << "\"\n"

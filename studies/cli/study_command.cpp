@@ -3,6 +3,7 @@
 // Command-line options replace the corresponding lists of the file.
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 
 #include "framework/error.hpp"
@@ -24,6 +25,7 @@ struct StudyOverrides {
     std::vector<std::string> supports;
     std::optional<std::size_t> heads;
     std::optional<int> threads, repetitions, warmup;
+    std::optional<double> scale;
     std::optional<std::uint64_t> seed;
     std::optional<long long> mem_limit;
     bool no_peaks = false, wait = false;
@@ -55,6 +57,7 @@ void run(const StudyOverrides& o) {
     if (o.repetitions) spec.repetitions = *o.repetitions;
     if (o.warmup) spec.warmup = *o.warmup;
     if (o.seed) spec.seed = *o.seed;
+    if (o.scale) spec.scale = *o.scale;
     if (!o.data.empty()) spec.data.kind = o.data;
     if (!o.nonzeros.empty()) spec.nonzeros = o.nonzeros;
     if (!o.supports.empty()) spec.supports = o.supports;
@@ -91,6 +94,8 @@ void add_study_command(CLI::App& app) {
     command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(CLI::PositiveNumber);
     command->add_option("--warmup", o->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
     command->add_option("--seed", o->seed, "data seed");
+    command->add_option("--scale", o->scale, "scale of the scores (default: 1/d for tensor attention)")
+        ->check(CLI::Range(std::numeric_limits<double>::min(), 1e6));
     command->add_option("--data", o->data, "gaussian | clustered | sparse | npy");
     command->add_option("--nonzeros", o->nonzeros, "sparse data: non-zeros per key/value row (repeatable)")
         ->check(CLI::PositiveNumber);
