@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "framework/error.hpp"
+#include "framework/npy.hpp"
 #include "studies/results.hpp"
 #include "studies/study_dir.hpp"
 #include "support.hpp"
@@ -81,11 +82,12 @@ struct Run {
     std::string err;
 };
 
-// Runs the CLI with `args` in the background; its stderr goes to `log`.
-pid_t start_cli(const std::vector<std::string>& args, const fs::path& log) {
+// Runs the CLI with `args` in the background (in `cwd` if given); its stderr goes to `log`.
+pid_t start_cli(const std::vector<std::string>& args, const fs::path& log, const fs::path& cwd = {}) {
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::freopen(log.c_str(), "w", stderr);
+        if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
         std::vector<char*> argv{const_cast<char*>(TRIKV_CLI)};
         for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
         argv.push_back(nullptr);
@@ -236,4 +238,35 @@ TEST_CASE("a damaged results.csv is reported by line and column, never read as o
     fs::create_directories(dir / "results.csv");
     CHECK_THROWS_WITH(trikv::read_results_csv(dir / "results.csv"), Contains("results.csv: is a directory"));
     fs::remove_all(dir);
+}
+
+TEST_CASE("a study with a failed point finishes the others and exits 3", "[study][reliability]") {
+    const fs::path dir = trikv::test::fresh_dir("study-failed");
+    // One head of data: the point with heads = 2 fails when it loads it, the other runs.
+    for (const char* name : {"q", "k1", "k2", "v1", "v2"}) {
+        xt::xarray<double> x = xt::ones<double>({16, 4});
+        trikv::write_npy(dir / (std::string(name) + ".npy"), trikv::make_npy(x));
+    }
+    std::ofstream(dir / "s.toml") << "caches = [\"factor\"]\nn = [8]\nd = [4]\nheads = [2, 1]\nwarmup = 0\n"
+                                  << "repetitions = 1\nthreads = 1\nmeasure_peaks = false\nfigures = []\n"
+                                  << "out = \"" << (dir / "out").string() << "\"\n[data]\nkind = \"npy\"\ndir = \""
+                                  << dir.string() << "\"\n";
+    const fs::path log = dir / "log.txt";
+    CHECK(wait_status(start_cli({"study", (dir / "s.toml").string()}, log)) == 3);
+    CHECK_THAT(slurp(log), Contains("1 point(s) failed"));
+    const auto rows = trikv::read_results_csv(dir / "out" / "results.csv");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].status == "failed");
+    CHECK(rows[1].status == "ok");
+    fs::remove_all(dir);
+}
+
+TEST_CASE("trikv study without a file outside the repository names the file it looked for", "[study][reliability]") {
+    const fs::path dir = trikv::test::fresh_dir("study-nofile");
+    const fs::path log = dir.parent_path() / (dir.filename().string() + ".log");
+    CHECK(wait_status(start_cli({"study"}, log, dir)) == 2);
+    CHECK_THAT(slurp(log), Contains((fs::canonical(dir) / "studies" / "default.toml").string() + " does not exist"));
+    CHECK(fs::is_empty(dir));  // nothing started here
+    fs::remove_all(dir);
+    fs::remove(log);
 }
