@@ -196,13 +196,32 @@ std::uint64_t fnv1a(const std::string& text) {
     return hash;
 }
 
+// A TOML basic string: quotes, backslashes and control characters escaped, so any --out or
+// name makes a study TOML that parses back.
+std::string toml_string(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
 template <class T>
 std::string toml_list(const std::vector<T>& values) {
     std::ostringstream out;
     out << "[";
     for (std::size_t i = 0; i < values.size(); ++i) {
         out << (i ? ", " : "");
-        if constexpr (std::is_same_v<T, std::string>) out << '"' << values[i] << '"';
+        if constexpr (std::is_same_v<T, std::string>) out << toml_string(values[i]);
         else out << values[i];
     }
     out << "]";
@@ -397,22 +416,22 @@ std::string StudyPoint::describe() const {
 
 std::string to_toml(const StudySpec& spec) {
     std::ostringstream out;
-    out << "name = \"" << spec.name << "\"\n"
+    out << "name = " << toml_string(spec.name) << "\n"
         << "caches = " << toml_list(spec.caches) << "\n"
         << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
-        << "dtype = \"" << spec.dtype << "\"\nseed = " << spec.seed << "\nworkload = \"" << spec.workload << "\"\n"
+        << "dtype = " << toml_string(spec.dtype) << "\nseed = " << spec.seed << "\nworkload = " << toml_string(spec.workload) << "\n"
         << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
         << (spec.scale > 0 ? "scale = " + shortest(spec.scale) + "\n" : "")
         << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
-        << "\nout = \"" << spec.out << "\"\n"
+        << "\nout = " << toml_string(spec.out) << "\n"
         << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
-        << "\n\n[data]\nkind = \"" << spec.data.kind << "\"\nclusters = "
+        << "\n\n[data]\nkind = " << toml_string(spec.data.kind) << "\nclusters = "
         << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
-        << "\nsupport = " << toml_list(spec.supports) << "\ndir = \"" << spec.data.dir << "\"\n";
+        << "\nsupport = " << toml_list(spec.supports) << "\ndir = " << toml_string(spec.data.dir) << "\n";
     for (const CacheGrid& grid : spec.grids) {
-        out << "\n[[grid]]\ncache = \"" << grid.cache << "\"\n";
+        out << "\n[[grid]]\ncache = " << toml_string(grid.cache) << "\n";
         for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";
     }
     return out.str();

@@ -331,3 +331,12 @@ TEST_CASE("failed points are retried, skipped ones re-evaluated, stale rows kept
     CHECK_THAT(json_text, Contains("\"rows_not_in_study\": 1"));
     fs::remove_all(dir);
 }
+
+TEST_CASE("the resolved study TOML parses back whatever its strings hold", "[study]") {
+    trikv::StudySpec spec = trikv::parse_study("caches = [\"factor\"]\nn = [8]\nd = [4]\n", "s.toml");
+    spec.out = "dir \"quoted\" back\\slash\nnewline\ttab";
+    spec.name = "n\"ame";
+    const trikv::StudySpec back = trikv::parse_study(trikv::to_toml(spec), "resolved.toml");
+    CHECK(back.out == spec.out);
+    CHECK(back.name == spec.name);
+}
