@@ -31,19 +31,15 @@ public:
     Cache(const Cache&) = delete;
     Cache& operator=(const Cache&) = delete;
 
-    // Appends one token; each pointer holds [heads, dim] floats, C order.
-    void append(const float* k1, const float* k2, const float* v1, const float* v2);
-    // out[heads, dim] = tensor attention of q[heads, dim] over every stored pair (i, j).
-    // Needs at least one token. Scratch is counted: see transient_peak_bytes().
-    void attend(const float* q, float* out);
-    // `count` tokens at once (VAR's scale step, SPEC §7); each pointer holds [count, heads, dim]
-    // floats, token-major. Equal to `count` appends, but the memory limit is checked for the
-    // whole block first, so a block that would not fit leaves the cache as it was.
-    void append_block(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2);
+    // Appends `count` tokens; each pointer holds [count, heads, dim] floats, token-major (one
+    // token is count = 1). The memory limit is checked for the whole block first, so a block
+    // that would not fit leaves the cache as it was.
+    void append(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2);
     // out[count, heads, dim]: each of `count` queries q[count, heads, dim] attends every stored
-    // pair, as `count` attends would (the default loops; factor runs them as stacked GEMMs).
-    // transient_peak_bytes() then covers the whole block.
-    void attend_block(std::size_t count, const float* q, float* out);
+    // pair (i, j) (VAR's block step, SPEC §7, is count > 1: every query of a scale sees every
+    // stored token). Needs at least one token. Scratch is counted: transient_peak_bytes()
+    // covers the whole call.
+    void attend(std::size_t count, const float* q, float* out);
     // Drops every token and returns the storage.
     void clear();
     // An append that would take resident bytes (by the cost model) above `bytes` throws
@@ -66,10 +62,27 @@ public:
     CacheCost cost() const { return cost(size()); }
 
 protected:
-    virtual void append_token(const float* k1, const float* k2, const float* v1, const float* v2) = 0;
-    virtual void attend_query(const float* q, float* out) = 0;
+    // What a type implements: the two calls above (the base has checked the limit and that the
+    // cache is not empty) and clear. size() is the count before this append.
+    virtual void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1,
+                               const float* v2) = 0;
+    virtual void attend_tokens(std::size_t count, const float* q, float* out) = 0;
     virtual void clear_storage() = 0;
-    virtual void attend_queries(std::size_t count, const float* q, float* out);
+
+    // For types whose natural step is one token: push(index, k1, k2, v1, v2) for each token of
+    // a block, index being its position in the cache; attend_one(q, out) for each query.
+    template <class Push>
+    void each_token(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2,
+                    Push push) const {
+        const std::size_t width = shape_.heads * shape_.dim;
+        for (std::size_t t = 0; t < count; ++t)
+            push(tokens_ + t, k1 + t * width, k2 + t * width, v1 + t * width, v2 + t * width);
+    }
+    template <class AttendOne>
+    void each_query(std::size_t count, const float* q, float* out, AttendOne attend_one) const {
+        const std::size_t width = shape_.heads * shape_.dim;
+        for (std::size_t r = 0; r < count; ++r) attend_one(q + r * width, out + r * width);
+    }
 
     CacheShape shape_;
     MemoryMeter resident_;   // storage: everything the cache keeps between calls

@@ -61,16 +61,14 @@ public:
     }
 
 private:
-    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
-        factors_.append(k1, k2, v1, v2);
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t, auto... rows) { factors_.append(rows...); });
     }
-
-    void attend_query(const float* q, float* out) override { attend_queries(1, q, out); }
 
     // A block of queries (VAR's scale step): fused runs each head's queries as one batched
     // kernel (stacked GEMMs, attention/tensor_attention.hpp); recompute forms each head's
     // products once for the whole block.
-    void attend_queries(std::size_t count, const float* q, float* out) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
         if (!fused_) {
             // One head at a time, so the transient is one head's 2(t+1)²d products.
             for (std::size_t head = 0; head < shape_.heads; ++head) attend_recomputed(head, count, q, out);

@@ -86,16 +86,20 @@ public:
     }
 
 private:
-    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
+    }
+
+    void push(std::size_t t, const float* k1, const float* k2, const float* v1, const float* v2) {
         factors_.append(k1, k2, v1, v2);
         if (window_ == 0) return;
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) { update_square(head); });
+        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) { update_square(head, t); });
     }
 
     // Writes the pairs of the newest token t with every token in the window: slot a's row
     // (t, j) and column (i, t) of the square.
-    void update_square(std::size_t head) {
-        const std::size_t t = size(), w = window_, a = t % w, r = std::min(t + 1, w);
+    void update_square(std::size_t head, std::size_t t) {
+        const std::size_t w = window_, a = t % w, r = std::min(t + 1, w);
         const RowStore<float>& K1 = factors_.store(head, Streams::k1);
         const RowStore<float>& K2 = factors_.store(head, Streams::k2);
         const RowStore<float>& V1 = factors_.store(head, Streams::v1);
@@ -124,7 +128,11 @@ private:
         return row == store.rows() ? store.append_row() : const_cast<float*>(store.row(row));
     }
 
-    void attend_query(const float* q, float* out) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
+    }
+
+    void attend_one(const float* q, float* out) {
         const std::size_t n = size(), r = std::min(n, window_), s = n - r, d = shape_.dim;
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {

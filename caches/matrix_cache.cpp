@@ -46,14 +46,22 @@ public:
     }
 
 private:
-    void append_token(const float* k1, const float*, const float* v1, const float*) override {
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
+    }
+
+    void push(std::size_t, const float* k1, const float*, const float* v1, const float*) {
         for (std::size_t head = 0; head < shape_.heads; ++head) {
             keys_[head].append(k1 + head * shape_.dim);
             values_[head].append(v1 + head * shape_.dim);
         }
     }
 
-    void attend_query(const float* q, float* out) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
+    }
+
+    void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             matrix_decode(q + head * d, keys_[head].stored(), values_[head].stored(),

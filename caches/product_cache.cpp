@@ -63,9 +63,12 @@ public:
     }
 
 private:
-    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
+    }
+
+    void push(std::size_t t, const float* k1, const float* k2, const float* v1, const float* v2) {
         factors_.append(k1, k2, v1, v2);
-        const std::size_t t = size();  // index of the new token
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             using F = FactorStreams<float>;
             const RowStore<float>& K1 = factors_.store(head, F::k1);
@@ -90,7 +93,7 @@ private:
                           staging);
     }
 
-    void attend_query(const float* q, float* out) override {
+    void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             matrix_decode(q + head * d, pairs_[head].first(), pairs_[head].second(),
@@ -100,8 +103,8 @@ private:
 
     // A block of queries (VAR's scale step) streams the pair rows once per group of up to 256
     // queries, as GEMMs (matrix_decode_batch), instead of once per query.
-    void attend_queries(std::size_t count, const float* q, float* out) override {
-        if (count == 1) return attend_query(q, out);
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        if (count == 1) return attend_one(q, out);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             HeadQueries queries(count, head, shape_, transient_);
             queries.gather(q);

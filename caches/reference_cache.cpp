@@ -32,10 +32,14 @@ private:
         return 4 * tokens * shape_.dim * shape_.heads * sizeof(double);
     }
 
-    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
+    }
+
+    void push(std::size_t t, const float* k1, const float* k2, const float* v1, const float* v2) {
         const float* inputs[4] = {k1, k2, v1, v2};
         std::vector<Buffer<double>> grown;
-        const std::size_t n = size() + 1, d = shape_.dim;
+        const std::size_t n = t + 1, d = shape_.dim;
         // Contiguous float64 matrices per head and stream, rebuilt one row longer: simple and
         // exact; this cache is never the fast one.
         for (std::size_t slot = 0; slot < 4 * shape_.heads; ++slot) {
@@ -48,7 +52,11 @@ private:
         streams_ = std::move(grown);
     }
 
-    void attend_query(const float* q, float* out) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
+    }
+
+    void attend_one(const float* q, float* out) {
         const std::size_t n = size(), d = shape_.dim;
         // The four n×d float64 matrices and the query of one head at a time.
         const MemoryCharge scratch(transient_, (4 * n * d + d) * sizeof(double));

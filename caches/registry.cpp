@@ -67,6 +67,12 @@ void validate(const CacheType& type, const CacheParam& param, const std::string&
                 format_number(param.max) + "]");
 }
 
+// Where register_cache records refusals while a DeferredRegistrationErrors is alive.
+std::vector<std::string>*& deferred_errors() {
+    static std::vector<std::string>* errors = nullptr;
+    return errors;
+}
+
 std::string registered_names() {
     std::vector<std::string> names;
     for (const auto& [name, type] : types()) names.push_back(name);
@@ -93,14 +99,27 @@ std::string CacheConfig::canonical() const {
 }
 
 bool register_cache(CacheType type) {
-    require(!type.name.empty() && type.name.find_first_of(":,= ") == std::string::npos,
-            "register_cache: invalid cache name '" + type.name + "'");
-    require(!types().count(type.name), "register_cache: cache '" + type.name + "' is registered twice");
-    for (const CacheParam& param : type.params) validate(type, param, param.default_value);
+    try {
+        require(!type.name.empty() && type.name.find_first_of(":,= ") == std::string::npos,
+                "register_cache: invalid cache name '" + type.name + "'");
+        require(!types().count(type.name), "register_cache: cache '" + type.name + "' is registered twice");
+        for (const CacheParam& param : type.params) validate(type, param, param.default_value);
+    } catch (const Error& refused) {
+        if (!deferred_errors()) throw;
+        deferred_errors()->push_back(refused.what());
+        return false;
+    }
     std::string name = type.name;
     types().emplace(std::move(name), std::move(type));
     return true;
 }
+
+DeferredRegistrationErrors::DeferredRegistrationErrors() {
+    require(deferred_errors() == nullptr, "DeferredRegistrationErrors: one is already alive");
+    deferred_errors() = &errors_;
+}
+
+DeferredRegistrationErrors::~DeferredRegistrationErrors() { deferred_errors() = nullptr; }
 
 std::vector<const CacheType*> cache_types() {
     std::vector<const CacheType*> list;

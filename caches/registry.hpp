@@ -58,10 +58,32 @@ struct CacheType {
     AttentionKind attention = AttentionKind::tensor;
     std::vector<CacheParam> params;
     CacheFactory make;
+    // Approximate types only: a spec of this type that computes exact tensor attention on any
+    // sequence of at most `tokens` tokens (a window at least that wide, say), or empty when
+    // no parameters make it exact (SubGen's value samplers draw with replacement). The
+    // approximate conformance test (tests/test_approximate_conformance.cpp) holds the type to
+    // it with the exact caches' checks.
+    std::function<std::string(std::size_t tokens)> exact_regime = nullptr;
 };
 
-// Registers a type; throws on a duplicate name. Returns true so it can initialise a static.
+// Registers a type; throws on a duplicate name, a bad name or a bad default. Returns true so
+// it can initialise a static (false when it refused the type while errors are deferred).
 bool register_cache(CacheType type);
+
+// While one is alive, register_cache records why it refuses a type instead of throwing: the
+// static initialisers of a plugin run inside dlopen, which an exception must not cross
+// (studies/cli/plugins.cpp checks errors() once dlopen returns). One at a time.
+class DeferredRegistrationErrors {
+public:
+    DeferredRegistrationErrors();
+    ~DeferredRegistrationErrors();
+    DeferredRegistrationErrors(const DeferredRegistrationErrors&) = delete;
+    DeferredRegistrationErrors& operator=(const DeferredRegistrationErrors&) = delete;
+    const std::vector<std::string>& errors() const { return errors_; }
+
+private:
+    std::vector<std::string> errors_;
+};
 // Every registered type, sorted by name.
 std::vector<const CacheType*> cache_types();
 const CacheType& find_cache_type(const std::string& name);

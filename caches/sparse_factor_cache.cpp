@@ -230,11 +230,15 @@ public:
     }
 
 private:
-    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
-        factors_.append(k1, k2, v1, v2);
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t, auto... rows) { factors_.append(rows...); });
     }
 
-    void attend_query(const float* q, float* out) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
+    }
+
+    void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim, blocks = (size() + kBlockRows - 1) / kBlockRows;
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {

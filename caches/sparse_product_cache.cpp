@@ -137,9 +137,13 @@ private:
         return factors_.density(head, a) * factors_.density(head, b);
     }
 
-    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
+    }
+
+    void push(std::size_t t, const float* k1, const float* k2, const float* v1, const float* v2) {
         factors_.append(k1, k2, v1, v2);
-        const std::size_t t = size(), d = shape_.dim;  // t: index of the new token
+        const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             const float *k1_t = k1 + head * d, *k2_t = k2 + head * d, *v1_t = v1 + head * d, *v2_t = v2 + head * d;
             SparseRows::Reader K1(factors_.store(head, Streams::k1), transient_);
@@ -171,7 +175,11 @@ private:
         pairs.end_row();
     }
 
-    void attend_query(const float* q, float* out) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
+    }
+
+    void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {

@@ -92,7 +92,11 @@ private:
         Rng rng;
     };
 
-    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
+    }
+
+    void push(std::size_t, const float* k1, const float* k2, const float* v1, const float* v2) {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t h) {
             Head& head = heads_[h];
@@ -112,7 +116,11 @@ private:
         });
     }
 
-    void attend_query(const float* q, float* out) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
+    }
+
+    void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t h) {

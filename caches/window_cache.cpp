@@ -66,9 +66,13 @@ public:
 private:
     std::size_t window(Stream s) const { return s == k1 || s == v1 ? w1_ : w2_; }
 
-    void append_token(const float* k1_in, const float* k2_in, const float* v1_in, const float* v2_in) override {
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
+    }
+
+    void push(std::size_t t, const float* k1_in, const float* k2_in, const float* v1_in, const float* v2_in) {
         const float* inputs[4] = {k1_in, k2_in, v1_in, v2_in};
-        const std::size_t t = size(), d = shape_.dim;
+        const std::size_t d = shape_.dim;
         for (std::size_t i = 0; i < rings_.size(); ++i) {
             RowStore<float>& ring = rings_[i];
             const std::size_t slot = t % window(static_cast<Stream>(i % 4));
@@ -79,7 +83,11 @@ private:
         }
     }
 
-    void attend_query(const float* q, float* out) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
+    }
+
+    void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             const RowStore<float>* ring = &rings_[4 * head];
@@ -107,6 +115,11 @@ private:
     .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
         return std::make_unique<WindowCache>(shape, static_cast<std::size_t>(config.integer("w1")),
                                              static_cast<std::size_t>(config.integer("w2")));
+    },
+    // Windows as wide as the sequence cover the whole square.
+    .exact_regime = [](std::size_t tokens) {
+        const std::string w = std::to_string(std::max<std::size_t>(tokens, 1));
+        return "window:w1=" + w + ",w2=" + w;
     },
 });
 

@@ -12,6 +12,8 @@ foreach(layer framework attention caches studies)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/ DESTINATION include/trikv/${layer}
           FILES_MATCHING PATTERN "*.hpp")
 endforeach()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/studies/gnuplot/ DESTINATION ${CMAKE_INSTALL_DATADIR}/trikv/gnuplot
+        FILES_MATCHING PATTERN "*.gp")  # the figures' style and templates (studies/figures/gnuplot_script.cpp)
 install(EXPORT trikvTargets NAMESPACE trikv:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/trikv)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/trikvConfig.cmake.in
   ${PROJECT_BINARY_DIR}/trikvConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/trikv)

@@ -8,6 +8,7 @@ packages=(
   libxtensor-dev libxtensor-blas-dev libopenblas-dev libxsimd-dev
   libtbb-dev catch2 libcli11-dev libtomlplusplus-dev
   gnuplot-nox python3-numpy
+  poppler-utils  # pdftotext: tests/test_figures.cpp reads the keys of the PDF figures
 )
 # Callers may ask for more (the fuzz build wants clang), space-separated.
 read -r -a extra <<< "${TRIKV_EXTRA_PACKAGES:-}"

@@ -16,6 +16,8 @@
 #include "framework/error.hpp"
 #include "framework/timer.hpp"
 #include "framework/units.hpp"
+#include "studies/pareto.hpp"
+#include "studies/theory_metrics.hpp"
 #include "studies/token_data.hpp"
 
 namespace trikv {
@@ -130,7 +132,7 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
         gather(data.k2, t, 1, k2);
         gather(data.v1, t, 1, v1);
         gather(data.v2, t, 1, v2);
-        cache->append(k1.data(), k2.data(), v1.data(), v2.data());
+        cache->append(1, k1.data(), k2.data(), v1.data(), v2.data());
     };
     for (std::size_t t = 0; t < point.n; ++t) append(t);
 
@@ -140,12 +142,15 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
         gather(data.q, t, 1, q);
         Stopwatch watch;
         append(t);
-        cache->attend(q.data(), out.data());
+        cache->attend(1, q.data(), out.data());
         const double ms = watch.milliseconds();
         if (s < std::size_t(point.warmup)) continue;
         step_ms.push_back(ms);
         row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
-        record_error(row, out, exact_block(data, t, 1, t + 1, attention), 1, width);
+        const std::vector<double> exact = exact_block(data, t, 1, t + 1, attention);
+        record_error(row, out, exact, 1, width);
+        if (attention.kind == AttentionKind::tensor)
+            record_theory_metrics(row, data, t, t + 1, attention.scale, out.data(), exact.data());
     }
     row.bytes = double(cache->bytes());
     row.rss_peak_bytes = read_status_kib("VmHWM");
@@ -181,8 +186,8 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& 
             gather(data.v2, first, block, v2);
             out.resize(block * width);
             Stopwatch watch;
-            cache->append_block(block, k1.data(), k2.data(), v1.data(), v2.data());
-            cache->attend_block(block, q.data(), out.data());
+            cache->append(block, k1.data(), k2.data(), v1.data(), v2.data());
+            cache->attend(block, q.data(), out.data());
             const double ms = watch.milliseconds();
             total += ms;
             if (!timed) continue;
@@ -227,7 +232,7 @@ ResultRow describe_point(const StudyPoint& point) {
     ResultRow row;
     row.cache = point.cache;
     row.cache_type = parse_cache_spec(point.cache).name();
-    row.exact = find_cache_type(row.cache_type).exact;
+    row.exact = is_exact_cache(point.cache);  // reduced-precision storage is approximate
     row.workload = point.workload;
     row.n = point.n;
     row.d = point.d;

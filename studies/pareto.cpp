@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <tuple>
 
 #include "caches/registry.hpp"
@@ -25,7 +26,8 @@ std::vector<std::size_t> time_memory_front(const std::vector<ResultRow>& rows) {
 
 std::vector<std::size_t> time_memory_error_front(const std::vector<ResultRow>& rows) {
     auto key = [&](std::size_t i) {
-        return std::array<double, 3>{rows[i].step_ms_median, rows[i].bytes, rows[i].rel_l2_error};
+        const double error = rows[i].rel_l2_error <= kExactTolerance ? 0 : rows[i].rel_l2_error;
+        return std::array<double, 3>{rows[i].step_ms_median, rows[i].bytes, error};
     };
     auto dominates = [&](std::size_t a, std::size_t b) {
         const auto x = key(a), y = key(b);
@@ -47,6 +49,27 @@ std::vector<std::size_t> time_memory_error_front(const std::vector<ResultRow>& r
     return front;
 }
 
+namespace {
+
+// The `dtype` parameter of a canonical spec ("factor:strategy=fused,dtype=int8"), f32 without one.
+std::string storage_dtype(const std::string& spec) {
+    const std::size_t colon = spec.find(':');
+    if (colon == std::string::npos) return "f32";
+    std::stringstream pairs(spec.substr(colon + 1));
+    for (std::string pair; std::getline(pairs, pair, ',');)
+        if (pair.rfind("dtype=", 0) == 0) return pair.substr(6);
+    return "f32";
+}
+
+}  // namespace
+
+bool is_exact_cache(const std::string& canonical_spec) {
+    return find_cache_type(canonical_spec.substr(0, canonical_spec.find(':'))).exact &&
+           storage_dtype(canonical_spec) == "f32";
+}
+
+bool counts_as_exact(const ResultRow& row) { return row.exact && storage_dtype(row.cache) == "f32"; }
+
 bool is_matrix_baseline(const ResultRow& row) {
     for (const CacheType* type : cache_types())
         if (type->name == row.cache_type) return type->attention == AttentionKind::matrix;
@@ -55,19 +78,29 @@ bool is_matrix_baseline(const ResultRow& row) {
 
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, double exact_tolerance) {
     // var rows also group by scale: each scale step, and the whole generation (scale 0).
-    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<ResultRow>> groups;
-    for (const ResultRow& row : rows)
-        if (row.ok() && !is_matrix_baseline(row)) groups[{row.workload, row.scale, row.n, row.d, row.heads}].push_back(row);
+    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<std::size_t>>
+        groups;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].ok() && !is_matrix_baseline(rows[i]))
+            groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads}].push_back(i);
 
     std::vector<ParetoPoint> points;
-    for (const auto& [group, members] : groups) {
-        std::vector<ResultRow> exact;
-        for (const ResultRow& row : members)
-            if (row.rel_l2_error <= exact_tolerance) exact.push_back(row);
-        for (std::size_t i : time_memory_front(exact)) points.push_back({"exact", exact[i]});
-        const bool has_approximate = std::any_of(members.begin(), members.end(), [](const ResultRow& r) { return !r.exact; });
-        if (has_approximate)
-            for (std::size_t i : time_memory_error_front(members)) points.push_back({"approximate", members[i]});
+    std::size_t group = 0;
+    auto add = [&](const char* front, const std::vector<std::size_t>& members, const std::vector<std::size_t>& chosen) {
+        for (std::size_t k : chosen) points.push_back({front, rows[members[k]], members[k], group});
+    };
+    for (const auto& [key, members] : groups) {
+        ++group;
+        std::vector<std::size_t> exact;
+        for (std::size_t i : members)
+            if (counts_as_exact(rows[i]) && rows[i].rel_l2_error <= exact_tolerance) exact.push_back(i);
+        std::vector<ResultRow> exact_rows, member_rows;
+        for (std::size_t i : exact) exact_rows.push_back(rows[i]);
+        for (std::size_t i : members) member_rows.push_back(rows[i]);
+        add("exact", exact, time_memory_front(exact_rows));
+        const bool has_approximate =
+            std::any_of(members.begin(), members.end(), [&](std::size_t i) { return !counts_as_exact(rows[i]); });
+        if (has_approximate) add("approximate", members, time_memory_error_front(member_rows));
     }
     return points;
 }

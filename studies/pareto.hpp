@@ -1,8 +1,8 @@
 #pragma once
 // Pareto fronts of a study (ann-benchmarks' rule): within a group of equal (workload, scale, n,
 // d, heads), sort by one axis and keep the strict improvements on the other. Exact points
-// (rel_l2_error ≤ tolerance) give the (time, bytes) front; when approximate caches are
-// present a second front over (time, bytes, error) takes every successful point.
+// (counts_as_exact, rel_l2_error ≤ tolerance) give the (time, bytes) front; when approximate
+// caches are present a second front over (time, bytes, error) takes every successful point.
 #include <string>
 #include <vector>
 
@@ -10,11 +10,22 @@
 
 namespace trikv {
 
+// An error at most this is rounding, not approximation: float32 rounding (~1e-6) neither puts
+// an exact cache off the exact front nor decides the error axis of the approximate front.
 inline constexpr double kExactTolerance = 1e-4;
+
+// The one rule for "exact": the cache type claims exactness and stores float32. Reduced-precision
+// storage (a `dtype` parameter other than f32: int8, fp16, bf16) is approximate. For the study
+// writer's `exact` column; unknown cache types throw trikv::Error.
+bool is_exact_cache(const std::string& canonical_spec);
+// The same rule on a stored row (rows of unregistered types keep their own `exact` flag).
+bool counts_as_exact(const ResultRow& row);
 
 struct ParetoPoint {
     std::string front;  // "exact" or "approximate"
     ResultRow row;
+    std::size_t index;  // of the row in pareto_fronts' input
+    std::size_t group;  // 1, 2, ...: the points of a group share it
 };
 
 // The fronts compare tensor-attention caches; the standard-attention baseline (`matrix`,
@@ -26,10 +37,12 @@ bool is_matrix_baseline(const ResultRow& row);
 // with identical coordinates the first is kept. Ignores rows whose status is not ok.
 std::vector<std::size_t> time_memory_front(const std::vector<ResultRow>& rows);
 
-// Indices not dominated in (step_ms_median, bytes, rel_l2_error); ties keep the first.
+// Indices not dominated in (step_ms_median, bytes, rel_l2_error); ties keep the first. Errors
+// up to kExactTolerance count as 0.
 std::vector<std::size_t> time_memory_error_front(const std::vector<ResultRow>& rows);
 
-// Both fronts for every group; the second only for groups holding an approximate cache.
+// Both fronts for every group, groups in a fixed order, each front by memory; the second only
+// for groups holding an approximate cache.
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows,
                                        double exact_tolerance = kExactTolerance);
 

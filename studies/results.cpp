@@ -11,6 +11,20 @@
 #include "framework/error.hpp"
 
 namespace trikv {
+
+std::string number_text(double value) {
+    char buffer[64];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return std::string(buffer, result.ptr);
+}
+
+std::string csv_quote(const std::string& field) {
+    if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
+    std::string out = "\"";
+    for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
+    return out + "\"";
+}
+
 namespace {
 
 // One accessor pair per column keeps the schema, the writer and the reader in one table.
@@ -19,12 +33,6 @@ struct Column {
     std::function<std::string(const ResultRow&)> get;
     std::function<void(ResultRow&, const std::string&)> set;
 };
-
-std::string number(double value) {
-    char buffer[64];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-    return std::string(buffer, result.ptr);
-}
 
 double parse_double(const std::string& text) {
     double value = 0;
@@ -45,7 +53,7 @@ Int parse_whole(const std::string& text) {
 }
 
 #define TEXT(field) {#field, [](const ResultRow& r) { return r.field; }, [](ResultRow& r, const std::string& v) { r.field = v; }}
-#define REAL(field) {#field, [](const ResultRow& r) { return number(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_double(v); }}
+#define REAL(field) {#field, [](const ResultRow& r) { return number_text(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_double(v); }}
 #define WHOLE(field) {#field, [](const ResultRow& r) { return std::to_string(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_whole<decltype(r.field)>(v); }}
 
 const std::vector<Column>& columns() {
@@ -58,7 +66,7 @@ const std::vector<Column>& columns() {
         REAL(bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
-        REAL(rel_l2_error), REAL(max_abs_error), TEXT(status), TEXT(reason), TEXT(key),
+        REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error), TEXT(status), TEXT(reason), TEXT(key),
     };
     return table;
 }
@@ -69,16 +77,10 @@ const std::vector<Column>& columns() {
 
 // Columns added after the first files were written: a file without them still reads.
 bool is_later_column(const std::string& name) {
-    for (const char* later : {"scale", "side", "attention_scale", "warmup", "repetitions", "threads"})
+    for (const char* later : {"scale", "side", "attention_scale", "warmup", "repetitions", "threads", "score_bound",
+                              "subgen_normalised_error"})
         if (name == later) return true;
     return false;
-}
-
-std::string quote(const std::string& field) {
-    if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
-    std::string out = "\"";
-    for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
-    return out + "\"";
 }
 
 struct Field {
@@ -159,7 +161,7 @@ std::string to_csv_line(const ResultRow& row) {
     std::string line;
     for (const Column& c : columns()) {
         if (!line.empty()) line += ',';
-        line += quote(c.get(row));
+        line += csv_quote(c.get(row));
     }
     return line;
 }

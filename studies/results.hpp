@@ -35,6 +35,7 @@ struct ResultRow {
     double gflops = 0, gbps = 0;        // achieved, from the median step time
     double gflops_fraction = 0, gbps_fraction = 0;  // of the machine's measured peaks
     double rel_l2_error = 0, max_abs_error = 0;     // vs float64 exact, worst over timed steps
+    double score_bound = 0, subgen_normalised_error = 0;  // decode, tensor: studies/theory_metrics.hpp
     std::string status = "ok";  // ok | skipped | failed
     std::string reason;         // why skipped or failed
     std::string key;            // stable hash of the configuration
@@ -44,6 +45,11 @@ struct ResultRow {
 
 // The key of the point a row belongs to: var's per-scale rows carry "KEY/k", the point's own row "KEY".
 std::string point_key_of(const ResultRow& row);
+
+// A CSV field, quoted where needed (RFC 4180; line breaks become spaces).
+std::string csv_quote(const std::string& field);
+// A number in its shortest round-trip form.
+std::string number_text(double value);
 
 // The column names of results.csv, in order.
 const std::vector<std::string>& result_columns();

@@ -12,9 +12,26 @@
 //     reduction order is fixed);
 //   * spec() is canonical: parse_cache_spec accepts it and spells it the same way, and
 //     make_cache(spec())->spec() == spec().
+//
+// Approximate types (exact = false) cannot be held to the reference on arbitrary data;
+// check_approximate_conformance (run by test_approximate_conformance.cpp for every registered
+// one) holds them to what an approximation still owes:
+//   * in its exact regime, when the type declares one (CacheType::exact_regime), every check
+//     above, block interface included;
+//   * the reference's output on the two inputs every estimator of a softmax average gets
+//     right: a single token (one pair, weight 1) and many identical tokens (equal scores, one
+//     pair value; docs/math.md §6);
+//   * bytes() == cost().resident_bytes after every append and after clear(): the cost model
+//     the studies plot is the storage actually held;
+//   * clear() and reuse gives bit-identical outputs to a fresh cache (one thread; a seeded
+//     sketch must restart its generators);
+//   * attend(count, …) equals attend(1, …) looped over the block's queries on the same cache state, and
+//     a block the memory limit refuses leaves the cache unchanged.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +79,9 @@ inline double cache_tolerance(const std::string& spec) {
     return kCacheTolerance;
 }
 
+// The longest sequence check_cache_conformance runs.
+inline constexpr std::size_t kConformanceMaxTokens = 70;
+
 // One step of a sequence: append token `token`, or attend query `query`.
 struct CacheStep {
     bool append;
@@ -102,20 +122,22 @@ struct CacheData {
 };
 
 // Runs the sequence on `cache` and returns every attend's output, [h·d] each; checks that
-// size() counts the appended tokens.
-inline std::vector<std::vector<float>> run_steps(Cache& cache, const CacheData& data) {
+// size() counts the appended tokens and calls `after_append` (if given) after each append.
+inline std::vector<std::vector<float>> run_steps(Cache& cache, const CacheData& data,
+                                                 const std::function<void()>& after_append = {}) {
     const std::size_t width = data.heads * data.dim;
     std::vector<std::vector<float>> outputs;
     std::size_t tokens = 0;
     for (const CacheStep& step : data.steps) {
         if (step.append) {
             const std::size_t offset = step.index * width;
-            cache.append(data.k1.data() + offset, data.k2.data() + offset, data.v1.data() + offset,
+            cache.append(1, data.k1.data() + offset, data.k2.data() + offset, data.v1.data() + offset,
                          data.v2.data() + offset);
             REQUIRE(cache.size() == ++tokens);
+            if (after_append) after_append();
         } else {
             std::vector<float> out(width);
-            cache.attend(data.q.data() + step.index * width, out.data());
+            cache.attend(1, data.q.data() + step.index * width, out.data());
             outputs.push_back(std::move(out));
         }
     }
@@ -141,6 +163,17 @@ inline void check_against_reference(Cache& cache, const CacheShape& shape, const
     report_error(label, worst, tolerance);
 }
 
+// Reuse of `cache` (cleared, empty) gives exactly what a fresh cache of `spec` gives (one
+// thread: the reduction order of parallel kernels is then fixed).
+inline void check_reuse_after_clear(Cache& cache, const std::string& spec, const CacheShape& shape,
+                                    const CacheData& data) {
+    ThreadControl one_thread(1);
+    const std::unique_ptr<Cache> fresh = make_cache(spec, shape);
+    const std::vector<std::vector<float>> first = run_steps(*fresh, data);
+    const std::vector<std::vector<float>> reused = run_steps(cache, data);
+    CHECK(reused == first);
+}
+
 inline void check_cache_conformance(const std::string& spec) {
     INFO("cache spec '" << spec << "'");
     const std::string canonical = parse_cache_spec(spec).canonical();
@@ -152,7 +185,7 @@ inline void check_cache_conformance(const std::string& spec) {
         const CacheShape shape{h, d, d == 8 ? default_tensor_scale(d) : 1.0 / std::sqrt(double(d))};
         // Three sequences per d: a short one, 41 tokens (41² pairs cross product's 1024-row slab) and
         // 70; the kernels' block and tile edges are tested in test_tensor_attention.cpp.
-        for (std::size_t tokens : {5, 41, 70}) {
+        for (std::size_t tokens : {std::size_t(5), std::size_t(41), kConformanceMaxTokens}) {
             INFO("sequence of " << tokens << " tokens, seed " << seed + 1);
             Rng rng(++seed);
             const CacheData data(rng, h, d, tokens);
@@ -161,7 +194,7 @@ inline void check_cache_conformance(const std::string& spec) {
             REQUIRE(cache->size() == 0);
             CHECK_THROWS_AS([&] {
                 std::vector<float> out(h * d);
-                cache->attend(data.q.data(), out.data());
+                cache->attend(1, data.q.data(), out.data());
             }(), Error);
             if (tokens == 41) cache->reserve(tokens);  // reserving must not change results
 
@@ -174,18 +207,10 @@ inline void check_cache_conformance(const std::string& spec) {
             CHECK(cache->bytes() == 0);
             CHECK_THROWS_AS([&] {
                 std::vector<float> out(h * d);
-                cache->attend(data.q.data(), out.data());
+                cache->attend(1, data.q.data(), out.data());
             }(), Error);
 
-            // Reuse after clear() gives exactly what a fresh cache gives (one thread: the
-            // reduction order of parallel kernels is then fixed).
-            {
-                ThreadControl one_thread(1);
-                const std::unique_ptr<Cache> fresh = make_cache(spec, shape);
-                const std::vector<std::vector<float>> first = run_steps(*fresh, data);
-                const std::vector<std::vector<float>> reused = run_steps(*cache, data);
-                CHECK(reused == first);
-            }
+            check_reuse_after_clear(*cache, spec, shape, data);
         }
         // spec() is canonical and round-trips.
         const std::unique_ptr<Cache> cache = make_cache(spec, shape);
@@ -198,47 +223,79 @@ inline void check_cache_conformance(const std::string& spec) {
     }
 }
 
-// The block interface (VAR's scale steps, SPEC §7): blocks of 1, 4, 9 and 2 tokens appended
-// with append_block, each block's queries attended with attend_block, give the reference
-// cache's outputs for the same steps; size() counts every token of a block; a block the
-// memory limit refuses leaves the cache unchanged.
-inline void check_block_conformance(const std::string& spec) {
-    INFO("cache spec '" << spec << "' (blocks)");
-    const std::size_t h = 2, d = 8, width = h * d;
-    const CacheShape shape{h, d, default_tensor_scale(d)};
-    const std::vector<std::size_t> blocks = {1, 4, 9, 2};
-    std::size_t tokens = 0;
-    for (std::size_t b : blocks) tokens += b;
-    Rng rng(4242);
-    const Matrix<float> k1 = random_matrix<float>(rng, tokens, width), k2 = random_matrix<float>(rng, tokens, width),
-                        v1 = random_matrix<float>(rng, tokens, width), v2 = random_matrix<float>(rng, tokens, width),
-                        q = random_matrix<float>(rng, tokens, width);
-    const std::unique_ptr<Cache> cache = make_cache(spec, shape);
-    const std::unique_ptr<Cache> reference = make_cache("reference", shape);
+// A block of 4 tokens (rows of k1 … v2, [tokens, h·d]) that would pass the memory limit is
+// refused before anything is appended: size() and bytes() stay as they were.
+inline void check_block_refused_by_limit(Cache& cache, const Matrix<float>& k1, const Matrix<float>& k2,
+                                         const Matrix<float>& v1, const Matrix<float>& v2) {
+    const std::size_t held = cache.bytes(), tokens = cache.size();
+    cache.set_memory_limit(1);
+    CHECK_THROWS_AS(cache.append(4, k1.data(), k2.data(), v1.data(), v2.data()), Error);
+    CHECK(cache.size() == tokens);
+    CHECK(cache.bytes() == held);
+    cache.set_memory_limit(0);
+}
+
+// Random tokens in blocks of 1, 4, 9 and 2 (h = 2, d = 8), each block with as many queries:
+// VAR-like scale steps (SPEC §7). Rows are [h·d], as Cache::append takes a block.
+struct BlockData {
+    static constexpr std::size_t kHeads = 2, kDim = 8, kWidth = kHeads * kDim, kTokens = 16;
+    static constexpr std::array<std::size_t, 4> kBlocks = {1, 4, 9, 2};  // sizes, summing to kTokens
+    Matrix<float> k1, k2, v1, v2, q;  // [kTokens, h·d]
+
+    explicit BlockData(std::uint64_t seed) {
+        Rng rng(seed);
+        for (Matrix<float>* x : {&k1, &k2, &v1, &v2, &q}) *x = random_matrix<float>(rng, kTokens, kWidth);
+    }
+    CacheShape shape() const { return {kHeads, kDim, default_tensor_scale(kDim)}; }
+};
+
+// Appends each block of `data` to `cache` with append(count, …), attends its queries with
+// attend(count, …), and passes `check` the block's first token, its size and those outputs
+// ([size, h·d]); size() must count every token of a block.
+inline void run_blocks(Cache& cache, const BlockData& data,
+                       const std::function<void(std::size_t first, std::size_t count, const std::vector<float>& out)>& check) {
+    const std::size_t width = BlockData::kWidth;
     std::size_t first = 0;
-    for (std::size_t b : blocks) {
+    for (std::size_t b : BlockData::kBlocks) {
         const std::size_t at = first * width;
-        cache->append_block(b, k1.data() + at, k2.data() + at, v1.data() + at, v2.data() + at);
-        REQUIRE(cache->size() == first + b);
-        std::vector<float> got(b * width), want(b * width);
-        cache->attend_block(b, q.data() + at, got.data());
-        for (std::size_t t = first; t < first + b; ++t)
-            reference->append(&k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
-        for (std::size_t r = 0; r < b; ++r) reference->attend(q.data() + at + r * width, want.data() + r * width);
-        for (std::size_t r = 0; r < b; ++r) {
-            const std::vector<float> got_r(got.begin() + r * width, got.begin() + (r + 1) * width);
-            const std::vector<float> want_r(want.begin() + r * width, want.begin() + (r + 1) * width);
-            INFO("block at token " << first << ", query " << r);
-            CHECK(relative_l2(got_r, want_r) <= cache_tolerance(spec));
-        }
+        cache.append(b, data.k1.data() + at, data.k2.data() + at, data.v1.data() + at, data.v2.data() + at);
+        REQUIRE(cache.size() == first + b);
+        std::vector<float> out(b * width);
+        cache.attend(b, data.q.data() + at, out.data());
+        check(first, b, out);
         first += b;
     }
-    // A block that would pass the memory limit is refused before anything is appended.
-    const std::size_t held = cache->bytes();
-    cache->set_memory_limit(1);
-    CHECK_THROWS_AS(cache->append_block(4, k1.data(), k2.data(), v1.data(), v2.data()), Error);
-    CHECK(cache->size() == tokens);
-    CHECK(cache->bytes() == held);
+}
+
+// Each of the `count` [h·d] rows of `got` within `tolerance` (relative L2) of `want`'s.
+inline void check_rows_close(const std::vector<float>& got, const std::vector<float>& want, std::size_t count,
+                             double tolerance) {
+    const std::size_t width = got.size() / count;
+    for (std::size_t r = 0; r < count; ++r) {
+        const std::vector<float> got_r(got.begin() + r * width, got.begin() + (r + 1) * width);
+        const std::vector<float> want_r(want.begin() + r * width, want.begin() + (r + 1) * width);
+        INFO("query " << r << " of the block");
+        CHECK(relative_l2(got_r, want_r) <= tolerance);
+    }
+}
+
+// The block interface: the outputs of run_blocks are the reference cache's for the same
+// steps; a block the memory limit refuses leaves the cache unchanged.
+inline void check_block_conformance(const std::string& spec) {
+    INFO("cache spec '" << spec << "' (blocks)");
+    const BlockData data(4242);
+    const std::size_t width = BlockData::kWidth;
+    const std::unique_ptr<Cache> cache = make_cache(spec, data.shape());
+    const std::unique_ptr<Cache> reference = make_cache("reference", data.shape());
+    run_blocks(*cache, data, [&](std::size_t first, std::size_t b, const std::vector<float>& got) {
+        std::vector<float> want(b * width);
+        for (std::size_t t = first; t < first + b; ++t)
+            reference->append(1, &data.k1(t, 0), &data.k2(t, 0), &data.v1(t, 0), &data.v2(t, 0));
+        for (std::size_t r = 0; r < b; ++r) reference->attend(1, &data.q(first + r, 0), want.data() + r * width);
+        INFO("block at token " << first);
+        check_rows_close(got, want, b, cache_tolerance(spec));
+    });
+    check_block_refused_by_limit(*cache, data.k1, data.k2, data.v1, data.v2);
 }
 
 // Every parameter combination to try for a type: the cartesian product of the choices of each
@@ -256,6 +313,110 @@ inline std::vector<std::string> conformance_specs(const CacheType& type) {
     }
     for (std::string& spec : specs) spec = spec.empty() ? type.name : type.name + ":" + spec;
     return specs;
+}
+
+// ---- Approximate types (CacheType::exact == false): see the top of this file. ----
+
+// The two inputs every estimator of a softmax average reproduces (docs/math.md §6), each
+// against the reference cache within cache_tolerance(spec): one token, attended by three
+// queries; then the same random token 40 more times (20 appends, then a block of 20),
+// attended after each stage. Identical tokens give equal scores and one pair value, so
+// estimates of the normaliser and the numerator must scale together exactly.
+inline void check_degenerate_inputs(const std::string& spec) {
+    INFO("cache spec '" << spec << "' (one token, identical tokens)");
+    const std::size_t h = 2, d = 8, width = h * d, queries = 3, repeats = 20;
+    const CacheShape shape{h, d, default_tensor_scale(d)};
+    Rng rng(777);
+    const Matrix<float> token = random_matrix<float>(rng, 4, width), q = random_matrix<float>(rng, queries, width);
+    Matrix<float> block = Matrix<float>::from_shape({4 * repeats, width});  // k1 … v2 of `repeats` copies
+    for (std::size_t s = 0; s < 4; ++s)
+        for (std::size_t t = 0; t < repeats; ++t)
+            for (std::size_t l = 0; l < width; ++l) block(s * repeats + t, l) = token(s, l);
+    const std::unique_ptr<Cache> cache = make_cache(spec, shape), reference = make_cache("reference", shape);
+    auto compare = [&](const std::string& stage) {
+        for (std::size_t r = 0; r < queries; ++r) {
+            std::vector<float> got(width), want(width);
+            cache->attend(1, &q(r, 0), got.data());
+            reference->attend(1, &q(r, 0), want.data());
+            INFO(stage << ", query " << r);
+            CHECK(relative_l2(got, want) <= cache_tolerance(spec));
+        }
+    };
+    auto append = [&](Cache& c) { c.append(1, &token(0, 0), &token(1, 0), &token(2, 0), &token(3, 0)); };
+    append(*cache);
+    append(*reference);
+    compare("one token");
+    for (std::size_t t = 0; t < repeats; ++t) {
+        append(*cache);
+        append(*reference);
+    }
+    compare("21 identical tokens, appended one at a time");
+    for (Cache* c : {cache.get(), reference.get()})
+        c->append(repeats, &block(0, 0), &block(repeats, 0), &block(2 * repeats, 0), &block(3 * repeats, 0));
+    compare("41 identical tokens, the last 20 as a block");
+}
+
+// bytes() == cost().resident_bytes after every append of a random sequence, and after clear().
+inline void check_resident_bytes_model(const std::string& spec, const CacheShape& shape, const CacheData& data) {
+    INFO("cache spec '" << spec << "' (bytes against the cost model)");
+    const std::unique_ptr<Cache> cache = make_cache(spec, shape);
+    run_steps(*cache, data, [&] {
+        INFO("after " << cache->size() << " tokens");
+        CHECK(static_cast<double>(cache->bytes()) == cache->cost().resident_bytes);
+    });
+    cache->clear();
+    CHECK(cache->bytes() == 0);
+    CHECK(cache->cost().resident_bytes == 0);
+}
+
+// attend(count, …) over each block's queries equals attend looped over them on the same cache
+// state (within cache_tolerance(spec): a block may group its GEMMs differently, but must
+// compute the same estimate); a block the memory limit refuses leaves the cache unchanged.
+inline void check_block_equals_loop(const std::string& spec) {
+    INFO("cache spec '" << spec << "' (attend(count) against attend(1))");
+    const BlockData data(4343);
+    const std::size_t width = BlockData::kWidth;
+    const std::unique_ptr<Cache> cache = make_cache(spec, data.shape());
+    run_blocks(*cache, data, [&](std::size_t first, std::size_t b, const std::vector<float>& got) {
+        std::vector<float> want(b * width);
+        for (std::size_t r = 0; r < b; ++r) cache->attend(1, &data.q(first + r, 0), want.data() + r * width);
+        INFO("block at token " << first);
+        check_rows_close(got, want, b, cache_tolerance(spec));
+    });
+    check_block_refused_by_limit(*cache, data.k1, data.k2, data.v1, data.v2);
+}
+
+// Every check of an approximate type's spec, plus, if the type declares an exact regime,
+// the exact caches' conformance checks on the specs it gives for their sequence lengths
+// (kConformanceMaxTokens, and BlockData::kTokens for the block check).
+inline void check_approximate_conformance(const CacheType& type, const std::string& spec) {
+    check_degenerate_inputs(spec);
+    const std::size_t h = 2;
+    std::uint64_t seed = 3000;
+    for (std::size_t d : {8, 16}) {
+        INFO("d = " << d);
+        const CacheShape shape{h, d, default_tensor_scale(d)};
+        for (std::size_t tokens : {5, 41}) {
+            INFO("sequence of " << tokens << " tokens, seed " << seed + 1);
+            Rng rng(++seed);
+            const CacheData data(rng, h, d, tokens);
+            check_resident_bytes_model(spec, shape, data);
+            const std::unique_ptr<Cache> cache = make_cache(spec, shape);
+            run_steps(*cache, data);
+            cache->clear();
+            check_reuse_after_clear(*cache, spec, shape, data);
+        }
+    }
+    check_block_equals_loop(spec);
+    if (type.exact_regime) {
+        const std::string exact = type.exact_regime(kConformanceMaxTokens);
+        const std::string exact_blocks = type.exact_regime(BlockData::kTokens);
+        INFO("exact regime of " << type.name << ": '" << exact << "', for blocks '" << exact_blocks << "'");
+        REQUIRE(parse_cache_spec(exact).name() == type.name);
+        REQUIRE(parse_cache_spec(exact_blocks).name() == type.name);
+        check_cache_conformance(exact);
+        check_block_conformance(exact_blocks);
+    }
 }
 
 }  // namespace trikv::test

@@ -139,7 +139,7 @@ void feed(CacheT& cache, const Data& data, std::size_t tokens) {
         const std::size_t t = cache.size();
         const std::vector<float> k1 = token_of(data.k1, t), k2 = token_of(data.k2, t), v1 = token_of(data.v1, t),
                                  v2 = token_of(data.v2, t);
-        cache.append(k1.data(), k2.data(), v1.data(), v2.data());
+        cache.append(1, k1.data(), k2.data(), v1.data(), v2.data());
     }
 }
 

@@ -43,9 +43,9 @@ TEST_CASE("every exact cache type stays exact across 1024-row storage chunks", "
             INFO("cache " << spec);
             const std::unique_ptr<Cache> cache = make_cache(spec, {1, d, scale});
             for (std::size_t t = 0; t < tokens; ++t)
-                cache->append(&k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
+                cache->append(1, &k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
             std::vector<float> out(d);
-            cache->attend(q.data(), out.data());
+            cache->attend(1, q.data(), out.data());
             const double error = test::relative_l2(out, want), tolerance = test::cache_tolerance(spec);
             test::report_error("conformance " + spec + " T=1025", error, tolerance);
             CHECK(error <= tolerance);

@@ -95,10 +95,10 @@ std::vector<std::vector<float>> run(Cache& cache, const Tokens& x) {
     std::vector<std::vector<float>> outputs;
     const std::vector<std::size_t> points = attend_points(x.tokens);
     for (std::size_t t = 0; t < x.tokens; ++t) {
-        cache.append(x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
+        cache.append(1, x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
         if (std::find(points.begin(), points.end(), t + 1) == points.end()) continue;
         std::vector<float> out(x.heads * x.dim);
-        cache.attend(x.at(x.q, t), out.data());
+        cache.attend(1, x.at(x.q, t), out.data());
         outputs.push_back(std::move(out));
     }
     return outputs;
@@ -392,7 +392,7 @@ TEST_CASE("bytes() per dtype equals the layout formula, scales included", "[dtyp
             for (std::size_t tokens : {1, 2, 32, 33, 46, 257}) {
                 while (cache->size() < tokens) {
                     const std::size_t t = cache->size();
-                    cache->append(x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
+                    cache->append(1, x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
                 }
                 const std::size_t slabs = round_up(tokens * tokens, 1024) / 1024;
                 const std::size_t index = (s ? 4 : 2) * (1024 / kStreamTileRows) * std::bit_ceil(slabs) * sizeof(void*);
@@ -416,7 +416,7 @@ TEST_CASE("bytes() per dtype equals the layout formula, scales included", "[dtyp
             for (std::size_t tokens : {1, 256, 257, 513}) {
                 while (cache->size() < tokens) {
                     const std::size_t t = cache->size();
-                    cache->append(x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
+                    cache->append(1, x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
                 }
                 INFO(spec << ", T = " << tokens);
                 CHECK(cache->bytes() == h * 4 * round_up(tokens, 256) * (d * b + s));
@@ -437,9 +437,9 @@ TEST_CASE("decoding reduced dtypes costs exactly the declared tiles of scratch",
     const Tokens x = make_tokens("gaussian", h, 600, d, 3);
     auto peak = [&](const std::string& spec, std::size_t tokens) {
         const std::unique_ptr<Cache> cache = make_cache(spec, {h, d, 1.0 / d});
-        for (std::size_t t = 0; t < tokens; ++t) cache->append(x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
+        for (std::size_t t = 0; t < tokens; ++t) cache->append(1, x.at(x.k1, t), x.at(x.k2, t), x.at(x.v1, t), x.at(x.v2, t));
         std::vector<float> out(h * d);
-        cache->attend(x.at(x.q, 0), out.data());
+        cache->attend(1, x.at(x.q, 0), out.data());
         return cache->transient_peak_bytes();
     };
     const std::size_t fused = peak("factor:dtype=f32", 300), product = peak("product:dtype=f32", 60);

@@ -30,7 +30,7 @@ void fill(Cache& cache, std::size_t tokens, Rng& rng) {
             k1[i] = float(rng.normal()), k2[i] = float(rng.normal());
             v1[i] = float(rng.normal()), v2[i] = float(rng.normal());
         }
-        cache.append(k1.data(), k2.data(), v1.data(), v2.data());
+        cache.append(1, k1.data(), k2.data(), v1.data(), v2.data());
     }
 }
 
@@ -38,7 +38,7 @@ void attend_once(Cache& cache, Rng& rng) {
     const std::size_t width = cache.shape().heads * cache.shape().dim;
     std::vector<float> q(width), out(width);
     for (float& x : q) x = float(rng.normal());
-    cache.attend(q.data(), out.data());
+    cache.attend(1, q.data(), out.data());
 }
 
 // Chunk sizes of the layouts, from caches/product_cache.cpp and caches/factor_cache.cpp.

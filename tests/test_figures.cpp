@@ -1,3 +1,5 @@
+// The study figures (studies/figures.cpp, studies/figures/, studies/gnuplot/) and the
+// exactness rule and fronts they draw (studies/pareto.cpp).
 #include <unistd.h>
 
 #include <algorithm>
@@ -6,13 +8,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "framework/error.hpp"
 #include "studies/figures.hpp"
+#include "studies/pareto.hpp"
 
 namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
 using trikv::ResultRow;
 
 namespace {
@@ -37,10 +42,11 @@ std::string slurp(const fs::path& path) {
 
 std::size_t lines_of(const std::string& text) { return std::size_t(std::count(text.begin(), text.end(), '\n')); }
 
-bool gnuplot_on_path() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
+bool on_path(const std::string& program) {
+    return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
+}
 
-ResultRow row(const std::string& cache, std::size_t n, double ms, double bytes, bool exact = true,
-              double error = 1e-7) {
+ResultRow row(const std::string& cache, std::size_t n, double ms, double bytes, bool exact = true, double error = 1e-7) {
     ResultRow r;
     r.cache = cache;
     r.cache_type = cache.substr(0, cache.find(':'));
@@ -54,18 +60,22 @@ ResultRow row(const std::string& cache, std::size_t n, double ms, double bytes, 
     return r;
 }
 
-// product (two-cache), factor fused and recompute (four-cache) at three n; optionally one
-// approximate row and one failed row (which must not be drawn).
+// product (two-cache), factor fused and recompute (four-cache) at three n; optionally an
+// approximate window and int8 factor storage at n = 512; always one failed row (not drawn).
 std::vector<ResultRow> study_rows(bool approximate) {
     std::vector<ResultRow> rows;
     for (std::size_t n : {128, 256, 512}) {
         const double nd = double(n) * 64, scale = double(n) / 128;
-        rows.push_back(row("product", n, 0.02 * scale * scale, 2 * nd * double(n) * 4));
-        rows.push_back(row("factor:strategy=fused", n, 0.03 * scale * scale, 4 * nd * 4));
-        rows.push_back(row("factor:strategy=recompute", n, 0.2 * scale * scale * scale, 4 * nd * 4));
+        rows.push_back(row("product:dtype=f32", n, 0.02 * scale * scale, 2 * nd * double(n) * 4));
+        rows.push_back(row("factor:strategy=fused,dtype=f32", n, 0.03 * scale * scale, 4 * nd * 4));
+        rows.push_back(row("factor:strategy=recompute,dtype=f32", n, 0.2 * scale * scale * scale, 4 * nd * 4));
     }
-    if (approximate) rows.push_back(row("subgen4:budget=64,seed=1", 512, 0.05, 40000, false, 0.03));
-    ResultRow failed = row("window:size=64", 512, 1, 1);
+    if (approximate) {
+        rows.push_back(row("window:w1=32,w2=32", 512, 0.05, 40000, false, 0.03));
+        // Claims exactness in an older results.csv, stores int8: approximate all the same.
+        rows.push_back(row("factor:strategy=fused,dtype=int8", 512, 0.4, 40000, true, 2e-3));
+    }
+    ResultRow failed = row("window:w1=64,w2=64", 512, 1, 1);
     failed.status = "failed";
     rows.push_back(failed);
     return rows;
@@ -86,86 +96,251 @@ bool written(const trikv::FigureReport& report, const fs::path& path) {
     return std::find(report.files.begin(), report.files.end(), path) != report.files.end();
 }
 
+bool noted(const trikv::FigureReport& report, const std::string& start) {
+    return std::any_of(report.notes.begin(), report.notes.end(),
+                       [&](const std::string& note) { return note.rfind(start, 0) == 0; });
+}
+
 }  // namespace
 
-TEST_CASE("write_figures writes csv, gnuplot script and renderings", "[figures]") {
+TEST_CASE("reduced-precision storage counts as approximate", "[figures][pareto]") {
+    CHECK(trikv::is_exact_cache("factor:strategy=fused,dtype=f32"));
+    CHECK(trikv::is_exact_cache("product:dtype=f32"));
+    for (const std::string dtype : {"int8", "fp16", "bf16"}) {
+        CHECK_FALSE(trikv::is_exact_cache("factor:strategy=fused,dtype=" + dtype));
+        CHECK_FALSE(trikv::is_exact_cache("product:dtype=" + dtype));
+    }
+    CHECK_FALSE(trikv::is_exact_cache("window:w1=8,w2=8"));
+    CHECK(trikv::counts_as_exact(row("product:dtype=f32", 8, 1, 1)));
+    CHECK_FALSE(trikv::counts_as_exact(row("product:dtype=bf16", 8, 1, 1, true, 1e-5)));
+
+    // An int8 cache fast and small with a small error is not on the exact front; it makes an
+    // approximate front, with everything else there.
+    const std::vector<ResultRow> rows = {row("product:dtype=f32", 8, 2, 100),
+                                         row("product:dtype=int8", 8, 1, 30, true, 5e-5)};
+    std::vector<std::string> exact, approximate;
+    for (const auto& p : trikv::pareto_fronts(rows))
+        (p.front == "exact" ? exact : approximate).push_back(rows[p.index].cache);
+    CHECK(exact == std::vector<std::string>{"product:dtype=f32"});
+    CHECK(approximate == std::vector<std::string>{"product:dtype=int8"});
+}
+
+TEST_CASE("float32 rounding does not decide the approximate front", "[figures][pareto]") {
+    // Equal time and memory, errors that differ only by rounding: a tie, the first kept, in
+    // either order (without the tolerance, the smaller rounding error would win).
+    for (const bool smaller_first : {true, false}) {
+        std::vector<ResultRow> rows = {row("a", 8, 1, 10, true, 1e-7), row("b", 8, 1, 10, true, 9e-7)};
+        if (!smaller_first) std::swap(rows[0], rows[1]);
+        CHECK(trikv::time_memory_error_front(rows) == std::vector<std::size_t>{0});
+    }
+    // An error above the tolerance still counts.
+    const std::vector<ResultRow> rows = {row("a", 8, 1, 10, false, 0.2), row("b", 8, 1, 10, false, 0.1)};
+    CHECK(trikv::time_memory_error_front(rows) == std::vector<std::size_t>{1});
+}
+
+TEST_CASE("write_figures writes data, scripts, the style and renderings", "[figures]") {
     TempDir dir("all");
     const auto report = trikv::write_figures(dir.path, study_rows(true), {"pareto", "scaling", "error"});
+    for (const std::string file : {"pareto.csv", "pareto.gp", "scaling.csv", "scaling.gp", "error.csv", "error.gp",
+                                   "error-n.gp", "gnuplot/trikv.gp", "gnuplot/pareto.gp", "gnuplot/error-n.gp",
+                                   "gnuplot/error-axes.gp"}) {
+        INFO(file);
+        CHECK(written(report, dir.path / file));
+    }
+    CHECK_FALSE(fs::exists(dir.path / "error-n.csv"));  // error-n draws error.csv
 
-    for (const std::string name : {"pareto", "scaling", "error"})
-        for (const std::string ext : {".csv", ".gp"}) {
-            INFO(name + ext);
-            REQUIRE(fs::exists(dir.path / (name + ext)));
-            REQUIRE(written(report, dir.path / (name + ext)));
-        }
-
-    // pareto.csv: header, 10 ok points, a label for each n's front, two bounds for each n.
+    // pareto.csv: the exact fronts first (by n, then memory), then the other points. At n = 512
+    // factor fused (small) and product (fast) make the front; recompute is dominated.
     const std::string pareto = slurp(dir.path / "pareto.csv");
-    CHECK(lines_of(pareto) == 1 + 10 + 3 + 2 * 3);
-    CHECK(pareto.find("front_label,,2,,512,64,1,") != std::string::npos);
-    CHECK(pareto.find(",n=512\n") != std::string::npos);
-    CHECK(pareto.find("window") == std::string::npos);                          // the failed row
-    CHECK(pareto.find("\"subgen4:budget=64,seed=1\"") != std::string::npos);    // quoted: has a comma
-    CHECK(pareto.find("bound_nd,,,,512,64,1,524288,") != std::string::npos);    // 4·512·64·4 bytes
-    CHECK(pareto.find("bound_n2d,,,,128,64,1,8388608,") != std::string::npos);  // 2·128²·64·4 bytes
-    // At n = 512 the product (fast, large) and factor fused (small) are on the front; recompute is not.
-    CHECK(pareto.find(",1,512,64,1,524288,0.48,") != std::string::npos);
-    CHECK(pareto.find(",0,512,64,1,524288,12.8,") != std::string::npos);
+    CHECK(lines_of(pareto) == 1 + 11);
+    CHECK(pareto.rfind("series,group,class,n,d,heads,bytes,step_ms,rel_l2_error,n_label,cache,label\n", 0) == 0);
+    CHECK_THAT(pareto, Contains("2,3,0,512,64,1,524288,0.48,1e-07,n=512,\"factor:strategy=fused,dtype=f32\","));
+    CHECK_THAT(pareto, Contains("1,3,0,512,64,1,134217728,0.32,1e-07,n=512,"));
+    CHECK_THAT(pareto, Contains("3,0,1,512,64,1,524288,12.8,1e-07,,"));     // recompute: dominated, unlabelled
+    CHECK_THAT(pareto, Contains("5,0,2,512,64,1,40000,0.05,0.03,n=512,"));  // window: approximate, labelled
+    CHECK_THAT(pareto, Contains("4,0,2,512,64,1,40000,0.4,0.002,n=512,"));  // int8: approximate
+    CHECK(pareto.find("w1=64") == std::string::npos);                       // the failed row
 
-    // scaling.csv: header and the 10 points; time slopes 2 (product, fused) and 3 (recompute).
-    const std::string scaling = slurp(dir.path / "scaling.csv");
-    CHECK(lines_of(scaling) == 1 + 10);
-    const std::string scaling_gp = slurp(dir.path / "scaling.gp");
-    CHECK(scaling_gp.find("factor:strategy=recompute (slope 3.00)") != std::string::npos);
-    // Labels leave out parameters at their defaults: factor:strategy=fused is "factor".
-    CHECK(scaling_gp.find("factor (slope 2.00)") != std::string::npos);
-    CHECK(scaling_gp.find("factor:strategy=fused") == std::string::npos);
-    CHECK(scaling_gp.find("subgen4:budget=64,seed=1'") != std::string::npos);  // one n: no slope
+    // The generated script: only data-dependent settings, then the template.
+    const std::string script = slurp(dir.path / "pareto.gp");
+    CHECK_THAT(script, Contains("SUBTITLE = 'd = 64, 1 head, gaussian data, scale 1/d'"));
+    // Labels show every parameter that differs between series of a type, and those off their defaults.
+    CHECK_THAT(script, Contains("array LABEL[5] = ['product', 'factor:strategy=fused,dtype=f32', "
+                                "'factor:strategy=recompute,dtype=f32', 'factor:strategy=fused,dtype=int8', "
+                                "'window:w1=32,w2=32']"));
+    CHECK_THAT(script, Contains("NGROUPS = 3"));
+    CHECK_THAT(script, Contains("load STYLE_DIR . '/pareto.gp'"));
+    CHECK(script.find("set key") == std::string::npos);  // the key is the style's business
+    CHECK_THAT(slurp(dir.path / "scaling.gp"), Contains("'factor:strategy=recompute,dtype=f32 (slopes 3.00, 1.00)'"));
+    CHECK_THAT(slurp(dir.path / "scaling.gp"), Contains("'window:w1=32,w2=32'"));  // one n: no slopes
 
-    // error.csv: every point, the approximate one at its error.
+    // error.csv: exact rows as series 0 (grey context), approximate ones keyed and labelled with n.
     const std::string error = slurp(dir.path / "error.csv");
-    CHECK(lines_of(error) == 1 + 10);
-    CHECK(error.find(",0,512,64,1,40000,0.03,0.03,") != std::string::npos);
+    CHECK(lines_of(error) == 1 + 11);
+    CHECK_THAT(error, Contains("2,512,40000,0.03,0.03,n=512,\"window:w1=32,w2=32\",\"window:w1=32,w2=32\"\n"));
+    CHECK_THAT(error, Contains("0,128,131072,1e-07,1e-07,,"));  // factor fused: exact, grey, unlabelled
+    CHECK_THAT(slurp(dir.path / "error-n.gp"), Contains("DATA = 'error.csv'"));
+    CHECK_THAT(slurp(dir.path / "error-n.gp"),
+               Contains("array LABEL[2] = ['factor:strategy=fused,dtype=int8', 'window:w1=32,w2=32']"));
 
-    // The script's output format is a variable.
-    CHECK(slurp(dir.path / "pareto.gp").find("if (!exists(\"fmt\")) fmt = 'png'") != std::string::npos);
-
-    if (!gnuplot_on_path()) {
+    if (!on_path("gnuplot")) {
         WARN("gnuplot is not on PATH: renderings not checked");
         return;
     }
-    CHECK(report.files.size() == 3 * 6);
-    for (const std::string name : {"pareto", "scaling", "error"})
-        for (const std::string ext : {".png", ".pdf", ".svg", ".tex"}) {
-            INFO(name + ext);
-            REQUIRE(fs::exists(dir.path / (name + ext)));
-            CHECK(fs::file_size(dir.path / (name + ext)) > 0);
-            CHECK(written(report, dir.path / (name + ext)));
+    for (const std::string name : {"pareto", "scaling", "error", "error-n"})
+        for (const std::string format : {"png", "pdf", "svg", "tex"}) {
+            INFO(name + "." + format);
+            CHECK(written(report, dir.path / (name + "." + format)));
+            CHECK(fs::file_size(dir.path / (name + "." + format)) > 0);
         }
     CHECK(slurp(dir.path / "pareto.png").rfind("\x89PNG\r\n\x1a\n", 0) == 0);
     CHECK(slurp(dir.path / "scaling.pdf").rfind("%PDF", 0) == 0);
-    CHECK(slurp(dir.path / "error.svg").find("<svg") != std::string::npos);
-    CHECK(slurp(dir.path / "pareto.tex").find("tikzpicture") != std::string::npos);
     for (const auto& entry : fs::directory_iterator(dir.path))  // no temporary left behind
         CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
 
-    // A script reruns from anywhere, with another format and output name, next to itself.
+    // A script reruns from anywhere, with another format and output name, beside itself.
     const std::string rerun =
         "cd / && gnuplot -e \"fmt='svg'; out='rerun.svg'\" '" + (dir.path / "pareto.gp").string() + "'";
     REQUIRE(std::system(rerun.c_str()) == 0);
     CHECK(fs::file_size(dir.path / "rerun.svg") > 0);
 }
 
-TEST_CASE("write_figures skips the error figure without approximate rows", "[figures]") {
+TEST_CASE("the pareto key lists dominated points only when there are some", "[figures]") {
+    TempDir dir("dominated");
+    ScopedPath path("/nonexistent");  // the scripts are enough
+    std::vector<ResultRow> rows = {row("product:dtype=f32", 64, 1, 1000),
+                                   row("factor:strategy=fused,dtype=f32", 64, 2, 10)};
+    trikv::write_figures(dir.path, rows, {"pareto"});
+    CHECK_THAT(slurp(dir.path / "pareto.gp"), Contains("HAS_DOMINATED = 0"));
+    rows.push_back(row("factor:strategy=recompute,dtype=f32", 64, 3, 10));
+    trikv::write_figures(dir.path, rows, {"pareto"});
+    CHECK_THAT(slurp(dir.path / "pareto.gp"), Contains("HAS_DOMINATED = 1"));
+}
+
+namespace {
+
+// 14 series: every type with several parameter settings, two n each.
+std::vector<ResultRow> many_series_rows() {
+    const std::vector<std::string> specs = {
+        "product:dtype=f32",         "product:dtype=bf16",          "product:dtype=int8",
+        "factor:strategy=fused,dtype=f32", "factor:strategy=recompute,dtype=f32", "factor:strategy=fused,dtype=fp16",
+        "window:w1=128,w2=128",      "window:w1=64,w2=32",          "hybrid:window=64",
+        "hybrid:window=32",          "subgen2:delta=0.5,samples=8,values=64,seed=0",
+        "subgen4:delta=0.5,samples=16,values=256,seed=0", "sparse-factor", "matrix"};
+    std::vector<ResultRow> rows;
+    for (std::size_t k = 0; k < specs.size(); ++k)
+        for (std::size_t n : {256, 512}) {
+            const bool exact = trikv::is_exact_cache(specs[k]);
+            rows.push_back(row(specs[k], n, 0.01 * double(k + 1) * double(n), 1000.0 * double(k + 1) * double(n), exact,
+                               exact ? 1e-7 : 1e-3 * double(k)));
+        }
+    return rows;
+}
+
+std::vector<std::string> words(const std::string& text) {
+    std::istringstream in(text);
+    return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
+}
+
+// A word pdftotext -bbox found, in points from the page's top left.
+struct Word {
+    std::string text;
+    double x0, y0, x1, y1;
+};
+
+double attribute(const std::string& tag, const std::string& name) {
+    const std::size_t at = tag.find(name + "=\"");
+    return at == std::string::npos ? -1 : std::stod(tag.substr(at + name.size() + 2));
+}
+
+// The page size and the words of a one-page pdf.
+std::pair<Word, std::vector<Word>> pdf_words(const fs::path& pdf, const fs::path& html) {
+    REQUIRE(std::system(("pdftotext -bbox '" + pdf.string() + "' '" + html.string() + "'").c_str()) == 0);
+    const std::string text = slurp(html);
+    const std::size_t page = text.find("<page ");
+    REQUIRE(page != std::string::npos);
+    const std::string page_tag = text.substr(page, text.find('>', page) - page);
+    Word size{"page", 0, 0, attribute(page_tag, "width"), attribute(page_tag, "height")};
+    std::vector<Word> found;
+    for (std::size_t at = text.find("<word "); at != std::string::npos; at = text.find("<word ", at + 1)) {
+        const std::size_t close = text.find('>', at), end = text.find("</word>", close);
+        const std::string tag = text.substr(at, close - at);
+        found.push_back({text.substr(close + 1, end - close - 1), attribute(tag, "xMin"), attribute(tag, "yMin"),
+                         attribute(tag, "xMax"), attribute(tag, "yMax")});
+    }
+    return {size, found};
+}
+
+}  // namespace
+
+TEST_CASE("every series is in the key of every format, nothing clipped", "[figures]") {
+    if (!on_path("gnuplot")) {
+        WARN("gnuplot is not on PATH: renderings not checked");
+        return;
+    }
+    TempDir dir("keys");
+    trikv::write_figures(dir.path, many_series_rows(), {"pareto", "scaling"});
+    const std::string script = slurp(dir.path / "pareto.gp");
+    const std::size_t start = script.find("array LABEL[14] = ['"), end = script.find("']\n", start);
+    REQUIRE(start != std::string::npos);
+    std::vector<std::string> labels;  // of the pareto figure, from its generated script
+    std::string list = script.substr(start + 20, end - start - 20);
+    for (std::size_t cut; (cut = list.find("', '")) != std::string::npos; list.erase(0, cut + 4))
+        labels.push_back(list.substr(0, cut));
+    labels.push_back(list);
+    REQUIRE(labels.size() == 14);
+    // Labels show what differs between series, also where it is the default.
+    CHECK(labels[0] == "product:dtype=f32");
+    CHECK(labels[3] == "factor:strategy=fused,dtype=f32");
+    CHECK(labels[4] == "factor:strategy=recompute,dtype=f32");
+    CHECK(labels[6] == "window:w1=128,w2=128");
+    CHECK(labels[9] == "hybrid:window=32");
+
+    const std::string svg = slurp(dir.path / "pareto.svg"), tex = slurp(dir.path / "pareto.tex");
+    for (const std::string& label : labels) {
+        INFO(label);
+        CHECK_THAT(svg, Contains(">" + label + "</text>"));
+        CHECK_THAT(tex, Contains("{" + label + "}"));
+    }
+    if (!on_path("pdftotext")) {
+        WARN("pdftotext (poppler-utils) is not on PATH: the pdf and png keys are not checked");
+        return;
+    }
+    // The pdf (cairo, as the png) has every label's words, each inside the page, and no two
+    // words of the key overlap.
+    for (const std::string figure : {"pareto", "scaling"}) {
+        INFO(figure);
+        const auto [page, found] = pdf_words(dir.path / (figure + ".pdf"), dir.path / (figure + ".html"));
+        std::vector<Word> key;
+        for (const std::string& label : labels)
+            for (const std::string& word : words(label)) {
+                INFO(word);
+                const auto it = std::find_if(found.begin(), found.end(), [&](const Word& w) {
+                    return w.text == word && std::none_of(key.begin(), key.end(), [&](const Word& k) {
+                               return k.x0 == w.x0 && k.y0 == w.y0;
+                           });
+                });
+                REQUIRE(it != found.end());
+                CHECK((it->x0 >= 0 && it->y0 >= 0 && it->x1 <= page.x1 && it->y1 <= page.y1));
+                key.push_back(*it);
+            }
+        for (std::size_t a = 0; a < key.size(); ++a)
+            for (std::size_t b = a + 1; b < key.size(); ++b) {
+                INFO(key[a].text + " / " + key[b].text);
+                CHECK_FALSE(
+                    (key[a].x0 < key[b].x1 && key[b].x0 < key[a].x1 && key[a].y0 < key[b].y1 && key[b].y0 < key[a].y1));
+            }
+    }
+}
+
+TEST_CASE("write_figures draws no error figures without approximate rows", "[figures]") {
     TempDir dir("exact");
     const auto report = trikv::write_figures(dir.path, study_rows(false), {"error", "pareto"});
     CHECK_FALSE(fs::exists(dir.path / "error.csv"));
-    CHECK_FALSE(fs::exists(dir.path / "error.gp"));
+    CHECK_FALSE(fs::exists(dir.path / "error-n.gp"));
     CHECK(fs::exists(dir.path / "pareto.csv"));
     CHECK_FALSE(fs::exists(dir.path / "scaling.csv"));  // not asked for
-    bool noted = false;
-    for (const std::string& note : report.notes) noted = noted || note.rfind("error: skipped", 0) == 0;
-    CHECK(noted);
+    CHECK(noted(report, "no error figures"));
 }
 
 TEST_CASE("write_figures without gnuplot writes the data and scripts only", "[figures]") {
@@ -175,12 +350,11 @@ TEST_CASE("write_figures without gnuplot writes the data and scripts only", "[fi
         ScopedPath path("/nonexistent");
         report = trikv::write_figures(dir.path, study_rows(true), {"scaling"});
     }
-    CHECK(report.files == std::vector<fs::path>{dir.path / "scaling.csv", dir.path / "scaling.gp"});
+    CHECK(report.files == std::vector<fs::path>{dir.path / "scaling.csv", dir.path / "scaling.gp",
+                                                dir.path / "gnuplot/trikv.gp", dir.path / "gnuplot/scaling.gp"});
     CHECK_FALSE(fs::exists(dir.path / "scaling.png"));
-    bool noted = false;
-    for (const std::string& note : report.notes)
-        noted = noted || note.find("gnuplot is not on PATH") != std::string::npos;
-    CHECK(noted);
+    CHECK(std::any_of(report.notes.begin(), report.notes.end(),
+                      [](const std::string& note) { return note.find("gnuplot is not on PATH") != std::string::npos; }));
 }
 
 TEST_CASE("write_figures reports a gnuplot failure with gnuplot's message", "[figures]") {
@@ -194,7 +368,6 @@ TEST_CASE("write_figures reports a gnuplot failure with gnuplot's message", "[fi
     }
     fs::permissions(bin / "gnuplot", fs::perms::owner_all);
     ScopedPath path(bin.string() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : ""));
-    using Catch::Matchers::Contains;
     CHECK_THROWS_WITH(trikv::write_figures(dir.path / "out", study_rows(false), {"pareto"}),
                       Contains("figure 'pareto'") && Contains("pareto.png") && Contains("undefined variable: oops"));
     CHECK(fs::exists(dir.path / "out" / "pareto.gp"));  // the script is kept for debugging
@@ -218,16 +391,11 @@ std::vector<ResultRow> sparse_rows() {
             for (std::size_t s : {4, 8, 16}) {
                 const std::string data = "sparse(s=" + std::to_string(s) + ",support=" + support + ")";
                 const double product_ms = double(rows.size() / 2 % 6 + 1);
-                rows.push_back(row("product", n, product_ms, 2.0 * double(n * n) * 64 * 4));
+                rows.push_back(row("product:dtype=f32", n, product_ms, 2.0 * double(n * n) * 64 * 4));
                 rows.push_back(row("sparse-factor", n, double(s) / 8, 6.0 * double(s * n)));
                 rows[rows.size() - 2].data = rows.back().data = data;
             }
     return rows;
-}
-
-bool noted(const trikv::FigureReport& report, const std::string& start) {
-    return std::any_of(report.notes.begin(), report.notes.end(),
-                       [&](const std::string& note) { return note.rfind(start, 0) == 0; });
 }
 
 }  // namespace
@@ -236,64 +404,47 @@ TEST_CASE("the sparsity figure draws time and memory vs s at the largest n", "[f
     TempDir dir("sparsity");
     const auto report = trikv::write_figures(dir.path, sparse_rows(), {"sparsity"});
     for (const std::string ext : {".csv", ".gp"}) REQUIRE(written(report, dir.path / ("sparsity" + ext)));
-    CHECK(noted(report, "sparsity: drawn at the largest n = 512; n = 256 are in results.csv"));
+    CHECK(noted(report, "sparsity figure at the largest n = 512"));
 
-    // Series: sparse-factor under random then blocks support, then product as a dense reference.
-    // Header, 6 sparse-factor points, 6 product points and product's reference at its median time.
+    // Series: product (one dense reference for both supports), then sparse-factor per support.
     const std::string csv = slurp(dir.path / "sparsity.csv");
-    CHECK(lines_of(csv) == 1 + 6 + 6 + 1);
-    CHECK(csv.rfind("kind,series,dense,s,support,n,d,heads,step_ms,bytes,cache,label\n", 0) == 0);
+    CHECK(lines_of(csv) == 1 + 6 + 1 + 6);
     CHECK(csv.find(",256,") == std::string::npos);  // only the largest n
-    CHECK(csv.find("point,0,0,16,random,512,64,1,2,49152,sparse-factor,\"sparse-factor, random support\"\n") !=
-          std::string::npos);
-    CHECK(csv.find("point,1,0,4,blocks,512,64,1,0.5,12288,") != std::string::npos);
+    CHECK_THAT(csv, Contains("point,2,16,random,512,2,49152,sparse-factor,\"sparse-factor, random support\"\n"));
+    CHECK_THAT(csv, Contains("point,3,4,blocks,512,0.5,12288,"));
     // product's times at n = 512 are 1, 2, ..., 6 ms: median 3.5; its memory 2·512²·64·4 bytes.
-    CHECK(csv.find("reference,2,1,,,512,64,1,3.5,134217728,product,product (dense)\n") != std::string::npos);
+    CHECK_THAT(csv, Contains("reference,1,,,512,3.5,134217728,product:dtype=f32,product (dense)\n"));
 
-    // Memory ∝ s and time ∝ s: slope 1 in both panels; the dense cache has no slope.
     const std::string gp = slurp(dir.path / "sparsity.gp");
-    CHECK(gp.find("sparse-factor, blocks support (slope 1.00)") != std::string::npos);
-    CHECK(gp.find("'product (dense)'") != std::string::npos);
-    CHECK(gp.find("(of d = 64, n = 512)") != std::string::npos);
-    // Each panel's key is a plot of its own (so that gnuplot never wraps it into extra columns).
-    std::size_t keys = 0;
-    for (std::size_t at = gp.find("plot NaN notitle"); at != std::string::npos; at = gp.find("plot NaN notitle", at + 1))
-        ++keys;
-    CHECK(keys == 2);
+    CHECK_THAT(gp, Contains("'sparse-factor, blocks support (slopes 1.00, 1.00)'"));  // time ∝ s, memory ∝ s
+    CHECK_THAT(gp, Contains("'product (dense)'"));
+    CHECK_THAT(gp, Contains("array DENSE[3] = [1, 0, 0]"));
+    CHECK_THAT(gp, Contains("(n = 512)"));
 
-    // Other figures name sparse data briefly in their keys.
+    // Other figures name sparse data briefly in their labels.
     trikv::write_figures(dir.path, sparse_rows(), {"scaling"});
-    const std::string scaling_gp = slurp(dir.path / "scaling.gp");
-    CHECK(scaling_gp.find("'sparse-factor, s=16 blocks (slope 1.00)'") != std::string::npos);
-    CHECK(scaling_gp.find("support=") == std::string::npos);
+    CHECK_THAT(slurp(dir.path / "scaling.gp"), Contains("'sparse-factor, s=16 blocks (slopes 0.00, 1.00)'"));
 
     // Whole VAR generations on sparse data draw var-sparsity.
     std::vector<ResultRow> var = sparse_rows();
     for (ResultRow& r : var) r.workload = "var";
     trikv::write_figures(dir.path, var, {"sparsity"});
-    CHECK(lines_of(slurp(dir.path / "var-sparsity.csv")) == 1 + 6 + 6 + 1);
-    CHECK(slurp(dir.path / "var-sparsity.gp").find("(of d = 64, 512 tokens)") != std::string::npos);
-
-    if (!gnuplot_on_path()) return;
-    for (const std::string ext : {".png", ".pdf", ".svg", ".tex"}) {
-        INFO(ext);
-        CHECK(written(report, dir.path / ("sparsity" + ext)));
-        CHECK(fs::file_size(dir.path / ("sparsity" + ext)) > 0);
-    }
+    CHECK(lines_of(slurp(dir.path / "var-sparsity.csv")) == 1 + 6 + 1 + 6);
+    CHECK_THAT(slurp(dir.path / "var-sparsity.gp"), Contains("(512 tokens)"));
 }
 
-TEST_CASE("the sparsity figure is skipped, with a note, without a sweep over s", "[figures]") {
+TEST_CASE("the sparsity figure is not drawn, with a note, without a sweep over s", "[figures]") {
     TempDir dir("nosparsity");
     SECTION("dense data") {
         const auto report = trikv::write_figures(dir.path, study_rows(false), {"sparsity"});
-        CHECK(noted(report, "sparsity: skipped: needs sparse data"));
+        CHECK(noted(report, "no sparsity figure"));
     }
     SECTION("a single s") {
         std::vector<ResultRow> rows = sparse_rows();
         std::erase_if(rows, [](const ResultRow& r) { return r.data.find("s=4,") == std::string::npos; });
         REQUIRE(rows.size() == 8);
         const auto report = trikv::write_figures(dir.path, rows, {"sparsity"});
-        CHECK(noted(report, "sparsity: skipped: needs sparse data"));
+        CHECK(noted(report, "no sparsity figure"));
     }
     CHECK_FALSE(fs::exists(dir.path / "sparsity.csv"));
     CHECK_FALSE(fs::exists(dir.path / "sparsity.gp"));

@@ -38,7 +38,7 @@ void append_random(Cache& cache, Rng& rng) {
     const std::size_t width = cache.shape().heads * cache.shape().dim;
     std::vector<float> x(4 * width);
     for (float& value : x) value = float(rng.normal());
-    cache.append(x.data(), x.data() + width, x.data() + 2 * width, x.data() + 3 * width);
+    cache.append(1, x.data(), x.data() + width, x.data() + 2 * width, x.data() + 3 * width);
 }
 
 std::string spec_of(std::size_t window) { return "hybrid:window=" + std::to_string(window); }
@@ -115,11 +115,11 @@ TEST_CASE("hybrid stays exact when the window slides past 256-row factor chunks"
     const std::unique_ptr<Cache> cache = make_cache("hybrid:window=100", shape), reference = make_cache("reference", shape);
     const std::vector<std::size_t> checks = {99, 100, 101, 255, 256, 300, 355, 356, 511, 512, 599};
     for (std::size_t t = 0; t < n; ++t) {
-        for (Cache* c : {cache.get(), reference.get()}) c->append(&k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
+        for (Cache* c : {cache.get(), reference.get()}) c->append(1, &k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
         if (std::find(checks.begin(), checks.end(), t) == checks.end()) continue;
         std::vector<float> got(h * d), want(h * d);
-        cache->attend(&q(t, 0), got.data());
-        reference->attend(&q(t, 0), want.data());
+        cache->attend(1, &q(t, 0), got.data());
+        reference->attend(1, &q(t, 0), want.data());
         INFO("t = " << t);
         CHECK(relative_l2(got, want) <= kCacheTolerance);
     }
@@ -213,16 +213,16 @@ TEST_CASE("hybrid scratch is O(tile): no n² or w² buffers", "[caches][hybrid][
             // One thread: one reducer per kernel call at a time, whatever n is.
             ThreadControl one_thread(1);
             while (cache->size() < 500) append_random(*cache, rng);
-            cache->attend(q.data(), out.data());
+            cache->attend(1, q.data(), out.data());
             at_500 = cache->transient_peak_bytes();
             while (cache->size() < 2000) append_random(*cache, rng);
-            cache->attend(q.data(), out.data());
+            cache->attend(1, q.data(), out.data());
             at_2000 = cache->transient_peak_bytes();
         }
         {
             // Two threads: TBB may split a reduction a few times, each split one tile set.
             ThreadControl two_threads(2);
-            cache->attend(q.data(), out.data());
+            cache->attend(1, q.data(), out.data());
         }
         report_value("hybrid " + spec_of(window) + " transient bytes, 2 threads, n=2000",
                      double(cache->transient_peak_bytes()));

@@ -144,9 +144,9 @@ TEST_CASE("identity: the product cache is matrix attention over explicitly forme
     };
     double worst = 0;
     for (std::size_t t = 0; t < n; ++t) {
-        cache->append(token(k1, t).data(), token(k2, t).data(), token(v1, t).data(), token(v2, t).data());
+        cache->append(1, token(k1, t).data(), token(k2, t).data(), token(v1, t).data(), token(v2, t).data());
         std::vector<float> out(h * d);
-        cache->attend(token(q, t).data(), out.data());
+        cache->attend(1, token(q, t).data(), out.data());
         for (std::size_t head = 0; head < h; ++head) {
             const auto prefix = [&](const Heads<float>& x) {
                 return Matrix<double>(xt::view(to_double(head_of(x, head)), xt::range(0, t + 1), xt::all()));

@@ -38,10 +38,10 @@ TEST_CASE("matrix cache: standard attention over (k1, v1), single and block step
     };
     std::size_t n = 0;
     for (std::size_t block : {1, 1, 7, 100, 191}) {  // crosses the 256-row chunk
-        cache->append_block(block, k1.data() + n * width, k2.data() + n * width, v1.data() + n * width,
+        cache->append(block, k1.data() + n * width, k2.data() + n * width, v1.data() + n * width,
                             v2.data() + n * width);
         std::vector<float> got(block * width);
-        cache->attend_block(block, q.data() + n * width, got.data());
+        cache->attend(block, q.data() + n * width, got.data());
         for (std::size_t r = 0; r < block; ++r) {
             const std::vector<float> got_r(got.begin() + r * width, got.begin() + (r + 1) * width);
             INFO("tokens " << n + block << ", query " << r);

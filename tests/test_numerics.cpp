@@ -47,8 +47,8 @@ TEST_CASE("denormal inputs give finite outputs that match the reference", "[tens
         const auto cache = make_cache(spec, {1, d, 1.0 / d});
         std::vector<float> out(d);
         for (std::size_t t = 0; t < n; ++t) {
-            cache->append(&in.k1(t, 0), &in.k2(t, 0), &in.v1(t, 0), &in.v2(t, 0));
-            cache->attend(&in.q(t, 0), out.data());
+            cache->append(1, &in.k1(t, 0), &in.k2(t, 0), &in.v1(t, 0), &in.v2(t, 0));
+            cache->attend(1, &in.q(t, 0), out.data());
             for (float x : out) CHECK(std::isfinite(x));
         }
     }

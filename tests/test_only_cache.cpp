@@ -52,14 +52,22 @@ private:
     trikv::RowStore<float>& stream(std::size_t head, int s) { return streams_[4 * head + s]; }
 
     // Each pointer holds [heads, dim] floats: copy head h's slice onto the end of its stream.
-    void append_token(const float* k1, const float* k2, const float* v1, const float* v2) override {
+    void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
+        each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
+    }
+
+    void push(std::size_t, const float* k1, const float* k2, const float* v1, const float* v2) {
         const float* inputs[4] = {k1, k2, v1, v2};
         for (std::size_t head = 0; head < shape_.heads; ++head)
             for (int s = 0; s < 4; ++s)
                 std::copy_n(inputs[s] + head * shape_.dim, shape_.dim, stream(head, s).append_row());
     }
 
-    void attend_query(const float* q_all, float* out_all) override {
+    void attend_tokens(std::size_t count, const float* q, float* out) override {
+        each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
+    }
+
+    void attend_one(const float* q_all, float* out_all) {
         const std::size_t n = size(), d = shape_.dim;
         // Scratch goes through the transient_ meter, so transient_peak_bytes() counts it.
         trikv::Buffer<double> acc(d, transient_);
@@ -134,13 +142,13 @@ TEST_CASE("test-naive charges its storage to bytes(): whole chunks of 4 streams 
     const std::unique_ptr<trikv::Cache> cache = trikv::make_cache("test-naive:chunk_rows=3", {h, d, 0.25});
     const std::vector<float> token(h * d, 0.5f);
     for (std::size_t t = 1; t <= 7; ++t) {
-        cache->append(token.data(), token.data(), token.data(), token.data());
+        cache->append(1, token.data(), token.data(), token.data(), token.data());
         const std::size_t chunks = (t + chunk - 1) / chunk;
         CHECK(cache->bytes() == h * 4 * chunks * chunk * d * sizeof(float));
         CHECK(static_cast<double>(cache->bytes()) == cache->cost().resident_bytes);
     }
     std::vector<float> out(h * d);
-    cache->attend(token.data(), out.data());
+    cache->attend(1, token.data(), out.data());
     CHECK(cache->transient_peak_bytes() == d * sizeof(double));
     for (float x : out) CHECK(x == 0.25f);  // every pair's value is 0.5·0.5
 }

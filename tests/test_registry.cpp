@@ -165,6 +165,18 @@ TEST_CASE("registry: register_cache rejects duplicates, bad names and bad defaul
     CHECK_THROWS_AS(find_cache_type("test-bad-default"), Error);
 }
 
+TEST_CASE("registry: while errors are deferred, register_cache records refusals instead of throwing", "[registry]") {
+    const CacheType duplicate{.name = "factor", .description = "", .exact = true, .params = {}, .make = nullptr};
+    {
+        const DeferredRegistrationErrors deferred;
+        CHECK_THROWS_AS(DeferredRegistrationErrors(), Error);  // one at a time
+        CHECK_FALSE(register_cache(duplicate));
+        REQUIRE(deferred.errors().size() == 1);
+        CHECK_THAT(deferred.errors()[0], Contains("'factor'") && Contains("twice"));
+    }
+    CHECK_THROWS_WITH(register_cache(duplicate), Contains("twice"));  // thrown again once it is gone
+}
+
 TEST_CASE("registry: make_cache validates the shape", "[registry]") {
     CHECK_THROWS_WITH(make_cache("factor", {0, 4, 0.25}), Contains("heads=0"));
     CHECK_THROWS_WITH(make_cache("factor", {1, 0, 0.25}), Contains("dim=0"));

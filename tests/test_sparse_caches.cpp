@@ -44,7 +44,7 @@ double attend_error(Cache& cache, const TokenData& data, std::size_t t) {
     const std::size_t h = cache.shape().heads, d = cache.shape().dim;
     const std::vector<float> q = token_of(data.q, t);
     std::vector<float> out(h * d);
-    cache.attend(q.data(), out.data());
+    cache.attend(1, q.data(), out.data());
     std::vector<double> want(h * d);
     for (std::size_t head = 0; head < h; ++head) {
         const Vector<double> o =

@@ -43,7 +43,7 @@ TokenData clustered_data(std::size_t heads, std::size_t tokens, std::size_t d, s
 std::vector<float> attend(Cache& cache, const TokenData& data, std::size_t query) {
     const std::vector<float> q = token_of(data.q, query);
     std::vector<float> out(q.size());
-    cache.attend(q.data(), out.data());
+    cache.attend(1, q.data(), out.data());
     return out;
 }
 
@@ -99,7 +99,7 @@ TEST_CASE("subgen caches: registered as approximate, canonical specs round-trip,
             CHECK_THROWS_AS(make_cache(name + bad, shape), Error);
         CHECK(cache->bytes() == 0);
         std::vector<float> q(16, 1.0f), out(16);
-        CHECK_THROWS_AS(cache->attend(q.data(), out.data()), Error);
+        CHECK_THROWS_AS(cache->attend(1, q.data(), out.data()), Error);
     }
 }
 

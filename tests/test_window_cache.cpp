@@ -63,11 +63,11 @@ std::vector<std::pair<std::size_t, std::vector<float>>> run_with_steps(Cache& ca
     for (const CacheStep& step : data.steps) {
         if (step.append) {
             const std::size_t offset = step.index * width;
-            cache.append(data.k1.data() + offset, data.k2.data() + offset, data.v1.data() + offset,
+            cache.append(1, data.k1.data() + offset, data.k2.data() + offset, data.v1.data() + offset,
                          data.v2.data() + offset);
         } else {
             std::vector<float> out(width);
-            cache.attend(data.q.data() + step.index * width, out.data());
+            cache.attend(1, data.q.data() + step.index * width, out.data());
             outputs.emplace_back(cache.size() - 1, std::move(out));
         }
     }
@@ -87,7 +87,7 @@ void append_random(Cache& cache, Rng& rng) {
     const std::size_t width = cache.shape().heads * cache.shape().dim;
     std::vector<float> x(4 * width);
     for (float& value : x) value = float(rng.normal());
-    cache.append(x.data(), x.data() + width, x.data() + 2 * width, x.data() + 3 * width);
+    cache.append(1, x.data(), x.data() + width, x.data() + 2 * width, x.data() + 3 * width);
 }
 
 }  // namespace
@@ -158,9 +158,9 @@ TEST_CASE("window is full tensor attention while t < min(w1, w2)", "[caches][win
         // One token more and the oldest token drops out of the smaller window: no longer full.
         std::vector<float> x(4 * h * d), out(h * d), full(h * d);
         for (float& value : x) value = float(rng.normal());
-        for (Cache* c : {cache.get(), reference.get()}) c->append(x.data(), x.data() + h * d, x.data() + 2 * h * d, x.data() + 3 * h * d);
-        cache->attend(x.data(), out.data());
-        reference->attend(x.data(), full.data());
+        for (Cache* c : {cache.get(), reference.get()}) c->append(1, x.data(), x.data() + h * d, x.data() + 2 * h * d, x.data() + 3 * h * d);
+        cache->attend(1, x.data(), out.data());
+        reference->attend(1, x.data(), full.data());
         CHECK(relative_l2(out, full) > 1e-4);
     }
 }
@@ -215,10 +215,10 @@ TEST_CASE("window scratch is O(tile): the same at n = 500 and n = 2000", "[cache
     for (float& x : q) x = float(rng.normal());
     ThreadControl one_thread(1);
     while (cache->size() < 500) append_random(*cache, rng);
-    cache->attend(q.data(), out.data());
+    cache->attend(1, q.data(), out.data());
     const std::size_t at_500 = cache->transient_peak_bytes();
     while (cache->size() < 2000) append_random(*cache, rng);
-    cache->attend(q.data(), out.data());
+    cache->attend(1, q.data(), out.data());
     CHECK(at_500 > 0);
     CHECK(cache->transient_peak_bytes() == at_500);
     CHECK(at_500 < (std::size_t(1) << 20));
@@ -235,7 +235,7 @@ TEST_CASE("window clear() and reuse give bit-identical outputs", "[caches][windo
     CHECK(cache->size() == 0);
     CHECK_THROWS_AS([&] {
         std::vector<float> out(h * d);
-        cache->attend(data.q.data(), out.data());
+        cache->attend(1, data.q.data(), out.data());
     }(), Error);
     CHECK(run_steps(*cache, data) == first);
 }
@@ -276,10 +276,10 @@ TEST_CASE("window error against full attention falls as the window grows (n = 20
             make_cache("window:w1=" + std::to_string(w) + ",w2=" + std::to_string(w), {h, d, scale});
         double total = 0;
         for (std::size_t t = 0; t < n; ++t) {
-            cache->append(&k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
+            cache->append(1, &k1(t, 0), &k2(t, 0), &v1(t, 0), &v2(t, 0));
             if (t < first_query) continue;
             std::vector<float> out(h * d);
-            cache->attend(&q(t, 0), out.data());
+            cache->attend(1, &q(t, 0), out.data());
             total += relative_l2(out, exact[t - first_query]);
         }
         errors.push_back(total / double(n - first_query));

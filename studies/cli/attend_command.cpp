@@ -90,8 +90,8 @@ Heads<float> run_cache(const Inputs& in, const std::string& spec, double scale, 
         for (std::size_t s = 0; s < 5; ++s)
             for (std::size_t head = 0; head < h; ++head)
                 std::copy_n(sources[s]->data() + (head * n + t) * d, d, token.data() + (s * h + head) * d);
-        cache->append(&token[1 * h * d], &token[2 * h * d], &token[3 * h * d], &token[4 * h * d]);
-        cache->attend(&token[0], result.data());
+        cache->append(1, &token[1 * h * d], &token[2 * h * d], &token[3 * h * d], &token[4 * h * d]);
+        cache->attend(1, &token[0], result.data());
         for (std::size_t head = 0; head < h; ++head)
             std::copy_n(result.data() + head * d, d, out.data() + (head * n + t) * d);
     }

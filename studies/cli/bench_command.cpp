@@ -75,14 +75,14 @@ public:
         cache.reserve(n);
         if (!opt_.inputs.empty()) {
             for (std::size_t t = 0; t < n; ++t)
-                cache.append(&streams_[0](t, 0), &streams_[1](t, 0), &streams_[2](t, 0), &streams_[3](t, 0));
+                cache.append(1, &streams_[0](t, 0), &streams_[1](t, 0), &streams_[2](t, 0), &streams_[3](t, 0));
             return query_;
         }
         Rng rng(opt_.seed);
         std::vector<float> token(4 * width);
         for (std::size_t t = 0; t < n; ++t) {
             for (float& x : token) x = static_cast<float>(rng.normal());
-            cache.append(&token[0], &token[width], &token[2 * width], &token[3 * width]);
+            cache.append(1, &token[0], &token[width], &token[2 * width], &token[3 * width]);
         }
         std::vector<float> q(width);
         for (float& x : q) x = static_cast<float>(rng.normal());
@@ -143,7 +143,7 @@ void run(const BenchOptions& opt) {
             std::vector<double> ms;
             for (int r = 0; r < opt.warmup + opt.repetitions; ++r) {
                 Stopwatch watch;
-                cache->attend(q.data(), out.data());
+                cache->attend(1, q.data(), out.data());
                 if (r >= opt.warmup) ms.push_back(watch.milliseconds());
             }
             std::string output;

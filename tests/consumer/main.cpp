@@ -24,7 +24,7 @@ int main() {
             row[s].resize(dim);
             for (std::size_t l = 0; l < dim; ++l) row[s][l] = value(s, t, l);
         }
-        cache->append(row[0].data(), row[1].data(), row[2].data(), row[3].data());
+        cache->append(1, row[0].data(), row[1].data(), row[2].data(), row[3].data());
         for (std::size_t l = 0; l < dim; ++l) {
             k1(t, l) = row[0][l], k2(t, l) = row[1][l], v1(t, l) = row[2][l], v2(t, l) = row[3][l];
         }
@@ -33,7 +33,7 @@ int main() {
     std::vector<float> q(dim), out(dim);
     trikv::Vector<double> query = xt::zeros<double>({dim});
     for (std::size_t l = 0; l < dim; ++l) query(l) = q[l] = value(4, 0, l);
-    cache->attend(q.data(), out.data());
+    cache->attend(1, q.data(), out.data());
     const trikv::Vector<double> want = trikv::reference::tensor_decode(query, k1, k2, v1, v2, tokens, scale);
 
     // Relative L2 error; float32 storage and kernels: 1e-5 as in the library's own tests.

@@ -1,5 +1,8 @@
 # Installs the built trikv into a scratch prefix, then configures, builds and runs the
-# out-of-tree consumer in tests/consumer against that prefix. Fails on the first failing step.
+# out-of-tree consumer in tests/consumer against that prefix, and runs the installed `trikv`
+# CLI with the consumer's plugin (--plugin and TRIKV_PLUGINS: listed, attended through and
+# compared with the exact engine; every loading error exits 2 with one line). Fails on the
+# first failing step.
 # Run by ctest (see tests/CMakeLists.txt) as:
 #   cmake -DTRIKV_BUILD_DIR=... -DCONSUMER_SOURCE_DIR=... -DWORK_DIR=... [-DCONSUMER_FLAGS=...]
 #         -P run_consumer.cmake
@@ -49,4 +52,63 @@ if(EXISTS /usr/bin/ldd)
     message(FATAL_ERROR "consumer: app does not load libtrikv from ${prefix}/lib: ${trikv_line}")
   endif()
 endif()
+
+# The plugin, through the installed CLI (its install RPATH is empty: point it at the prefix).
+set(with_prefix_libs ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${prefix}/lib)
+set(cli ${prefix}/bin/trikv)
+set(plugin ${build}/libconsumer_cache.so)
+set(data ${WORK_DIR}/data)
+file(MAKE_DIRECTORY ${data})
+
+# Runs the CLI (ARGN: environment assignments, then the command line) and expects exit status
+# `want`; on success stdout must contain `expect`, on failure stderr must be exactly one line
+# containing it.
+function(cli name want expect)
+  message(STATUS "consumer: ${name}")
+  execute_process(COMMAND ${with_prefix_libs} ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT status EQUAL want)
+    message(FATAL_ERROR "consumer: ${name}: exit status ${status}, expected ${want}:\n${out}${err}")
+  endif()
+  if(want EQUAL 0)
+    set(text "${out}")
+  else()
+    set(text "${err}")
+    string(REGEX MATCHALL "\n" newlines "${err}")
+    list(LENGTH newlines lines)
+    if(NOT lines EQUAL 1)
+      message(FATAL_ERROR "consumer: ${name}: expected one line on stderr, got ${lines}:\n${err}")
+    endif()
+  endif()
+  string(FIND "${text}" "${expect}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "consumer: ${name}: output lacks '${expect}':\n${text}")
+  endif()
+endfunction()
+
+cli("trikv --plugin lists the plugin's type" 0 "consumer-factor" ${cli} --plugin ${plugin} caches)
+cli("TRIKV_PLUGINS lists it too" 0 "consumer-factor" TRIKV_PLUGINS=${plugin} ${cli} caches)
+cli("the same library twice (and empty entries) is loaded once" 0 "consumer-factor"
+    TRIKV_PLUGINS=${plugin}:: ${cli} --plugin ${plugin} --plugin ${plugin} caches)
+
+step("write inputs" ${build}/plugin_data inputs ${data})
+set(inputs --q ${data}/q.npy --k1 ${data}/k1.npy --k2 ${data}/k2.npy --v1 ${data}/v1.npy --v2 ${data}/v2.npy)
+cli("trikv attend --cache consumer-factor" 0 "" ${cli} --plugin ${plugin} attend ${inputs} --cache consumer-factor
+    --out ${data}/plugin.npy)
+cli("trikv attend, exact engine" 0 "" ${cli} attend ${inputs} --out ${data}/exact.npy)
+step("the plugin's output equals the exact engine's" ${build}/plugin_data compare ${data}/plugin.npy ${data}/exact.npy)
+
+file(COPY_FILE ${plugin} ${data}/libconsumer_cache_copy.so)
+cli("a missing plugin" 2 "--plugin: '${data}/missing.so' is not a file" ${cli} --plugin ${data}/missing.so caches)
+cli("a missing plugin in TRIKV_PLUGINS" 2 "TRIKV_PLUGINS: '${data}/missing.so'"
+    TRIKV_PLUGINS=${data}/missing.so ${cli} caches)
+cli("a file that is not a library" 2 "cannot be loaded" ${cli} --plugin ${data}/q.npy caches)
+cli("a library registering no cache type" 2 "registered no cache type" ${cli} --plugin ${prefix}/lib/libtrikv.so caches)
+cli("a second library registering the same type" 2 "'consumer-factor' is registered twice"
+    ${cli} --plugin ${plugin} --plugin ${data}/libconsumer_cache_copy.so caches)
+cli("an attend naming a type no plugin provides" 2 "consumer-factor" ${cli} attend ${inputs}
+    --cache consumer-factor --out ${data}/never.npy)
+if(EXISTS ${data}/never.npy)
+  message(FATAL_ERROR "consumer: a failed attend wrote ${data}/never.npy")
+endif()
+
 file(REMOVE_RECURSE ${WORK_DIR})

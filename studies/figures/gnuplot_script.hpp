@@ -1,0 +1,58 @@
+#pragma once
+// The gnuplot side of a figure NAME: the generated NAME.gp holds only what depends on the data
+// (title, series, axis titles, flags) and then loads the figure's template, which loads the
+// shared style trikv.gp. Style and templates live in studies/gnuplot/ and are copied into the
+// figures directory's gnuplot/ folder, so that a study directory redraws on its own.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "studies/figures/series.hpp"
+
+namespace trikv {
+
+class GnuplotScript {
+public:
+    // `name` is the figure (NAME.gp), `template_name` its template in studies/gnuplot/,
+    // `data` the csv it reads (beside it), `what` a one-line description.
+    GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& what);
+    const std::string& name() const { return name_; }
+    const std::string& template_name() const { return template_; }
+    const std::string& data() const { return data_; }
+
+    // NAME = 'text' (with a LaTeX spelling for fmt = 'tex' where the text needs one).
+    void text(const std::string& variable, const std::string& value);
+    void number(const std::string& variable, double value);
+    void numbers(const std::string& variable, const std::vector<double>& values);
+    // LABEL, COLOUR, POINT and DASH arrays, one entry per series.
+    void series(const std::vector<Series>& series);
+    // The whole script.
+    std::string str() const;
+
+private:
+    void array(const std::string& variable, const std::vector<std::string>& items);
+    std::string name_, template_, data_, header_, body_;
+};
+
+// The folder holding trikv.gp and the templates: the source tree's (its absolute path baked at
+// configure time) when present, else the installed copy; throws trikv::Error without either.
+std::filesystem::path gnuplot_style_dir();
+
+// Writes the script's data file (unless `csv` is empty: a figure drawing another's data) and
+// NAME.gp into `dir`, and copies the style and the template into dir/gnuplot/; returns the
+// files written.
+std::vector<std::filesystem::path> write_figure_sources(const std::filesystem::path& dir, const GnuplotScript& script,
+                                                        const std::string& csv);
+
+// The output formats (each also the file extension): png, pdf, svg, tex (TikZ).
+const std::vector<std::string>& figure_formats();
+bool gnuplot_on_path();
+// Runs `gnuplot -e "fmt='…'" NAME.gp` into a temporary file renamed into place; throws
+// trikv::Error naming the figure, the file and gnuplot's error line.
+std::filesystem::path render_figure(const std::filesystem::path& dir, const std::string& name,
+                                    const std::string& format);
+
+// A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
+std::string csv_line(const std::vector<std::string>& fields);
+
+}  // namespace trikv

@@ -1,0 +1,47 @@
+#pragma once
+// The rows a figure draws, grouped into series: one series per cache spec and configuration
+// (everything but n and the seed), labelled with every parameter that differs between series,
+// styled with a colour that belongs to the cache type in every figure and study.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "studies/results.hpp"
+
+namespace trikv {
+
+struct Series {
+    std::string label;   // "factor:strategy=recompute", "window:w1=128,w2=128, d=64", ...
+    std::string type;    // cache type name
+    bool exact = true;   // counts_as_exact: filled markers; approximate ones are open
+    unsigned colour = 0; // 0xRRGGBB, the type's
+    int point = 7;       // gnuplot point type
+    int dash = 1;        // gnuplot dash type
+    std::vector<std::size_t> rows;  // into SeriesSet::rows, by n
+};
+
+struct SeriesSet {
+    std::vector<ResultRow> rows;         // ok rows with a positive time and memory
+    std::vector<std::size_t> series_of;  // per row
+    std::vector<Series> series;          // by cache type (a fixed order), then first appearance
+};
+
+// Groups the drawable rows of `all` (ok, positive time and memory); notes what is left out.
+SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes);
+
+// Groups `rows` (all drawable) without telling data apart, with `extra` appended to each row's
+// label instead: how the sparsity figure splits one cache's rows by support.
+SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::string(const ResultRow&)>& extra);
+
+// "d = 64, 1 head, gaussian data, scale 1/d": the configuration every figure states.
+std::string configuration_text(const std::vector<ResultRow>& rows);
+
+// The non-zeros per row and support of sparse data, from its label "sparse(s=8,support=random)";
+// s = 0 for other data.
+struct Sparsity {
+    std::size_t s = 0;
+    std::string support;
+};
+Sparsity sparsity_of(const std::string& data);
+
+}  // namespace trikv
