@@ -8,13 +8,14 @@ seconds=${1:-60}
 TRIKV_EXTRA_PACKAGES="clang libclang-rt-14-dev" ./scripts/setup.sh
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTRIKV_FUZZ=ON -DTRIKV_BUILD_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_npy fuzz_cache_spec fuzz_study_toml fuzz_cli_args
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_npy fuzz_cache_spec fuzz_study_toml fuzz_cli_args fuzz_results_csv
 mkdir -p build-fuzz/artifacts
-for target in npy cache_spec study_toml cli_args; do
+for target in npy cache_spec study_toml cli_args results_csv; do
   seeds=tests/fuzz/corpus/${target%%_*}
   [ "$target" = cache_spec ] && seeds=tests/fuzz/corpus/spec
   [ "$target" = study_toml ] && seeds=tests/fuzz/corpus/toml
   [ "$target" = cli_args ] && seeds=tests/fuzz/corpus/args
+  [ "$target" = results_csv ] && seeds=tests/fuzz/corpus/csv
   work=build-fuzz/corpus-$target
   mkdir -p "$work"
   echo "fuzz: $target for ${seconds}s"

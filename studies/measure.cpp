@@ -1,5 +1,10 @@
 #include "studies/measure.hpp"
 
+#include <tbb/global_control.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+
 #include <cmath>
 #include <fstream>
 #include <new>
@@ -10,12 +15,19 @@
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 #include "framework/timer.hpp"
+#include "framework/units.hpp"
 #include "studies/pareto.hpp"
 #include "studies/theory_metrics.hpp"
 #include "studies/token_data.hpp"
 
 namespace trikv {
 namespace {
+
+// The workers a point runs with: the arena's, capped by the study's ThreadControl.
+std::size_t workers() {
+    const auto arena = std::size_t(tbb::this_task_arena::max_concurrency());
+    return std::min(arena, tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+}
 
 std::size_t steps_of(const StudyPoint& point) { return std::size_t(point.warmup + point.repetitions); }
 
@@ -47,8 +59,7 @@ struct Attention {
 };
 
 Attention attention_of(const StudyPoint& point) {
-    const AttentionKind kind = find_cache_type(point.cache.substr(0, point.cache.find(':'))).attention;
-    return {kind, kind == AttentionKind::matrix ? default_matrix_scale(point.d) : default_tensor_scale(point.d)};
+    return {find_cache_type(parse_cache_spec(point.cache).name()).attention, point.resolved_scale()};
 }
 
 // The exact answers, in float64, for queries [first, first + count) over tokens [0, tokens):
@@ -220,7 +231,7 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& 
 ResultRow describe_point(const StudyPoint& point) {
     ResultRow row;
     row.cache = point.cache;
-    row.cache_type = point.cache.substr(0, point.cache.find(':'));
+    row.cache_type = parse_cache_spec(point.cache).name();
     row.exact = is_exact_cache(point.cache);  // reduced-precision storage is approximate
     row.workload = point.workload;
     row.n = point.n;
@@ -229,15 +240,38 @@ ResultRow describe_point(const StudyPoint& point) {
     row.dtype = point.dtype;
     row.data = point.data.label();
     row.seed = point.seed;
+    row.attention_scale = point.resolved_scale();
+    row.warmup = point.warmup;
+    row.repetitions = point.repetitions;
+    row.threads = workers();
     row.key = point.key();
     return row;
+}
+
+double harness_bytes(const StudyPoint& point) {
+    const bool var = point.workload == "var";
+    const double width = double(point.heads) * double(point.d);
+    const double tokens = double(point.n) + (var ? 0.0 : double(steps_of(point)));
+    double block = 1;  // queries (and tokens) of one step
+    for (std::size_t side : point.schedule) block = std::max(block, double(side) * double(side));
+    const double streams = 5 * tokens * width * sizeof(double);
+    const double loading = point.data.kind == "npy" ? double(point.data.largest_array) * 2 * sizeof(double) : 0.0;
+    const double staged = 6 * block * width * sizeof(float);        // q, k1, k2, v1, v2 and out
+    const double reference = 2 * block * width * sizeof(double);    // exact_block's head_out and out
+    // tensor_decode_batch: per reducer a kPairTileRows² score tile and a few kPairTileRows × d
+    // panels; TBB may hold two reducers per worker (split and join).
+    const double tiles = 2 * double(workers()) *
+                         double(kPairTileRows * kPairTileRows + 4 * kPairTileRows * point.d) * sizeof(double);
+    return streams + loading + staged + reference + tiles;
 }
 
 double projected_bytes(const StudyPoint& point) {
     const auto cache = make_cache(point.cache, {point.heads, point.d, attention_of(point).scale});
     const CacheCost cost = cache->cost(point.n + (point.workload == "var" ? 0 : steps_of(point)));
-    return cost.resident_bytes + cost.transient_bytes;
+    return cost.resident_bytes + cost.transient_bytes + harness_bytes(point);
 }
+
+double resident_bytes() { return read_status_kib("VmRSS"); }
 
 double available_memory_bytes() {
     std::ifstream in("/proc/meminfo");
@@ -248,10 +282,12 @@ double available_memory_bytes() {
 
 std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes) {
     ResultRow row = describe_point(point);
-    const double projected = projected_bytes(point);
-    if (projected > mem_limit_bytes) {
+    const double projected = projected_bytes(point), resident = resident_bytes();
+    if (resident + projected > mem_limit_bytes) {
         std::ostringstream reason;
-        reason << "projected " << projected << " bytes exceed the memory limit of " << mem_limit_bytes << " bytes";
+        reason << "projected " << format_bytes(projected) << " (" << format_bytes(harness_bytes(point))
+               << " of it the harness's) on top of " << format_bytes(resident) << " resident exceed the memory limit of "
+               << format_bytes(mem_limit_bytes);
         row.status = "skipped";
         row.reason = reason.str();
         return {row};

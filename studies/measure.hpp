@@ -11,13 +11,20 @@ namespace trikv {
 // Fills the configuration columns of a row (everything but the measurements).
 ResultRow describe_point(const StudyPoint& point);
 
-// Projected peak bytes of the point from the cache's cost model (storage after every step
-// plus one step's scratch): what the memory limit is checked against before anything runs.
+// Projected peak bytes of the point: the cache's cost model (storage after every step plus one
+// step's scratch) and what the harness itself holds (harness_bytes). With the memory the
+// process already holds, what the memory limit is checked against before anything runs.
 double projected_bytes(const StudyPoint& point);
+// The harness's share: the float64 token streams (and, for npy data, one array's copies while
+// loading), the float32 rows staged for a step, the step's outputs and their float64
+// reference, and the reference kernel's per-worker scratch.
+double harness_bytes(const StudyPoint& point);
+// The process's resident bytes now (VmRSS).
+double resident_bytes();
 
 // Runs the point: one row for decode; for var one row per scale, then the whole generation
-// (its key is the point's). Over the memory limit: one row, status "skipped" with the reason,
-// nothing attempted. A trikv::Error or allocation failure: one row, status "failed".
+// (its key is the point's). When resident_bytes() + projected_bytes() exceed the memory limit:
+// one row, status "skipped" with the reason, nothing attempted. A trikv::Error or allocation failure: one row, status "failed".
 std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes);
 
 // Memory the system reports as available now (MemAvailable), in bytes.

@@ -22,6 +22,10 @@ struct ResultRow {
     std::string dtype = "float32";
     std::string data = "gaussian";
     unsigned long long seed = 0;
+    double attention_scale = 0;  // the scale of the scores (SPEC §1–§2)
+    // how it was measured: untimed and timed steps (var: generations), worker threads used
+    int warmup = 0, repetitions = 0;
+    std::size_t threads = 0;
     // measurements
     double bytes = 0;                 // resident cache bytes after the timed steps (counted)
     double transient_peak_bytes = 0;  // largest counted scratch of one step
@@ -39,6 +43,9 @@ struct ResultRow {
     bool ok() const { return status == "ok"; }
 };
 
+// The key of the point a row belongs to: var's per-scale rows carry "KEY/k", the point's own row "KEY".
+std::string point_key_of(const ResultRow& row);
+
 // A CSV field, quoted where needed (RFC 4180; line breaks become spaces).
 std::string csv_quote(const std::string& field);
 // A number in its shortest round-trip form.
@@ -47,10 +54,23 @@ std::string number_text(double value);
 // The column names of results.csv, in order.
 const std::vector<std::string>& result_columns();
 
+// The header line and one row, each without its end of line.
+std::string csv_header();
 std::string to_csv_line(const ResultRow& row);
-// Parses results.csv (also files written before the scale and side columns existed; their
-// rows get 0); throws trikv::Error naming the file, line and column on malformed input.
+
+struct ResultsTable {
+    std::vector<ResultRow> rows;
+    bool current_schema = true;  // the header lists today's columns in today's order
+    bool ends_with_newline = true;
+};
+// Parses the text of a results.csv. Files of older schemas read too (a column added since is
+// 0 or empty in their rows); CRLF line ends are accepted. Anything else wrong (an unknown or
+// missing column, a field count, a number, a cut-short key, a key given twice) throws
+// trikv::Error naming `source`, the line and the column.
+ResultsTable parse_results_csv(const std::string& text, const std::string& source);
+// Reads and parses a results.csv; an empty file or anything but a regular file is an error.
 std::vector<ResultRow> read_results_csv(const std::filesystem::path& path);
+ResultsTable read_results_table(const std::filesystem::path& path);
 // Writes rows atomically (temporary file + rename), so a crash never leaves a torn file.
 void write_results_csv(const std::filesystem::path& path, const std::vector<ResultRow>& rows);
 

@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 #include <tbb/version.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <xtensor/xtensor_config.hpp>
@@ -18,10 +21,12 @@
 #include "framework/files.hpp"
 #include "framework/threads.hpp"
 #include "framework/timer.hpp"
+#include "framework/units.hpp"
 #include "studies/build_info.hpp"
 #include "studies/figures.hpp"
 #include "studies/measure.hpp"
 #include "studies/pareto.hpp"
+#include "studies/study_dir.hpp"
 
 namespace trikv {
 namespace fs = std::filesystem;
@@ -52,7 +57,8 @@ std::string now_utc() {
     return text;
 }
 
-std::string metadata_json(const StudySpec& spec, const MachinePeaks& peaks, double mem_limit, const std::string& state) {
+std::string metadata_json(const StudySpec& spec, const MachinePeaks& peaks, double mem_limit, const std::string& state,
+                          std::size_t rows_not_in_study) {
     std::ostringstream out;
     out << "{\n"
         << "  \"state\": " << json_string(state) << ",\n"
@@ -67,6 +73,7 @@ std::string metadata_json(const StudySpec& spec, const MachinePeaks& peaks, doub
         << "\", \"openblas\": " << json_string(openblas_get_config()) << "},\n"
         << "  \"peaks\": {\"sgemm_gflops\": " << peaks.sgemm_gflops << ", \"read_gbps\": " << peaks.read_gbps << "},\n"
         << "  \"mem_limit_bytes\": " << static_cast<long long>(mem_limit) << ",\n"
+        << "  \"rows_not_in_study\": " << rows_not_in_study << ",\n"
         << "  \"study_toml\": " << json_string(to_toml(spec)) << "\n}\n";
     return out.str();
 }
@@ -79,14 +86,15 @@ public:
     void start(std::size_t index, const std::string& what) {
         if (terminal_) draw(index, "running " + what);
     }
-    void finish(std::size_t index, const ResultRow& row) {
+    void finish(std::size_t index, const StudyPoint& point, const ResultRow& row, const std::string& note) {
         ++done_;
         std::ostringstream line;
-        line << "[" << index + 1 << "/" << total_ << "] " << row.cache << (row.workload == "var" ? " var" : "")
-             << " n=" << row.n << " d=" << row.d << " h=" << row.heads
-             << (row.data == "gaussian" ? "" : " " + row.data) << ": " << row.status;
-        if (row.ok()) line << ", " << row.step_ms_median << " ms/step, " << row.bytes << " B, rel err " << row.rel_l2_error;
+        line << "[" << index + 1 << "/" << total_ << "] " << point.describe() << ": " << row.status;
+        if (row.ok())
+            line << ", " << format_milliseconds(row.step_ms_median) << "/step, " << format_bytes(row.bytes)
+                 << ", rel err " << row.rel_l2_error;
         else line << " (" << row.reason << ")";
+        line << note;
         if (terminal_) std::cerr << "\r\033[K";
         std::cerr << line.str() << "\n";
         if (terminal_) draw(index + 1, "");
@@ -98,7 +106,7 @@ private:
         const double eta = done_ ? elapsed / double(done_) * double(total_ - index) : 0;
         const int width = 30, filled = int(width * double(index) / double(std::max<std::size_t>(total_, 1)));
         std::cerr << "\r\033[K[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << index
-                  << "/" << total_ << " ETA " << int(eta) << "s " << what << std::flush;
+                  << "/" << total_ << " ETA " << format_milliseconds(eta * 1e3) << " " << what << std::flush;
     }
 
     std::size_t total_, done_ = 0;
@@ -106,66 +114,155 @@ private:
     Stopwatch clock_;
 };
 
-std::vector<ResultRow> existing_rows(const fs::path& csv) {
-    if (!fs::exists(csv)) return {};
-    return read_results_csv(csv);  // a malformed file stops the study: never overwrite what exists
+// While alive, SIGINT and SIGTERM record state "interrupted" in results.json and end the
+// process at once (status 128 + signal), whatever it is computing: the handler only makes
+// async-signal-safe calls on text prepared beforehand. A row being appended is whole or
+// absent; a rewrite's temporary is removed by the next run.
+class InterruptRecorder {
+public:
+    InterruptRecorder(const fs::path& json, const std::string& text) {
+        json_ = json.string();
+        temporary_ = json_ + ".tmp." + std::to_string(::getpid()) + ".interrupted";
+        text_ = text;
+        struct sigaction action {};
+        action.sa_handler = &InterruptRecorder::handle;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGINT, &action, &previous_int_);
+        ::sigaction(SIGTERM, &action, &previous_term_);
+    }
+    ~InterruptRecorder() {
+        ::sigaction(SIGINT, &previous_int_, nullptr);
+        ::sigaction(SIGTERM, &previous_term_, nullptr);
+    }
+    InterruptRecorder(const InterruptRecorder&) = delete;
+    InterruptRecorder& operator=(const InterruptRecorder&) = delete;
+
+private:
+    static void handle(int signal) {
+        const int fd = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            const bool written = ::write(fd, text_.data(), text_.size()) == ssize_t(text_.size()) && ::fsync(fd) == 0;
+            ::close(fd);
+            if (written) ::rename(temporary_.c_str(), json_.c_str());
+        }
+        ::_exit(128 + signal);
+    }
+
+    static inline std::string json_, temporary_, text_;
+    struct sigaction previous_int_ {}, previous_term_ {};
+};
+
+struct Resolved {
+    StudySpec spec;
+    std::vector<StudyPoint> points;
+    fs::path out;
+};
+
+Resolved resolve(const StudySpec& input) {
+    Resolved resolved{input, {}, {}};
+    if (resolved.spec.out.empty()) resolved.spec.out = "results/" + resolved.spec.name;
+    validate_study(resolved.spec);
+    resolved.points = expand_study(resolved.spec);
+    resolved.out = resolved.spec.out;
+    std::error_code error;
+    fs::create_directories(resolved.out, error);
+    require(!error, "study: out = '" + resolved.spec.out + "': cannot create directory: " + error.message());
+    return resolved;
+}
+
+FileLock run_lock(const Resolved& study, const std::string& name, bool wait) {
+    return FileLock(study.out / name, wait ? FileLock::Busy::wait : FileLock::Busy::refuse);
+}
+
+// pareto.csv, figures/ and results.json ("complete") from the study's own rows; the caller
+// holds the run lock. Returns the number of rows of points no longer in the study.
+std::size_t write_outputs(const Resolved& study, const MachinePeaks& peaks, double mem_limit) {
+    remove_temporaries(study.out, {"results.json", "pareto.csv"});
+    if (fs::is_directory(study.out / "figures")) remove_temporaries(study.out / "figures", {"*"});
+    std::set<std::string> keys;
+    for (const StudyPoint& point : study.points) keys.insert(point.key());
+    std::vector<ResultRow> rows = ResultsFile(study.out).read();
+    const std::size_t stale = std::erase_if(rows, [&](const ResultRow& row) { return !keys.count(point_key_of(row)); });
+    if (stale) std::cerr << "study: " << stale << " rows of results.csv belong to points no longer in the study; "
+                         << "they stay in results.csv but are left out of pareto.csv and the figures\n";
+    write_pareto_csv(study.out / "pareto.csv", pareto_fronts(rows));
+    const FigureReport figures = write_figures(study.out / "figures", rows, study.spec.figures);
+    for (const std::string& note : figures.notes) std::cerr << "figures: " << note << "\n";
+    write_file_atomically(study.out / "results.json", metadata_json(study.spec, peaks, mem_limit, "complete", stale));
+    return stale;
+}
+
+double memory_limit(const StudySpec& spec) {
+    return spec.mem_limit > 0 ? spec.mem_limit : spec.mem_limit_fraction * available_memory_bytes();
 }
 
 }  // namespace
 
-StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known_peaks) {
-    StudySpec spec = input;
-    if (spec.out.empty()) spec.out = "results/" + spec.name;
-    validate_study(spec);
+StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
+    const Resolved study = resolve(input);
+    const StudySpec& spec = study.spec;
     ThreadControl threads(spec.threads);
-    const std::vector<StudyPoint> points = expand_study(spec);
+    const FileLock lock = run_lock(study, options.lock_name, options.wait_for_lock);
+    const ResultsFile results(study.out);
+    std::map<std::string, std::string> recorded;  // point key → status of its row
+    for (const ResultRow& row : results.read())
+        if (row.key == point_key_of(row)) recorded[row.key] = row.status;
 
-    const fs::path out = spec.out;
-    std::error_code error;
-    fs::create_directories(out, error);
-    require(!error, "study: out = '" + spec.out + "': cannot create directory: " + error.message());
-    const fs::path csv = out / "results.csv";
-    std::vector<ResultRow> rows = existing_rows(csv);
-    std::set<std::string> done;
-    for (const ResultRow& row : rows) done.insert(row.key);
-
-    const double mem_limit = spec.mem_limit > 0 ? spec.mem_limit : spec.mem_limit_fraction * available_memory_bytes();
-    const auto finished = std::count_if(points.begin(), points.end(), [&](const StudyPoint& p) { return done.count(p.key()); });
-    std::cerr << "study '" << spec.name << "': " << points.size() << " points (" << finished << " already in "
-              << csv.string() << ")\n";
+    const double mem_limit = memory_limit(spec);
+    const auto finished = std::count_if(study.points.begin(), study.points.end(), [&](const StudyPoint& p) {
+        const auto found = recorded.find(p.key());
+        return found != recorded.end() && found->second == "ok";
+    });
+    std::cerr << "study '" << spec.name << "': " << study.points.size() << " points (" << finished
+              << " already measured in " << results.path().string() << ")\n";
     MachinePeaks peaks{0, 0, threads.threads()};
-    if (known_peaks) peaks = *known_peaks;
+    if (options.peaks) peaks = *options.peaks;
     else if (spec.measure_peaks) peaks = measure_machine_peaks(threads.threads());
     std::cerr << "peaks: SGEMM " << peaks.sgemm_gflops << " GFLOP/s, read " << peaks.read_gbps << " GB/s\n";
-    write_file_atomically(out / "results.json", metadata_json(spec, peaks, mem_limit, "running"));
+    std::optional<InterruptRecorder> interrupts;
+    if (options.write_outputs) {
+        remove_temporaries(study.out, {"results.json"});
+        write_file_atomically(study.out / "results.json", metadata_json(spec, peaks, mem_limit, "running", 0));
+        interrupts.emplace(study.out / "results.json", metadata_json(spec, peaks, mem_limit, "interrupted", 0));
+    }
 
     StudySummary summary;
-    summary.points = points.size();
-    summary.out_dir = out.string();
-    Progress progress(points.size());
-    for (std::size_t i = 0; i < points.size(); ++i) {
-        if (done.count(points[i].key())) {
+    summary.points = study.points.size();
+    summary.out_dir = study.out.string();
+    Progress progress(study.points.size());
+    for (std::size_t i = 0; i < study.points.size(); ++i) {
+        const StudyPoint& point = study.points[i];
+        if (options.measures && !options.measures(i, point)) {
+            ++summary.elsewhere;
+            continue;
+        }
+        const auto before = recorded.find(point.key());
+        if (before != recorded.end() && before->second == "ok") {
             ++summary.resumed;
             continue;
         }
-        progress.start(i, points[i].describe());
-        // Every row of a point is written together: a point is either in the file or not.
-        const std::vector<ResultRow> measured = measure_point(points[i], peaks, mem_limit);
-        const ResultRow& row = measured.back();  // the point's own row (var: the whole generation)
+        progress.start(i, point.describe());
+        const std::vector<ResultRow> rows = measure_point(point, peaks, mem_limit);
+        const ResultRow& row = rows.back();  // the point's own row (var: the whole generation)
+        const ResultsFile::Recorded outcome = results.record(rows);
+        if (outcome == ResultsFile::Recorded::already_recorded) {
+            ++summary.resumed;
+            progress.finish(i, point, row, " (another process recorded it first; its row is kept)");
+            continue;
+        }
         summary.measured += row.ok();
         summary.skipped += row.status == "skipped";
         summary.failed += row.status == "failed";
-        rows.insert(rows.end(), measured.begin(), measured.end());
-        done.insert(points[i].key());
-        write_results_csv(csv, rows);
-        progress.finish(i, row);
+        progress.finish(i, point, row, "");
     }
-
-    write_pareto_csv(out / "pareto.csv", pareto_fronts(rows));
-    const FigureReport figures = write_figures(out / "figures", rows, spec.figures);
-    for (const std::string& note : figures.notes) std::cerr << "figures: " << note << "\n";
-    write_file_atomically(out / "results.json", metadata_json(spec, peaks, mem_limit, "complete"));
+    if (options.write_outputs) summary.stale_rows = write_outputs(study, peaks, mem_limit);
     return summary;
+}
+
+std::size_t finish_study(const StudySpec& spec, const StudyOptions& options) {
+    const Resolved study = resolve(spec);
+    const FileLock lock = run_lock(study, options.lock_name, true);
+    return write_outputs(study, options.peaks.value_or(MachinePeaks{}), memory_limit(study.spec));
 }
 
 }  // namespace trikv

@@ -1,26 +1,56 @@
 #pragma once
-// Runs a study end to end into its output directory:
-//   results.csv  one row per point, rewritten atomically after each point (a kill loses at
-//                most the point in flight; a rerun skips every key already present)
-//   results.json metadata: machine, build, library versions, git commit, date, peaks, study
-//   pareto.csv   the fronts (studies/pareto.hpp)
-//   figures/     the figures (studies/figures.hpp)
+// Runs a study into its output directory (docs/studies.md, docs/reliability.md):
+//   results.csv  one row per point (var: per scale, then the point's own row), each point one
+//                fsync'ed append under the directory's results lock (studies/study_dir.hpp),
+//                so several processes can fill one directory; a rerun skips every point
+//                already measured and retries failed and skipped ones
+//   results.json metadata: machine, build, library versions, git commit, date, peaks, study,
+//                state (running, complete, interrupted), rows no longer in the study
+//   pareto.csv   the fronts (studies/pareto.hpp) of the study's own points
+//   figures/     the figures (studies/figures.hpp) of the study's own points
+#include <cstddef>
 #include <functional>
-#include <string>
-
 #include <optional>
+#include <string>
 
 #include "studies/machine_peaks.hpp"
 #include "studies/study_spec.hpp"
 
 namespace trikv {
 
+struct StudyOptions {
+    // The machine's peaks if already known (tests); measured at the start otherwise.
+    std::optional<MachinePeaks> peaks{};
+    // Which points this process measures, by their index in expand_study's order (all when
+    // empty). Points it does not measure are left to other processes (shards).
+    std::function<bool(std::size_t index, const StudyPoint& point)> measures{};
+    // false: write only results.csv (a shard); finish_study writes the rest once all are done.
+    bool write_outputs = true;
+    // The run lock, a file in the output directory: a second process asking for the same
+    // lock refuses (naming the holder's pid), or waits when `wait_for_lock`. Shards of one
+    // study take one lock each, so they run side by side but each shard only once.
+    std::string lock_name = ".lock";
+    bool wait_for_lock = false;
+};
+
 struct StudySummary {
-    std::size_t points = 0, measured = 0, resumed = 0, skipped = 0, failed = 0;
+    std::size_t points = 0;    // in the study
+    std::size_t measured = 0;  // measured ok by this run
+    std::size_t resumed = 0;   // already measured before this run
+    std::size_t skipped = 0, failed = 0;  // by this run
+    std::size_t elsewhere = 0;  // left to other processes (StudyOptions::measures)
+    std::size_t stale_rows = 0;  // rows in results.csv of points no longer in the study
     std::string out_dir;
 };
 
-// `peaks`: the machine's peaks if already known (tests); measured at the start otherwise.
-StudySummary run_study(const StudySpec& spec, std::optional<MachinePeaks> peaks = std::nullopt);
+// Status of the process when a point failed: the others are finished first.
+inline constexpr int kExitPointFailed = 3;
+
+StudySummary run_study(const StudySpec& spec, const StudyOptions& options = {});
+
+// Writes pareto.csv, figures/ and results.json (state "complete") from results.csv: what
+// run_study does last when write_outputs is set; a sharded study calls it once every shard is
+// done. Takes the run lock `options.lock_name` (waiting). Returns the rows not in the study.
+std::size_t finish_study(const StudySpec& spec, const StudyOptions& options = {});
 
 }  // namespace trikv

@@ -6,18 +6,22 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "attention/matrix_attention.hpp"
+#include "attention/tensor_attention.hpp"
 #include "studies/bounds.hpp"
 #include "studies/figures.hpp"
+#include "studies/token_data.hpp"
 
 namespace trikv {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
-                                           "workload", "schedule", "warmup", "repetitions", "threads", "mem_limit", "out",
+                                           "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
                                            "figures", "measure_peaks"};
 const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir"};
 const std::vector<std::string> kWorkloads = {"decode", "var"};
@@ -141,6 +145,12 @@ void parse_mem_limit(const toml::node& node, const std::string& where, StudySpec
     spec.mem_limit_fraction = percent / 100;
 }
 
+// The shortest text that reads back as `value` (a grid's 0.123456789 stays itself).
+std::string shortest(double value) {
+    char text[32];
+    return std::string(text, std::to_chars(text, text + sizeof text, value).ptr);
+}
+
 CacheGrid parse_grid(const toml::table& table, const std::string& where) {
     CacheGrid grid;
     const toml::node* cache = table.get("cache");
@@ -156,12 +166,12 @@ CacheGrid parse_grid(const toml::table& table, const std::string& where) {
         const toml::array* array = value.as_array();
         require(array && !array->empty(), where + ": " + name + " must be a non-empty array of values");
         for (const toml::node& item : *array) {
-            std::ostringstream text;
-            if (item.is_string()) text << **item.as_string();
-            else if (item.is_integer()) text << **item.as_integer();
-            else if (item.is_floating_point()) text << **item.as_floating_point();
+            std::string text;
+            if (item.is_string()) text = **item.as_string();
+            else if (item.is_integer()) text = std::to_string(**item.as_integer());
+            else if (item.is_floating_point()) text = shortest(**item.as_floating_point());
             else throw Error(where + ": " + name + " values must be strings or numbers");
-            grid.values[name].push_back(text.str());
+            grid.values[name].push_back(text);
         }
     }
     return grid;
@@ -173,13 +183,32 @@ std::uint64_t fnv1a(const std::string& text) {
     return hash;
 }
 
+// A TOML basic string: quotes, backslashes and control characters escaped, so any --out or
+// name makes a study TOML that parses back.
+std::string toml_string(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
 template <class T>
 std::string toml_list(const std::vector<T>& values) {
     std::ostringstream out;
     out << "[";
     for (std::size_t i = 0; i < values.size(); ++i) {
         out << (i ? ", " : "");
-        if constexpr (std::is_same_v<T, std::string>) out << '"' << values[i] << '"';
+        if constexpr (std::is_same_v<T, std::string>) out << toml_string(values[i]);
         else out << values[i];
     }
     out << "]";
@@ -220,6 +249,7 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.whole("warmup", spec.warmup, bounds::kWarmup);
     top.whole("repetitions", spec.repetitions, bounds::kRepetitions);
     top.whole("threads", spec.threads, bounds::kThreads);
+    top.real("scale", spec.scale, std::numeric_limits<double>::min(), 1e6);
     top.text("out", spec.out);
     top.texts("figures", spec.figures);
     if (const toml::node* peaks = root.get("measure_peaks")) {
@@ -283,7 +313,14 @@ void validate_study(const StudySpec& spec) {
                                               std::to_string(d) + "]");
     }
     for (const std::string& figure : spec.figures) require_choice(figure, figure_names(), "study: figures");
-    for (const StudyPoint& point : expand_study(spec)) (void)point;  // parses every spec
+    // Parses every spec; npy data must hold the tokens of the study's longest point.
+    for (const StudyPoint& point : expand_study(spec)) {
+        const std::size_t needed = point.workload == "var" ? point.n : point.n + point.warmup + point.repetitions;
+        require(point.data.kind != "npy" || point.data.tokens >= needed,
+                "study: data.dir = '" + point.data.dir + "' holds " + std::to_string(point.data.tokens) +
+                    " tokens; the point " + point.describe() + " needs " + std::to_string(needed) +
+                    (point.workload == "var" ? " (the schedule's)" : " (n + warmup + repetitions)"));
+    }
 }
 
 std::vector<StudyPoint> expand_study(const StudySpec& spec) {
@@ -301,6 +338,10 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
         for (const std::string& params : specs)
             caches.push_back(parse_cache_spec(params.empty() ? grid.cache : grid.cache + ":" + params).canonical());
     }
+    std::vector<std::string> distinct;  // `--cache factor --cache factor` is one point
+    for (const std::string& cache : caches)
+        if (std::find(distinct.begin(), distinct.end(), cache) == distinct.end()) distinct.push_back(cache);
+    caches = std::move(distinct);
     const bool var = spec.workload == "var";
     std::size_t var_tokens = 0;
     for (std::size_t side : spec.schedule) var_tokens += side * side;
@@ -317,6 +358,7 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
             }
     } else {
         datas.push_back(spec.data);
+        if (spec.data.kind == "npy") inspect_npy_data(datas.back());
     }
     std::vector<StudyPoint> points;
     for (const std::string& cache : caches)
@@ -326,16 +368,28 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
                     for (const DataSpec& data : datas)
                         points.push_back({cache, n, d, heads, spec.dtype, spec.workload,
                                           var ? spec.schedule : std::vector<std::size_t>{}, data, spec.seed,
-                                          spec.warmup, spec.repetitions, spec.threads});
+                                          spec.warmup, spec.repetitions, spec.threads, spec.scale});
     return points;
+}
+
+double StudyPoint::resolved_scale() const {
+    if (scale > 0) return scale;
+    const AttentionKind kind = find_cache_type(parse_cache_spec(cache).name()).attention;
+    return kind == AttentionKind::matrix ? default_matrix_scale(d) : default_tensor_scale(d);
 }
 
 std::string StudyPoint::key() const {
     std::ostringstream config;
+    // npy data by its content: rewriting q.npy in place makes new points, moving the folder does not.
+    const std::string data_text = data.kind == "npy" ? "npy(" + data.digest + ")" : data.label();
     config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
-           << ";workload=" << workload << ";data=" << data.label() << ";seed=" << seed << ";warmup=" << warmup
+           << ";workload=" << workload << ";data=" << data_text << ";seed=" << seed << ";warmup=" << warmup
            << ";repetitions=" << repetitions << ";threads=" << threads;
-    if (workload == "var") config << ";schedule=" << toml_list(schedule);  // decode keys stay as they were
+    // Later fields only where they differ from what keys had before them, so results resume.
+    if (workload == "var") config << ";schedule=" << toml_list(schedule);
+    StudyPoint unscaled = *this;
+    unscaled.scale = 0;
+    if (scale > 0 && scale != unscaled.resolved_scale()) config << ";scale=" << shortest(scale);
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
     return hex;
@@ -349,21 +403,22 @@ std::string StudyPoint::describe() const {
 
 std::string to_toml(const StudySpec& spec) {
     std::ostringstream out;
-    out << "name = \"" << spec.name << "\"\n"
+    out << "name = " << toml_string(spec.name) << "\n"
         << "caches = " << toml_list(spec.caches) << "\n"
         << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
-        << "dtype = \"" << spec.dtype << "\"\nseed = " << spec.seed << "\nworkload = \"" << spec.workload << "\"\n"
+        << "dtype = " << toml_string(spec.dtype) << "\nseed = " << spec.seed << "\nworkload = " << toml_string(spec.workload) << "\n"
         << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
+        << (spec.scale > 0 ? "scale = " + shortest(spec.scale) + "\n" : "")
         << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
-        << "\nout = \"" << spec.out << "\"\n"
+        << "\nout = " << toml_string(spec.out) << "\n"
         << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
-        << "\n\n[data]\nkind = \"" << spec.data.kind << "\"\nclusters = "
+        << "\n\n[data]\nkind = " << toml_string(spec.data.kind) << "\nclusters = "
         << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
-        << "\nsupport = " << toml_list(spec.supports) << "\ndir = \"" << spec.data.dir << "\"\n";
+        << "\nsupport = " << toml_list(spec.supports) << "\ndir = " << toml_string(spec.data.dir) << "\n";
     for (const CacheGrid& grid : spec.grids) {
-        out << "\n[[grid]]\ncache = \"" << grid.cache << "\"\n";
+        out << "\n[[grid]]\ncache = " << toml_string(grid.cache) << "\n";
         for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";
     }
     return out.str();

@@ -18,6 +18,11 @@ struct DataSpec {
     std::size_t nonzeros = 8;       // sparse: s non-zeros in every k1, k2, v1, v2 row (1 ≤ s ≤ d)
     std::string support = "random"; // sparse: random | blocks (studies/token_data.hpp)
     std::string dir;                // npy: folder holding q.npy k1.npy k2.npy v1.npy v2.npy
+    // npy, filled by expand_study: a hash of the five arrays' dtype, shape and values (the
+    // point key names the data by content, not path) and the fewest tokens any of them holds.
+    std::string digest;
+    std::size_t tokens = 0;
+    std::size_t largest_array = 0;  // elements of the largest of the five (loading holds a copy)
     // e.g. gaussian, clustered(m=16,delta=0.1), sparse(s=8,support=random). Part of the point
     // key, so kinds other than sparse keep the labels (and keys) they had before it existed.
     std::string label() const;
@@ -48,6 +53,7 @@ struct StudySpec {
     int warmup = 2;
     int repetitions = 5;
     int threads = 0;          // 0 = all hardware threads
+    double scale = 0;         // of the scores; 0 = each attention kind's default (tensor 1/d)
     double mem_limit = 0;              // bytes; 0 = mem_limit_fraction of the memory available at start
     double mem_limit_fraction = 0.8;
     std::string out;          // output directory; default results/<name>
@@ -72,14 +78,18 @@ struct StudyPoint {
     DataSpec data;
     std::uint64_t seed = 0;
     int warmup = 0, repetitions = 0, threads = 0;
+    double scale = 0;  // of the scores; 0 = the attention kind's default (resolved_scale)
 
+    // The scale the point runs at: `scale`, or its cache's attention kind's default at d.
+    double resolved_scale() const;
     // 16 hex digits (FNV-1a of the full configuration): equal configurations, equal keys.
     std::string key() const;
     std::string describe() const;  // short, for progress lines
 };
 
 // The Cartesian product caches × n × d × heads (var: caches × d × heads; × nonzeros × supports
-// for sparse data), caches in the order given (grids last).
+// for sparse data), caches in the order given (grids last), each distinct canonical spec once.
+// npy data is read here (for its digest and length).
 std::vector<StudyPoint> expand_study(const StudySpec& spec);
 
 }  // namespace trikv

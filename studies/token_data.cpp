@@ -1,6 +1,9 @@
 #include "studies/token_data.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -88,13 +91,38 @@ Heads<double> load(const DataSpec& data, const char* name, std::size_t heads, st
     return out;
 }
 
+const char* const kNpyNames[] = {"q", "k1", "k2", "v1", "v2"};
+
 }  // namespace
+
+void inspect_npy_data(DataSpec& data) {
+    std::uint64_t hash = 1469598103934665603ull;
+    auto mix = [&](const void* bytes, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) hash = (hash ^ static_cast<const unsigned char*>(bytes)[i]) * 1099511628211ull;
+    };
+    data.tokens = std::numeric_limits<std::size_t>::max();
+    data.largest_array = 0;
+    for (const char* name : kNpyNames) {
+        const std::string path = data.dir + "/" + name + ".npy";
+        const NpyArray array = read_npy(path);
+        require(array.shape.size() == 2 || array.shape.size() == 3, path + ": expected [n, d] or [h, n, d]");
+        data.tokens = std::min(data.tokens, array.shape[array.shape.size() - 2]);
+        data.largest_array = std::max(data.largest_array, array.size());
+        mix(&array.dtype, sizeof array.dtype);
+        mix(array.shape.data(), array.shape.size() * sizeof(std::size_t));
+        mix(array.data.data(), array.data.size());
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    data.digest = hex;
+}
 
 TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
                           std::uint64_t seed) {
     if (data.kind == "npy")
-        return {load(data, "q", heads, tokens, d), load(data, "k1", heads, tokens, d), load(data, "k2", heads, tokens, d),
-                load(data, "v1", heads, tokens, d), load(data, "v2", heads, tokens, d)};
+        return {load(data, kNpyNames[0], heads, tokens, d), load(data, kNpyNames[1], heads, tokens, d),
+                load(data, kNpyNames[2], heads, tokens, d), load(data, kNpyNames[3], heads, tokens, d),
+                load(data, kNpyNames[4], heads, tokens, d)};
     Rng rng(seed);
     TokenData out;
     out.q = gaussian(heads, tokens, d, rng);

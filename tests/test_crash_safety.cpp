@@ -1,5 +1,5 @@
 // Crash safety: a study killed with SIGKILL at any moment keeps every finished point, and a
-// rerun completes it with each point exactly once (results.csv is replaced atomically).
+// rerun completes it with each point exactly once (each point is one whole append).
 #include <catch2/catch.hpp>
 
 #include <signal.h>

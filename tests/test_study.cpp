@@ -4,9 +4,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 
+#include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "framework/npy.hpp"
 #include "studies/measure.hpp"
 #include "studies/pareto.hpp"
 #include "studies/results.hpp"
@@ -31,7 +34,9 @@ trikv::ResultRow point(const std::string& cache, double ms, double bytes, double
     row.step_ms_median = ms;
     row.bytes = bytes;
     row.rel_l2_error = error;
-    row.key = cache + std::to_string(ms);
+    char key[17];  // a valid key (16 hex digits), distinct per cache and time
+    std::snprintf(key, sizeof key, "%016zx", std::hash<std::string>{}(cache + std::to_string(ms)));
+    row.key = key;
     return row;
 }
 
@@ -150,7 +155,7 @@ TEST_CASE("results.csv round-trips every column, including quoted reasons", "[st
     CHECK(back[0].reason == a.reason);
 
     std::ofstream(dir / "bad.csv") << "cache,n\nx,1\n";
-    CHECK_THROWS_WITH(trikv::read_results_csv(dir / "bad.csv"), Contains("header does not match"));
+    CHECK_THROWS_WITH(trikv::read_results_csv(dir / "bad.csv"), Contains("line 1: the header lacks the column"));
     fs::remove_all(dir);
 }
 
@@ -179,7 +184,7 @@ TEST_CASE("a study resumes after a crash without duplicating points", "[study]")
     spec.figures = {};
     spec.out = dir.string();
 
-    const trikv::StudySummary first = trikv::run_study(spec, trikv::MachinePeaks{100, 10, 1});
+    const trikv::StudySummary first = trikv::run_study(spec, {.peaks = trikv::MachinePeaks{100, 10, 1}});
     CHECK(first.measured == 4);
     const auto complete = trikv::read_results_csv(dir / "results.csv");
     REQUIRE(complete.size() == 4);
@@ -192,7 +197,7 @@ TEST_CASE("a study resumes after a crash without duplicating points", "[study]")
     // A crash after two points: results.csv holds only them (plus a stray temporary).
     trikv::write_results_csv(dir / "results.csv", {complete[0], complete[1]});
     std::ofstream(dir / "results.csv.tmp.999.0") << "torn";
-    const trikv::StudySummary second = trikv::run_study(spec, trikv::MachinePeaks{100, 10, 1});
+    const trikv::StudySummary second = trikv::run_study(spec, {.peaks = trikv::MachinePeaks{100, 10, 1}});
     CHECK(second.resumed == 2);
     CHECK(second.measured == 2);
     const auto resumed = trikv::read_results_csv(dir / "results.csv");
@@ -203,4 +208,135 @@ TEST_CASE("a study resumes after a crash without duplicating points", "[study]")
     CHECK(fs::exists(dir / "pareto.csv"));
     CHECK(fs::exists(dir / "results.json"));
     fs::remove_all(dir);
+}
+
+namespace {
+
+trikv::StudySpec small_spec(const fs::path& dir, std::vector<std::string> caches) {
+    trikv::StudySpec spec;
+    spec.name = "semantics";
+    spec.caches = std::move(caches);
+    spec.n = {8};
+    spec.d = {4};
+    spec.warmup = 1;
+    spec.repetitions = 2;
+    spec.threads = 1;
+    spec.figures = {};
+    spec.out = dir.string();
+    return spec;
+}
+
+trikv::StudyOptions known_peaks() {
+    trikv::StudyOptions options;
+    options.peaks = trikv::MachinePeaks{100, 10, 1};
+    return options;
+}
+
+// Five [tokens, d] arrays of value `fill + i` for the i-th element.
+void write_npy_data(const fs::path& dir, std::size_t tokens, std::size_t d, double fill) {
+    fs::create_directories(dir);
+    for (const char* name : {"q", "k1", "k2", "v1", "v2"}) {
+        xt::xarray<double> x = xt::zeros<double>({tokens, d});
+        for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = fill + 0.01 * double(i % 17);
+        trikv::write_npy(dir / (std::string(name) + ".npy"), trikv::make_npy(x));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("scale is part of the point key; the kind's default scale is the same point as none", "[study]") {
+    const std::string base = "caches = [\"factor\", \"matrix\"]\nn = [8]\nd = [4]\n";
+    const auto plain = trikv::expand_study(trikv::parse_study(base, "s.toml"));
+    const auto quarter = trikv::expand_study(trikv::parse_study(base + "scale = 0.25\n", "s.toml"));
+    const auto other = trikv::expand_study(trikv::parse_study(base + "scale = 0.3\n", "s.toml"));
+    REQUIRE(plain.size() == 2);
+    CHECK(plain[0].resolved_scale() == 0.25);    // tensor: 1/d
+    CHECK(quarter[0].key() == plain[0].key());   // factor at its default 1/d
+    CHECK(quarter[1].key() != plain[1].key());   // matrix's default is 1/√d = 0.5
+    CHECK(other[0].key() != plain[0].key());
+    CHECK(other[0].resolved_scale() == 0.3);
+    CHECK_THROWS_WITH(trikv::parse_study(base + "scale = -1\n", "s.toml"), Contains("scale"));
+    // The resolved study keeps it.
+    CHECK(trikv::expand_study(trikv::parse_study(trikv::to_toml(trikv::parse_study(base + "scale = 0.3\n", "s.toml")),
+                                                 "r.toml"))[0].key() == other[0].key());
+}
+
+TEST_CASE("numeric spec values are canonical and a repeated cache is one point", "[study]") {
+    const std::string canonical = trikv::parse_cache_spec("window:w1=8").canonical();
+    CHECK(trikv::parse_cache_spec("window:w1=8.0").canonical() == canonical);
+    CHECK(trikv::parse_cache_spec("window:w1=8e0").canonical() == canonical);
+    CHECK(trikv::parse_cache_spec("subgen4:delta=0.50").canonical() == trikv::parse_cache_spec("subgen4").canonical());
+    trikv::StudySpec spec = trikv::parse_study("caches = [\"factor\", \"factor\", \"window:w1=8.0\", \"window:w1=8\"]\n"
+                                               "n = [8]\nd = [4]\n", "s.toml");
+    CHECK(trikv::expand_study(spec).size() == 2);
+}
+
+TEST_CASE("npy data is keyed by content, and data too short for the largest n is refused up front", "[study]") {
+    const fs::path dir = fresh_dir("npy");
+    write_npy_data(dir / "data", 16, 4, 0.5);
+    auto study = [](const std::string& n, const fs::path& data) {
+        return "caches = [\"factor\"]\nd = [4]\nwarmup = 1\nrepetitions = 2\nn = " + n + "\n[data]\nkind = \"npy\"\ndir = \"" +
+               data.string() + "\"\n";
+    };
+    auto key_of = [&](const fs::path& data) {
+        return trikv::expand_study(trikv::parse_study(study("[8]", data), "s.toml"))[0].key();
+    };
+    const std::string key = key_of(dir / "data");
+    fs::copy(dir / "data", dir / "moved");
+    CHECK(key_of(dir / "moved") == key);  // same content elsewhere: same point
+    write_npy_data(dir / "data", 16, 4, 0.75);
+    CHECK(key_of(dir / "data") != key);  // rewritten in place: a new point
+
+    const trikv::StudySpec too_long = trikv::parse_study(study("[8, 14]", dir / "data"), "s.toml");
+    CHECK_THROWS_WITH(trikv::validate_study(too_long), Contains("holds 16 tokens") && Contains("needs 17"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("failed points are retried, skipped ones re-evaluated, stale rows kept out of the outputs", "[study]") {
+    const fs::path dir = fresh_dir("rerun");
+    trikv::StudySpec spec = small_spec(dir, {"factor", "product"});
+    // A previous run left a failed row for factor and a skipped one for product.
+    const std::vector<trikv::StudyPoint> points = trikv::expand_study(spec);
+    trikv::ResultRow failed = trikv::describe_point(points[0]), skipped = trikv::describe_point(points[1]);
+    failed.status = "failed";
+    failed.reason = "out of memory";
+    skipped.status = "skipped";
+    skipped.reason = "projected 1 GB exceed the memory limit of 1 kB";
+    trikv::write_results_csv(dir / "results.csv", {failed, skipped});
+
+    const trikv::StudySummary rerun = trikv::run_study(spec, known_peaks());
+    CHECK(rerun.measured == 2);
+    CHECK(rerun.resumed == 0);
+    auto rows = trikv::read_results_csv(dir / "results.csv");
+    REQUIRE(rows.size() == 2);
+    for (const trikv::ResultRow& row : rows) {
+        CHECK(row.status == "ok");
+        CHECK(row.warmup == 1);
+        CHECK(row.repetitions == 2);
+        CHECK(row.threads == 1);
+        CHECK(row.attention_scale == 0.25);
+    }
+
+    // The study loses product: its row stays, but not in pareto.csv; results.json counts it.
+    spec.caches = {"factor"};
+    const trikv::StudySummary edited = trikv::run_study(spec, known_peaks());
+    CHECK(edited.resumed == 1);
+    CHECK(edited.stale_rows == 1);
+    CHECK(trikv::read_results_csv(dir / "results.csv").size() == 2);
+    std::ifstream pareto(dir / "pareto.csv"), json(dir / "results.json");
+    const std::string pareto_text((std::istreambuf_iterator<char>(pareto)), std::istreambuf_iterator<char>());
+    const std::string json_text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+    CHECK_THAT(pareto_text, Contains("factor"));
+    CHECK_THAT(pareto_text, !Contains("product"));
+    CHECK_THAT(json_text, Contains("\"rows_not_in_study\": 1"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("the resolved study TOML parses back whatever its strings hold", "[study]") {
+    trikv::StudySpec spec = trikv::parse_study("caches = [\"factor\"]\nn = [8]\nd = [4]\n", "s.toml");
+    spec.out = "dir \"quoted\" back\\slash\nnewline\ttab";
+    spec.name = "n\"ame";
+    const trikv::StudySpec back = trikv::parse_study(trikv::to_toml(spec), "resolved.toml");
+    CHECK(back.out == spec.out);
+    CHECK(back.name == spec.name);
 }

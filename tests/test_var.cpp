@@ -117,10 +117,10 @@ TEST_CASE("var: a study resumes by point, draws var-* figures, and reads older r
     spec.repetitions = 1;
     spec.out = dir.string();
     spec.figures = {"pareto", "scaling"};
-    const trikv::StudySummary first = trikv::run_study(spec, trikv::MachinePeaks{100, 10, 1});
+    const trikv::StudySummary first = trikv::run_study(spec, {.peaks = trikv::MachinePeaks{100, 10, 1}});
     CHECK(first.measured == 2);
     CHECK(trikv::read_results_csv(dir / "results.csv").size() == 6);  // (2 scales + whole) × 2 caches
-    const trikv::StudySummary second = trikv::run_study(spec, trikv::MachinePeaks{100, 10, 1});
+    const trikv::StudySummary second = trikv::run_study(spec, {.peaks = trikv::MachinePeaks{100, 10, 1}});
     CHECK(second.resumed == 2);
     CHECK(second.measured == 0);
     CHECK(trikv::read_results_csv(dir / "results.csv").size() == 6);
@@ -137,11 +137,11 @@ TEST_CASE("var: a study resumes by point, draws var-* figures, and reads older r
                                "rss_peak_bytes,step_ms_median,step_ms_p25,step_ms_p75,step_ms_min,flops,bytes_moved,"
                                "gflops,gbps,gflops_fraction,gbps_fraction,rel_l2_error,max_abs_error,status,reason,key";
     std::ofstream(dir / "old.csv") << header << "\nproduct,product,1,decode,64,8,1,float32,gaussian,1,10,0,0,1,1,1,1,0,0,"
-                                                "0,0,0,0,0,0,ok,,abc\n";
+                                                "0,0,0,0,0,0,ok,,00000000000000ab\n";
     const auto old = trikv::read_results_csv(dir / "old.csv");
     REQUIRE(old.size() == 1);
     CHECK(old[0].n == 64);
     CHECK(old[0].scale == 0);
-    CHECK(old[0].key == "abc");
+    CHECK(old[0].key == "00000000000000ab");
     fs::remove_all(dir);
 }

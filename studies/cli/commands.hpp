@@ -4,6 +4,12 @@
 
 namespace trikv::cli {
 
+// Thrown by a command that finished but must end with a status other than 0 or 2 (a study in
+// which a point failed: 3); it has already said why on stderr.
+struct ExitStatus {
+    int status;
+};
+
 void add_attend_command(CLI::App& app);
 void add_caches_command(CLI::App& app);
 void add_bench_command(CLI::App& app);

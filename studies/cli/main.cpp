@@ -1,5 +1,5 @@
 // `trikv` — the command line. Exit status: 0 success, 2 usage or input error (one line on
-// stderr naming the field and value), 1 anything unexpected.
+// stderr naming the field and value), 3 a study finished with failed points, 1 anything unexpected.
 #include <iostream>
 #include <new>
 #include <string_view>
@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
         return app.exit(e);
+    } catch (const trikv::cli::ExitStatus& e) {
+        return e.status;
     } catch (const CLI::ParseError& e) {
         std::cerr << "trikv: " << one_line(e.what()) << " (see trikv --help)\n";
         return 2;

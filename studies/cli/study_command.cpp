@@ -1,8 +1,9 @@
-// `trikv study [FILE.toml]` — runs a declarative sweep (default: studies/default.toml) and
+// `trikv study [FILE.toml]` — runs a declarative sweep (default: ./studies/default.toml) and
 // leaves results.csv, results.json, pareto.csv and figures/ in the output directory.
 // Command-line options replace the corresponding lists of the file.
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 
 #include "framework/error.hpp"
@@ -24,20 +25,26 @@ struct StudyOverrides {
     std::vector<std::string> supports;
     std::optional<std::size_t> heads;
     std::optional<int> threads, repetitions, warmup;
+    std::optional<double> scale;
     std::optional<std::uint64_t> seed;
     std::optional<long long> mem_limit;
-    bool no_peaks = false;
+    bool no_peaks = false, wait = false;
 };
 
-// The default study: next to the sources in a build tree, or where it was installed.
-std::string default_study_path() {
-    for (const std::string& candidate : {std::string(TRIKV_DEFAULT_STUDY), std::string("studies/default.toml")})
-        if (std::filesystem::exists(candidate)) return candidate;
-    throw Error("study: no study file given and the default " + std::string(TRIKV_DEFAULT_STUDY) + " is missing");
+// Without a file: the full default study only in the repository (./studies/default.toml), so
+// a run elsewhere names the file it looked for instead of starting that long sweep wherever it
+// is; with --cache on the command line, the default study's other settings are the base.
+std::string default_study_path(bool caches_given) {
+    const std::filesystem::path here = std::filesystem::absolute("studies/default.toml");
+    if (std::filesystem::is_regular_file(here)) return here.string();
+    require(caches_given && std::filesystem::is_regular_file(TRIKV_DEFAULT_STUDY),
+            "study: no study file given, and the default study " + here.string() +
+                " does not exist; run in the repository, or give a study file or --cache");
+    return TRIKV_DEFAULT_STUDY;
 }
 
 void run(const StudyOverrides& o) {
-    StudySpec spec = load_study(o.file.empty() ? default_study_path() : o.file);
+    StudySpec spec = load_study(o.file.empty() ? default_study_path(!o.caches.empty()) : o.file);
     if (!o.out.empty()) spec.out = o.out;
     if (!o.caches.empty()) {
         spec.caches = o.caches;
@@ -50,6 +57,7 @@ void run(const StudyOverrides& o) {
     if (o.repetitions) spec.repetitions = *o.repetitions;
     if (o.warmup) spec.warmup = *o.warmup;
     if (o.seed) spec.seed = *o.seed;
+    if (o.scale) spec.scale = *o.scale;
     if (!o.data.empty()) spec.data.kind = o.data;
     if (!o.nonzeros.empty()) spec.nonzeros = o.nonzeros;
     if (!o.supports.empty()) spec.supports = o.supports;
@@ -59,9 +67,16 @@ void run(const StudyOverrides& o) {
     if (spec.workload == "var" && o.n.empty()) spec.n.clear();
     if (o.mem_limit) spec.mem_limit = double(*o.mem_limit);
     if (o.no_peaks) spec.measure_peaks = false;
-    const StudySummary summary = run_study(spec);
+    StudyOptions options;
+    options.wait_for_lock = o.wait;
+    const StudySummary summary = run_study(spec, options);
     std::cerr << "study done: " << summary.measured << " measured, " << summary.resumed << " resumed, "
               << summary.skipped << " skipped, " << summary.failed << " failed -> " << summary.out_dir << "\n";
+    if (summary.failed > 0) {
+        std::cerr << "trikv: study: " << summary.failed << " point(s) failed (reasons in results.csv); "
+                  << "a rerun retries them\n";
+        throw ExitStatus{kExitPointFailed};
+    }
 }
 
 }  // namespace
@@ -69,7 +84,7 @@ void run(const StudyOverrides& o) {
 void add_study_command(CLI::App& app) {
     auto o = std::make_shared<StudyOverrides>();
     CLI::App* command = app.add_subcommand("study", "Run a study: sweep caches and sizes, store results, draw figures");
-    command->add_option("file", o->file, "study TOML (default: studies/default.toml)");
+    command->add_option("file", o->file, "study TOML (default: ./studies/default.toml)");
     command->add_option("--out", o->out, "output directory");
     command->add_option("--cache", o->caches, "cache spec (repeatable; replaces the file's caches and grids)");
     command->add_option("--n", o->n, "tokens before the timed steps (repeatable)")->check(CLI::PositiveNumber);
@@ -79,6 +94,8 @@ void add_study_command(CLI::App& app) {
     command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(CLI::PositiveNumber);
     command->add_option("--warmup", o->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
     command->add_option("--seed", o->seed, "data seed");
+    command->add_option("--scale", o->scale, "scale of the scores (default: 1/d for tensor attention)")
+        ->check(CLI::Range(std::numeric_limits<double>::min(), 1e6));
     command->add_option("--data", o->data, "gaussian | clustered | sparse | npy");
     command->add_option("--nonzeros", o->nonzeros, "sparse data: non-zeros per key/value row (repeatable)")
         ->check(CLI::PositiveNumber);
@@ -89,6 +106,7 @@ void add_study_command(CLI::App& app) {
     command->add_option("--mem-limit", o->mem_limit, "skip points projected above this many bytes")
         ->check(CLI::PositiveNumber);
     command->add_flag("--no-peaks", o->no_peaks, "skip measuring the machine's peaks (fraction columns stay 0)");
+    command->add_flag("--wait", o->wait, "if another run holds the output directory, wait for it instead of refusing");
     command->callback([o] { run(*o); });
 }
 
