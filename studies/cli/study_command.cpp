@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "framework/error.hpp"
+#include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
 #include "studies/study_runner.hpp"
 
@@ -27,7 +28,7 @@ struct StudyOverrides {
     std::optional<int> threads, repetitions, warmup;
     std::optional<double> scale;
     std::optional<std::uint64_t> seed;
-    std::optional<long long> mem_limit;
+    std::string mem_limit;  // empty: the study file's limit
     bool no_peaks = false, wait = false;
 };
 
@@ -65,7 +66,11 @@ void run(const StudyOverrides& o) {
     if (!o.schedule.empty()) spec.schedule = o.schedule;
     // var takes its tokens from the schedule: the file's n sweep does not apply.
     if (spec.workload == "var" && o.n.empty()) spec.n.clear();
-    if (o.mem_limit) spec.mem_limit = double(*o.mem_limit);
+    if (!o.mem_limit.empty()) {
+        const MemLimit limit = parse_mem_limit(o.mem_limit);
+        spec.mem_limit = double(limit.bytes);
+        if (limit.fraction > 0) spec.mem_limit_fraction = limit.fraction;
+    }
     if (o.no_peaks) spec.measure_peaks = false;
     StudyOptions options;
     options.wait_for_lock = o.wait;
@@ -87,24 +92,24 @@ void add_study_command(CLI::App& app) {
     command->add_option("file", o->file, "study TOML (default: ./studies/default.toml)");
     command->add_option("--out", o->out, "output directory");
     command->add_option("--cache", o->caches, "cache spec (repeatable; replaces the file's caches and grids)");
-    command->add_option("--n", o->n, "tokens before the timed steps (repeatable)")->check(CLI::PositiveNumber);
-    command->add_option("--d", o->d, "head dimension (repeatable)")->check(CLI::PositiveNumber);
-    command->add_option("--heads", o->heads, "heads")->check(CLI::PositiveNumber);
-    command->add_option("--threads", o->threads, "worker threads (0 = all)")->check(CLI::Range(0, 4096));
-    command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(CLI::PositiveNumber);
-    command->add_option("--warmup", o->warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
-    command->add_option("--seed", o->seed, "data seed");
+    command->add_option("--n", o->n, "tokens before the timed steps (repeatable)")->check(whole_in(bounds::kTokens));
+    command->add_option("--d", o->d, "head dimension (repeatable)")->check(whole_in(bounds::kHeadDim));
+    command->add_option("--heads", o->heads, "heads")->check(whole_in(bounds::kHeads));
+    command->add_option("--threads", o->threads, "worker threads (0 = all)")->check(whole_in(bounds::kThreads));
+    command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(whole_in(bounds::kRepetitions));
+    command->add_option("--warmup", o->warmup, "untimed steps first")->check(whole_in(bounds::kWarmup));
+    command->add_option("--seed", o->seed, "data seed")->check(whole_in(bounds::kSeed));
     command->add_option("--scale", o->scale, "scale of the scores (default: 1/d for tensor attention)")
         ->check(CLI::Range(std::numeric_limits<double>::min(), 1e6));
     command->add_option("--data", o->data, "gaussian | clustered | sparse | npy");
     command->add_option("--nonzeros", o->nonzeros, "sparse data: non-zeros per key/value row (repeatable)")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_in(bounds::kNonzeros));
     command->add_option("--support", o->supports, "sparse data: random | blocks (repeatable)");
     command->add_option("--workload", o->workload, "decode | var (scale-wise generation, SPEC §7)");
     command->add_option("--schedule", o->schedule, "var: side of each scale's token map (repeatable)")
-        ->check(CLI::Range(1, 1024));
-    command->add_option("--mem-limit", o->mem_limit, "skip points projected above this many bytes")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_in(bounds::kScheduleSide));
+    command->add_option("--mem-limit", o->mem_limit, "skip points projected above this many bytes, or P% of the memory available")
+        ->check(mem_limit_text());
     command->add_flag("--no-peaks", o->no_peaks, "skip measuring the machine's peaks (fraction columns stay 0)");
     command->add_flag("--wait", o->wait, "if another run holds the output directory, wait for it instead of refusing");
     command->callback([o] { run(*o); });
