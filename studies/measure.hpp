@@ -15,6 +15,11 @@ ResultRow describe_point(const StudyPoint& point);
 // plus one step's scratch): what the memory limit is checked against before anything runs.
 double projected_bytes(const StudyPoint& point);
 
+// Projected work of measuring the point, from the cache's cost model: flops plus bytes moved
+// of every step, warm-up included (var: every scale's block). It ranks points by cost to
+// balance shards (studies/shards.hpp); it is not a time.
+double projected_work(const StudyPoint& point);
+
 // Runs the point: one row for decode; for var one row per scale, then the whole generation
 // (its key is the point's). Over the memory limit: one row, status "skipped" with the reason,
 // nothing attempted. A trikv::Error or allocation failure: one row, status "failed".

@@ -1,5 +1,6 @@
 #include "studies/results.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -43,7 +44,7 @@ const std::vector<Column>& columns() {
         REAL(bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
-        REAL(rel_l2_error), REAL(max_abs_error), TEXT(status), TEXT(reason), TEXT(key),
+        REAL(rel_l2_error), REAL(max_abs_error), TEXT(status), TEXT(reason), TEXT(key), TEXT(host),
     };
     return table;
 }
@@ -52,8 +53,9 @@ const std::vector<Column>& columns() {
 #undef REAL
 #undef WHOLE
 
-// Columns added with the var workload: files written before lack them.
-bool is_var_column(const std::string& name) { return name == "scale" || name == "side"; }
+// Columns added after the first files were written (scale and side with the var workload, host
+// with sharded studies): files written before lack them, and their rows get the defaults.
+bool is_later_column(const std::string& name) { return name == "scale" || name == "side" || name == "host"; }
 
 std::string quote(const std::string& field) {
     if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
@@ -110,12 +112,12 @@ std::vector<ResultRow> read_results_csv(const std::filesystem::path& path) {
     const std::vector<std::string> header = split_csv(line);
     std::vector<const Column*> order;  // the file's columns, in its order
     for (const Column& c : columns()) order.push_back(&c);
-    if (header != result_columns()) {
-        std::erase_if(order, [](const Column* c) { return is_var_column(c->name); });
-        std::vector<std::string> older;
-        for (const Column* c : order) older.push_back(c->name);
-        require(header == older, path.string() + ": line 1: header does not match the results schema");
-    }
+    std::erase_if(order, [&](const Column* c) {
+        return is_later_column(c->name) && std::find(header.begin(), header.end(), c->name) == header.end();
+    });
+    std::vector<std::string> expected;
+    for (const Column* c : order) expected.push_back(c->name);
+    require(header == expected, path.string() + ": line 1: header does not match the results schema");
     std::vector<ResultRow> rows;
     for (std::size_t number = 2; std::getline(in, line); ++number) {
         if (line.empty()) continue;

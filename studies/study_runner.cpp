@@ -22,21 +22,11 @@
 #include "studies/figures.hpp"
 #include "studies/measure.hpp"
 #include "studies/pareto.hpp"
+#include "studies/provenance.hpp"
 
 namespace trikv {
 namespace fs = std::filesystem;
 namespace {
-
-std::string json_string(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += std::string("\\") + c;
-        else if (c == '\n') out += "\\n";
-        else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
-        else out += c;
-    }
-    return out + "\"";
-}
 
 std::string cpu_model() {
     std::ifstream in("/proc/cpuinfo");
@@ -45,18 +35,12 @@ std::string cpu_model() {
     return "unknown";
 }
 
-std::string now_utc() {
-    const std::time_t now = std::time(nullptr);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return text;
-}
-
 std::string metadata_json(const StudySpec& spec, const MachinePeaks& peaks, double mem_limit, const std::string& state) {
     std::ostringstream out;
     out << "{\n"
         << "  \"state\": " << json_string(state) << ",\n"
         << "  \"date\": " << json_string(now_utc()) << ",\n"
+        << "  \"host\": " << json_string(host_name()) << ",\n"
         << "  \"cpu\": " << json_string(cpu_model()) << ",\n"
         << "  \"threads\": " << peaks.threads << ",\n"
         << "  \"compiler\": " << json_string(std::string("g++ ") + __VERSION__) << ",\n"
@@ -113,18 +97,19 @@ std::vector<ResultRow> existing_rows(const fs::path& csv) {
 
 }  // namespace
 
-StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known_peaks) {
+StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known_peaks, const StudyScope& scope) {
     StudySpec spec = input;
     if (spec.out.empty()) spec.out = "results/" + spec.name;
     validate_study(spec);
     ThreadControl threads(spec.threads);
-    const std::vector<StudyPoint> points = expand_study(spec);
+    std::vector<StudyPoint> points = expand_study(spec);
+    if (scope.includes) std::erase_if(points, [&](const StudyPoint& p) { return !scope.includes(p); });
 
     const fs::path out = spec.out;
     std::error_code error;
     fs::create_directories(out, error);
     require(!error, "study: out = '" + spec.out + "': cannot create directory: " + error.message());
-    const fs::path csv = out / "results.csv";
+    const fs::path csv = scope.results_csv.empty() ? out / "results.csv" : scope.results_csv;
     std::vector<ResultRow> rows = existing_rows(csv);
     std::set<std::string> done;
     for (const ResultRow& row : rows) done.insert(row.key);
@@ -137,12 +122,13 @@ StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known
     if (known_peaks) peaks = *known_peaks;
     else if (spec.measure_peaks) peaks = measure_machine_peaks(threads.threads());
     std::cerr << "peaks: SGEMM " << peaks.sgemm_gflops << " GFLOP/s, read " << peaks.read_gbps << " GB/s\n";
-    write_file_atomically(out / "results.json", metadata_json(spec, peaks, mem_limit, "running"));
+    if (scope.final_outputs) write_file_atomically(out / "results.json", metadata_json(spec, peaks, mem_limit, "running"));
 
     StudySummary summary;
     summary.points = points.size();
     summary.out_dir = out.string();
     Progress progress(points.size());
+    const std::string host = host_name();
     for (std::size_t i = 0; i < points.size(); ++i) {
         if (done.count(points[i].key())) {
             ++summary.resumed;
@@ -150,7 +136,8 @@ StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known
         }
         progress.start(i, points[i].describe());
         // Every row of a point is written together: a point is either in the file or not.
-        const std::vector<ResultRow> measured = measure_point(points[i], peaks, mem_limit);
+        std::vector<ResultRow> measured = measure_point(points[i], peaks, mem_limit);
+        for (ResultRow& row : measured) row.host = host;
         const ResultRow& row = measured.back();  // the point's own row (var: the whole generation)
         summary.measured += row.ok();
         summary.skipped += row.status == "skipped";
@@ -160,6 +147,7 @@ StudySummary run_study(const StudySpec& input, std::optional<MachinePeaks> known
         write_results_csv(csv, rows);
         progress.finish(i, row);
     }
+    if (!scope.final_outputs) return summary;
 
     write_pareto_csv(out / "pareto.csv", pareto_fronts(rows));
     const FigureReport figures = write_figures(out / "figures", rows, spec.figures);

@@ -5,10 +5,10 @@
 //   results.json metadata: machine, build, library versions, git commit, date, peaks, study
 //   pareto.csv   the fronts (studies/pareto.hpp)
 //   figures/     the figures (studies/figures.hpp)
+#include <filesystem>
 #include <functional>
-#include <string>
-
 #include <optional>
+#include <string>
 
 #include "studies/machine_peaks.hpp"
 #include "studies/study_spec.hpp"
@@ -20,7 +20,17 @@ struct StudySummary {
     std::string out_dir;
 };
 
+// The part of a study one run measures and where its rows go; the default is the whole study
+// into OUT/results.csv. A shard (studies/shard_run.hpp) measures its own points into a file of
+// its own and leaves the fronts, figures and results.json to the merge.
+struct StudyScope {
+    std::function<bool(const StudyPoint&)> includes;  // empty: every point
+    std::filesystem::path results_csv;                // empty: OUT/results.csv
+    bool final_outputs = true;                        // results.json, pareto.csv, figures/
+};
+
 // `peaks`: the machine's peaks if already known (tests); measured at the start otherwise.
-StudySummary run_study(const StudySpec& spec, std::optional<MachinePeaks> peaks = std::nullopt);
+StudySummary run_study(const StudySpec& spec, std::optional<MachinePeaks> peaks = std::nullopt,
+                       const StudyScope& scope = {});
 
 }  // namespace trikv
