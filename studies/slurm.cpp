@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <regex>
 #include <sstream>
 
 #include "framework/error.hpp"
@@ -13,13 +14,20 @@ namespace trikv {
 namespace fs = std::filesystem;
 namespace {
 
+// A value as an error message shows it: one line, at most 40 characters.
+std::string shown(const std::string& value) {
+    std::string out = value.size() > 40 ? value.substr(0, 40) + "..." : value;
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    return out;
+}
+
 // Values written into #SBATCH lines, which no shell parses: only characters Slurm's own
 // partition names and time formats use, so a value can never add a line or an option.
 void check_sbatch_value(const std::string& option, const std::string& value, const std::string& allowed) {
-    const std::string shown = value.size() > 40 ? value.substr(0, 40) + "..." : value;
     bool ok = !value.empty();
     for (char c : value) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || allowed.find(c) != std::string::npos);
-    require(ok, option + ": '" + shown + "': expected letters, digits or any of \"" + allowed + "\"");
+    require(ok, option + ": '" + shown(value) + "': expected letters, digits or any of \"" + allowed + "\"");
 }
 
 std::string shell_quote(const std::string& text) {
@@ -70,7 +78,10 @@ SlurmJobs submit_study_to_slurm(StudySpec spec, const SlurmOptions& options, con
             "--shards: " + std::to_string(options.shards) + ": expected 1 to " + std::to_string(kMaxShards));
     require(options.cpus >= 1 && options.cpus <= 4096, "--cpus: " + std::to_string(options.cpus) + ": expected 1 to 4096");
     if (!options.partition.empty()) check_sbatch_value("--partition", options.partition, "_-.,");
-    if (!options.time.empty()) check_sbatch_value("--time", options.time, ":-");
+    // Slurm's time formats: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS, or no limit.
+    static const std::regex time_format(R"(\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}|UNLIMITED|INFINITE)");
+    require(options.time.empty() || std::regex_match(options.time, time_format),
+            "--time: '" + shown(options.time) + "': expected minutes, HH:MM:SS or D-HH:MM:SS");
     require(!spec.out.empty(), "study: --slurm needs an output directory (out)");
     spec.out = fs::absolute(spec.out).lexically_normal().string();
     spec.threads = options.cpus;  // the point keys hold the threads: every task uses the same
