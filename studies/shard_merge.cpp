@@ -66,7 +66,8 @@ std::vector<std::string> missing_notes(const std::vector<StudyPoint>& points, co
 std::string shard_json(const ShardState& s) {
     std::ostringstream out;
     out << "    {\"shard\": " << json_string(s.shard.label()) << ", \"state\": " << json_string(s.state)
-        << ", \"host\": " << json_string(s.host) << ", \"pid\": " << s.pid << ", \"start\": " << json_string(s.start)
+        << ", \"host\": " << json_string(s.host) << ", \"pid\": " << s.pid
+        << ", \"slurm_job\": " << json_string(s.slurm_job) << ", \"start\": " << json_string(s.start)
         << ", \"end\": " << json_string(s.end) << ", \"git_commit\": " << json_string(s.git_commit)
         << ", \"threads\": " << s.threads << ", \"peaks\": {\"sgemm_gflops\": " << s.sgemm_gflops
         << ", \"read_gbps\": " << s.read_gbps << "}, \"points\": " << s.points << ", \"measured\": " << s.measured

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "framework/error.hpp"
@@ -11,6 +12,18 @@
 #include "studies/shard_state.hpp"
 
 namespace trikv {
+namespace {
+
+// The Slurm job running this process: ARRAYJOB_TASK for an array task, else JOBID, else empty.
+std::string slurm_job() {
+    const char* array = std::getenv("SLURM_ARRAY_JOB_ID");
+    const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
+    if (array && task) return std::string(array) + "_" + task;
+    const char* job = std::getenv("SLURM_JOB_ID");
+    return job ? job : "";
+}
+
+}  // namespace
 
 StudySummary run_shard(const StudySpec& spec, ShardId shard, std::optional<MachinePeaks> known_peaks) {
     validate_study(spec);
@@ -33,6 +46,7 @@ StudySummary run_shard(const StudySpec& spec, ShardId shard, std::optional<Machi
     state.host = host_name();
     state.start = now_utc();
     state.pid = ::getpid();
+    state.slurm_job = slurm_job();
     state.git_commit = TRIKV_GIT_COMMIT;
     state.threads = peaks.threads;
     state.sgemm_gflops = peaks.sgemm_gflops;

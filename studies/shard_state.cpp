@@ -38,6 +38,7 @@ ShardState parse_state(const fs::path& path) {
     state.start = text("start");
     state.end = text("end");
     state.pid = static_cast<long long>(number("pid"));
+    state.slurm_job = text("slurm_job");
     state.git_commit = text("git_commit");
     state.threads = static_cast<int>(number("threads"));
     state.sgemm_gflops = number("sgemm_gflops");
@@ -57,7 +58,7 @@ void write_shard_state(const fs::path& out, const ShardState& s) {
     const auto whole = [](std::size_t value) { return static_cast<std::int64_t>(value); };
     const toml::table table{
         {"shard", s.shard.label()}, {"state", s.state}, {"host", s.host}, {"start", s.start}, {"end", s.end},
-        {"pid", static_cast<std::int64_t>(s.pid)}, {"git_commit", s.git_commit}, {"threads", s.threads},
+        {"pid", static_cast<std::int64_t>(s.pid)}, {"slurm_job", s.slurm_job}, {"git_commit", s.git_commit}, {"threads", s.threads},
         {"sgemm_gflops", s.sgemm_gflops}, {"read_gbps", s.read_gbps}, {"points", whole(s.points)},
         {"measured", whole(s.measured)}, {"resumed", whole(s.resumed)}, {"skipped", whole(s.skipped)},
         {"failed", whole(s.failed)}, {"error", s.error},

@@ -15,6 +15,7 @@ struct ShardState {
     std::string state = "running";  // running | done | failed
     std::string host, start, end;   // end: empty while running
     long long pid = 0;
+    std::string slurm_job;  // ARRAYJOB_TASK (or JOBID) when run by Slurm, so squeue can be asked
     std::string git_commit;
     int threads = 0;
     double sgemm_gflops = 0, read_gbps = 0;  // the machine's peaks (0: not measured)

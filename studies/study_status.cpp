@@ -59,7 +59,8 @@ StatusCounts print_study_status(const StudySpec& spec, std::ostream& out) {
                 out << "interrupted on " << s.host << " (pid " << s.pid << " is gone), " << progress << "; rerun it to resume";
             } else {
                 ++counts.running;
-                out << "running on " << s.host << " (pid " << s.pid << ") since " << s.start << ", " << progress;
+                out << "running on " << s.host << " (pid " << s.pid
+                    << (s.slurm_job.empty() ? "" : ", Slurm job " + s.slurm_job) << ") since " << s.start << ", " << progress;
             }
             out << "\n";
         }

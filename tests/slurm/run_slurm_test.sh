@@ -154,6 +154,7 @@ read -r array merge < <(submitted_jobs submit.err)
 wait_jobs "$array,$merge"
 echo "sharded on the local cluster (4 tasks + merge): $((SECONDS - start)) s"
 [ "$(ls sharded/shards/*.toml | wc -l)" -eq 4 ] || fail "expected 4 shard state files: $(ls sharded/shards)"
+grep -Eq "^slurm_job = [\"']${array}_0[\"']" sharded/shards/0-of-4.toml || fail "shard 0/4's state does not name its array task"
 "$trikv" study sharded/slurm/study.toml --status > status.txt
 grep -q "^4 done, 0 running, 0 failed, 0 not started$" status.txt || { cat status.txt >&2; fail "--status"; }
 grep -q '"state": "complete"' sharded/results.json || fail "merged results.json is not complete"
