@@ -98,53 +98,39 @@ std::string merged_json(const StudySpec& spec, const MergeReport& report, const 
     return out.str();
 }
 
-}  // namespace
-
-MergeReport merge_shards(const StudySpec& spec) {
-    validate_study(spec);
-    require(!spec.out.empty(), "study: --merge needs an output directory (out)");
-    const fs::path out = spec.out;
-    std::error_code error;
-    require(fs::is_directory(out, error), "study: out = '" + spec.out + "': no such study directory");
-    const std::vector<ShardState> states = read_shard_states(out);
-    const std::vector<StudyPoint> points = expand_study(spec);
-
-    // The shards' rows first, then an earlier merge's (or unsharded run's): one row per key.
+// Every row of the shards' files, then of an earlier merge's (or unsharded run's) results.csv,
+// one per key (the first found), in the study's point order; rows of points not in the study
+// are kept, last. `keys`: the keys present.
+std::vector<ResultRow> collect_rows(const fs::path& out, const std::vector<ShardState>& states,
+                                    const std::vector<std::string>& study_keys, std::set<std::string>& keys) {
     std::vector<fs::path> sources;
     for (const ShardState& s : states) sources.push_back(shards_dir(out) / (s.shard.file_stem() + ".csv"));
     sources.push_back(out / "results.csv");
-    std::set<std::string> keys;
+    const std::set<std::string> in_study(study_keys.begin(), study_keys.end());
+    std::vector<std::string> point_order = study_keys;
     std::map<std::string, std::vector<ResultRow>> rows_of_point;
-    std::set<std::string> study_keys;
-    std::vector<std::string> point_order;  // the study's points, then those of rows from elsewhere
-    for (const StudyPoint& point : points)
-        if (study_keys.insert(point.key()).second) point_order.push_back(point.key());
+    std::error_code error;
     for (const fs::path& source : sources) {
         if (!fs::exists(source, error)) continue;
         for (ResultRow& row : read_results_csv(source)) {
             if (!keys.insert(row.key).second) continue;
             std::vector<ResultRow>& rows = rows_of_point[point_key_of(row)];
-            if (rows.empty() && !study_keys.count(point_key_of(row))) point_order.push_back(point_key_of(row));
+            if (rows.empty() && !in_study.count(point_key_of(row))) point_order.push_back(point_key_of(row));
             rows.push_back(std::move(row));
         }
     }
     std::vector<ResultRow> merged;
     for (const std::string& point : point_order)
-        for (const ResultRow& row : rows_of_point[point]) merged.push_back(row);
+        for (ResultRow& row : rows_of_point[point]) merged.push_back(std::move(row));
+    return merged;
+}
 
-    MergeReport report;
-    std::set<std::string> missing;
-    for (const std::string& key : study_keys)
-        if (!keys.count(key)) missing.insert(key);
-    report.points = study_keys.size();
-    report.present = report.points - missing.size();
-    if (!missing.empty()) report.notes = missing_notes(points, missing, states);
-
+// pareto.csv and figures/: one front and one set of figures per host, never across hosts.
+void write_fronts_and_figures(const fs::path& out, const std::vector<ResultRow>& merged, const StudySpec& spec,
+                              MergeReport& report) {
     std::map<std::string, std::vector<ResultRow>> rows_of_host;
     for (const ResultRow& row : merged) rows_of_host[host_of(row)].push_back(row);
     for (const auto& [host, rows] : rows_of_host) report.hosts.push_back(host);
-
-    write_results_csv(out / "results.csv", merged);
     std::vector<ParetoPoint> fronts;
     std::vector<std::string> figure_notes;
     if (rows_of_host.size() <= 1) {
@@ -164,6 +150,34 @@ MergeReport merge_shards(const StudySpec& spec) {
     }
     write_pareto_csv(out / "pareto.csv", fronts);
     for (const std::string& note : figure_notes) std::cerr << "figures: " << note << "\n";
+}
+
+}  // namespace
+
+MergeReport merge_shards(const StudySpec& spec) {
+    validate_study(spec);
+    require(!spec.out.empty(), "study: --merge needs an output directory (out)");
+    const fs::path out = spec.out;
+    std::error_code error;
+    require(fs::is_directory(out, error), "study: out = '" + spec.out + "': no such study directory");
+    const std::vector<ShardState> states = read_shard_states(out);
+    const std::vector<StudyPoint> points = expand_study(spec);
+    std::vector<std::string> study_keys;  // each point once, in the study's order
+    std::set<std::string> seen, present;
+    for (const StudyPoint& point : points)
+        if (seen.insert(point.key()).second) study_keys.push_back(point.key());
+    const std::vector<ResultRow> merged = collect_rows(out, states, study_keys, present);
+
+    MergeReport report;
+    std::set<std::string> missing;
+    for (const std::string& key : study_keys)
+        if (!present.count(key)) missing.insert(key);
+    report.points = study_keys.size();
+    report.present = report.points - missing.size();
+    if (!missing.empty()) report.notes = missing_notes(points, missing, states);
+
+    write_results_csv(out / "results.csv", merged);
+    write_fronts_and_figures(out, merged, spec, report);
     write_file_atomically(out / "results.json", merged_json(spec, report, states));
     return report;
 }
