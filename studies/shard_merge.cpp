@@ -30,6 +30,7 @@ std::string directory_name(std::string host) {
 }
 
 std::string describe_state(const ShardState& s) {
+    if (interrupted(s)) return "interrupted on " + s.host + " (pid " + std::to_string(s.pid) + " is gone)";
     if (s.state == "running") return "running on " + s.host + " (pid " + std::to_string(s.pid) + ") since " + s.start;
     if (s.state == "failed") return "failed on " + s.host + ": " + s.error;
     return "done on " + s.host + " at " + s.end;

@@ -1,11 +1,15 @@
 #include "studies/shard_state.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <sstream>
 #include <toml++/toml.h>
 
 #include "framework/error.hpp"
 #include "framework/files.hpp"
+#include "studies/provenance.hpp"
 
 namespace trikv {
 namespace fs = std::filesystem;
@@ -53,6 +57,11 @@ ShardState parse_state(const fs::path& path) {
 }
 
 }  // namespace
+
+bool interrupted(const ShardState& state) {
+    return state.state == "running" && state.host == host_name() && ::kill(static_cast<pid_t>(state.pid), 0) != 0 &&
+           errno == ESRCH;
+}
 
 void write_shard_state(const fs::path& out, const ShardState& s) {
     const auto whole = [](std::size_t value) { return static_cast<std::int64_t>(value); };

@@ -24,6 +24,10 @@ struct ShardState {
     std::string error;                       // why the shard failed
 };
 
+// A shard recorded as running on this host whose process is gone: killed, it will not finish.
+// (On another host this cannot be told from the directory.)
+bool interrupted(const ShardState& state);
+
 // Writes OUT/shards/ID.toml atomically.
 void write_shard_state(const std::filesystem::path& out, const ShardState& state);
 // Every OUT/shards/*.toml, by shard count then index; none if the directory does not exist.

@@ -1,12 +1,8 @@
 #include "studies/study_status.hpp"
 
-#include <signal.h>
-
-#include <cerrno>
 #include <set>
 
 #include "framework/error.hpp"
-#include "studies/provenance.hpp"
 #include "studies/results.hpp"
 #include "studies/shard_state.hpp"
 
@@ -22,10 +18,6 @@ std::size_t points_written(const fs::path& out, const ShardState& state) {
     std::size_t count = 0;
     for (const ResultRow& row : read_results_csv(csv)) count += row.key.find('/') == std::string::npos;
     return count;
-}
-
-bool process_gone(const ShardState& state) {
-    return state.host == host_name() && ::kill(static_cast<pid_t>(state.pid), 0) != 0 && errno == ESRCH;
 }
 
 }  // namespace
@@ -54,7 +46,7 @@ StatusCounts print_study_status(const StudySpec& spec, std::ostream& out) {
             } else if (s.state == "failed") {
                 ++counts.failed;
                 out << "failed on " << s.host << " at " << s.end << ": " << s.error;
-            } else if (process_gone(s)) {
+            } else if (interrupted(s)) {
                 ++counts.failed;
                 out << "interrupted on " << s.host << " (pid " << s.pid << " is gone), " << progress << "; rerun it to resume";
             } else {

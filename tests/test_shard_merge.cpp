@@ -4,6 +4,9 @@
 // rows of different machines get fronts and figures per machine.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -105,8 +108,19 @@ TEST_CASE("a merge with a shard missing says which, and the killed shard resumes
     std::ostringstream status;
     const trikv::StatusCounts counts = trikv::print_study_status(spec, status);
     CHECK(counts.done == 1);
-    CHECK(counts.running + counts.failed == 1);  // running, or interrupted if its pid is gone
-    CHECK_THAT(status.str(), Contains("shard 1/2: "));
+    CHECK(counts.running == 1);  // the state names this (live) process
+    CHECK_THAT(status.str(), Contains("shard 1/2: running on"));
+
+    // Its process gone (a child that has exited and been reaped): interrupted, counted as failed.
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    states[1].pid = child;
+    trikv::write_shard_state(dir, states[1]);
+    std::ostringstream after_kill;
+    CHECK(trikv::print_study_status(spec, after_kill).failed == 1);
+    CHECK_THAT(after_kill.str(), Contains("shard 1/2: interrupted on"));
+    CHECK_THAT(trikv::merge_shards(spec).notes.back(), Contains("(interrupted on"));
 
     const trikv::StudySummary rerun = trikv::run_shard(spec, {1, 2}, kPeaks);
     CHECK(rerun.resumed == 1);
