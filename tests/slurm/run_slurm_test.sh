@@ -65,8 +65,8 @@ pids+=($!)
 
 # Ports from the pid, so that two runs of this test on one machine do not collide.
 port=$((20000 + 2 * ($$ % 10000)))
-node=$(hostname -s)
-memory=$(free -m | awk '/^Mem:/ {print int($2 * 0.9)}')
+node=$(uname -n | cut -d. -f1)  # the short host name slurmd registers as
+memory=$(awk '/^MemTotal:/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)  # MB
 export SLURM_CONF="$work/slurm.conf"
 cat > "$SLURM_CONF" <<CONF
 ClusterName=trikvtest
