@@ -273,6 +273,26 @@ double projected_bytes(const StudyPoint& point) {
 
 double resident_bytes() { return read_status_kib("VmRSS"); }
 
+double projected_work(const StudyPoint& point) {
+    const auto cache = make_cache(point.cache, {point.heads, point.d, attention_of(point).scale});
+    const auto work = [&](std::size_t tokens) {
+        const CacheCost cost = cache->cost(tokens);
+        return cost.flops + cost.bytes_moved;
+    };
+    double per_repetition = 0;
+    if (point.workload == "var") {
+        // A scale's block of r_k² queries each attend every token so far.
+        for (std::size_t k = 0, tokens = 0; k < point.schedule.size(); ++k) {
+            const std::size_t block = point.schedule[k] * point.schedule[k];
+            tokens += block;
+            per_repetition += double(block) * work(tokens);
+        }
+    } else {
+        per_repetition = work(point.n + 1);
+    }
+    return double(steps_of(point)) * per_repetition;
+}
+
 double available_memory_bytes() {
     std::ifstream in("/proc/meminfo");
     for (std::string line; std::getline(in, line);)

@@ -22,6 +22,11 @@ double harness_bytes(const StudyPoint& point);
 // The process's resident bytes now (VmRSS).
 double resident_bytes();
 
+// Projected work of measuring the point, from the cache's cost model: flops plus bytes moved
+// of every step, warm-up included (var: every scale's block). It ranks points by cost to
+// balance shards (studies/shards.hpp); it is not a time.
+double projected_work(const StudyPoint& point);
+
 // Runs the point: one row for decode; for var one row per scale, then the whole generation
 // (its key is the point's). When resident_bytes() + projected_bytes() exceed the memory limit:
 // one row, status "skipped" with the reason, nothing attempted. A trikv::Error or allocation failure: one row, status "failed".

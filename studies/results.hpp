@@ -39,6 +39,7 @@ struct ResultRow {
     std::string status = "ok";  // ok | skipped | failed
     std::string reason;         // why skipped or failed
     std::string key;            // stable hash of the configuration
+    std::string host;           // the machine that measured the row (host name)
 
     bool ok() const { return status == "ok"; }
 };

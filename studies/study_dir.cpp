@@ -74,7 +74,8 @@ void remove_temporaries(const fs::path& dir, const std::vector<std::string>& tar
     }
 }
 
-ResultsFile::ResultsFile(const fs::path& dir) : dir_(dir), csv_(dir / "results.csv"), lock_(dir / ".results.lock") {}
+ResultsFile::ResultsFile(const fs::path& dir, const fs::path& csv)
+    : dir_(dir), csv_(csv.empty() ? dir / "results.csv" : csv), lock_(dir / ".results.lock") {}
 
 std::vector<ResultRow> ResultsFile::read() const {
     const FileLock lock(lock_, FileLock::Busy::wait);

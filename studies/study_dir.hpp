@@ -41,7 +41,8 @@ class ResultsFile {
 public:
     enum class Recorded { appended, replaced, already_recorded };
 
-    explicit ResultsFile(const std::filesystem::path& dir);
+    // OUT/results.csv, or `csv` when given (a shard's own file); the lock is the directory's.
+    explicit ResultsFile(const std::filesystem::path& dir, const std::filesystem::path& csv = {});
     const std::filesystem::path& path() const { return csv_; }
 
     // Every row in the file (none if it does not exist yet).

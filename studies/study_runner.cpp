@@ -27,21 +27,11 @@
 #include "studies/measure.hpp"
 #include "studies/pareto.hpp"
 #include "studies/study_dir.hpp"
+#include "studies/provenance.hpp"
 
 namespace trikv {
 namespace fs = std::filesystem;
 namespace {
-
-std::string json_string(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += std::string("\\") + c;
-        else if (c == '\n') out += "\\n";
-        else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
-        else out += c;
-    }
-    return out + "\"";
-}
 
 std::string cpu_model() {
     std::ifstream in("/proc/cpuinfo");
@@ -50,19 +40,13 @@ std::string cpu_model() {
     return "unknown";
 }
 
-std::string now_utc() {
-    const std::time_t now = std::time(nullptr);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return text;
-}
-
 std::string metadata_json(const StudySpec& spec, const MachinePeaks& peaks, double mem_limit, const std::string& state,
                           std::size_t rows_not_in_study) {
     std::ostringstream out;
     out << "{\n"
         << "  \"state\": " << json_string(state) << ",\n"
         << "  \"date\": " << json_string(now_utc()) << ",\n"
+        << "  \"host\": " << json_string(host_name()) << ",\n"
         << "  \"cpu\": " << json_string(cpu_model()) << ",\n"
         << "  \"threads\": " << peaks.threads << ",\n"
         << "  \"compiler\": " << json_string(std::string("g++ ") + __VERSION__) << ",\n"
@@ -203,7 +187,7 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
     const StudySpec& spec = study.spec;
     ThreadControl threads(spec.threads);
     const FileLock lock = run_lock(study, options.lock_name, options.wait_for_lock);
-    const ResultsFile results(study.out);
+    const ResultsFile results(study.out, options.results_csv);
     std::map<std::string, std::string> recorded;  // point key → status of its row
     for (const ResultRow& row : results.read())
         if (row.key == point_key_of(row)) recorded[row.key] = row.status;
@@ -230,6 +214,7 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
     summary.points = study.points.size();
     summary.out_dir = study.out.string();
     Progress progress(study.points.size());
+    const std::string host = host_name();
     for (std::size_t i = 0; i < study.points.size(); ++i) {
         const StudyPoint& point = study.points[i];
         if (options.measures && !options.measures(i, point)) {
@@ -242,7 +227,8 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
             continue;
         }
         progress.start(i, point.describe());
-        const std::vector<ResultRow> rows = measure_point(point, peaks, mem_limit);
+        std::vector<ResultRow> rows = measure_point(point, peaks, mem_limit);
+        for (ResultRow& row : rows) row.host = host;
         const ResultRow& row = rows.back();  // the point's own row (var: the whole generation)
         const ResultsFile::Recorded outcome = results.record(rows);
         if (outcome == ResultsFile::Recorded::already_recorded) {

@@ -9,6 +9,7 @@
 //   pareto.csv   the fronts (studies/pareto.hpp) of the study's own points
 //   figures/     the figures (studies/figures.hpp) of the study's own points
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ struct StudyOptions {
     std::function<bool(std::size_t index, const StudyPoint& point)> measures{};
     // false: write only results.csv (a shard); finish_study writes the rest once all are done.
     bool write_outputs = true;
+    // Where this process records its rows: empty for OUT/results.csv; a shard keeps a file of
+    // its own (studies/shard_run.hpp), combined by the merge.
+    std::filesystem::path results_csv{};
     // The run lock, a file in the output directory: a second process asking for the same
     // lock refuses (naming the holder's pid), or waits when `wait_for_lock`. Shards of one
     // study take one lock each, so they run side by side but each shard only once.

@@ -9,7 +9,11 @@
 #include "framework/error.hpp"
 #include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
+#include "studies/shard_merge.hpp"
+#include "studies/shard_run.hpp"
+#include "studies/slurm.hpp"
 #include "studies/study_runner.hpp"
+#include "studies/study_status.hpp"
 
 #ifndef TRIKV_DEFAULT_STUDY
 #define TRIKV_DEFAULT_STUDY "studies/default.toml"
@@ -30,7 +34,38 @@ struct StudyOverrides {
     std::optional<std::uint64_t> seed;
     std::string mem_limit;  // empty: the study file's limit
     bool no_peaks = false, wait = false;
+    // sharded studies (docs/cluster.md)
+    std::string shard;
+    bool merge = false, status = false, slurm = false;
+    SlurmOptions slurm_options;
 };
+
+// The sharded modes: true if one of them ran.
+bool run_sharded(const StudyOverrides& o, StudySpec& spec) {
+    if (spec.out.empty()) spec.out = "results/" + spec.name;
+    if (o.status) {
+        print_study_status(spec, std::cout);
+    } else if (o.merge) {
+        const MergeReport report = merge_shards(spec);
+        for (const std::string& note : report.notes) std::cerr << "merge: " << note << "\n";
+        std::cerr << "merged " << report.present << " of " << report.points << " points -> " << spec.out << "\n";
+    } else if (o.slurm) {
+        const std::string trikv = std::filesystem::read_symlink("/proc/self/exe").string();
+        const SlurmJobs jobs = submit_study_to_slurm(spec, o.slurm_options, trikv);
+        const std::string study = std::filesystem::absolute(spec.out).lexically_normal().string() + "/slurm/study.toml";
+        if (o.slurm_options.dry_run) std::cout << jobs.array_script << "\n" << jobs.merge_script;
+        else std::cerr << "submitted: shards as array job " << jobs.array_job << ", merge as job " << jobs.merge_job
+                       << "\nprogress: trikv study " << study << " --status\n";
+    } else if (!o.shard.empty()) {
+        const StudySummary summary = run_shard(spec, parse_shard(o.shard));
+        std::cerr << "shard " << o.shard << " done: " << summary.measured << " measured, " << summary.resumed
+                  << " resumed, " << summary.skipped << " skipped, " << summary.failed << " failed\n";
+    } else {
+        return false;
+    }
+    return true;
+}
+
 
 // Without a file: the full default study only in the repository (./studies/default.toml), so
 // a run elsewhere names the file it looked for instead of starting that long sweep wherever it
@@ -74,6 +109,7 @@ void run(const StudyOverrides& o) {
     if (o.no_peaks) spec.measure_peaks = false;
     StudyOptions options;
     options.wait_for_lock = o.wait;
+    if (run_sharded(o, spec)) return;
     const StudySummary summary = run_study(spec, options);
     std::cerr << "study done: " << summary.measured << " measured, " << summary.resumed << " resumed, "
               << summary.skipped << " skipped, " << summary.failed << " failed -> " << summary.out_dir << "\n";
@@ -112,6 +148,18 @@ void add_study_command(CLI::App& app) {
         ->check(mem_limit_text());
     command->add_flag("--no-peaks", o->no_peaks, "skip measuring the machine's peaks (fraction columns stay 0)");
     command->add_flag("--wait", o->wait, "if another run holds the output directory, wait for it instead of refusing");
+    auto* shard = command->add_option("--shard", o->shard, "measure only shard i of N (i/N, 0-based) into OUT/shards/");
+    auto* merge = command->add_flag("--merge", o->merge, "combine the shards into results.csv, pareto.csv, figures");
+    auto* status = command->add_flag("--status", o->status, "report the shards done, running, failed");
+    auto* slurm = command->add_flag("--slurm", o->slurm, "submit the study as a Slurm job array and a merge job");
+    command->add_option("--shards", o->slurm_options.shards, "--slurm: number of shards (array tasks)")->check(CLI::Range(std::size_t(1), kMaxShards))->needs(slurm);
+    command->add_option("--partition", o->slurm_options.partition, "--slurm: partition")->needs(slurm);
+    command->add_option("--time", o->slurm_options.time, "--slurm: time limit per task, e.g. 2:00:00")->needs(slurm);
+    command->add_option("--cpus", o->slurm_options.cpus, "--slurm: cpus per task (the study's threads)")->check(CLI::Range(1, 4096))->needs(slurm);
+    command->add_flag("--dry-run", o->slurm_options.dry_run, "--slurm: write and print the scripts, submit nothing")->needs(slurm);
+    shard->excludes(merge)->excludes(status)->excludes(slurm);
+    merge->excludes(status)->excludes(slurm);
+    status->excludes(slurm);
     command->callback([o] { run(*o); });
 }
 
