@@ -103,7 +103,7 @@ private:
     void process_block(std::size_t block) {
         const std::size_t d = k1_.dim();
         const std::size_t i0 = block * block_rows_;
-        // Stack each query's valid rows: A = scale·(K1_rows ∘ q_r) (SPEC §3).
+        // Stack each query's valid rows: A = scale·(K1_rows ∘ q_r) (docs/math.md §3).
         std::size_t total = 0, last_col = 0;
         for (std::size_t r = 0; r < group_.count; ++r) {
             const std::size_t limit = group_.limit(r, k1_.rows());

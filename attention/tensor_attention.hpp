@@ -1,10 +1,10 @@
 #pragma once
-// Exact tensor (three-way) attention, SPEC §2–§3. A query q attends to pairs (i, j) with the
+// Exact tensor (three-way) attention, docs/math.md §2–§3. A query q attends to pairs (i, j) with the
 // trilinear score s_ij = scale·Σ_l q_l·k1_il·k2_jl and output Σ p_ij·(v1_i ∘ v2_j).
 //
 // The decode kernel never forms the pair tensors: for a block of rows i it computes
 // S = (K1_block ∘ q)·K2_tileᵀ with BLAS, folds S into a per-row online softmax, accumulates
-// U = P·V2_tile, and finally sums v1_i ∘ u_i across rows (SPEC §3). Transient memory is a few
+// U = P·V2_tile, and finally sums v1_i ∘ u_i across rows (docs/math.md §3). Transient memory is a few
 // tiles per worker whatever n is; row blocks run in parallel with oneTBB.
 #include <cstddef>
 
@@ -60,7 +60,7 @@ template <Scalar T>
 Heads<T> tensor_prefill(const Heads<T>& q, const Heads<T>& k1, const Heads<T>& k2,
                         const Heads<T>& v1, const Heads<T>& v2, bool causal, T scale);
 
-// The default scale of tensor attention, 1/d (SPEC §1).
+// The default scale of tensor attention, 1/d (docs/math.md §1).
 inline double default_tensor_scale(std::size_t dim) { return 1.0 / static_cast<double>(dim); }
 
 }  // namespace trikv

@@ -13,7 +13,7 @@ namespace trikv {
 struct CacheShape {
     std::size_t heads = 1;
     std::size_t dim = 64;
-    double scale = 1.0 / 64;  // multiplies every score (SPEC §1)
+    double scale = 1.0 / 64;  // multiplies every score (docs/math.md §1)
 };
 
 // What one attend costs at a given size, from the cache's own model (not measured).
@@ -36,7 +36,7 @@ public:
     // that would not fit leaves the cache as it was.
     void append(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2);
     // out[count, heads, dim]: each of `count` queries q[count, heads, dim] attends every stored
-    // pair (i, j) (VAR's block step, SPEC §7, is count > 1: every query of a scale sees every
+    // pair (i, j) (VAR's block step, docs/math.md §7, is count > 1: every query of a scale sees every
     // stored token). Needs at least one token. Scratch is counted: transient_peak_bytes()
     // covers the whole call.
     void attend(std::size_t count, const float* q, float* out);

@@ -1,6 +1,6 @@
-// factor — the seed paper's "four-cache" (SPEC §4): stores only K1, K2, V1, V2, 4(t+1)d
+// factor — the seed paper's "four-cache" (docs/math.md §4): stores only K1, K2, V1, V2, 4(t+1)d
 // scalars per head. Two ways to attend:
-//   fused (default)  SPEC §3: reassociated, tiled GEMMs with an online softmax; never forms a
+//   fused (default)  docs/math.md §3: reassociated, tiled GEMMs with an online softmax; never forms a
 //                    (t+1)² buffer, transient memory is a few tiles per worker.
 //   recompute        the seed paper's cost model: materialise K1⊘K2 and V1⊘V2 every step
 //                    (O(t²d) time and transient memory), then stream them like `product`.
@@ -137,7 +137,7 @@ private:
 
 [[maybe_unused]] const bool registered = register_cache({
     .name = "factor",
-    .description = "four-cache: stores K1, K2, V1, V2 (4(t+1)d scalars/head); attend fused (SPEC §3) or recomputes the products",
+    .description = "four-cache: stores K1, K2, V1, V2 (4(t+1)d scalars/head); attend fused (docs/math.md §3) or recomputes the products",
     .exact = true,
     .params = {{.name = "strategy",
                 .default_value = "fused",

@@ -1,4 +1,4 @@
-// matrix — standard attention's KV cache, the baseline beside the tensor caches (SPEC §2, last
+// matrix — standard attention's KV cache, the baseline beside the tensor caches (docs/math.md §2, last
 // paragraph): keys k1 and values v1 of each token (k2, v2 are ignored), 2(t+1)d scalars per
 // head, attend s_i = scale·⟨q, k1_i⟩, o = Σ p_i v1_i with the streaming kernel of
 // attention/matrix_attention. Lets a study put tensor attention's costs next to the ones a

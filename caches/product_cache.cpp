@@ -1,4 +1,4 @@
-// product — the seed paper's "two-cache" (SPEC §4): stores the pair tensors K1⊘K2 and V1⊘V2
+// product — the seed paper's "two-cache" (docs/math.md §4): stores the pair tensors K1⊘K2 and V1⊘V2
 // over the causal square, so one attend is a single streaming pass over 2(t+1)²d scalars,
 // the standard-attention kernel run on pair rows. The factors are kept too: appending token
 // t forms its 2t+1 new pair rows from the old k1_i, k2_j (O(td) work, no recomputation).

@@ -45,8 +45,8 @@ private:
     std::map<std::string, std::string> values_;
 };
 
-// What a cache computes: tensor attention (SPEC §2), or standard attention over each token's
-// (k1, v1), the baseline (SPEC §2, last paragraph; k2 and v2 are ignored).
+// What a cache computes: tensor attention (docs/math.md §2), or standard attention over each token's
+// (k1, v1), the baseline (docs/math.md §2, last paragraph; k2 and v2 are ignored).
 enum class AttentionKind { tensor, matrix };
 
 using CacheFactory = std::function<std::unique_ptr<Cache>(const CacheConfig&, const CacheShape&)>;

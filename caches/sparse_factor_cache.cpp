@@ -2,7 +2,7 @@
 // compressed rows (caches/sparse_rows.hpp: uint16 index + float value per non-zero, a uint16
 // count per row). With s non-zeros per row it holds about 4(t+1)·(6s + 2) bytes per head
 // instead of 4(t+1)·4d, and one attend does O((t+1)²·s) multiply-adds (plus (t+1)²
-// exponentials) instead of O((t+1)²·d): SPEC §3 computed over the non-zeros only. For a block
+// exponentials) instead of O((t+1)²·d): docs/math.md §3 computed over the non-zeros only. For a block
 // of B rows i at a time:
 //
 //   W = scale·(q ∘ k1_i) for the B rows, scattered into a dense d × B matrix;

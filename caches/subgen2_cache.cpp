@@ -1,4 +1,4 @@
-// subgen2 — SubGen (Zandieh, Han, Mirrokni, Karbasi 2024) on the product stream (SPEC §6, the
+// subgen2 — SubGen (Zandieh, Han, Mirrokni, Karbasi 2024) on the product stream (docs/math.md §6, the
 // seed paper's SubGen2Cache). APPROXIMATE. The stream is that of the `product` cache: token t
 // adds the 2t+1 pairs (t, j) for j ≤ t, then (i, t) for i < t, each with pair key k1_i∘k2_j
 // and pair value v1_i∘v2_j, and SubGen (caches/subgen_sketch.hpp) runs on that stream per head:

@@ -1,4 +1,4 @@
-// subgen4 — SubGen (Zandieh, Han, Mirrokni, Karbasi 2024) on the factor streams (SPEC §6,
+// subgen4 — SubGen (Zandieh, Han, Mirrokni, Karbasi 2024) on the factor streams (docs/math.md §6,
 // the seed paper's SubGen4Cache). APPROXIMATE. Per head it keeps no factor rows at all, only
 // four sketches (the machinery and every estimator are in caches/subgen_sketch.hpp):
 //   * K1 and K2 are clustered separately online (a key joins the first cluster whose centre c

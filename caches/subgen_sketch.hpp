@@ -1,5 +1,5 @@
 #pragma once
-// The machinery of the SubGen caches (SPEC §6; Zandieh, Han, Mirrokni, Karbasi 2024), shared
+// The machinery of the SubGen caches (docs/math.md §6; Zandieh, Han, Mirrokni, Karbasi 2024), shared
 // by `subgen2` (caches/subgen2_cache.cpp: SubGen on the product stream of pair keys
 // k1_i∘k2_j) and `subgen4` (caches/subgen4_cache.cpp: SubGen on the factor streams K1, K2).
 // No code of the paper is public; every choice the published description leaves open is
@@ -38,7 +38,7 @@
 //    are independent with P(a = i, b = j) = ‖v1_i‖²‖v2_j‖²/(μ1 μ2), so each of the s1·s2
 //    terms has expectation Σ_ij exp(s_ij)·v1_i∘v2_j (pairs with v1_i = 0 or v2_j = 0 add
 //    nothing to the exact sum either). It is the tensor-attention numerator over the samples
-//    with values ṽ1, ṽ2, so it reassociates like SPEC §3: E = exp(S), U = E·Ṽ2,
+//    with values ṽ1, ṽ2, so it reassociates like docs/math.md §3: E = exp(S), U = E·Ṽ2,
 //    N = Σ_a ṽ1_a ∘ U_a (two SGEMMs, no s1·s2·d buffer).
 //
 // Storage: centres, per-cluster metadata (n_c and ‖c‖²) and reservoir slots live in

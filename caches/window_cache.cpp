@@ -1,5 +1,5 @@
 // window — sliding-window tensor attention, the allowed set of 2-simplicial attention (Roy et
-// al. 2025, SPEC §2): the query at step t attends the pairs i ∈ (t−w1, t], j ∈ (t−w2, t]. It
+// al. 2025, docs/math.md §2): the query at step t attends the pairs i ∈ (t−w1, t], j ∈ (t−w2, t]. It
 // computes that set exactly, but it is not full tensor attention once t ≥ min(w1, w2), so it
 // registers as approximate (exact = false).
 //

@@ -52,7 +52,7 @@ void gather(const Heads<double>& x, std::size_t first, std::size_t count, std::v
                 out[(r * heads + h) * d + l] = static_cast<float>(x.data()[(h * n + first + r) * d + l]);
 }
 
-// What the point's cache computes, and at which scale (each kind's usual default, SPEC §1–§2).
+// What the point's cache computes, and at which scale (each kind's usual default, docs/math.md §1–§2).
 struct Attention {
     AttentionKind kind = AttentionKind::tensor;
     double scale = 0;
@@ -159,7 +159,7 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
     return {row};
 }
 
-// var (SPEC §7): one generation runs the schedule; at scale k the r_k² tokens are appended as
+// var (docs/math.md §7): one generation runs the schedule; at scale k the r_k² tokens are appended as
 // a block and their queries attend block-causally (every token so far), timed as one step.
 // Each repetition is a whole generation from an empty cache. Rows: one per scale, then the
 // whole generation (scale 0: its time, the peak resident bytes, the worst error).

@@ -1,7 +1,7 @@
 #pragma once
 // Measures one study point and checks every step against the exact float64 computation.
 // decode: fill a cache to n tokens, then time steps of (append one token, attend its query).
-// var: generate scale by scale (SPEC §7), a block of r_k² tokens and queries per step.
+// var: generate scale by scale (docs/math.md §7), a block of r_k² tokens and queries per step.
 #include "studies/machine_peaks.hpp"
 #include "studies/results.hpp"
 #include "studies/study_spec.hpp"

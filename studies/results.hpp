@@ -15,14 +15,14 @@ struct ResultRow {
     std::string cache_type;  // the spec's name, e.g. factor (stable colour per type in figures)
     bool exact = true;       // the cache type claims exactness
     std::string workload = "decode";
-    // var rows (SPEC §7): scale k ≥ 1 of the schedule and its side r_k, n = tokens so far; the
+    // var rows (docs/math.md §7): scale k ≥ 1 of the schedule and its side r_k, n = tokens so far; the
     // row of the whole generation has scale = 0, side = 0. decode rows: both 0.
     std::size_t scale = 0, side = 0;
     std::size_t n = 0, d = 0, heads = 0;
     std::string dtype = "float32";
     std::string data = "gaussian";
     unsigned long long seed = 0;
-    double attention_scale = 0;  // the scale of the scores (SPEC §1–§2)
+    double attention_scale = 0;  // the scale of the scores (docs/math.md §1–§2)
     // how it was measured: untimed and timed steps (var: generations), worker threads used
     int warmup = 0, repetitions = 0;
     std::size_t threads = 0;

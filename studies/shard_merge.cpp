@@ -17,9 +17,6 @@ namespace trikv {
 namespace fs = std::filesystem;
 namespace {
 
-// A var scale's row has key POINT/k; every other row's key is its point's.
-std::string point_key_of(const ResultRow& row) { return row.key.substr(0, row.key.find('/')); }
-
 std::string host_of(const ResultRow& row) { return row.host.empty() ? "unknown" : row.host; }
 
 // A host name as a directory name: letters, digits, '.', '_' and '-' kept, others become '_'.

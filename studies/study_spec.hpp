@@ -47,7 +47,7 @@ struct StudySpec {
     std::vector<std::string> supports = {"random"};
     std::uint64_t seed = 1;
     std::string workload = "decode";  // decode | var
-    // var: the sides r_k of the square token maps, one step per scale (SPEC §7); n is then
+    // var: the sides r_k of the square token maps, one step per scale (docs/math.md §7); n is then
     // not swept (a point's tokens are Σ r_k²). Default: VAR's schedule, 680 tokens.
     std::vector<std::size_t> schedule = {1, 2, 3, 4, 5, 6, 8, 10, 13, 16};
     int warmup = 2;

@@ -14,10 +14,10 @@ struct TokenData {
 };
 
 // gaussian: every entry N(0, 1).
-// clustered (SubGen's premise, SPEC §6): each key stream has `clusters` centres with N(0, 1)
+// clustered (SubGen's premise, docs/math.md §6): each key stream has `clusters` centres with N(0, 1)
 //   entries (‖c‖ ≈ √d); a key is a uniformly chosen centre plus a point uniform in the ball of
 //   radius δ·√d around it, so δ is the radius relative to the centres' norm; q, v are N(0, 1).
-// sparse (sparsity priors, SPEC §7): q is N(0, 1); every row of k1, k2, v1, v2 has exactly
+// sparse (sparsity priors, docs/math.md §7): q is N(0, 1); every row of k1, k2, v1, v2 has exactly
 //   s = data.nonzeros non-zero entries (1 ≤ s ≤ d), each N(0, 1) (redrawn in the
 //   measure-zero case it is exactly 0), at coordinates chosen per row by data.support:
 //     random  s distinct coordinates, uniformly (a partial Fisher–Yates shuffle);

@@ -236,7 +236,7 @@ inline void check_block_refused_by_limit(Cache& cache, const Matrix<float>& k1, 
 }
 
 // Random tokens in blocks of 1, 4, 9 and 2 (h = 2, d = 8), each block with as many queries:
-// VAR-like scale steps (SPEC §7). Rows are [h·d], as Cache::append takes a block.
+// VAR-like scale steps (docs/math.md §7). Rows are [h·d], as Cache::append takes a block.
 struct BlockData {
     static constexpr std::size_t kHeads = 2, kDim = 8, kWidth = kHeads * kDim, kTokens = 16;
     static constexpr std::array<std::size_t, 4> kBlocks = {1, 4, 9, 2};  // sizes, summing to kTokens

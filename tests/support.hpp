@@ -1,5 +1,5 @@
 #pragma once
-// Helpers shared by the test files: seeded random tensors, error measures (SPEC §8: relative
+// Helpers shared by the test files: seeded random tensors, error measures (docs/math.md §8: relative
 // L2 error against a float64 result), float↔double conversion and per-token slicing.
 // Everything here is deterministic: data comes from trikv::Rng with an explicit seed.
 #include <cmath>
@@ -77,7 +77,7 @@ Matrix<T> head_of(const Heads<T>& a, std::size_t head) {
     return out;
 }
 
-// ‖got − want‖₂ / ‖want‖₂ over all elements, computed in double (SPEC §8). Both arguments are
+// ‖got − want‖₂ / ‖want‖₂ over all elements, computed in double (docs/math.md §8). Both arguments are
 // contiguous containers of equal size. If want is exactly zero, returns the absolute norm.
 template <class A, class B>
 double relative_l2(const A& got, const B& want) {

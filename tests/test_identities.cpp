@@ -1,4 +1,4 @@
-// The algebra behind the caches (SPEC §2–§3), checked numerically in float64 with xtensor and
+// The algebra behind the caches (docs/math.md §2–§3), checked numerically in float64 with xtensor and
 // xtensor-blas, independently of the kernels: the reassociated score and output formulas, the
 // matrix form with the column-wise Kronecker product, and "product cache = matrix attention over
 // pair rows".
@@ -25,7 +25,7 @@ namespace {
 // terms of size O(1), so differences are a few hundred ε_double at most (measured ≤ 2.9e-15).
 constexpr double kIdentityTolerance = 1e-12;
 
-// The column-wise Kronecker product A ⊘ B (SPEC §1): row i·n + j is A[i] ∘ B[j].
+// The column-wise Kronecker product A ⊘ B (docs/math.md §1): row i·n + j is A[i] ∘ B[j].
 Matrix<double> column_kronecker(const Matrix<double>& a, const Matrix<double>& b) {
     const std::size_t n = a.shape(0), d = a.shape(1);
     Matrix<double> out = Matrix<double>::from_shape({n * b.shape(0), d});
@@ -74,11 +74,11 @@ TEST_CASE("identity: rowsum((P·V2)∘V1) equals Σ p_ij (v1_i∘v2_j) and the r
     const Matrix<double> e = xt::exp(s - xt::amax(s)());
     const Matrix<double> p = e / xt::sum(e)();
 
-    // Reassociated (SPEC §3): two GEMM-shaped products, then a column sum over rows i.
+    // Reassociated (docs/math.md §3): two GEMM-shaped products, then a column sum over rows i.
     const Matrix<double> mixed = xt::linalg::dot(p, in.v2) * in.v1;  // row i: v1_i ∘ Σ_j p_ij v2_j
     const Vector<double> reassociated = xt::sum(mixed, {0});
 
-    // Directly from the definition (SPEC §2).
+    // Directly from the definition (docs/math.md §2).
     Vector<double> direct = xt::zeros<double>({d});
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < n; ++j)
@@ -95,7 +95,7 @@ TEST_CASE("identity: rowsum((P·V2)∘V1) equals Σ p_ij (v1_i∘v2_j) and the r
 }
 
 TEST_CASE("identity: non-causal matrix form D⁻¹·A·(V1⊘V2) equals tensor_prefill", "[identities]") {
-    // SPEC §2: A = exp(scale·Q·(K1⊘K2)ᵀ) is n × n², D = diag(A·1), Att = D⁻¹·A·(V1⊘V2).
+    // docs/math.md §2: A = exp(scale·Q·(K1⊘K2)ᵀ) is n × n², D = diag(A·1), Att = D⁻¹·A·(V1⊘V2).
     // Scores here are O(1), so exp without a max shift is safe.
     const std::size_t n = 23, d = 6;
     const double scale = default_tensor_scale(d);

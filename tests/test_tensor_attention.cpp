@@ -21,7 +21,7 @@ using namespace trikv::test;
 
 namespace {
 
-// Tolerances (relative L2 error of the whole output against the float64 reference, SPEC §8).
+// Tolerances (relative L2 error of the whole output against the float64 reference, docs/math.md §8).
 //
 // float: measured worst case over the cases below is 1.0e-6 (one decode of 129 rows, d = 6;
 // typical 1e-7–5e-7; print them with TRIKV_REPORT_ERRORS=1). Each output is a convex

@@ -1,4 +1,4 @@
-// The var workload (SPEC §7, studies/measure.cpp): scale-wise generation in blocks of r_k²
+// The var workload (docs/math.md §7, studies/measure.cpp): scale-wise generation in blocks of r_k²
 // tokens. Spec parsing and validation, the rows a point produces (one per scale plus the whole
 // generation) and what they hold, resume by the point's key, results.csv files written before
 // the scale columns existed, and the var-* figures.

@@ -1,4 +1,4 @@
-"""Obviously-correct float64 tensor attention: loops over the allowed pairs (SPEC §2)."""
+"""Obviously-correct float64 tensor attention: loops over the allowed pairs (docs/math.md §2)."""
 import math
 
 import numpy as np

@@ -1,6 +1,6 @@
 // `trikv prefill` — time whole-sequence tensor attention (every query of n tokens, causal by
 // default: query t over the square [0, t]²) beside the SGEMM peak measured in the same run.
-// Flops: Σ_t 4·(t+1)²·d per head causal (the two GEMM-shaped products of SPEC §3), 4·n³·d
+// Flops: Σ_t 4·(t+1)²·d per head causal (the two GEMM-shaped products of docs/math.md §3), 4·n³·d
 // non-causal.
 #include <cstdio>
 

@@ -141,7 +141,7 @@ void add_study_command(CLI::App& app) {
     command->add_option("--nonzeros", o->nonzeros, "sparse data: non-zeros per key/value row (repeatable)")
         ->check(whole_in(bounds::kNonzeros));
     command->add_option("--support", o->supports, "sparse data: random | blocks (repeatable)");
-    command->add_option("--workload", o->workload, "decode | var (scale-wise generation, SPEC §7)");
+    command->add_option("--workload", o->workload, "decode | var (scale-wise generation, docs/math.md §7)");
     command->add_option("--schedule", o->schedule, "var: side of each scale's token map (repeatable)")
         ->check(whole_in(bounds::kScheduleSide));
     command->add_option("--mem-limit", o->mem_limit, "skip points projected above this many bytes, or P% of the memory available")

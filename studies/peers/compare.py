@@ -44,7 +44,7 @@ def make_inputs(directory, rows, d, seed):
 
 
 def reference(x, n, scale):
-    """Float64 tensor attention of q over all pairs (i, j < n), by reassociation (SPEC §3)."""
+    """Float64 tensor attention of q over all pairs (i, j < n), by reassociation (docs/math.md §3)."""
     k1, k2, v1, v2 = (x[s][:n].astype(np.float64) for s in ("k1", "k2", "v1", "v2"))
     q = x["q"].astype(np.float64)
     s = scale * ((k1 * q) @ k2.T)
