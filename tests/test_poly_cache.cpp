@@ -172,7 +172,7 @@ TEST_CASE("poly approaches exact attention as the scores shrink, its error falli
     }
 }
 
-TEST_CASE("poly: a block append equals token-by-token appends; clear and reuse repeats a fresh run", "[caches][poly]") {
+TEST_CASE("poly: a block append equals token-by-token appends, and clear and reuse repeats a fresh run", "[caches][poly]") {
     const std::size_t h = 3, d = 6, tokens = 20;
     Rng rng(700);
     const CacheData data = token_data(rng, h, d, tokens);
@@ -210,7 +210,7 @@ TEST_CASE("poly: a block append equals token-by-token appends; clear and reuse r
     }
 }
 
-TEST_CASE("poly bytes(): 2·C(d+p,p)·(d+1) float64 per head whatever n; the step's scratch is n-free", "[caches][poly][memory]") {
+TEST_CASE("poly bytes(): 2·C(d+p,p)·(d+1) float64 per head whatever n, and the step's scratch is n-free", "[caches][poly][memory]") {
     const std::size_t h = 2;
     for (std::size_t degree : {1, 2, 3}) {
         for (std::size_t d : {4, 9}) {
@@ -241,7 +241,7 @@ TEST_CASE("poly bytes(): 2·C(d+p,p)·(d+1) float64 per head whatever n; the ste
     }
 }
 
-TEST_CASE("poly: an odd degree whose normaliser is not positive throws; degree 2 stays positive", "[caches][poly]") {
+TEST_CASE("poly: an odd degree whose normaliser is not positive throws, and degree 2 stays positive", "[caches][poly]") {
     // One token, d = 1, scale 1: the single pair's score is q·k1·k2 = −5, so the weights are
     // 1 + s = −4 (degree 1), 1 + s + s²/2 = 8.5 and 8.5 − 125/6 < 0 (degree 3).
     const float k = 1, v1 = 2, v2 = 3, q = -5;

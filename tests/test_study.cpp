@@ -244,7 +244,7 @@ void write_npy_data(const fs::path& dir, std::size_t tokens, std::size_t d, doub
 
 }  // namespace
 
-TEST_CASE("scale is part of the point key; the kind's default scale is the same point as none", "[study]") {
+TEST_CASE("scale is part of the point key, and the kind's default scale is the same point as none", "[study]") {
     const std::string base = "caches = [\"factor\", \"matrix\"]\nn = [8]\nd = [4]\n";
     const auto plain = trikv::expand_study(trikv::parse_study(base, "s.toml"));
     const auto quarter = trikv::expand_study(trikv::parse_study(base + "scale = 0.25\n", "s.toml"));

@@ -148,7 +148,7 @@ TEST_CASE("a failed or skipped point's row is replaced, an ok one is kept", "[st
     fs::remove_all(dir);
 }
 
-TEST_CASE("a second run on the same directory refuses naming the holder's pid; --wait queues", "[study][reliability]") {
+TEST_CASE("a second run on the same directory refuses naming the holder's pid, and --wait queues", "[study][reliability]") {
     const fs::path dir = trikv::test::fresh_dir("study-second");
     const pid_t first = start_cli(small_study(dir), dir.parent_path() / (dir.filename().string() + "-1.log"));
     // The first run holds the lock as soon as .lock holds its pid.
@@ -181,7 +181,7 @@ TEST_CASE("a second run on the same directory refuses naming the holder's pid; -
     fs::remove_all(again);
 }
 
-TEST_CASE("SIGINT records state interrupted and exits promptly; the next run removes stale temporaries",
+TEST_CASE("SIGINT records state interrupted and exits promptly, and the next run removes stale temporaries",
           "[study][reliability]") {
     const fs::path dir = trikv::test::fresh_dir("study-interrupt");
     std::vector<std::string> args = small_study(dir);
