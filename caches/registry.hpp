@@ -56,6 +56,9 @@ struct CacheType {
     std::string description;  // one line, for `trikv caches`
     bool exact = true;        // computes its attention exactly (up to rounding)
     AttentionKind attention = AttentionKind::tensor;
+    // bytes() is the type's own report, not counted through the allocator (cache types
+    // written in Python); studies record it in the bytes_source column.
+    bool bytes_self_reported = false;
     std::vector<CacheParam> params;
     CacheFactory make;
     // Approximate types only: a spec of this type that computes exact tensor attention on any

@@ -232,6 +232,7 @@ ResultRow describe_point(const StudyPoint& point) {
     ResultRow row;
     row.cache = point.cache;
     row.cache_type = parse_cache_spec(point.cache).name();
+    row.bytes_source = find_cache_type(row.cache_type).bytes_self_reported ? "self-reported" : "counted";
     row.exact = is_exact_cache(point.cache);  // reduced-precision storage is approximate
     row.workload = point.workload;
     row.n = point.n;

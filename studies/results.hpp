@@ -40,6 +40,7 @@ struct ResultRow {
     std::string reason;         // why skipped or failed
     std::string key;            // stable hash of the configuration
     std::string host;           // the machine that measured the row (host name)
+    std::string bytes_source;   // counted (through the allocator) or self-reported (a Python type)
 
     bool ok() const { return status == "ok"; }
 };

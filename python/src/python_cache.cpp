@@ -112,6 +112,7 @@ void register_python_cache(const std::string& name, py::object cls, const std::s
     type.name = name;
     type.description = description;
     type.exact = exact;
+    type.bytes_self_reported = true;
     for (const py::dict& p : params) type.params.push_back(to_param(p));
     // The registry outlives the interpreter, and a py::object must not be released after it
     // has finalised: the class is kept by a reference the registry owns for good.

@@ -1,3 +1,4 @@
+import csv
 import math
 
 import numpy as np
@@ -78,6 +79,10 @@ def test_a_study_measures_a_python_cache_beside_a_cpp_one(sketch, tmp_path):
     assert set(by_type) == {sketch, "factor"}
     assert all(r["status"] == "ok" for r in rows)
     assert by_type[sketch]["bytes_source"] == "self-reported" and by_type["factor"]["bytes_source"] == "counted"
+    # results.csv itself carries the label, for readers other than trikv.load_results.
+    with open(tmp_path / "py" / "results.csv", newline="") as f:
+        recorded = {r["cache_type"]: r["bytes_source"] for r in csv.DictReader(f)}
+    assert recorded == {sketch: "self-reported", "factor": "counted"}
     # The class's own count (4 float32 rows of d per token) for the n tokens plus the timed steps.
     stored_tokens, remainder = divmod(by_type[sketch]["bytes"], 4 * 8 * 4)
     assert remainder == 0 and 16 <= stored_tokens <= 16 + 2

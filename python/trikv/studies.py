@@ -52,8 +52,9 @@ def _read_rows(directory):
     registered = {t["name"] for t in _core.caches()}
     for row in rows:
         kind = row.get("cache_type")
-        row["bytes_source"] = ("self-reported" if kind in python_cache_types
-                               else "counted" if kind in registered else "unknown")
+        # results.csv records it; files written before the column existed get it from the registry.
+        row["bytes_source"] = row.get("bytes_source") or ("self-reported" if kind in python_cache_types
+                                                          else "counted" if kind in registered else "unknown")
     return rows
 
 
