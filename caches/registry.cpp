@@ -40,11 +40,6 @@ std::optional<double> parse_number(const std::string& text) {
     return value;
 }
 
-std::string shortest_number(double value) {
-    char text[32];
-    return std::string(text, std::to_chars(text, text + sizeof text, value).ptr);
-}
-
 void validate(const CacheType& type, const CacheParam& param, const std::string& value) {
     const std::string where = "cache '" + type.name + "': " + param.name + "=" + printable(value);
     if (!param.choices.empty()) {
@@ -167,8 +162,8 @@ CacheConfig parse_cache_spec(const std::string& spec) {
                 "cache '" + name + "': parameter '" + key + "' is given twice in '" + printable(spec) + "'");
         seen.push_back(key);
         validate(type, *param, value);
-        // Numbers in their shortest round-trip form: w1=8.0, w1=8e0 and w1=8 are one spec.
-        values[key] = param->choices.empty() ? shortest_number(*parse_number(value)) : value;
+        // Numbers in one form (format_number): w1=8.0, w1=8e0 and w1=8 are one spec.
+        values[key] = param->choices.empty() ? format_number(*parse_number(value)) : value;
     }
     return CacheConfig(name, values);
 }
