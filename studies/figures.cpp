@@ -291,7 +291,7 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
     std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error", "sparsity"}},
                                {kVarStepLabels, {}, {"scaling"}},
                                {kVarGenerationLabels, {}, {"pareto", "error", "sparsity"}}};
-    for (const ResultRow& row : rows) parts[row.workload != "var" ? 0 : row.scale > 0 ? 1 : 2].rows.push_back(row);
+    for (const ResultRow& row : rows) parts[row.workload != Workload::var ? 0 : row.scale > 0 ? 1 : 2].rows.push_back(row);
     const bool gnuplot = gnuplot_on_path();
     std::string unrendered;
     for (const Part& part : parts) {

@@ -59,7 +59,7 @@ struct Attention {
 };
 
 Attention attention_of(const StudyPoint& point) {
-    return {find_cache_type(parse_cache_spec(point.cache).name()).attention, point.resolved_scale()};
+    return {point.type->attention, point.resolved_scale()};
 }
 
 // The exact answers, in float64, for queries [first, first + count) over tokens [0, tokens):
@@ -231,9 +231,9 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& 
 ResultRow describe_point(const StudyPoint& point) {
     ResultRow row;
     row.cache = point.cache;
-    row.cache_type = parse_cache_spec(point.cache).name();
-    row.bytes_source = find_cache_type(row.cache_type).bytes_self_reported ? "self-reported" : "counted";
-    row.exact = is_exact_cache(point.cache);  // reduced-precision storage is approximate
+    row.cache_type = point.type->name;
+    row.bytes_source = point.type->bytes_self_reported ? "self-reported" : "counted";
+    row.exact = is_exact_cache(*point.type, point.cache);  // reduced-precision storage is approximate
     row.workload = point.workload;
     row.n = point.n;
     row.d = point.d;
@@ -250,13 +250,13 @@ ResultRow describe_point(const StudyPoint& point) {
 }
 
 double harness_bytes(const StudyPoint& point) {
-    const bool var = point.workload == "var";
+    const bool var = point.workload == Workload::var;
     const double width = double(point.heads) * double(point.d);
     const double tokens = double(point.n) + (var ? 0.0 : double(steps_of(point)));
     double block = 1;  // queries (and tokens) of one step
     for (std::size_t side : point.schedule) block = std::max(block, double(side) * double(side));
     const double streams = 5 * tokens * width * sizeof(double);
-    const double loading = point.data.kind == "npy" ? double(point.data.largest_array) * 2 * sizeof(double) : 0.0;
+    const double loading = point.data.kind == DataKind::npy ? double(point.data.largest_array) * 2 * sizeof(double) : 0.0;
     const double staged = 6 * block * width * sizeof(float);        // q, k1, k2, v1, v2 and out
     const double reference = 2 * block * width * sizeof(double);    // exact_block's head_out and out
     // tensor_decode_batch: per reducer a kPairTileRows² score tile and a few kPairTileRows × d
@@ -268,7 +268,7 @@ double harness_bytes(const StudyPoint& point) {
 
 double projected_bytes(const StudyPoint& point) {
     const auto cache = make_cache(point.cache, {point.heads, point.d, attention_of(point).scale});
-    const CacheCost cost = cache->cost(point.n + (point.workload == "var" ? 0 : steps_of(point)));
+    const CacheCost cost = cache->cost(point.n + (point.workload == Workload::var ? 0 : steps_of(point)));
     return cost.resident_bytes + cost.transient_bytes + harness_bytes(point);
 }
 
@@ -281,7 +281,7 @@ double projected_work(const StudyPoint& point) {
         return cost.flops + cost.bytes_moved;
     };
     double per_repetition = 0;
-    if (point.workload == "var") {
+    if (point.workload == Workload::var) {
         // A scale's block of r_k² queries each attend every token so far.
         for (std::size_t k = 0, tokens = 0; k < point.schedule.size(); ++k) {
             const std::size_t block = point.schedule[k] * point.schedule[k];
@@ -309,18 +309,18 @@ std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks
         reason << "projected " << format_bytes(projected) << " (" << format_bytes(harness_bytes(point))
                << " of it the harness's) on top of " << format_bytes(resident) << " resident exceed the memory limit of "
                << format_bytes(mem_limit_bytes);
-        row.status = "skipped";
+        row.status = PointStatus::skipped;
         row.reason = reason.str();
         return {row};
     }
     try {
         reset_peak_rss();
-        return point.workload == "var" ? measure_var(point, peaks, row) : measure_decode(point, peaks, row);
+        return point.workload == Workload::var ? measure_var(point, peaks, row) : measure_decode(point, peaks, row);
     } catch (const Error& e) {
-        row.status = "failed";
+        row.status = PointStatus::failed;
         row.reason = e.what();
     } catch (const std::bad_alloc&) {
-        row.status = "failed";
+        row.status = PointStatus::failed;
         row.reason = "out of memory";
     }
     return {row};

@@ -4,7 +4,6 @@
 #include <array>
 #include <map>
 #include <numeric>
-#include <sstream>
 #include <tuple>
 
 #include "caches/registry.hpp"
@@ -51,24 +50,24 @@ std::vector<std::size_t> time_memory_error_front(const std::vector<ResultRow>& r
 
 namespace {
 
-// The `dtype` parameter of a canonical spec ("factor:strategy=fused,dtype=int8"), f32 without one.
-std::string storage_dtype(const std::string& spec) {
-    const std::size_t colon = spec.find(':');
-    if (colon == std::string::npos) return "f32";
-    std::stringstream pairs(spec.substr(colon + 1));
-    for (std::string pair; std::getline(pairs, pair, ',');)
-        if (pair.rfind("dtype=", 0) == 0) return pair.substr(6);
-    return "f32";
+// The spec stores float32: its `dtype` parameter is f32, or it has none.
+bool stores_float32(const std::string& spec) {
+    for (const auto& [name, value] : split_cache_spec(spec).parameters)
+        if (name == "dtype") return value == "f32";
+    return true;
 }
 
 }  // namespace
 
-bool is_exact_cache(const std::string& canonical_spec) {
-    return find_cache_type(canonical_spec.substr(0, canonical_spec.find(':'))).exact &&
-           storage_dtype(canonical_spec) == "f32";
+bool is_exact_cache(const CacheType& type, const std::string& canonical_spec) {
+    return type.exact && stores_float32(canonical_spec);
 }
 
-bool counts_as_exact(const ResultRow& row) { return row.exact && storage_dtype(row.cache) == "f32"; }
+bool is_exact_cache(const std::string& canonical_spec) {
+    return is_exact_cache(find_cache_type(split_cache_spec(canonical_spec).type), canonical_spec);
+}
+
+bool counts_as_exact(const ResultRow& row) { return row.exact && stores_float32(row.cache); }
 
 bool is_matrix_baseline(const ResultRow& row) {
     for (const CacheType* type : cache_types())
@@ -78,7 +77,7 @@ bool is_matrix_baseline(const ResultRow& row) {
 
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, double exact_tolerance) {
     // var rows also group by scale: each scale step, and the whole generation (scale 0).
-    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<std::size_t>>
+    std::map<std::tuple<Workload, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<std::size_t>>
         groups;
     for (std::size_t i = 0; i < rows.size(); ++i)
         if (rows[i].ok() && !is_matrix_baseline(rows[i]))

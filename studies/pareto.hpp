@@ -10,13 +10,17 @@
 
 namespace trikv {
 
+struct CacheType;
+
 // An error at most this is rounding, not approximation: float32 rounding (~1e-6) neither puts
 // an exact cache off the exact front nor decides the error axis of the approximate front.
 inline constexpr double kExactTolerance = 1e-4;
 
 // The one rule for "exact": the cache type claims exactness and stores float32. Reduced-precision
 // storage (a `dtype` parameter other than f32: int8, fp16, bf16) is approximate. For the study
-// writer's `exact` column; unknown cache types throw trikv::Error.
+// writer's `exact` column: `canonical_spec` is a spec of `type`.
+bool is_exact_cache(const CacheType& type, const std::string& canonical_spec);
+// The same for a spec alone; unknown cache types throw trikv::Error.
 bool is_exact_cache(const std::string& canonical_spec);
 // The same rule on a stored row (rows of unregistered types keep their own `exact` flag).
 bool counts_as_exact(const ResultRow& row);

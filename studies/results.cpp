@@ -54,6 +54,7 @@ Int parse_whole(const std::string& text) {
 
 #define TEXT(field) {#field, [](const ResultRow& r) { return r.field; }, [](ResultRow& r, const std::string& v) { r.field = v; }}
 #define REAL(field) {#field, [](const ResultRow& r) { return number_text(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_double(v); }}
+#define KIND(field) {#field, [](const ResultRow& r) { return name_of(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_kind<decltype(r.field)>(v, #field); }}
 #define WHOLE(field) {#field, [](const ResultRow& r) { return std::to_string(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_whole<decltype(r.field)>(v); }}
 
 const std::vector<Column>& columns() {
@@ -61,18 +62,19 @@ const std::vector<Column>& columns() {
         TEXT(cache), TEXT(cache_type),
         {"exact", [](const ResultRow& r) { return std::string(r.exact ? "1" : "0"); },
          [](ResultRow& r, const std::string& v) { r.exact = v == "1"; }},
-        TEXT(workload), WHOLE(scale), WHOLE(side), WHOLE(n), WHOLE(d), WHOLE(heads), TEXT(dtype), TEXT(data), WHOLE(seed),
+        KIND(workload), WHOLE(scale), WHOLE(side), WHOLE(n), WHOLE(d), WHOLE(heads), TEXT(dtype), TEXT(data), WHOLE(seed),
         REAL(attention_scale), WHOLE(warmup), WHOLE(repetitions), WHOLE(threads),
         REAL(bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
-        REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error), TEXT(bytes_source), TEXT(host), TEXT(status), TEXT(reason), TEXT(key),
+        REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error), TEXT(bytes_source), TEXT(host), KIND(status), TEXT(reason), TEXT(key),
     };
     return table;
 }
 
 #undef TEXT
 #undef REAL
+#undef KIND
 #undef WHOLE
 
 // Columns added after the first files were written: a file without them still reads.
@@ -139,6 +141,18 @@ std::vector<const Column*> header_columns(const std::string& line, const std::st
 }
 
 }  // namespace
+
+SpecParts split_cache_spec(const std::string& spec) {
+    const std::size_t colon = spec.find(':');
+    SpecParts parts{spec.substr(0, colon), {}};
+    if (colon == std::string::npos) return parts;
+    std::stringstream pairs(spec.substr(colon + 1));
+    for (std::string pair; std::getline(pairs, pair, ',');) {
+        const std::size_t equals = pair.find('=');
+        parts.parameters.push_back({pair.substr(0, equals), equals == std::string::npos ? "" : pair.substr(equals + 1)});
+    }
+    return parts;
+}
 
 std::string point_key_of(const ResultRow& row) { return row.key.substr(0, row.key.find('/')); }
 

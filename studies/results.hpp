@@ -3,9 +3,11 @@
 // The column list (kColumns) is the file's schema; docs/studies.md documents each column.
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "framework/files.hpp"
+#include "studies/study_kinds.hpp"
 
 namespace trikv {
 
@@ -14,7 +16,7 @@ struct ResultRow {
     std::string cache;       // canonical spec, e.g. factor:strategy=fused
     std::string cache_type;  // the spec's name, e.g. factor (stable colour per type in figures)
     bool exact = true;       // the cache type claims exactness
-    std::string workload = "decode";
+    Workload workload = Workload::decode;
     // var rows (docs/math.md §7): scale k ≥ 1 of the schedule and its side r_k, n = tokens so far; the
     // row of the whole generation has scale = 0, side = 0. decode rows: both 0.
     std::size_t scale = 0, side = 0;
@@ -36,14 +38,24 @@ struct ResultRow {
     double gflops_fraction = 0, gbps_fraction = 0;  // of the machine's measured peaks
     double rel_l2_error = 0, max_abs_error = 0;     // vs float64 exact, worst over timed steps
     double score_bound = 0, subgen_normalised_error = 0;  // decode, tensor: studies/theory_metrics.hpp
-    std::string status = "ok";  // ok | skipped | failed
+    PointStatus status = PointStatus::ok;
     std::string reason;         // why skipped or failed
     std::string key;            // stable hash of the configuration
     std::string host;           // the machine that measured the row (host name)
     std::string bytes_source;   // counted (through the allocator) or self-reported (a Python type)
 
-    bool ok() const { return status == "ok"; }
+    bool ok() const { return status == PointStatus::ok; }
 };
+
+// A row's cache spec split into its type's name and its parameters, in the order written
+// ("factor:strategy=fused,dtype=f32" → factor, {strategy, fused}, {dtype, f32}). Rows may name
+// types not registered in this process (a plugin's, a Python type's), so this reads the text
+// and does not ask the registry.
+struct SpecParts {
+    std::string type;
+    std::vector<std::pair<std::string, std::string>> parameters;
+};
+SpecParts split_cache_spec(const std::string& spec);
 
 // The key of the point a row belongs to: var's per-scale rows carry "KEY/k", the point's own row "KEY".
 std::string point_key_of(const ResultRow& row);

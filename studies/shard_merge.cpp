@@ -28,8 +28,8 @@ std::string directory_name(std::string host) {
 
 std::string describe_state(const ShardState& s) {
     if (interrupted(s)) return "interrupted on " + s.host + " (pid " + std::to_string(s.pid) + " is gone)";
-    if (s.state == "running") return "running on " + s.host + " (pid " + std::to_string(s.pid) + ") since " + s.start;
-    if (s.state == "failed") return "failed on " + s.host + ": " + s.error;
+    if (s.state == ShardPhase::running) return "running on " + s.host + " (pid " + std::to_string(s.pid) + ") since " + s.start;
+    if (s.state == ShardPhase::failed) return "failed on " + s.host + ": " + s.error;
     return "done on " + s.host + " at " + s.end;
 }
 
@@ -63,7 +63,7 @@ std::vector<std::string> missing_notes(const std::vector<StudyPoint>& points, co
 
 std::string shard_json(const ShardState& s) {
     std::ostringstream out;
-    out << "    {\"shard\": " << json_string(s.shard.label()) << ", \"state\": " << json_string(s.state)
+    out << "    {\"shard\": " << json_string(s.shard.label()) << ", \"state\": " << json_string(name_of(s.state))
         << ", \"host\": " << json_string(s.host) << ", \"pid\": " << s.pid
         << ", \"slurm_job\": " << json_string(s.slurm_job) << ", \"start\": " << json_string(s.start)
         << ", \"end\": " << json_string(s.end) << ", \"git_commit\": " << json_string(s.git_commit)

@@ -66,13 +66,13 @@ StudySummary run_shard(const StudySpec& spec, ShardId shard, std::optional<Machi
     try {
         summary = run_study(spec, options);
     } catch (const std::exception& e) {
-        state.state = "failed";
+        state.state = ShardPhase::failed;
         state.error = e.what();
         state.end = now_utc();
         write_shard_state(spec.out, state);
         throw;
     }
-    state.state = "done";
+    state.state = ShardPhase::done;
     state.end = now_utc();
     state.measured = summary.measured;
     state.resumed = summary.resumed;

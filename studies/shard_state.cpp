@@ -35,9 +35,7 @@ ShardState parse_state(const fs::path& path) {
     ShardState state;
     state.shard = parse_shard(text("shard"), path.string() + ": shard");
     require(path.stem() == state.shard.file_stem(), path.string() + ": shard = '" + text("shard") + "' does not match the file name");
-    state.state = text("state");
-    require(state.state == "running" || state.state == "done" || state.state == "failed",
-            path.string() + ": state = '" + state.state + "': expected running, done or failed");
+    state.state = parse_kind<ShardPhase>(text("state"), path.string() + ": state");
     state.host = text("host");
     state.start = text("start");
     state.end = text("end");
@@ -59,14 +57,14 @@ ShardState parse_state(const fs::path& path) {
 }  // namespace
 
 bool interrupted(const ShardState& state) {
-    return state.state == "running" && state.host == host_name() && ::kill(static_cast<pid_t>(state.pid), 0) != 0 &&
+    return state.state == ShardPhase::running && state.host == host_name() && ::kill(static_cast<pid_t>(state.pid), 0) != 0 &&
            errno == ESRCH;
 }
 
 void write_shard_state(const fs::path& out, const ShardState& s) {
     const auto whole = [](std::size_t value) { return static_cast<std::int64_t>(value); };
     const toml::table table{
-        {"shard", s.shard.label()}, {"state", s.state}, {"host", s.host}, {"start", s.start}, {"end", s.end},
+        {"shard", s.shard.label()}, {"state", name_of(s.state)}, {"host", s.host}, {"start", s.start}, {"end", s.end},
         {"pid", static_cast<std::int64_t>(s.pid)}, {"slurm_job", s.slurm_job}, {"git_commit", s.git_commit}, {"threads", s.threads},
         {"sgemm_gflops", s.sgemm_gflops}, {"read_gbps", s.read_gbps}, {"points", whole(s.points)},
         {"measured", whole(s.measured)}, {"resumed", whole(s.resumed)}, {"skipped", whole(s.skipped)},

@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "studies/shards.hpp"
+#include "studies/study_kinds.hpp"
 
 namespace trikv {
 
 struct ShardState {
     ShardId shard;
-    std::string state = "running";  // running | done | failed
+    ShardPhase state = ShardPhase::running;
     std::string host, start, end;   // end: empty while running
     long long pid = 0;
     std::string slurm_job;  // ARRAYJOB_TASK (or JOBID) when run by Slurm, so squeue can be asked

@@ -73,7 +73,7 @@ public:
     void finish(std::size_t index, const StudyPoint& point, const ResultRow& row, const std::string& note) {
         ++done_;
         std::ostringstream line;
-        line << "[" << index + 1 << "/" << total_ << "] " << point.describe() << ": " << row.status;
+        line << "[" << index + 1 << "/" << total_ << "] " << point.describe() << ": " << name_of(row.status);
         if (row.ok())
             line << ", " << format_milliseconds(row.step_ms_median) << "/step, " << format_bytes(row.bytes)
                  << ", rel err " << row.rel_l2_error;
@@ -188,14 +188,14 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
     ThreadControl threads(spec.threads);
     const FileLock lock = run_lock(study, options.lock_name, options.wait_for_lock);
     const ResultsFile results(study.out, options.results_csv);
-    std::map<std::string, std::string> recorded;  // point key → status of its row
+    std::map<std::string, PointStatus> recorded;  // point key → status of its row
     for (const ResultRow& row : results.read())
         if (row.key == point_key_of(row)) recorded[row.key] = row.status;
 
     const double mem_limit = memory_limit(spec);
     const auto finished = std::count_if(study.points.begin(), study.points.end(), [&](const StudyPoint& p) {
         const auto found = recorded.find(p.key());
-        return found != recorded.end() && found->second == "ok";
+        return found != recorded.end() && found->second == PointStatus::ok;
     });
     std::cerr << "study '" << spec.name << "': " << study.points.size() << " points (" << finished
               << " already measured in " << results.path().string() << ")\n";
@@ -222,7 +222,7 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
             continue;
         }
         const auto before = recorded.find(point.key());
-        if (before != recorded.end() && before->second == "ok") {
+        if (before != recorded.end() && before->second == PointStatus::ok) {
             ++summary.resumed;
             continue;
         }
@@ -237,8 +237,8 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
             continue;
         }
         summary.measured += row.ok();
-        summary.skipped += row.status == "skipped";
-        summary.failed += row.status == "failed";
+        summary.skipped += row.status == PointStatus::skipped;
+        summary.failed += row.status == PointStatus::failed;
         progress.finish(i, point, row, "");
     }
     if (options.write_outputs) summary.stale_rows = write_outputs(study, peaks, mem_limit);

@@ -24,9 +24,6 @@ const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "
                                            "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
                                            "figures", "measure_peaks"};
 const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir"};
-const std::vector<std::string> kWorkloads = {"decode", "var"};
-const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "sparse", "npy"};
-const std::vector<std::string> kSupports = {"random", "blocks"};
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -101,6 +98,22 @@ public:
                     field(key) + " = " + std::to_string(out) + " is out of range [" + std::to_string(min) + ", " +
                         std::to_string(max) + "]");
         }
+    }
+    // One of an enum's names (studies/study_kinds.hpp); `name` is the field as messages name it.
+    template <class Kind>
+    void kind(const char* key, Kind& out, const std::string& name) const {
+        if (!table_.get(key)) return;
+        std::string text;
+        this->text(key, text);
+        out = parse_kind<Kind>(text, name);
+    }
+    template <class Kind>
+    void kind_or_kinds(const char* key, std::vector<Kind>& out, const std::string& name) const {
+        if (!table_.get(key)) return;
+        std::vector<std::string> texts;
+        text_or_texts(key, texts);
+        out.clear();
+        for (const std::string& text : texts) out.push_back(parse_kind<Kind>(text, name));
     }
     std::string field(const char* key) const { return where_ + ": " + key; }
 
@@ -219,10 +232,12 @@ std::string toml_list(const std::vector<T>& values) {
 
 std::string DataSpec::label() const {
     std::ostringstream out;
-    if (kind == "clustered") out << "clustered(m=" << clusters << ",delta=" << radius << ")";
-    else if (kind == "sparse") out << "sparse(s=" << nonzeros << ",support=" << support << ")";
-    else if (kind == "npy") out << "npy(" << dir << ")";
-    else out << kind;
+    switch (kind) {
+        case DataKind::clustered: out << "clustered(m=" << clusters << ",delta=" << radius << ")"; break;
+        case DataKind::sparse: out << "sparse(s=" << nonzeros << ",support=" << name_of(support) << ")"; break;
+        case DataKind::npy: out << "npy(" << dir << ")"; break;
+        case DataKind::gaussian: out << name_of(kind); break;
+    }
     return out.str();
 }
 
@@ -244,7 +259,7 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.wholes("heads", spec.heads, bounds::kHeads);
     top.text("dtype", spec.dtype);
     top.whole("seed", spec.seed, bounds::kSeed);
-    top.text("workload", spec.workload);
+    top.kind("workload", spec.workload, source + ": workload");
     top.wholes("schedule", spec.schedule, bounds::kScheduleSide);
     top.whole("warmup", spec.warmup, bounds::kWarmup);
     top.whole("repetitions", spec.repetitions, bounds::kRepetitions);
@@ -261,11 +276,11 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
         require(data->is_table(), source + ": data must be a table ([data])");
         check_keys(*data->as_table(), kDataKeys, source + ": [data]");
         const Reader reader(*data->as_table(), source + ": data");
-        reader.text("kind", spec.data.kind);
+        reader.kind("kind", spec.data.kind, source + ": data.kind");
         reader.whole("clusters", spec.data.clusters, bounds::kClusters);
         reader.real("radius", spec.data.radius, 0.0, 1e6);
         reader.whole_or_wholes("nonzeros", spec.nonzeros, bounds::kNonzeros);
-        reader.text_or_texts("support", spec.supports);
+        reader.kind_or_kinds("support", spec.supports, source + ": data.support");
         reader.text("dir", spec.data.dir);
     }
     if (const toml::node* grids = root.get("grid")) {
@@ -291,7 +306,7 @@ StudySpec load_study(const std::filesystem::path& path) {
 
 void validate_study(const StudySpec& spec) {
     require(!spec.caches.empty() || !spec.grids.empty(), "study: no caches; give caches = [...] or --cache");
-    if (spec.workload == "var") {
+    if (spec.workload == Workload::var) {
         require(spec.n.empty(), "study: n is not used by workload 'var' (its tokens are the schedule's); remove n");
         require(!spec.schedule.empty(), "study: schedule is empty; give the sides of the token maps, e.g. [1, 2, 4]");
     } else {
@@ -299,14 +314,11 @@ void validate_study(const StudySpec& spec) {
     }
     require(!spec.d.empty(), "study: no head dimensions; give d = [...] or --d");
     require(!spec.heads.empty(), "study: heads is empty");
-    require_choice(spec.workload, kWorkloads, "study: workload");
-    require_choice(spec.data.kind, kDataKinds, "study: data.kind");
     require(spec.dtype == "float32", "study: dtype = '" + spec.dtype +
                                          "' is not supported; caches store float32 (choose storage per cache spec)");
-    require(spec.data.kind != "npy" || !spec.data.dir.empty(), "study: data.kind = 'npy' needs data.dir");
-    if (spec.data.kind == "sparse") {
+    require(spec.data.kind != DataKind::npy || !spec.data.dir.empty(), "study: data.kind = 'npy' needs data.dir");
+    if (spec.data.kind == DataKind::sparse) {
         require(!spec.nonzeros.empty() && !spec.supports.empty(), "study: data.nonzeros and data.support must not be empty");
-        for (const std::string& support : spec.supports) require_choice(support, kSupports, "study: data.support");
         for (std::size_t s : spec.nonzeros)
             for (std::size_t d : spec.d)
                 require(s >= 1 && s <= d, "study: data.nonzeros = " + std::to_string(s) + " is out of range [1, d = " +
@@ -315,11 +327,12 @@ void validate_study(const StudySpec& spec) {
     for (const std::string& figure : spec.figures) require_choice(figure, figure_names(), "study: figures");
     // Parses every spec; npy data must hold the tokens of the study's longest point.
     for (const StudyPoint& point : expand_study(spec)) {
-        const std::size_t needed = point.workload == "var" ? point.n : point.n + point.warmup + point.repetitions;
-        require(point.data.kind != "npy" || point.data.tokens >= needed,
+        const bool var = point.workload == Workload::var;
+        const std::size_t needed = var ? point.n : point.n + point.warmup + point.repetitions;
+        require(point.data.kind != DataKind::npy || point.data.tokens >= needed,
                 "study: data.dir = '" + point.data.dir + "' holds " + std::to_string(point.data.tokens) +
                     " tokens; the point " + point.describe() + " needs " + std::to_string(needed) +
-                    (point.workload == "var" ? " (the schedule's)" : " (n + warmup + repetitions)"));
+                    (var ? " (the schedule's)" : " (n + warmup + repetitions)"));
     }
 }
 
@@ -342,15 +355,15 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
     for (const std::string& cache : caches)
         if (std::find(distinct.begin(), distinct.end(), cache) == distinct.end()) distinct.push_back(cache);
     caches = std::move(distinct);
-    const bool var = spec.workload == "var";
+    const bool var = spec.workload == Workload::var;
     std::size_t var_tokens = 0;
     for (std::size_t side : spec.schedule) var_tokens += side * side;
     const std::vector<std::size_t> lengths = var ? std::vector<std::size_t>{var_tokens} : spec.n;
     // One data per point: the [data] table as given, or one per (nonzeros, support) if sparse.
     std::vector<DataSpec> datas;
-    if (spec.data.kind == "sparse") {
+    if (spec.data.kind == DataKind::sparse) {
         for (std::size_t s : spec.nonzeros)
-            for (const std::string& support : spec.supports) {
+            for (const Support support : spec.supports) {
                 DataSpec data = spec.data;
                 data.nonzeros = s;
                 data.support = support;
@@ -358,7 +371,7 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
             }
     } else {
         datas.push_back(spec.data);
-        if (spec.data.kind == "npy") inspect_npy_data(datas.back());
+        if (spec.data.kind == DataKind::npy) inspect_npy_data(datas.back());
     }
     std::vector<StudyPoint> points;
     for (const std::string& cache : caches)
@@ -366,27 +379,42 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
             for (std::size_t d : spec.d)
                 for (std::size_t heads : spec.heads)
                     for (const DataSpec& data : datas)
-                        points.push_back({cache, n, d, heads, spec.dtype, spec.workload,
-                                          var ? spec.schedule : std::vector<std::size_t>{}, data, spec.seed,
-                                          spec.warmup, spec.repetitions, spec.threads, spec.scale});
+                        points.push_back(point_for(cache, {.n = n,
+                                                           .d = d,
+                                                           .heads = heads,
+                                                           .dtype = spec.dtype,
+                                                           .workload = spec.workload,
+                                                           .schedule = var ? spec.schedule : std::vector<std::size_t>{},
+                                                           .data = data,
+                                                           .seed = spec.seed,
+                                                           .warmup = spec.warmup,
+                                                           .repetitions = spec.repetitions,
+                                                           .threads = spec.threads,
+                                                           .scale = spec.scale}));
     return points;
+}
+
+StudyPoint point_for(const std::string& cache_spec, StudyPoint rest) {
+    const CacheConfig config = parse_cache_spec(cache_spec);
+    rest.cache = config.canonical();
+    rest.type = &find_cache_type(config.name());
+    return rest;
 }
 
 double StudyPoint::resolved_scale() const {
     if (scale > 0) return scale;
-    const AttentionKind kind = find_cache_type(parse_cache_spec(cache).name()).attention;
-    return kind == AttentionKind::matrix ? default_matrix_scale(d) : default_tensor_scale(d);
+    return type->attention == AttentionKind::matrix ? default_matrix_scale(d) : default_tensor_scale(d);
 }
 
 std::string StudyPoint::key() const {
     std::ostringstream config;
     // npy data by its content: rewriting q.npy in place makes new points, moving the folder does not.
-    const std::string data_text = data.kind == "npy" ? "npy(" + data.digest + ")" : data.label();
+    const std::string data_text = data.kind == DataKind::npy ? "npy(" + data.digest + ")" : data.label();
     config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
-           << ";workload=" << workload << ";data=" << data_text << ";seed=" << seed << ";warmup=" << warmup
+           << ";workload=" << name_of(workload) << ";data=" << data_text << ";seed=" << seed << ";warmup=" << warmup
            << ";repetitions=" << repetitions << ";threads=" << threads;
     // Later fields only where they differ from what keys had before them, so results resume.
-    if (workload == "var") config << ";schedule=" << toml_list(schedule);
+    if (workload == Workload::var) config << ";schedule=" << toml_list(schedule);
     StudyPoint unscaled = *this;
     unscaled.scale = 0;
     if (scale > 0 && scale != unscaled.resolved_scale()) config << ";scale=" << shortest(scale);
@@ -396,17 +424,19 @@ std::string StudyPoint::key() const {
 }
 
 std::string StudyPoint::describe() const {
-    return cache + (workload == "var" ? " var(" + std::to_string(schedule.size()) + " scales)" : "") +
+    return cache + (workload == Workload::var ? " var(" + std::to_string(schedule.size()) + " scales)" : "") +
            " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads) +
-           (data.kind == "gaussian" ? "" : " " + data.label());
+           (data.kind == DataKind::gaussian ? "" : " " + data.label());
 }
 
 std::string to_toml(const StudySpec& spec) {
+    std::vector<std::string> support_names;
+    for (const Support support : spec.supports) support_names.push_back(name_of(support));
     std::ostringstream out;
     out << "name = " << toml_string(spec.name) << "\n"
         << "caches = " << toml_list(spec.caches) << "\n"
         << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
-        << "dtype = " << toml_string(spec.dtype) << "\nseed = " << spec.seed << "\nworkload = " << toml_string(spec.workload) << "\n"
+        << "dtype = " << toml_string(spec.dtype) << "\nseed = " << spec.seed << "\nworkload = " << toml_string(name_of(spec.workload)) << "\n"
         << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
         << (spec.scale > 0 ? "scale = " + shortest(spec.scale) + "\n" : "")
@@ -414,9 +444,9 @@ std::string to_toml(const StudySpec& spec) {
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
         << "\nout = " << toml_string(spec.out) << "\n"
         << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
-        << "\n\n[data]\nkind = " << toml_string(spec.data.kind) << "\nclusters = "
+        << "\n\n[data]\nkind = " << toml_string(name_of(spec.data.kind)) << "\nclusters = "
         << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
-        << "\nsupport = " << toml_list(spec.supports) << "\ndir = " << toml_string(spec.data.dir) << "\n";
+        << "\nsupport = " << toml_list(support_names) << "\ndir = " << toml_string(spec.data.dir) << "\n";
     for (const CacheGrid& grid : spec.grids) {
         out << "\n[[grid]]\ncache = " << toml_string(grid.cache) << "\n";
         for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";

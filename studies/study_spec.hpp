@@ -9,14 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "studies/study_kinds.hpp"
+
 namespace trikv {
 
+struct CacheType;
+
 struct DataSpec {
-    std::string kind = "gaussian";  // gaussian | clustered | sparse | npy
+    DataKind kind = DataKind::gaussian;
     std::size_t clusters = 16;      // clustered: m balls per key stream
     double radius = 0.1;            // clustered: δ, the balls' radius (keys' centres have norm ≈ √d)
     std::size_t nonzeros = 8;       // sparse: s non-zeros in every k1, k2, v1, v2 row (1 ≤ s ≤ d)
-    std::string support = "random"; // sparse: random | blocks (studies/token_data.hpp)
+    Support support = Support::random;  // sparse (studies/token_data.hpp)
     std::string dir;                // npy: folder holding q.npy k1.npy k2.npy v1.npy v2.npy
     // npy, filled by expand_study: a hash of the five arrays' dtype, shape and values (the
     // point key names the data by content, not path) and the fewest tokens any of them holds.
@@ -44,9 +48,9 @@ struct StudySpec {
     // [data] nonzeros and support may be lists: with kind = sparse every combination is a
     // point of its own (expand_study writes one of each into the point's data).
     std::vector<std::size_t> nonzeros = {8};
-    std::vector<std::string> supports = {"random"};
+    std::vector<Support> supports = {Support::random};
     std::uint64_t seed = 1;
-    std::string workload = "decode";  // decode | var
+    Workload workload = Workload::decode;
     // var: the sides r_k of the square token maps, one step per scale (docs/math.md §7); n is then
     // not swept (a point's tokens are Σ r_k²). Default: VAR's schedule, 680 tokens.
     std::vector<std::size_t> schedule = {1, 2, 3, 4, 5, 6, 8, 10, 13, 16};
@@ -70,10 +74,13 @@ std::string to_toml(const StudySpec& spec);
 // Throws unless the resolved study can run (non-empty sweeps, valid cache specs, ...).
 void validate_study(const StudySpec& spec);
 
+// A point of a study, resolved: its cache type is the registry's entry, its choices enums.
 struct StudyPoint {
-    std::string cache;  // canonical spec
+    std::string cache;                // canonical spec
+    const CacheType* type = nullptr;  // the spec's registered type (point_for fills both)
     std::size_t n = 0, d = 0, heads = 0;  // var: n = Σ r_k² over the schedule
-    std::string dtype, workload;
+    std::string dtype = "float32";
+    Workload workload = Workload::decode;
     std::vector<std::size_t> schedule;  // var only
     DataSpec data;
     std::uint64_t seed = 0;
@@ -86,6 +93,11 @@ struct StudyPoint {
     std::string key() const;
     std::string describe() const;  // short, for progress lines
 };
+
+// `rest` with its cache set to `cache_spec`, canonical, and its type resolved from the registry
+// (an unknown or invalid spec throws trikv::Error). Tests name the other fields, e.g.
+// point_for("factor", {.n = 128, .d = 64}).
+StudyPoint point_for(const std::string& cache_spec, StudyPoint rest = {});
 
 // The Cartesian product caches × n × d × heads (var: caches × d × heads; × nonzeros × supports
 // for sparse data), caches in the order given (grids last), each distinct canonical spec once.

@@ -39,11 +39,11 @@ StatusCounts print_study_status(const StudySpec& spec, std::ostream& out) {
             seen.insert(s.shard.index);
             const std::string progress = std::to_string(points_written(spec.out, s)) + " of " + std::to_string(s.points) + " points";
             out << "shard " << s.shard.label() << ": ";
-            if (s.state == "done") {
+            if (s.state == ShardPhase::done) {
                 ++counts.done;
                 out << "done on " << s.host << ", " << progress << " (" << s.measured << " measured, " << s.resumed
                     << " resumed, " << s.skipped << " skipped, " << s.failed << " failed), " << s.start << " to " << s.end;
-            } else if (s.state == "failed") {
+            } else if (s.state == ShardPhase::failed) {
                 ++counts.failed;
                 out << "failed on " << s.host << " at " << s.end << ": " << s.error;
             } else if (interrupted(s)) {

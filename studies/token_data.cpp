@@ -48,13 +48,11 @@ Heads<double> clustered(std::size_t heads, std::size_t tokens, std::size_t d, co
 Heads<double> sparse(std::size_t heads, std::size_t tokens, std::size_t d, const DataSpec& data, Rng& rng) {
     const std::size_t s = data.nonzeros;
     require(s >= 1 && s <= d, "data.nonzeros = " + std::to_string(s) + " is out of range [1, d = " + std::to_string(d) + "]");
-    require(data.support == "random" || data.support == "blocks",
-            "data.support = '" + data.support + "' is not one of random, blocks");
     Heads<double> x = xt::zeros<double>({heads, tokens, d});
     std::vector<std::size_t> coordinates(d);
     for (std::size_t h = 0; h < heads; ++h)
         for (std::size_t t = 0; t < tokens; ++t) {
-            if (data.support == "random") {
+            if (data.support == Support::random) {
                 for (std::size_t l = 0; l < d; ++l) coordinates[l] = l;
                 for (std::size_t k = 0; k < s; ++k) std::swap(coordinates[k], coordinates[k + rng.next() % (d - k)]);
             } else {
@@ -119,25 +117,24 @@ void inspect_npy_data(DataSpec& data) {
 
 TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
                           std::uint64_t seed) {
-    if (data.kind == "npy")
+    if (data.kind == DataKind::npy)
         return {load(data, kNpyNames[0], heads, tokens, d), load(data, kNpyNames[1], heads, tokens, d),
                 load(data, kNpyNames[2], heads, tokens, d), load(data, kNpyNames[3], heads, tokens, d),
                 load(data, kNpyNames[4], heads, tokens, d)};
     Rng rng(seed);
     TokenData out;
     out.q = gaussian(heads, tokens, d, rng);
-    if (data.kind == "sparse") {
+    if (data.kind == DataKind::sparse) {
         out.k1 = sparse(heads, tokens, d, data, rng);
         out.k2 = sparse(heads, tokens, d, data, rng);
         out.v1 = sparse(heads, tokens, d, data, rng);
         out.v2 = sparse(heads, tokens, d, data, rng);
         return out;
     }
-    if (data.kind == "clustered") {
+    if (data.kind == DataKind::clustered) {
         out.k1 = clustered(heads, tokens, d, data, rng);
         out.k2 = clustered(heads, tokens, d, data, rng);
     } else {
-        require(data.kind == "gaussian", "data.kind = '" + data.kind + "' is not one of gaussian, clustered, sparse, npy");
         out.k1 = gaussian(heads, tokens, d, rng);
         out.k2 = gaussian(heads, tokens, d, rng);
     }

@@ -73,7 +73,7 @@ struct Tokens {
 
 Tokens make_tokens(const std::string& kind, std::size_t heads, std::size_t tokens, std::size_t dim, std::uint64_t seed) {
     DataSpec spec;
-    spec.kind = kind;
+    spec.kind = parse_kind<DataKind>(kind, "data.kind");
     const TokenData data = make_token_data(spec, heads, tokens, dim, seed);
     Tokens out{heads, tokens, dim, {}, {}, {}, {}, {}};
     auto flatten = [&](const Heads<double>& x, std::vector<float>& to) {

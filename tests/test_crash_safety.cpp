@@ -68,7 +68,7 @@ TEST_CASE("a study killed with SIGKILL at several moments resumes with every poi
     std::set<std::string> keys;
     for (const auto& row : rows) {
         keys.insert(row.key);
-        CHECK(row.status == "ok");
+        CHECK(row.ok());
     }
     CHECK(rows.size() == points);
     CHECK(keys.size() == points);

@@ -76,7 +76,7 @@ std::vector<ResultRow> study_rows(bool approximate) {
         rows.push_back(row("factor:strategy=fused,dtype=int8", 512, 0.4, 40000, true, 2e-3));
     }
     ResultRow failed = row("window:w1=64,w2=64", 512, 1, 1);
-    failed.status = "failed";
+    failed.status = trikv::PointStatus::failed;
     rows.push_back(failed);
     return rows;
 }
@@ -427,7 +427,7 @@ TEST_CASE("the sparsity figure draws time and memory vs s at the largest n", "[f
 
     // Whole VAR generations on sparse data draw var-sparsity.
     std::vector<ResultRow> var = sparse_rows();
-    for (ResultRow& r : var) r.workload = "var";
+    for (ResultRow& r : var) r.workload = trikv::Workload::var;
     trikv::write_figures(dir.path, var, {"sparsity"});
     CHECK(lines_of(slurp(dir.path / "var-sparsity.csv")) == 1 + 6 + 1 + 6);
     CHECK_THAT(slurp(dir.path / "var-sparsity.gp"), Contains("(512 tokens)"));

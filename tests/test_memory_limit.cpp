@@ -39,11 +39,19 @@ TEST_CASE("an append past the memory limit throws and leaves the cache as it was
 TEST_CASE("a study point admitted under the memory limit peaks under it", "[study][memory][reliability]") {
     // The limit is set at the admission edge: what the process holds now plus the point's
     // projection. The peak RSS of the point (VmHWM, reset when it starts) must stay below.
-    std::vector<trikv::StudyPoint> points = {
-        {"product:dtype=f32", 384, 32, 2, "float32", "decode", {}, {}, 1, 1, 2, 0},
-        {"factor:strategy=fused,dtype=f32", 2048, 64, 2, "float32", "decode", {}, {}, 1, 1, 2, 0},
-        {"matrix", 4096, 64, 4, "float32", "decode", {}, {}, 1, 1, 2, 0},
-        {"factor:strategy=fused,dtype=f32", 680, 32, 2, "float32", "var", {1, 2, 3, 4, 5, 6, 8, 10, 13, 16}, {}, 1, 0, 1, 0},
+    using trikv::point_for;
+    const std::vector<trikv::StudyPoint> points = {
+        point_for("product:dtype=f32", {.n = 384, .d = 32, .heads = 2, .seed = 1, .warmup = 1, .repetitions = 2}),
+        point_for("factor:strategy=fused,dtype=f32", {.n = 2048, .d = 64, .heads = 2, .seed = 1, .warmup = 1, .repetitions = 2}),
+        point_for("matrix", {.n = 4096, .d = 64, .heads = 4, .seed = 1, .warmup = 1, .repetitions = 2}),
+        point_for("factor:strategy=fused,dtype=f32", {.n = 680,
+                                                      .d = 32,
+                                                      .heads = 2,
+                                                      .workload = trikv::Workload::var,
+                                                      .schedule = {1, 2, 3, 4, 5, 6, 8, 10, 13, 16},
+                                                      .seed = 1,
+                                                      .warmup = 0,
+                                                      .repetitions = 1}),
     };
     for (const trikv::StudyPoint& point : points) {
         INFO(point.describe());
@@ -52,11 +60,11 @@ TEST_CASE("a study point admitted under the memory limit peaks under it", "[stud
         const double projected = trikv::projected_bytes(point);
         const double limit = trikv::resident_bytes() + projected + 512e3;
         const std::vector<trikv::ResultRow> rows = trikv::measure_point(point, {}, limit);
-        REQUIRE(rows.back().status == "ok");
+        REQUIRE(rows.back().ok());
         CHECK(rows.back().rss_peak_bytes <= limit);
         // Just below the edge it is not attempted.
         const double edge = trikv::resident_bytes() + trikv::projected_bytes(point);
         const std::vector<trikv::ResultRow> refused = trikv::measure_point(point, {}, edge - 1e6);
-        CHECK(refused.back().status == "skipped");
+        CHECK(refused.back().status == trikv::PointStatus::skipped);
     }
 }

@@ -44,7 +44,7 @@ trikv::StudySpec small_study(const fs::path& out) {
 
 // A row's configuration and outcome (no timings, which differ run to run).
 std::string configuration(const trikv::ResultRow& row) {
-    return row.key + " " + row.cache + " " + std::to_string(row.n) + " " + std::to_string(row.d) + " " + row.status;
+    return row.key + " " + row.cache + " " + std::to_string(row.n) + " " + std::to_string(row.d) + " " + trikv::name_of(row.status);
 }
 
 std::vector<std::string> configurations(const fs::path& csv) {
@@ -95,7 +95,7 @@ TEST_CASE("a merge with a shard missing says which, and the killed shard resumes
     trikv::write_results_csv(csv, {rows.front()});
     auto states = trikv::read_shard_states(dir);
     REQUIRE(states.size() == 2);
-    states[1].state = "running";
+    states[1].state = trikv::ShardPhase::running;
     states[1].end.clear();
     trikv::write_shard_state(dir, states[1]);
 

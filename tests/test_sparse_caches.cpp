@@ -30,9 +30,9 @@ Heads<double> as_float(const Heads<double>& x) { return to_double(Heads<float>(x
 TokenData sparse_tokens(std::size_t h, std::size_t n, std::size_t d, std::size_t s, const std::string& support,
                         std::uint64_t seed) {
     DataSpec spec;
-    spec.kind = "sparse";
+    spec.kind = DataKind::sparse;
     spec.nonzeros = s;
-    spec.support = support;
+    spec.support = parse_kind<Support>(support, "data.support");
     TokenData data = make_token_data(spec, h, n, d, seed);
     for (Heads<double>* x : {&data.q, &data.k1, &data.k2, &data.v1, &data.v2}) *x = as_float(*x);
     return data;

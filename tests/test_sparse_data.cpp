@@ -20,9 +20,9 @@ namespace {
 
 DataSpec sparse_data(std::size_t s, const std::string& support) {
     DataSpec data;
-    data.kind = "sparse";
+    data.kind = DataKind::sparse;
     data.nonzeros = s;
-    data.support = support;
+    data.support = parse_kind<Support>(support, "data.support");
     return data;
 }
 
@@ -158,7 +158,7 @@ support = ["random", "blocks"]
 TEST_CASE("point keys of non-sparse data are what they were before sparse data existed", "[study][sparse]") {
     // A key from results/default/results.csv written before [data] knew nonzeros and support:
     // those results must still resume.
-    StudyPoint p{"product:dtype=f32", 128, 64, 1, "float32", "decode", {}, {}, 1, 2, 5, 0};
+    const StudyPoint p = point_for("product:dtype=f32", {.n = 128, .d = 64, .heads = 1, .seed = 1, .warmup = 2, .repetitions = 5});
     CHECK(p.key() == "1717582226fb1183");
     // The sweep lists do not expand (nor relabel) other kinds.
     const StudySpec spec = parse_study("caches = [\"product\"]\nn = [128]\nd = [64]\n[data]\nnonzeros = [2, 4]", "t.toml");

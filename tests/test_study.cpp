@@ -70,10 +70,28 @@ strategy = ["fused", "recompute"]
     }
     CHECK(specs == std::set<std::string>{"product:dtype=f32", "factor:strategy=fused,dtype=f32", "factor:strategy=recompute,dtype=f32"});
     CHECK(keys.size() == points.size());  // every configuration has its own key
+    for (const auto& p : points) {  // resolved once: the registry's entry of the spec's type
+        REQUIRE(p.type != nullptr);
+        CHECK(p.type == &trikv::find_cache_type(trikv::parse_cache_spec(p.cache).name()));
+    }
+}
+
+TEST_CASE("each study choice reads back from its name and a bad name names the field", "[study]") {
+    for (const auto workload : {trikv::Workload::decode, trikv::Workload::var})
+        CHECK(trikv::parse_kind<trikv::Workload>(trikv::name_of(workload), "workload") == workload);
+    for (const auto kind : {trikv::DataKind::gaussian, trikv::DataKind::clustered, trikv::DataKind::sparse, trikv::DataKind::npy})
+        CHECK(trikv::parse_kind<trikv::DataKind>(trikv::name_of(kind), "data.kind") == kind);
+    for (const auto status : {trikv::PointStatus::ok, trikv::PointStatus::skipped, trikv::PointStatus::failed})
+        CHECK(trikv::parse_kind<trikv::PointStatus>(trikv::name_of(status), "status") == status);
+    CHECK_THROWS_WITH(trikv::parse_kind<trikv::Workload>("vra", "s.toml: workload"),
+                      "s.toml: workload = 'vra' is not one of decode, var (did you mean 'var'?)");
+    CHECK_THROWS_WITH(trikv::parse_study("caches = [\"product\"]\nd = [4]\nworkload = \"prefill\"", "s.toml"),
+                      "s.toml: workload = 'prefill' is not one of decode, var");
 }
 
 TEST_CASE("point keys are stable and change with every configuration field", "[study]") {
-    trikv::StudyPoint p{"factor:strategy=fused", 128, 64, 1, "float32", "decode", {}, {}, 1, 2, 5, 0};
+    const trikv::StudyPoint p =
+        trikv::point_for("factor:strategy=fused", {.n = 128, .d = 64, .heads = 1, .seed = 1, .warmup = 2, .repetitions = 5});
     const std::string key = p.key();
     CHECK(key.size() == 16);
     CHECK(trikv::StudyPoint(p).key() == key);
@@ -88,7 +106,7 @@ TEST_CASE("point keys are stable and change with every configuration field", "[s
     CHECK(differs([](auto& q) { q.heads = 2; }));
     CHECK(differs([](auto& q) { q.seed = 2; }));
     CHECK(differs([](auto& q) { q.repetitions = 6; }));
-    CHECK(differs([](auto& q) { q.data.kind = "clustered"; }));
+    CHECK(differs([](auto& q) { q.data.kind = trikv::DataKind::clustered; }));
 }
 
 TEST_CASE("study files are validated field by field", "[study]") {
@@ -144,7 +162,7 @@ TEST_CASE("results.csv round-trips every column, including quoted reasons", "[st
     const fs::path dir = fresh_dir("csv");
     trikv::ResultRow a = point("factor:strategy=fused", 1.25, 4096, 3.5e-7);
     a.reason = "a \"quoted\", comma";
-    a.status = "failed";
+    a.status = trikv::PointStatus::failed;
     a.seed = 12345678901ull;
     trikv::ResultRow b = point("product", 0.1, 1e10);
     trikv::write_results_csv(dir / "r.csv", {a, b});
@@ -154,19 +172,25 @@ TEST_CASE("results.csv round-trips every column, including quoted reasons", "[st
     CHECK(trikv::to_csv_line(back[1]) == trikv::to_csv_line(b));
     CHECK(back[0].reason == a.reason);
 
+    std::string text = trikv::csv_header() + "\n" + trikv::to_csv_line(b) + "\n";
+    text.replace(text.rfind(",ok,"), 4, ",done,");  // a status no row has
+    std::ofstream(dir / "status.csv") << text;
+    CHECK_THROWS_WITH(trikv::read_results_csv(dir / "status.csv"), Contains("(status): status = 'done' is not one of ok, skipped, failed"));
+
     std::ofstream(dir / "bad.csv") << "cache,n\nx,1\n";
     CHECK_THROWS_WITH(trikv::read_results_csv(dir / "bad.csv"), Contains("line 1: the header lacks the column"));
     fs::remove_all(dir);
 }
 
 TEST_CASE("a point projected above the memory limit is skipped, never attempted", "[study]") {
-    trikv::StudyPoint p{"product", 4096, 64, 1, "float32", "decode", {}, {}, 1, 0, 1, 0};
+    const trikv::StudyPoint p =
+        trikv::point_for("product", {.n = 4096, .d = 64, .heads = 1, .seed = 1, .warmup = 0, .repetitions = 1});
     const double projected = trikv::projected_bytes(p);
     CHECK(projected > 2.0 * 4096 * 4096 * 64 * 4);  // the pair tensors alone
     const std::vector<trikv::ResultRow> rows = trikv::measure_point(p, {}, projected / 2);
     REQUIRE(rows.size() == 1);
     const trikv::ResultRow& row = rows.front();
-    CHECK(row.status == "skipped");
+    CHECK(row.status == trikv::PointStatus::skipped);
     CHECK_THAT(row.reason, Contains("exceed the memory limit"));
     CHECK(row.bytes == 0);
 }
@@ -189,7 +213,7 @@ TEST_CASE("a study resumes after a crash without duplicating points", "[study]")
     const auto complete = trikv::read_results_csv(dir / "results.csv");
     REQUIRE(complete.size() == 4);
     for (const auto& row : complete) {
-        CHECK(row.status == "ok");
+        CHECK(row.ok());
         CHECK(row.rel_l2_error < 1e-5);
         CHECK(row.bytes > 0);
     }
@@ -298,9 +322,9 @@ TEST_CASE("failed points are retried, skipped ones re-evaluated, stale rows kept
     // A previous run left a failed row for factor and a skipped one for product.
     const std::vector<trikv::StudyPoint> points = trikv::expand_study(spec);
     trikv::ResultRow failed = trikv::describe_point(points[0]), skipped = trikv::describe_point(points[1]);
-    failed.status = "failed";
+    failed.status = trikv::PointStatus::failed;
     failed.reason = "out of memory";
-    skipped.status = "skipped";
+    skipped.status = trikv::PointStatus::skipped;
     skipped.reason = "projected 1 GB exceed the memory limit of 1 kB";
     trikv::write_results_csv(dir / "results.csv", {failed, skipped});
 
@@ -310,7 +334,7 @@ TEST_CASE("failed points are retried, skipped ones re-evaluated, stale rows kept
     auto rows = trikv::read_results_csv(dir / "results.csv");
     REQUIRE(rows.size() == 2);
     for (const trikv::ResultRow& row : rows) {
-        CHECK(row.status == "ok");
+        CHECK(row.ok());
         CHECK(row.warmup == 1);
         CHECK(row.repetitions == 2);
         CHECK(row.threads == 1);

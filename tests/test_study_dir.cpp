@@ -132,7 +132,7 @@ TEST_CASE("a failed or skipped point's row is replaced, an ok one is kept", "[st
     const fs::path dir = trikv::test::fresh_dir("study-replace");
     const trikv::ResultsFile results(dir);
     trikv::ResultRow failed = row_of(1, 1);
-    failed.status = "failed";
+    failed.status = trikv::PointStatus::failed;
     failed.reason = "out of memory";
     CHECK(results.record({failed}) == trikv::ResultsFile::Recorded::appended);
     trikv::ResultRow ok = row_of(1, 1);
@@ -143,7 +143,7 @@ TEST_CASE("a failed or skipped point's row is replaced, an ok one is kept", "[st
     CHECK(results.record({again}) == trikv::ResultsFile::Recorded::already_recorded);
     const auto rows = trikv::read_results_csv(dir / "results.csv");
     REQUIRE(rows.size() == 1);
-    CHECK(rows[0].status == "ok");
+    CHECK(rows[0].ok());
     CHECK(rows[0].step_ms_median == 2);
     fs::remove_all(dir);
 }
@@ -256,8 +256,8 @@ TEST_CASE("a study with a failed point finishes the others and exits 3", "[study
     CHECK_THAT(slurp(log), Contains("1 point(s) failed"));
     const auto rows = trikv::read_results_csv(dir / "out" / "results.csv");
     REQUIRE(rows.size() == 2);
-    CHECK(rows[0].status == "failed");
-    CHECK(rows[1].status == "ok");
+    CHECK(rows[0].status == trikv::PointStatus::failed);
+    CHECK(rows[1].ok());
     fs::remove_all(dir);
 }
 

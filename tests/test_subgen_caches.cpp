@@ -34,7 +34,7 @@ std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + 
 TokenData clustered_data(std::size_t heads, std::size_t tokens, std::size_t d, std::size_t clusters, double radius,
                          std::uint64_t seed) {
     DataSpec spec;
-    spec.kind = "clustered";
+    spec.kind = DataKind::clustered;
     spec.clusters = clusters;
     spec.radius = radius;
     return make_token_data(spec, heads, tokens, d, seed);
@@ -224,7 +224,7 @@ TEST_CASE("subgen caches: cost().flops counts the reservoir keys an attend reads
     // counted capacity (8n keys: 128n²d flops for subgen4) claimed 16× the exact cache's work.
     const std::size_t d = 16, n = 48;
     DataSpec spec;
-    spec.kind = "gaussian";
+    spec.kind = DataKind::gaussian;
     const TokenData data = make_token_data(spec, 1, n, d, 61);
     for (const std::string name : kSubGenTypes) {
         INFO(name);

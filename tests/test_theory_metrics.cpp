@@ -83,16 +83,7 @@ TEST_CASE("theory metrics: B and the normalised error equal float64 loops over t
 
 TEST_CASE("theory metrics: a decode point records B and the error in SubGen's units", "[theory][study]") {
     auto point = [](const std::string& cache) {
-        StudyPoint p;
-        p.cache = cache;
-        p.n = 12;
-        p.d = 8;
-        p.heads = 2;
-        p.dtype = "float32";
-        p.workload = "decode";
-        p.seed = 3;
-        p.repetitions = 2;
-        return p;
+        return point_for(cache, {.n = 12, .d = 8, .heads = 2, .seed = 3, .repetitions = 2});
     };
     const ResultRow exact = measure_point(point("factor:strategy=fused,dtype=f32"), {}, 1e12).at(0);
     const ResultRow poly = measure_point(point("poly:degree=1"), {}, 1e12).at(0);

@@ -25,8 +25,14 @@ fs::path fresh_dir(const std::string& name) { return trikv::test::fresh_dir("var
 trikv::StudyPoint var_point(const std::string& cache, std::vector<std::size_t> schedule) {
     std::size_t tokens = 0;
     for (std::size_t side : schedule) tokens += side * side;
-    return {trikv::parse_cache_spec(cache).canonical(), tokens, 8, 2, "float32", "var", std::move(schedule), {}, 3, 0, 2,
-            0};
+    return trikv::point_for(cache, {.n = tokens,
+                                    .d = 8,
+                                    .heads = 2,
+                                    .workload = trikv::Workload::var,
+                                    .schedule = std::move(schedule),
+                                    .seed = 3,
+                                    .warmup = 0,
+                                    .repetitions = 2});
 }
 
 }  // namespace
@@ -63,8 +69,8 @@ TEST_CASE("var: one row per scale, then the whole generation, each checked again
         for (std::size_t k = 0; k < 3; ++k) {
             const trikv::ResultRow& row = rows[k];
             INFO("scale " << k + 1);
-            CHECK(row.status == "ok");
-            CHECK(row.workload == "var");
+            CHECK(row.ok());
+            CHECK(row.workload == trikv::Workload::var);
             CHECK(row.scale == k + 1);
             CHECK(row.side == p.schedule[k]);
             CHECK(row.n == tokens_after[k]);
@@ -92,7 +98,7 @@ TEST_CASE("var: every registered cache type runs the workload", "[var][study]") 
         INFO(type->name);
         const std::vector<trikv::ResultRow> rows = trikv::measure_point(var_point(type->name, {1, 2}), {}, 1e12);
         REQUIRE(rows.size() == 3);
-        for (const trikv::ResultRow& row : rows) CHECK(row.status == "ok");
+        for (const trikv::ResultRow& row : rows) CHECK(row.ok());
         if (type->exact) CHECK(rows.back().rel_l2_error < 1e-5);
     }
 }
@@ -111,7 +117,7 @@ TEST_CASE("var: a study resumes by point, draws var-* figures, and reads older r
     spec.name = "var";
     spec.caches = {"factor", "matrix"};
     spec.d = {4};
-    spec.workload = "var";
+    spec.workload = trikv::Workload::var;
     spec.schedule = {1, 2};
     spec.warmup = 0;
     spec.repetitions = 1;

@@ -94,13 +94,16 @@ void run(const StudyOverrides& o) {
     if (o.warmup) spec.warmup = *o.warmup;
     if (o.seed) spec.seed = *o.seed;
     if (o.scale) spec.scale = *o.scale;
-    if (!o.data.empty()) spec.data.kind = o.data;
+    if (!o.data.empty()) spec.data.kind = parse_kind<DataKind>(o.data, "study: data.kind");
     if (!o.nonzeros.empty()) spec.nonzeros = o.nonzeros;
-    if (!o.supports.empty()) spec.supports = o.supports;
-    if (!o.workload.empty()) spec.workload = o.workload;
+    if (!o.supports.empty()) {
+        spec.supports.clear();
+        for (const std::string& support : o.supports) spec.supports.push_back(parse_kind<Support>(support, "study: data.support"));
+    }
+    if (!o.workload.empty()) spec.workload = parse_kind<Workload>(o.workload, "study: workload");
     if (!o.schedule.empty()) spec.schedule = o.schedule;
     // var takes its tokens from the schedule: the file's n sweep does not apply.
-    if (spec.workload == "var" && o.n.empty()) spec.n.clear();
+    if (spec.workload == Workload::var && o.n.empty()) spec.n.clear();
     if (!o.mem_limit.empty()) {
         const MemLimit limit = parse_mem_limit(o.mem_limit);
         spec.mem_limit = double(limit.bytes);
@@ -137,11 +140,11 @@ void add_study_command(CLI::App& app) {
     command->add_option("--seed", o->seed, "data seed")->check(whole_in(bounds::kSeed));
     command->add_option("--scale", o->scale, "scale of the scores (default: 1/d for tensor attention)")
         ->check(CLI::Range(std::numeric_limits<double>::min(), 1e6));
-    command->add_option("--data", o->data, "gaussian | clustered | sparse | npy");
+    command->add_option("--data", o->data, kind_choices<DataKind>());
     command->add_option("--nonzeros", o->nonzeros, "sparse data: non-zeros per key/value row (repeatable)")
         ->check(whole_in(bounds::kNonzeros));
-    command->add_option("--support", o->supports, "sparse data: random | blocks (repeatable)");
-    command->add_option("--workload", o->workload, "decode | var (scale-wise generation, docs/math.md §7)");
+    command->add_option("--support", o->supports, "sparse data: " + kind_choices<Support>() + " (repeatable)");
+    command->add_option("--workload", o->workload, kind_choices<Workload>() + " (var: scale-wise generation, docs/math.md §7)");
     command->add_option("--schedule", o->schedule, "var: side of each scale's token map (repeatable)")
         ->check(whole_in(bounds::kScheduleSide));
     command->add_option("--mem-limit", o->mem_limit, "skip points projected above this many bytes, or P% of the memory available")

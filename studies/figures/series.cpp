@@ -54,22 +54,6 @@ void style(Series& series, std::size_t variant) {
     series.dash = int(1 + variant % 5);
 }
 
-using Parameters = std::vector<std::pair<std::string, std::string>>;
-
-// "factor:strategy=fused,dtype=f32" → {factor, {{strategy, fused}, {dtype, f32}}}.
-std::pair<std::string, Parameters> split_spec(const std::string& spec) {
-    const std::size_t colon = spec.find(':');
-    Parameters parameters;
-    if (colon != std::string::npos) {
-        std::stringstream pairs(spec.substr(colon + 1));
-        for (std::string pair; std::getline(pairs, pair, ',');) {
-            const std::size_t equals = pair.find('=');
-            parameters.push_back({pair.substr(0, equals), equals == std::string::npos ? "" : pair.substr(equals + 1)});
-        }
-    }
-    return {spec.substr(0, colon), parameters};
-}
-
 std::string default_of(const std::string& type, const std::string& parameter) {
     for (const CacheType* known : cache_types())
         if (known->name == type)
@@ -81,12 +65,12 @@ std::string default_of(const std::string& type, const std::string& parameter) {
 // The spec with the parameters that are off their defaults or differ between the study's specs
 // of the same type: a label shows every difference between series, and no more.
 std::string spec_label(const std::string& spec, const std::set<std::string>& specs) {
-    const auto [type, parameters] = split_spec(spec);
+    const auto [type, parameters] = split_cache_spec(spec);
     std::string shown;
     for (const auto& [name, value] : parameters) {
         bool differs = value != default_of(type, name);
         for (const std::string& other : specs) {
-            const auto [other_type, other_parameters] = split_spec(other);
+            const auto [other_type, other_parameters] = split_cache_spec(other);
             if (other_type == type)
                 for (const auto& [other_name, other_value] : other_parameters)
                     differs = differs || (other_name == name && other_value != value);
@@ -106,7 +90,7 @@ std::string data_text(const ResultRow& r) {
     return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
 }
 constexpr std::array<Dimension, 5> kDimensions{{
-    {"workload", [](const ResultRow& r) { return r.workload; }},
+    {"workload", [](const ResultRow& r) { return name_of(r.workload); }},
     {"dtype", [](const ResultRow& r) { return r.dtype; }},
     {"data", data_text},
     {"d", [](const ResultRow& r) { return "d=" + std::to_string(r.d); }},
