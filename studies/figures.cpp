@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <optional>
 #include <set>
 
 #include "framework/error.hpp"
@@ -28,11 +27,6 @@ const Labels kVarStepLabels{"var-", "time per scale step [ms]", "resident cache 
 const Labels kVarGenerationLabels{"var-", "time per generation [ms]", "peak resident cache memory [bytes]",
                                   "tokens generated", "time per VAR generation"};
 
-struct Figure {
-    GnuplotScript script;
-    std::string csv;
-};
-
 // A script with what every figure states: title, configuration, axis titles and the series.
 GnuplotScript begin_script(const std::string& figure, const std::string& data, const std::string& title,
                            const Labels& labels, const std::vector<ResultRow>& rows, const std::vector<Series>& series) {
@@ -52,28 +46,25 @@ std::string n_label(const ResultRow& row, const std::vector<ResultRow>& rows) {
     return several ? "n=" + std::to_string(row.n) : "";
 }
 
-// Least-squares slope of log(y) on log(x); needs two distinct x.
-std::optional<double> loglog_slope(const std::vector<double>& x, const std::vector<double>& y) {
-    if (std::set<double>(x.begin(), x.end()).size() < 2) return std::nullopt;
-    double mx = 0, my = 0, sxy = 0, sxx = 0;
-    for (std::size_t i = 0; i < x.size(); ++i)
-        mx += std::log(x[i]) / double(x.size()), my += std::log(y[i]) / double(y.size());
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
-        sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
-    }
-    return sxy / sxx;
-}
-
-// " (slopes 2.01, 1.00)": of time and of memory against `x` over the series' rows.
+// " (slopes 2.01, 1.00)": least-squares slopes of log time and log memory in log x over the
+// series' rows; nothing with fewer than two distinct x.
 std::string slopes_text(const SeriesSet& set, const Series& series, double (*x)(const ResultRow&)) {
-    std::vector<double> xs, times, bytes;
-    for (std::size_t i : series.rows)
-        xs.push_back(x(set.rows[i])), times.push_back(set.rows[i].step_ms_median), bytes.push_back(set.rows[i].bytes);
-    const auto time = loglog_slope(xs, times), memory = loglog_slope(xs, bytes);
-    if (!time) return "";
+    std::set<double> distinct;
+    double mx = 0, mt = 0, mb = 0, sxx = 0, sxt = 0, sxb = 0;
+    const double count = double(series.rows.size());
+    for (std::size_t i : series.rows) {
+        const ResultRow& r = set.rows[i];
+        distinct.insert(x(r));
+        mx += std::log(x(r)) / count, mt += std::log(r.step_ms_median) / count, mb += std::log(r.bytes) / count;
+    }
+    if (distinct.size() < 2) return "";
+    for (std::size_t i : series.rows) {
+        const ResultRow& r = set.rows[i];
+        const double dx = std::log(x(r)) - mx;
+        sxx += dx * dx, sxt += dx * (std::log(r.step_ms_median) - mt), sxb += dx * (std::log(r.bytes) - mb);
+    }
     char text[64];
-    std::snprintf(text, sizeof text, " (slopes %.2f, %.2f)", *time, *memory);
+    std::snprintf(text, sizeof text, " (slopes %.2f, %.2f)", sxt / sxx, sxb / sxx);
     return text;
 }
 
@@ -106,8 +97,6 @@ std::vector<Figure> pareto_figure(const SeriesSet& set, const Labels& labels, st
                                         set.rows, set.series);
     script.number("NGROUPS", double(groups));
     script.number("HAS_DOMINATED", dominated);
-    const bool heads = std::any_of(set.rows.begin(), set.rows.end(), [](const ResultRow& r) { return r.heads != 1; });
-    script.text("HEADS_TERM", heads ? "h" : "");
     return {{script, csv}};
 }
 
@@ -121,57 +110,42 @@ std::vector<Figure> scaling_figure(const SeriesSet& set, const Labels& labels, s
     for (std::size_t s = 0; s < set.series.size(); ++s) {
         keyed[s].label += slopes_text(set, set.series[s], n_of);
         for (std::size_t i : set.series[s].rows)
-            csv +=
-                csv_line({std::to_string(s + 1), std::to_string(set.rows[i].n), number_text(set.rows[i].step_ms_median),
-                          number_text(set.rows[i].bytes), set.rows[i].cache, set.series[s].label});
+            csv += csv_line({std::to_string(s + 1), std::to_string(set.rows[i].n), number_text(set.rows[i].step_ms_median),
+                             number_text(set.rows[i].bytes), set.rows[i].cache, set.series[s].label});
     }
-    GnuplotScript script = begin_script("scaling", "scaling.csv", labels.time_words + " and resident memory vs tokens",
-                                        labels, set.rows, keyed);
-    script.text("KEYTITLE", "(slopes of log time, log memory in log n)");
-    return {{script, csv}};
+    return {{begin_script("scaling", "scaling.csv", labels.time_words + " and resident memory vs tokens", labels,
+                          set.rows, keyed),
+             csv}};
 }
 
 // ─── error: the approximate caches' error vs memory and vs n ─────────────────────────────────
 
 std::vector<Figure> error_figures(const SeriesSet& set, const Labels& labels, std::vector<std::string>& notes) {
-    double smallest = INFINITY;  // zero errors are drawn on a floor a quarter of the smallest error
+    if (std::none_of(set.rows.begin(), set.rows.end(), [](const ResultRow& r) { return !counts_as_exact(r) && r.rel_l2_error > 0; })) {
+        notes.push_back("no " + labels.prefix + "error figures: no approximate cache (exact = 0) has rel_l2_error > 0");
+        return {};
+    }
+    double floor = INFINITY;  // zero errors are drawn on a floor a quarter of the smallest error
     for (const ResultRow& r : set.rows)
-        if (r.rel_l2_error > 0) smallest = std::min(smallest, r.rel_l2_error);
+        if (r.rel_l2_error > 0) floor = std::min(floor, r.rel_l2_error / 4);
     std::vector<Series> approximate;
     std::vector<std::size_t> key_of(set.series.size(), 0);  // 0: an exact series, drawn grey
     for (std::size_t s = 0; s < set.series.size(); ++s)
         if (!set.series[s].exact) approximate.push_back(set.series[s]), key_of[s] = approximate.size();
-    const bool positive = std::any_of(set.rows.begin(), set.rows.end(),
-                                      [](const ResultRow& r) { return !counts_as_exact(r) && r.rel_l2_error > 0; });
-    if (!positive) {
-        notes.push_back("no " + labels.prefix + "error figures: no approximate cache (exact = 0) has rel_l2_error > 0");
-        return {};
-    }
-    const double floor = smallest / 4;
     std::string csv = csv_line({"series", "n", "bytes", "rel_l2_error", "plotted_error", "n_label", "cache", "label"});
-    bool floored = false, has_exact = false;
     for (std::size_t s = 0; s < set.series.size(); ++s)
         for (std::size_t i : set.series[s].rows) {
             const ResultRow& r = set.rows[i];
-            floored = floored || r.rel_l2_error < floor;
-            has_exact = has_exact || key_of[s] == 0;
             csv += csv_line({std::to_string(key_of[s]), std::to_string(r.n), number_text(r.bytes),
                              number_text(r.rel_l2_error), number_text(std::max(r.rel_l2_error, floor)),
                              key_of[s] ? n_label(r, set.rows) : "", r.cache, set.series[s].label});
         }
-    char floor_label[64];
-    std::snprintf(floor_label, sizeof floor_label, "error 0 (drawn at %.2g)", floor);
-    std::vector<std::pair<const char*, const char*>> drawn = {
-        {"error", "accuracy of the approximate caches vs resident memory"}};
-    if (!n_label(set.rows.front(), set.rows).empty())
-        drawn.push_back({"error-n", "accuracy of the approximate caches vs tokens"});
     std::vector<Figure> figures;
-    for (const auto& [name, title] : drawn) {
-        GnuplotScript script = begin_script(name, "error.csv", title, labels, set.rows, approximate);
+    for (const auto& [name, title] : {std::pair<std::string, std::string>{"error", "vs resident memory"}, {"error-n", "vs tokens"}}) {
+        if (name == "error-n" && n_label(set.rows.front(), set.rows).empty()) break;  // one n: no error-n figure
+        GnuplotScript script = begin_script(name, "error.csv", "accuracy of the approximate caches " + title, labels,
+                                            set.rows, approximate);
         script.number("FLOOR", floor);
-        script.number("FLOORED", floored);
-        script.text("FLOOR_LABEL", floor_label);
-        script.number("HAS_EXACT", has_exact);
         figures.push_back({script, figures.empty() ? csv : ""});
     }
     return figures;
@@ -179,19 +153,13 @@ std::vector<Figure> error_figures(const SeriesSet& set, const Labels& labels, st
 
 // ─── sparsity: time and memory vs the non-zeros per row, at the largest n ─────────────────────
 
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t m = values.size() / 2;
-    return values.size() % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
-}
-
 double s_of(const ResultRow& r) { return double(sparsity_of(r.data).s); }
 
 std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, std::vector<std::string>& notes) {
     const std::string name = labels.prefix + "sparsity";
     std::set<std::size_t> all_s, all_n;
     for (const ResultRow& r : all.rows)
-        if (sparsity_of(r.data).s) all_s.insert(sparsity_of(r.data).s), all_n.insert(r.n);
+        if (s_of(r)) all_s.insert(sparsity_of(r.data).s), all_n.insert(r.n);
     if (all_s.size() < 2) {
         notes.push_back("no " + name + " figure: it needs sparse data (data.kind = \"sparse\") with two or more values "
                                "of data.nonzeros among the ok rows");
@@ -204,7 +172,7 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
     std::vector<ResultRow> rows;
     std::map<std::string, std::set<double>> bytes_of;  // per cache spec: one value = a dense layout
     for (const ResultRow& r : all.rows)
-        if (sparsity_of(r.data).s && r.n == n) rows.push_back(r), bytes_of[r.cache].insert(r.bytes);
+        if (s_of(r) && r.n == n) rows.push_back(r), bytes_of[r.cache].insert(r.bytes);
     auto dense = [&](const ResultRow& r) { return bytes_of[r.cache].size() == 1; };
     const SeriesSet set = group_series(rows, [&](const ResultRow& r) {
         return dense(r) ? " (dense)" : ", " + sparsity_of(r.data).support + " support";
@@ -215,8 +183,7 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
     std::vector<double> dense_flags;
     for (std::size_t s = 0; s < set.series.size(); ++s) {
         std::vector<std::size_t> by_s = set.series[s].rows;
-        std::stable_sort(by_s.begin(), by_s.end(),
-                         [&](std::size_t a, std::size_t b) { return s_of(set.rows[a]) < s_of(set.rows[b]); });
+        std::stable_sort(by_s.begin(), by_s.end(), [&](std::size_t a, std::size_t b) { return s_of(set.rows[a]) < s_of(set.rows[b]); });
         std::vector<double> times;
         for (std::size_t i : by_s) {
             const ResultRow& r = set.rows[i];
@@ -227,8 +194,10 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
         }
         const ResultRow& first = set.rows[by_s.front()];
         dense_flags.push_back(dense(first));
+        std::sort(times.begin(), times.end());
+        const double median = (times[(times.size() - 1) / 2] + times[times.size() / 2]) / 2;
         if (dense(first))
-            csv += csv_line({"reference", std::to_string(s + 1), "", "", std::to_string(n), number_text(median(times)),
+            csv += csv_line({"reference", std::to_string(s + 1), "", "", std::to_string(n), number_text(median),
                              number_text(first.bytes), first.cache, set.series[s].label});
         else
             keyed[s].label += slopes_text(set, set.series[s], s_of);
@@ -238,9 +207,7 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
                      labels, rows, keyed);
     script.numbers("DENSE", dense_flags);
     script.text("S_LABEL", "non-zeros s per key and value row (" +
-                               (labels.prefix.empty() ? "n = " + std::to_string(n) : std::to_string(n) + " tokens") +
-                               ")");
-    script.text("KEYTITLE", "(slopes of log time, log memory in log s)");
+                               (labels.prefix.empty() ? "n = " + std::to_string(n) : std::to_string(n) + " tokens") + ")");
     return {{script, csv}};
 }
 
@@ -273,14 +240,12 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
             std::find_if(std::begin(kFigures), std::end(kFigures), [&](const FigureKind& k) { return name == k.name; });
         if (it == std::end(kFigures)) {
             std::string known;
-            for (const FigureKind& kind : kFigures) known += (known.empty() ? "" : ", ") + std::string(kind.name);
+            for (const std::string& figure : figure_names()) known += (known.empty() ? "" : ", ") + figure;
             throw Error("write_figures: unknown figure '" + name + "' (expected one of " + known + ")");
         }
         if (std::find(wanted.begin(), wanted.end(), &*it) == wanted.end()) wanted.push_back(&*it);
     }
-    FigureReport report;
-    if (wanted.empty()) return report;
-
+    if (wanted.empty()) return {};
     // decode rows draw every figure; var rows split into scale steps (drawn against the tokens
     // so far: var-scaling) and whole generations (the others).
     struct Part {
@@ -292,6 +257,7 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
                                {kVarStepLabels, {}, {"scaling"}},
                                {kVarGenerationLabels, {}, {"pareto", "error", "sparsity"}}};
     for (const ResultRow& row : rows) parts[row.workload != Workload::var ? 0 : row.scale > 0 ? 1 : 2].rows.push_back(row);
+    FigureReport report;
     const bool gnuplot = gnuplot_on_path();
     std::string unrendered;
     for (const Part& part : parts) {
@@ -304,11 +270,9 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
                 continue;
             }
             for (const Figure& figure : kind->draw(set, part.labels, report.notes)) {
-                for (const fs::path& file : write_figure_sources(dir, figure.script, figure.csv))
-                    report.files.push_back(file);
+                const std::vector<fs::path> files = write_figure(dir, figure, gnuplot);
+                report.files.insert(report.files.end(), files.begin(), files.end());
                 if (!gnuplot) unrendered += (unrendered.empty() ? "" : ", ") + figure.script.name();
-                for (const std::string& format : figure_formats())
-                    if (gnuplot) report.files.push_back(render_figure(dir, figure.script.name(), format));
             }
         }
     }

@@ -3,12 +3,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <utility>
 
 #include "framework/error.hpp"
 #include "framework/files.hpp"
@@ -19,7 +17,8 @@ namespace {
 
 constexpr std::string_view kStyleFile = "trikv.gp";
 constexpr std::string_view kStyleFolder = "gnuplot";  // beside the figures
-// Templates that load others: the error figures share their error axis.
+constexpr std::uint64_t kMaxTemplateBytes = 1 << 20;
+// Templates that load another: the error figures share their error axis.
 constexpr std::pair<std::string_view, std::string_view> kIncludes[] = {{"error", "error-axes"},
                                                                        {"error-n", "error-axes"}};
 
@@ -31,68 +30,82 @@ std::string single_quoted(const std::string& text, const std::string& quote = "'
 }
 std::string shell_quoted(const std::string& text) { return single_quoted(text, "'\\''"); }
 
-// The text for LaTeX (the tikz terminal): its special characters escaped.
-std::string latex(const std::string& text) {
+// A gnuplot expression giving `text`, spelled for LaTeX (special characters escaped) when fmt = 'tex'.
+std::string text_expression(const std::string& text) {
     static const std::pair<std::string_view, std::string_view> kEscapes[] = {
         {"\\", "\\textbackslash{}"}, {"{", "\\{"}, {"}", "\\}"}, {"$", "\\$"}, {"&", "\\&"}, {"#", "\\#"},
         {"^", "\\^{}"}, {"_", "\\_"}, {"%", "\\%"}, {"~", "\\~{}"}, {"√", "$\\surd$"}};
-    std::string result;
+    std::string tex;
     for (std::size_t i = 0; i < text.size();) {
-        bool escaped = false;
-        for (const auto& [from, to] : kEscapes)
-            if (text.compare(i, from.size(), from) == 0) {
-                result += to, i += from.size(), escaped = true;
-                break;
-            }
-        if (!escaped) result += text[i++];
+        const auto escape = std::find_if(std::begin(kEscapes), std::end(kEscapes),
+                                         [&](const auto& e) { return text.compare(i, e.first.size(), e.first) == 0; });
+        if (escape == std::end(kEscapes)) tex += text[i++];
+        else tex += escape->second, i += escape->first.size();
     }
-    return result;
+    return tex == text ? single_quoted(text) : "(fmt eq 'tex' ? " + single_quoted(tex) + " : " + single_quoted(text) + ")";
 }
 
-// A gnuplot expression giving `text`, spelled for LaTeX when fmt = 'tex'.
-std::string text_expression(const std::string& text) {
-    const std::string tex = latex(text);
-    return tex == text ? single_quoted(text)
-                       : "(fmt eq 'tex' ? " + single_quoted(tex) + " : " + single_quoted(text) + ")";
-}
-
-std::string contents(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    require(bool(in), path.string() + ": cannot read");
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
+// gnuplot's `"FILE" line N: message`, else the first line with text.
 std::string error_line(const std::string& output) {
     std::string first;
-    for (std::size_t start = 0; start < output.size();) {
-        const std::size_t end = std::min(output.find('\n', start), output.size());
+    for (std::size_t start = 0, end; start < output.size(); start = end + 1) {
+        end = std::min(output.find('\n', start), output.size());
         const std::string line = output.substr(start, end - start);
-        if (line.find(".gp\" line ") != std::string::npos) return line;  // gnuplot's "FILE" line N: message
+        if (line.find(".gp\" line ") != std::string::npos) return line;
         if (first.empty() && line.find_first_not_of(" \t\r^") != std::string::npos) first = line;
-        start = end + 1;
     }
     return first.empty() ? "no message" : first;
+}
+
+// The folder holding trikv.gp and the templates: the source tree's (its absolute path baked at
+// configure time) when present, else the installed copy.
+fs::path gnuplot_style_dir() {
+    for (const fs::path& dir : {fs::path(TRIKV_GNUPLOT_SOURCE_DIR), fs::path(TRIKV_GNUPLOT_INSTALL_DIR)})
+        if (fs::is_regular_file(dir / kStyleFile)) return dir;
+    throw Error("figures: the gnuplot style " + std::string(kStyleFile) + " is in neither " TRIKV_GNUPLOT_SOURCE_DIR
+                " nor " TRIKV_GNUPLOT_INSTALL_DIR);
+}
+
+// Runs `gnuplot -e "fmt='…'" NAME.gp` into a temporary file renamed into place.
+fs::path render(const fs::path& dir, const std::string& name, const std::string& format) {
+    static std::atomic<unsigned> counter{0};
+    const std::string target = name + "." + format;
+    const fs::path temporary = dir / ("." + target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++));
+    const std::string command = "cd " + shell_quoted(fs::absolute(dir).string()) + " && gnuplot -e " +
+                                shell_quoted("fmt='" + format + "'; out='" + temporary.filename().string() + "'") + " " +
+                                shell_quoted(name + ".gp") + " 2>&1 >/dev/null </dev/null";
+    std::string output;
+    int status = -1;
+    if (FILE* pipe = ::popen(command.c_str(), "r")) {
+        char buffer[4096];
+        for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, got);
+        status = ::pclose(pipe);
+    }
+    std::error_code error, ignored;
+    const bool made = status == 0 && fs::file_size(temporary, error) > 0 && !error;
+    if (made) fs::rename(temporary, dir / target, error);
+    if (made && !error) return dir / target;
+    fs::remove(temporary, ignored);
+    require(!made, (dir / target).string() + ": cannot replace: " + error.message());
+    const std::string exit =
+        status != -1 && WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status)) : "did not finish";
+    throw Error("figure '" + name + "': gnuplot failed making " + target + " (" + exit + "): " + error_line(output));
 }
 
 }  // namespace
 
 GnuplotScript::GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& what)
     : name_(std::move(name)), template_(std::move(template_name)), data_(std::move(data)) {
-    header_ = "# " + name_ + ".gp: " + what +
-              ".\n"
-              "# Generated by trikv: the data-dependent settings of this figure. Redraw from any directory\n"
-              "# (outputs go beside this file), e.g. with -e \"fmt='pdf'; FONT=8\":\n"
-              "#   gnuplot -e \"fmt='pdf'\" " + name_ + ".gp      fmt: png (default) | pdf | svg | tex (TikZ)\n"
-              "# The layout is in " + std::string(kStyleFolder) + "/" + template_ + ".gp, the shared look in " +
-              std::string(kStyleFolder) + "/" + std::string(kStyleFile) + ": copies of\n"
-              "# " + gnuplot_style_dir().string() + ", which -e \"STYLE_DIR='…'\" loads instead.\n"
-              "# LaTeX: \\usepackage{gnuplot-lua-tikz}, then \\input{" + name_ + ".tex}.\n\n"
+    const std::string folder(kStyleFolder);
+    header_ = "# " + name_ + ".gp: " + what + ". Generated by trikv: the data-dependent settings of this\n"
+              "# figure; the layout is in " + folder + "/" + template_ + ".gp, the shared look in " + folder + "/" +
+              std::string(kStyleFile) + " (copies of\n# " + gnuplot_style_dir().string() + "; -e \"STYLE_DIR='…'\" loads others).\n"
+              "# Redraw from any directory, outputs beside this file: gnuplot -e \"fmt='pdf'\" " + name_ + ".gp\n"
+              "# fmt: png (default) | pdf | svg | tex (TikZ: \\usepackage{gnuplot-lua-tikz}, then \\input{" + name_ + ".tex}).\n\n"
               "if (!exists(\"fmt\")) fmt = 'png'\n"
               "if (!exists(\"out\")) out = '" + name_ + ".' . fmt\n"
-              "here = ARG0; i = strlen(here)\n"
-              "while (i > 0 && here[i:i] ne '/') { i = i - 1 }\n"
-              "if (i > 0) { cd here[1:i] }\n"
-              "if (!exists(\"STYLE_DIR\")) STYLE_DIR = '" + std::string(kStyleFolder) + "'\n"
+              "here = ARG0; i = strlen(here); while (i > 0 && here[i:i] ne '/') { i = i - 1 }; if (i > 0) { cd here[1:i] }\n"
+              "if (!exists(\"STYLE_DIR\")) STYLE_DIR = '" + folder + "'\n"
               "DATA = " + single_quoted(data_) + "\n";
 }
 
@@ -100,9 +113,7 @@ void GnuplotScript::text(const std::string& variable, const std::string& value) 
     body_ += variable + " = " + text_expression(value) + "\n";
 }
 
-void GnuplotScript::number(const std::string& variable, double value) {
-    body_ += variable + " = " + number_text(value) + "\n";
-}
+void GnuplotScript::number(const std::string& variable, double value) { body_ += variable + " = " + number_text(value) + "\n"; }
 
 void GnuplotScript::array(const std::string& variable, const std::vector<std::string>& items) {
     body_ += "array " + variable + "[" + std::to_string(items.size()) + "] = [";
@@ -111,8 +122,8 @@ void GnuplotScript::array(const std::string& variable, const std::vector<std::st
 }
 
 void GnuplotScript::numbers(const std::string& variable, const std::vector<double>& values) {
-    std::vector<std::string> items;
-    for (double value : values) items.push_back(number_text(value));
+    std::vector<std::string> items(values.size());
+    std::transform(values.begin(), values.end(), items.begin(), number_text);
     array(variable, items);
 }
 
@@ -127,74 +138,30 @@ void GnuplotScript::series(const std::vector<Series>& series) {
     array("LABEL", labels), array("COLOUR", colours), array("POINT", points), array("DASH", dashes);
 }
 
-std::string GnuplotScript::str() const {
-    return header_ + body_ + "\nload STYLE_DIR . '/" + template_ + ".gp'\n";
-}
+std::string GnuplotScript::str() const { return header_ + body_ + "\nload STYLE_DIR . '/" + template_ + ".gp'\n"; }
 
-fs::path gnuplot_style_dir() {
-    for (const fs::path& dir : {fs::path(TRIKV_GNUPLOT_SOURCE_DIR), fs::path(TRIKV_GNUPLOT_INSTALL_DIR)})
-        if (fs::is_regular_file(dir / kStyleFile)) return dir;
-    throw Error("figures: the gnuplot style " + std::string(kStyleFile) + " is in neither " TRIKV_GNUPLOT_SOURCE_DIR
-                " nor " TRIKV_GNUPLOT_INSTALL_DIR);
-}
-
-std::vector<fs::path> write_figure_sources(const fs::path& dir, const GnuplotScript& script, const std::string& csv) {
+std::vector<fs::path> write_figure(const fs::path& dir, const Figure& figure, bool rendered) {
+    const GnuplotScript& script = figure.script;
     const fs::path style = gnuplot_style_dir(), copies = dir / kStyleFolder;
     std::error_code error;
     fs::create_directories(copies, error);
     require(!error, copies.string() + ": cannot create: " + error.message());
-    std::vector<std::string> files = {std::string(kStyleFile), script.template_name() + ".gp"};
-    for (const auto& [figure, include] : kIncludes)
-        if (figure == script.template_name()) files.push_back(std::string(include) + ".gp");
     std::vector<fs::path> written;
-    if (!csv.empty()) written.push_back(dir / script.data());
-    written.push_back(dir / (script.name() + ".gp"));
-    if (!csv.empty()) write_file_atomically(written.front(), csv);
-    write_file_atomically(written.back(), script.str());
-    for (const std::string& file : files) {
-        write_file_atomically(copies / file, contents(style / file));
-        written.push_back(copies / file);
+    if (!figure.csv.empty()) write_file_atomically(written.emplace_back(dir / script.data()), figure.csv);
+    write_file_atomically(written.emplace_back(dir / (script.name() + ".gp")), script.str());
+    std::vector<std::string> files = {std::string(kStyleFile), script.template_name()};
+    for (const auto& [from, include] : kIncludes)
+        if (from == script.template_name()) files.emplace_back(include);
+    for (std::string& file : files) {
+        if (!file.ends_with(".gp")) file += ".gp";
+        write_file_atomically(written.emplace_back(copies / file), read_regular_file(style / file, kMaxTemplateBytes));
     }
+    for (const std::string format : {"png", "pdf", "svg", "tex"})
+        if (rendered) written.push_back(render(dir, script.name(), format));
     return written;
 }
 
-const std::vector<std::string>& figure_formats() {
-    static const std::vector<std::string> formats = {"png", "pdf", "svg", "tex"};
-    return formats;
-}
-
 bool gnuplot_on_path() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
-
-fs::path render_figure(const fs::path& dir, const std::string& name, const std::string& format) {
-    static std::atomic<unsigned> counter{0};
-    const std::string target = name + "." + format;
-    const std::string temporary = "." + target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-    const std::string command = "cd " + shell_quoted(fs::absolute(dir).string()) + " && gnuplot -e " +
-                                shell_quoted("fmt='" + format + "'; out='" + temporary + "'") + " " +
-                                shell_quoted(name + ".gp") + " 2>&1 >/dev/null </dev/null";
-    std::string output;
-    int status = -1;
-    if (FILE* pipe = ::popen(command.c_str(), "r")) {
-        char buffer[4096];
-        for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, got);
-        status = ::pclose(pipe);
-    }
-    std::error_code ignored;
-    const bool made = fs::exists(dir / temporary, ignored) && fs::file_size(dir / temporary, ignored) > 0;
-    if (status != 0 || !made) {
-        fs::remove(dir / temporary, ignored);
-        const std::string exit = status != -1 && WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                                                   : "did not finish";
-        throw Error("figure '" + name + "': gnuplot failed making " + target + " (" + exit + "): " + error_line(output));
-    }
-    std::error_code error;
-    fs::rename(dir / temporary, dir / target, error);
-    if (error) {
-        fs::remove(dir / temporary, ignored);
-        throw Error((dir / target).string() + ": cannot replace: " + error.message());
-    }
-    return dir / target;
-}
 
 std::string csv_line(const std::vector<std::string>& fields) {
     std::string line;

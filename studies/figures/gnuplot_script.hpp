@@ -26,31 +26,25 @@ public:
     void numbers(const std::string& variable, const std::vector<double>& values);
     // LABEL, COLOUR, POINT and DASH arrays, one entry per series.
     void series(const std::vector<Series>& series);
-    // The whole script.
-    std::string str() const;
+    std::string str() const;  // the whole script
 
 private:
     void array(const std::string& variable, const std::vector<std::string>& items);
     std::string name_, template_, data_, header_, body_;
 };
 
-// The folder holding trikv.gp and the templates: the source tree's (its absolute path baked at
-// configure time) when present, else the installed copy; throws trikv::Error without either.
-std::filesystem::path gnuplot_style_dir();
+// A figure to draw: its script and its data (empty: the script draws another figure's csv).
+struct Figure {
+    GnuplotScript script;
+    std::string csv;
+};
 
-// Writes the script's data file (unless `csv` is empty: a figure drawing another's data) and
-// NAME.gp into `dir`, and copies the style and the template into dir/gnuplot/; returns the
-// files written.
-std::vector<std::filesystem::path> write_figure_sources(const std::filesystem::path& dir, const GnuplotScript& script,
-                                                        const std::string& csv);
-
-// The output formats (each also the file extension): png, pdf, svg, tex (TikZ).
-const std::vector<std::string>& figure_formats();
+// Writes the figure's data file (unless empty), NAME.gp, and copies of the style and the
+// template into dir/gnuplot/; renders it into every format (png, pdf, svg, tex: TikZ) when
+// `render`. Returns the files written. A gnuplot failure throws trikv::Error naming the figure,
+// the file and gnuplot's error line; nothing half-written is left.
+std::vector<std::filesystem::path> write_figure(const std::filesystem::path& dir, const Figure& figure, bool render);
 bool gnuplot_on_path();
-// Runs `gnuplot -e "fmt='…'" NAME.gp` into a temporary file renamed into place; throws
-// trikv::Error naming the figure, the file and gnuplot's error line.
-std::filesystem::path render_figure(const std::filesystem::path& dir, const std::string& name,
-                                    const std::string& format);
 
 // A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
 std::string csv_line(const std::vector<std::string>& fields);

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+#include <cstdio>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 #include "caches/registry.hpp"
@@ -33,32 +32,29 @@ constexpr std::array<TypeStyle, 10> kTypeStyles{{
     {"matrix", 0x332288, 4},
     {"reference", 0x000000, 2},
 }};
+// Types not listed: a colour and shape from their name's hash, the same in every study.
 constexpr std::array<unsigned, 5> kFallbackColours{0xAA4499, 0x44AA99, 0x117733, 0xCC6677, 0x661100};
 constexpr int kShapes = 6;
 
 std::size_t type_rank(const std::string& type) {
-    for (std::size_t i = 0; i < kTypeStyles.size(); ++i)
-        if (kTypeStyles[i].type == type) return i;
-    return kTypeStyles.size();
+    return std::find_if(kTypeStyles.begin(), kTypeStyles.end(), [&](const TypeStyle& s) { return s.type == type; }) -
+           kTypeStyles.begin();
 }
 
 // The `variant`-th series of a type steps through shapes and dashes; approximate ones are open.
 void style(Series& series, std::size_t variant) {
-    const std::size_t rank = type_rank(series.type);
-    const std::size_t hash = std::hash<std::string>{}(series.type);
-    series.colour =
-        rank < kTypeStyles.size() ? kTypeStyles[rank].colour : kFallbackColours[hash % kFallbackColours.size()];
-    const int shape =
-        int(((rank < kTypeStyles.size() ? kTypeStyles[rank].shape : int(hash % kShapes)) + variant) % kShapes);
+    const std::size_t rank = type_rank(series.type), hash = std::hash<std::string>{}(series.type);
+    const bool listed = rank < kTypeStyles.size();
+    series.colour = listed ? kTypeStyles[rank].colour : kFallbackColours[hash % kFallbackColours.size()];
+    const int shape = int(((listed ? kTypeStyles[rank].shape : int(hash % kShapes)) + variant) % kShapes);
     series.point = 4 + 2 * shape + (series.exact ? 1 : 0);
     series.dash = int(1 + variant % 5);
 }
 
 std::string default_of(const std::string& type, const std::string& parameter) {
     for (const CacheType* known : cache_types())
-        if (known->name == type)
-            for (const CacheParam& p : known->params)
-                if (p.name == parameter) return p.default_value;
+        for (const CacheParam& p : known->params)
+            if (known->name == type && p.name == parameter) return p.default_value;
     return {};  // unknown types and parameters: never at a default, always shown
 }
 
@@ -70,10 +66,9 @@ std::string spec_label(const std::string& spec, const std::set<std::string>& spe
     for (const auto& [name, value] : parameters) {
         bool differs = value != default_of(type, name);
         for (const std::string& other : specs) {
-            const auto [other_type, other_parameters] = split_cache_spec(other);
-            if (other_type == type)
-                for (const auto& [other_name, other_value] : other_parameters)
-                    differs = differs || (other_name == name && other_value != value);
+            const SpecParts parts = split_cache_spec(other);
+            for (const auto& [other_name, other_value] : parts.parameters)
+                differs = differs || (parts.type == type && other_name == name && other_value != value);
         }
         if (differs) shown += (shown.empty() ? "" : ",") + name + "=" + value;
     }
@@ -85,23 +80,18 @@ struct Dimension {
     std::string_view name;
     std::string (*value)(const ResultRow&);
 };
-std::string data_text(const ResultRow& r) {
-    const Sparsity sparsity = sparsity_of(r.data);
-    return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
-}
 constexpr std::array<Dimension, 5> kDimensions{{
     {"workload", [](const ResultRow& r) { return name_of(r.workload); }},
     {"dtype", [](const ResultRow& r) { return r.dtype; }},
-    {"data", data_text},
+    {"data", [](const ResultRow& r) {
+         const Sparsity sparsity = sparsity_of(r.data);
+         return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
+     }},
     {"d", [](const ResultRow& r) { return "d=" + std::to_string(r.d); }},
     {"heads", [](const ResultRow& r) { return "heads=" + std::to_string(r.heads); }},
 }};
 
-bool varies(const Dimension& dimension, const std::vector<ResultRow>& rows) {
-    return std::any_of(rows.begin(), rows.end(),
-                       [&](const ResultRow& r) { return dimension.value(r) != dimension.value(rows.front()); });
-}
-
+// "64, 128": the distinct values of `get` over the rows, in order of appearance.
 template <class Get>
 std::string distinct_values(const std::vector<ResultRow>& rows, Get get) {
     std::set<std::string> seen;
@@ -114,13 +104,13 @@ std::string distinct_values(const std::vector<ResultRow>& rows, Get get) {
 }  // namespace
 
 Sparsity sparsity_of(const std::string& data) {
-    const std::string_view prefix = "sparse(s=", middle = ",support=";
-    const std::size_t comma = data.find(middle);
     Sparsity sparsity;
-    if (data.rfind(prefix, 0) != 0 || data.back() != ')' || comma == std::string::npos) return {};
-    const auto [end, error] = std::from_chars(data.data() + prefix.size(), data.data() + comma, sparsity.s);
-    if (error != std::errc() || end != data.data() + comma) return {};
-    sparsity.support = data.substr(comma + middle.size(), data.size() - 1 - comma - middle.size());
+    char support[32] = {};
+    int length = 0;
+    if (std::sscanf(data.c_str(), "sparse(s=%zu,support=%31[^)])%n", &sparsity.s, support, &length) != 2 ||
+        std::size_t(length) != data.size())
+        return {};
+    sparsity.support = support;
     return sparsity;
 }
 
@@ -134,10 +124,12 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
     for (const ResultRow& r : set.rows) specs.insert(r.cache);
     std::vector<const Dimension*> dimensions;
     for (const Dimension& dimension : kDimensions)
-        if ((!extra || dimension.name != "data") && varies(dimension, set.rows)) dimensions.push_back(&dimension);
+        if ((!extra || dimension.name != "data") && std::any_of(set.rows.begin(), set.rows.end(), [&](const ResultRow& r) {
+                return dimension.value(r) != dimension.value(set.rows.front());
+            }))
+            dimensions.push_back(&dimension);
 
-    std::map<std::string, std::size_t> index;   // label -> series
-    std::map<std::string, std::size_t> variants;  // per type
+    std::map<std::string, std::size_t> index, variants;  // label → series; type → its series so far
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
         const ResultRow& r = set.rows[i];
         std::string label = spec_label(r.cache, specs);
@@ -159,15 +151,10 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
 
 SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes) {
     std::vector<ResultRow> rows;
-    std::size_t not_ok = 0, not_positive = 0;
-    for (const ResultRow& row : all) {
-        if (!row.ok())
-            ++not_ok;
-        else if (!(row.step_ms_median > 0 && row.bytes > 0))
-            ++not_positive;
-        else
-            rows.push_back(row);
-    }
+    std::copy_if(all.begin(), all.end(), std::back_inserter(rows),
+                 [](const ResultRow& r) { return r.ok() && r.step_ms_median > 0 && r.bytes > 0; });
+    const auto not_ok = std::count_if(all.begin(), all.end(), [](const ResultRow& r) { return !r.ok(); });
+    const auto not_positive = std::ptrdiff_t(all.size() - rows.size()) - not_ok;
     if (not_ok) notes.push_back(std::to_string(not_ok) + " rows whose status is not ok are not drawn");
     if (not_positive)
         notes.push_back(std::to_string(not_positive) + " ok rows without a positive step time and memory are not drawn");
@@ -176,10 +163,9 @@ SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string
 
 std::string configuration_text(const std::vector<ResultRow>& rows) {
     const std::string heads = distinct_values(rows, [](const ResultRow& r) { return std::to_string(r.heads); });
-    const std::string data = distinct_values(rows, [](const ResultRow& r) {
-        return sparsity_of(r.data).s ? std::string("sparse") : r.data;
-    });
-    // Each attention kind's default scale (attention/*_attention.hpp): the study has no scale key.
+    const std::string data =
+        distinct_values(rows, [](const ResultRow& r) { return sparsity_of(r.data).s ? std::string("sparse") : r.data; });
+    // Each attention kind's default scale (attention/*_attention.hpp).
     const bool matrix = std::any_of(rows.begin(), rows.end(), [](const ResultRow& r) { return is_matrix_baseline(r); });
     return "d = " + distinct_values(rows, [](const ResultRow& r) { return std::to_string(r.d); }) + ", " +
            (heads == "1" ? "1 head" : "heads = " + heads) + ", " + data + " data, scale 1/d" +

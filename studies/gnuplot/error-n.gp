@@ -1,12 +1,13 @@
 # error-n.gp: relative error of the approximate caches vs n, log-log, one line per series
 # (loaded by the generated NAME.gp; the same DATA as error.gp, exact caches left out).
 PANELS = 1
+load STYLE_DIR.'/error-axes.gp'
 array EXTRA[1] = [FLOORED ? FLOOR_LABEL : '']
 load STYLE_DIR.'/trikv.gp'
-load STYLE_DIR.'/error-axes.gp'
 # n with a margin (no marker on the frame), at least a factor 4 wide: a power of 2 to label.
 stats DATA using (column('n')) nooutput
 NLO = min(STATS_min / 1.2, sqrt(STATS_min * STATS_max) / 2); NHI = max(STATS_max * 1.2, sqrt(STATS_min * STATS_max) * 2)
+eval ERROR_AXIS
 
 set logscale x 2; set xrange [NLO:NHI]
 set format x '%g'

@@ -3,9 +3,10 @@
 # NAME.gp). DATA rows: series (0 = an exact cache), n, bytes, rel_l2_error, plotted_error (a
 # zero error drawn on the FLOOR line), n_label.
 PANELS = 1
+load STYLE_DIR.'/error-axes.gp'
 array EXTRA[2] = [HAS_EXACT ? 'exact caches (grey)' : '', FLOORED ? FLOOR_LABEL : '']
 load STYLE_DIR.'/trikv.gp'
-load STYLE_DIR.'/error-axes.gp'
+eval ERROR_AXIS
 
 set xlabel MEMORY_LABEL noenhanced
 set format x BYTESFORMAT

@@ -3,6 +3,9 @@
 # so that each front is one line), 1 a dominated exact point, 2 approximate, 3 the matrix
 # baseline. The seed paper's memory bounds for each row's n, d, heads: 4nd·h and 2n²d·h floats.
 PANELS = 1
+set datafile separator comma
+stats DATA using (column('heads')) nooutput
+HEADS_TERM = STATS_min == 1 && STATS_max == 1 ? '' : 'h'   # the bounds name heads where there are several
 array EXTRA[4] = [NGROUPS > 0 ? 'exact Pareto front'.(NGROUPS > 1 ? ' (one per n, d, heads)' : '') : '', \
                   HAS_DOMINATED ? 'dominated exact point (faded)' : '', \
                   fmt eq 'tex' ? 'seed bound $\Omega(nd)$: $4nd'.HEADS_TERM.'\cdot4$\,B' : 'seed bound Ω(nd): 4nd'.HEADS_TERM.'·4 B', \

@@ -1,6 +1,7 @@
 # scaling.gp: time per step and resident memory vs n, log-log, one line per series (loaded by
 # the generated NAME.gp). DATA rows: series, n, step_ms, bytes, by series and n.
 PANELS = 2
+KEYTITLE = '(slopes of log time, log memory in log n)'
 array EXTRA[1] = ['']
 load STYLE_DIR.'/trikv.gp'
 # n with a margin (no marker on the frame), at least a factor 4 wide: a power of 2 to label.

@@ -3,6 +3,7 @@
 # cache, DENSE[i] = 1: its memory is the same at every s; drawn as a flat dashed line at that
 # memory and its median time, its points faded); series, s, step_ms, bytes.
 PANELS = 2
+KEYTITLE = '(slopes of log time, log memory in log s)'
 array EXTRA[1] = ['']
 load STYLE_DIR.'/trikv.gp'
 do for [i = 1:|LABEL|] { if (DENSE[i]) { DASH[i] = 2 } }   # the key shows the dashed reference
