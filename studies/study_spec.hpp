@@ -74,15 +74,16 @@ std::string to_toml(const StudySpec& spec);
 // Throws unless the resolved study can run (non-empty sweeps, valid cache specs, ...).
 void validate_study(const StudySpec& spec);
 
-// A point of a study, resolved: its cache type is the registry's entry, its choices enums.
+// A point of a study, resolved: its cache type is the registry's entry, its choices enums. Every
+// member has an initializer, so designated initializers may leave any out (-Wextra is quiet).
 struct StudyPoint {
-    std::string cache;                // canonical spec
+    std::string cache{};              // canonical spec
     const CacheType* type = nullptr;  // the spec's registered type (point_for fills both)
     std::size_t n = 0, d = 0, heads = 0;  // var: n = Σ r_k² over the schedule
     std::string dtype = "float32";
     Workload workload = Workload::decode;
-    std::vector<std::size_t> schedule;  // var only
-    DataSpec data;
+    std::vector<std::size_t> schedule{};  // var only
+    DataSpec data{};
     std::uint64_t seed = 0;
     int warmup = 0, repetitions = 0, threads = 0;
     double scale = 0;  // of the scores; 0 = the attention kind's default (resolved_scale)
