@@ -68,8 +68,7 @@ std::string slopes_text(const SeriesSet& set, const Series& series, double (*x)(
     return text;
 }
 
-// ─── pareto: time vs memory, the exact fronts of pareto.cpp joined ───────────────────────────
-
+// ─── pareto: time vs memory, the exact fronts of pareto.cpp joined ───
 // The `class` column: 0 on the exact front of its group (joined), 1 a dominated exact point
 // (faded), 2 approximate, 3 the matrix baseline (beside the fronts, never on them).
 std::vector<Figure> pareto_figure(const SeriesSet& set, const Labels& labels, std::vector<std::string>&) {
@@ -100,8 +99,7 @@ std::vector<Figure> pareto_figure(const SeriesSet& set, const Labels& labels, st
     return {{script, csv}};
 }
 
-// ─── scaling: time and memory vs n ───────────────────────────────────────────────────────────
-
+// ─── scaling: time and memory vs n ───
 double n_of(const ResultRow& r) { return double(r.n); }
 
 std::vector<Figure> scaling_figure(const SeriesSet& set, const Labels& labels, std::vector<std::string>&) {
@@ -118,8 +116,7 @@ std::vector<Figure> scaling_figure(const SeriesSet& set, const Labels& labels, s
              csv}};
 }
 
-// ─── error: the approximate caches' error vs memory and vs n ─────────────────────────────────
-
+// ─── error: the approximate caches' error vs memory and vs n ───
 std::vector<Figure> error_figures(const SeriesSet& set, const Labels& labels, std::vector<std::string>& notes) {
     if (std::none_of(set.rows.begin(), set.rows.end(), [](const ResultRow& r) { return !counts_as_exact(r) && r.rel_l2_error > 0; })) {
         notes.push_back("no " + labels.prefix + "error figures: no approximate cache (exact = 0) has rel_l2_error > 0");
@@ -151,8 +148,7 @@ std::vector<Figure> error_figures(const SeriesSet& set, const Labels& labels, st
     return figures;
 }
 
-// ─── sparsity: time and memory vs the non-zeros per row, at the largest n ─────────────────────
-
+// ─── sparsity: time and memory vs the non-zeros per row, at the largest n ───
 double s_of(const ResultRow& r) { return double(sparsity_of(r.data).s); }
 
 std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, std::vector<std::string>& notes) {
@@ -182,17 +178,15 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
     std::vector<Series> keyed = set.series;
     std::vector<double> dense_flags;
     for (std::size_t s = 0; s < set.series.size(); ++s) {
-        std::vector<std::size_t> by_s = set.series[s].rows;
-        std::stable_sort(by_s.begin(), by_s.end(), [&](std::size_t a, std::size_t b) { return s_of(set.rows[a]) < s_of(set.rows[b]); });
         std::vector<double> times;
-        for (std::size_t i : by_s) {
+        for (std::size_t i : set.series[s].rows) {
             const ResultRow& r = set.rows[i];
             times.push_back(r.step_ms_median);
             csv += csv_line({"point", std::to_string(s + 1), std::to_string(sparsity_of(r.data).s),
                              sparsity_of(r.data).support, std::to_string(r.n), number_text(r.step_ms_median),
                              number_text(r.bytes), r.cache, set.series[s].label});
         }
-        const ResultRow& first = set.rows[by_s.front()];
+        const ResultRow& first = set.rows[set.series[s].rows.front()];
         dense_flags.push_back(dense(first));
         std::sort(times.begin(), times.end());
         const double median = (times[(times.size() - 1) / 2] + times[times.size() / 2]) / 2;
@@ -211,8 +205,7 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
     return {{script, csv}};
 }
 
-// ─── Drawing ─────────────────────────────────────────────────────────────────────────────────
-
+// ─── Drawing ───
 using Drawer = std::vector<Figure> (*)(const SeriesSet&, const Labels&, std::vector<std::string>&);
 struct FigureKind {
     std::string_view name;
@@ -238,11 +231,7 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
     for (const std::string& name : which) {
         const auto it =
             std::find_if(std::begin(kFigures), std::end(kFigures), [&](const FigureKind& k) { return name == k.name; });
-        if (it == std::end(kFigures)) {
-            std::string known;
-            for (const std::string& figure : figure_names()) known += (known.empty() ? "" : ", ") + figure;
-            throw Error("write_figures: unknown figure '" + name + "' (expected one of " + known + ")");
-        }
+        require(it != std::end(kFigures), "write_figures: unknown figure '" + name + "' (studies check figures first)");
         if (std::find(wanted.begin(), wanted.end(), &*it) == wanted.end()) wanted.push_back(&*it);
     }
     if (wanted.empty()) return {};

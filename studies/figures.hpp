@@ -1,21 +1,13 @@
 #pragma once
-// Paper figures of a study (docs/studies.md, Figures). Each figure NAME is its data NAME.csv,
-// a generated NAME.gp holding only what depends on the data (title, configuration, series
-// labels and styles), which loads the figure's template and the shared style from
-// studies/gnuplot/ (copied into DIR/gnuplot/), and the renderings NAME.png, .pdf, .svg and .tex
+// Paper figures of a study (docs/studies.md, Figures, describes each). A figure NAME is its data
+// NAME.csv and a generated NAME.gp holding only what depends on the data (title, configuration,
+// series labels and styles), which loads the figure's template and the shared style from
+// studies/gnuplot/ (copied into DIR/gnuplot/), and its renderings NAME.png, .pdf, .svg and .tex
 // (TikZ). gnuplot lays out ticks and keys; `gnuplot -e "fmt='pdf'" NAME.gp` redraws from any
-// directory without rerunning the study.
-//
-// Figures (rows whose status is not ok, or without a positive time and memory, are not drawn):
-//   pareto    time per step vs resident memory with the exact fronts of pareto_fronts, the
-//             approximate points labelled with n, the seed paper's memory bounds.
-//   scaling   time and memory vs n, fitted log-log slopes in the key.
-//   error     error vs memory (error) and vs n (error-n) of the approximate caches; not drawn,
-//             with a note, when no approximate cache has a positive error.
-//   sparsity  time and memory vs the non-zeros per row s at the largest n of sparse data; not
-//             drawn, with a note, without two or more values of s.
-// var rows draw var-scaling (per scale step) and var-pareto, var-error, var-sparsity (per
-// whole generation).
+// directory without rerunning the study. Rows whose status is not ok, or without a positive
+// time and memory, are not drawn; var rows draw var-scaling (per scale step) and var-pareto,
+// var-error, var-sparsity (per whole generation). A figure without the rows it needs is left
+// out with a note.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,7 +21,7 @@ struct FigureReport {
     std::vector<std::string> notes;            // figures not drawn, gnuplot missing, rows left out
 };
 
-// The figure names write_figures understands: pareto, scaling, error, sparsity.
+// The figure names write_figures understands: pareto, scaling, error (also error-n), sparsity.
 const std::vector<std::string>& figure_names();
 
 // Draws the figures named in `which` (a subset of figure_names(); unknown names throw

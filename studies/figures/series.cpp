@@ -21,15 +21,9 @@ struct TypeStyle {
     int shape;
 };
 constexpr std::array<TypeStyle, 10> kTypeStyles{{
-    {"product", 0x0072B2, 0},
-    {"factor", 0xD55E00, 1},
-    {"window", 0x009E73, 2},
-    {"hybrid", 0xCC79A7, 3},
-    {"subgen2", 0xE69F00, 4},
-    {"subgen4", 0x56B4E9, 5},
-    {"sparse-product", 0x999933, 0},
-    {"sparse-factor", 0x882255, 1},
-    {"matrix", 0x332288, 4},
+    {"product", 0x0072B2, 0},        {"factor", 0xD55E00, 1},        {"window", 0x009E73, 2},
+    {"hybrid", 0xCC79A7, 3},         {"subgen2", 0xE69F00, 4},       {"subgen4", 0x56B4E9, 5},
+    {"sparse-product", 0x999933, 0}, {"sparse-factor", 0x882255, 1}, {"matrix", 0x332288, 4},
     {"reference", 0x000000, 2},
 }};
 // Types not listed: a colour and shape from their name's hash, the same in every study.
@@ -75,21 +69,16 @@ std::string spec_label(const std::string& spec, const std::set<std::string>& spe
     return shown.empty() ? type : type + ":" + shown;
 }
 
-// A configuration column that tells series apart where it varies across the study.
-struct Dimension {
-    std::string_view name;
-    std::string (*value)(const ResultRow&);
-};
-constexpr std::array<Dimension, 5> kDimensions{{
-    {"workload", [](const ResultRow& r) { return name_of(r.workload); }},
-    {"dtype", [](const ResultRow& r) { return r.dtype; }},
-    {"data", [](const ResultRow& r) {
-         const Sparsity sparsity = sparsity_of(r.data);
-         return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
-     }},
-    {"d", [](const ResultRow& r) { return "d=" + std::to_string(r.d); }},
-    {"heads", [](const ResultRow& r) { return "heads=" + std::to_string(r.heads); }},
-}};
+// The configuration columns that tell series apart where they vary across the study.
+using Dimension = std::string (*)(const ResultRow&);
+std::string data_text(const ResultRow& r) {
+    const Sparsity sparsity = sparsity_of(r.data);
+    return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
+}
+constexpr std::array<Dimension, 5> kDimensions{
+    [](const ResultRow& r) { return name_of(r.workload); }, [](const ResultRow& r) { return r.dtype; }, data_text,
+    [](const ResultRow& r) { return "d=" + std::to_string(r.d); },
+    [](const ResultRow& r) { return "heads=" + std::to_string(r.heads); }};
 
 // "64, 128": the distinct values of `get` over the rows, in order of appearance.
 template <class Get>
@@ -122,18 +111,18 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
     });
     std::set<std::string> specs;
     for (const ResultRow& r : set.rows) specs.insert(r.cache);
-    std::vector<const Dimension*> dimensions;
-    for (const Dimension& dimension : kDimensions)
-        if ((!extra || dimension.name != "data") && std::any_of(set.rows.begin(), set.rows.end(), [&](const ResultRow& r) {
-                return dimension.value(r) != dimension.value(set.rows.front());
+    std::vector<Dimension> dimensions;  // `extra` replaces the data's
+    for (const Dimension dimension : kDimensions)
+        if ((!extra || dimension != data_text) && std::any_of(set.rows.begin(), set.rows.end(), [&](const ResultRow& r) {
+                return dimension(r) != dimension(set.rows.front());
             }))
-            dimensions.push_back(&dimension);
+            dimensions.push_back(dimension);
 
     std::map<std::string, std::size_t> index, variants;  // label → series; type → its series so far
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
         const ResultRow& r = set.rows[i];
         std::string label = spec_label(r.cache, specs);
-        for (const Dimension* dimension : dimensions) label += ", " + dimension->value(r);
+        for (const Dimension dimension : dimensions) label += ", " + dimension(r);
         if (extra) label += extra(r);
         const auto [it, added] = index.insert({label, set.series.size()});
         if (added) {
@@ -143,9 +132,10 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
         set.series[it->second].rows.push_back(i);
         set.series_of.push_back(it->second);
     }
-    for (Series& series : set.series)
-        std::stable_sort(series.rows.begin(), series.rows.end(),
-                         [&](std::size_t a, std::size_t b) { return set.rows[a].n < set.rows[b].n; });
+    for (Series& series : set.series)  // by n, then (sparse data) by s
+        std::stable_sort(series.rows.begin(), series.rows.end(), [&](std::size_t a, std::size_t b) {
+            return std::pair(set.rows[a].n, sparsity_of(set.rows[a].data).s) < std::pair(set.rows[b].n, sparsity_of(set.rows[b].data).s);
+        });
     return set;
 }
 

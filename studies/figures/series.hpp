@@ -17,7 +17,7 @@ struct Series {
     unsigned colour = 0; // 0xRRGGBB, the type's
     int point = 7;       // gnuplot point type
     int dash = 1;        // gnuplot dash type
-    std::vector<std::size_t> rows;  // into SeriesSet::rows, by n
+    std::vector<std::size_t> rows;  // into SeriesSet::rows, by n, then s (sparse data)
 };
 
 struct SeriesSet {
