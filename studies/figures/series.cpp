@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -21,7 +24,7 @@ struct TypeStyle {
     unsigned colour;
     int shape;
 };
-constexpr std::array<TypeStyle, 10> kTypeStyles{{
+constexpr std::array<TypeStyle, 11> kTypeStyles{{
     {"product", 0x0072B2, 0},
     {"factor", 0xD55E00, 1},
     {"window", 0x009E73, 2},
@@ -32,9 +35,12 @@ constexpr std::array<TypeStyle, 10> kTypeStyles{{
     {"sparse-factor", 0x882255, 1},
     {"matrix", 0x332288, 4},
     {"reference", 0x000000, 2},
+    {"poly", 0x117733, 3},
 }};
 constexpr std::array<unsigned, 5> kFallbackColours{0xAA4499, 0x44AA99, 0x117733, 0xCC6677, 0x661100};
 constexpr int kShapes = 6;
+// A scale within float64 rounding of 1/d or 1/√d is named so (results.csv stores it in full).
+constexpr double kScaleTolerance = 1e-12;
 
 std::size_t type_rank(const std::string& type) {
     for (std::size_t i = 0; i < kTypeStyles.size(); ++i)
@@ -96,7 +102,8 @@ std::string spec_label(const std::string& spec, const std::set<std::string>& spe
     return shown.empty() ? type : type + ":" + shown;
 }
 
-// A configuration column that tells series apart where it varies across the study.
+// A configuration column that tells series apart where it varies across the study; an empty
+// value: the column does not apply to the row (the matrix baseline's scale is its own default).
 struct Dimension {
     std::string_view name;
     std::string (*value)(const ResultRow&);
@@ -105,17 +112,20 @@ std::string data_text(const ResultRow& r) {
     const Sparsity sparsity = sparsity_of(r.data);
     return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
 }
-constexpr std::array<Dimension, 5> kDimensions{{
+constexpr std::array<Dimension, 6> kDimensions{{
     {"workload", [](const ResultRow& r) { return r.workload; }},
     {"dtype", [](const ResultRow& r) { return r.dtype; }},
     {"data", data_text},
     {"d", [](const ResultRow& r) { return "d=" + std::to_string(r.d); }},
     {"heads", [](const ResultRow& r) { return "heads=" + std::to_string(r.heads); }},
+    {"scale", [](const ResultRow& r) { return is_matrix_baseline(r) ? std::string() : "scale " + scale_text(r); }},
 }};
 
 bool varies(const Dimension& dimension, const std::vector<ResultRow>& rows) {
-    return std::any_of(rows.begin(), rows.end(),
-                       [&](const ResultRow& r) { return dimension.value(r) != dimension.value(rows.front()); });
+    std::set<std::string> values;
+    for (const ResultRow& r : rows)
+        if (const std::string value = dimension.value(r); !value.empty()) values.insert(value);
+    return values.size() > 1;
 }
 
 template <class Get>
@@ -128,6 +138,21 @@ std::string distinct_values(const std::vector<ResultRow>& rows, Get get) {
 }
 
 }  // namespace
+
+std::string scale_text(const ResultRow& row) {
+    const double d = double(row.d), scale = row.attention_scale;
+    // Rows from before the attention_scale column ran at their kind's default.
+    if (scale == 0) return is_matrix_baseline(row) ? "1/√d" : "1/d";
+    if (std::abs(scale * d - 1) < kScaleTolerance) return "1/d";
+    if (std::abs(scale * std::sqrt(d) - 1) < kScaleTolerance) return "1/√d";
+    char text[32];
+    const double reciprocal = std::round(1 / scale);  // 1/256 rather than 0.00390625
+    if (reciprocal > 1 && std::abs(scale * reciprocal - 1) < kScaleTolerance)
+        std::snprintf(text, sizeof text, "1/%.0f", reciprocal);
+    else
+        std::snprintf(text, sizeof text, "%g", scale);
+    return text;
+}
 
 Sparsity sparsity_of(const std::string& data) {
     const std::string_view prefix = "sparse(s=", middle = ",support=";
@@ -157,7 +182,8 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
         const ResultRow& r = set.rows[i];
         std::string label = spec_label(r.cache, specs);
-        for (const Dimension* dimension : dimensions) label += ", " + dimension->value(r);
+        for (const Dimension* dimension : dimensions)
+            if (const std::string value = dimension->value(r); !value.empty()) label += ", " + value;
         if (extra) label += extra(r);
         const auto [it, added] = index.insert({label, set.series.size()});
         if (added) {
@@ -195,10 +221,13 @@ std::string configuration_text(const std::vector<ResultRow>& rows) {
     const std::string data = distinct_values(rows, [](const ResultRow& r) {
         return sparsity_of(r.data).s ? std::string("sparse") : r.data;
     });
-    // Each attention kind's default scale (attention/*_attention.hpp): the study has no scale key.
-    const bool matrix = std::any_of(rows.begin(), rows.end(), [](const ResultRow& r) { return is_matrix_baseline(r); });
+    // The tensor caches' scales; the matrix baseline's default 1/√d said apart.
+    std::vector<ResultRow> tensor;
+    std::copy_if(rows.begin(), rows.end(), std::back_inserter(tensor), [](const ResultRow& r) { return !is_matrix_baseline(r); });
+    const bool matrix = tensor.size() < rows.size();
+    const std::string scales = tensor.empty() ? "1/d" : distinct_values(tensor, scale_text);
     return "d = " + distinct_values(rows, [](const ResultRow& r) { return std::to_string(r.d); }) + ", " +
-           (heads == "1" ? "1 head" : "heads = " + heads) + ", " + data + " data, scale 1/d" +
+           (heads == "1" ? "1 head" : "heads = " + heads) + ", " + data + " data, scale " + scales +
            (matrix ? " (matrix: 1/√d)" : "");
 }
 
