@@ -9,6 +9,7 @@
 #include "framework/error.hpp"
 #include "studies/figures/gnuplot_script.hpp"
 #include "studies/figures/series.hpp"
+#include "studies/figures/theory_figures.hpp"
 #include "studies/pareto.hpp"
 
 namespace trikv {
@@ -27,11 +28,6 @@ const Labels kVarStepLabels{"var-", "time per scale step [ms]", "resident cache 
                             "tokens after the scale step", "time per VAR scale step"};
 const Labels kVarGenerationLabels{"var-", "time per generation [ms]", "peak resident cache memory [bytes]",
                                   "tokens generated", "time per VAR generation"};
-
-struct Figure {
-    GnuplotScript script;
-    std::string csv;
-};
 
 // A script with what every figure states: title, configuration, axis titles and the series.
 GnuplotScript begin_script(const std::string& figure, const std::string& data, const std::string& title,
@@ -252,7 +248,8 @@ struct FigureKind {
     Drawer draw;
 };
 constexpr FigureKind kFigures[] = {
-    {"pareto", pareto_figure}, {"scaling", scaling_figure}, {"error", error_figures}, {"sparsity", sparsity_figure}};
+    {"pareto", pareto_figure}, {"scaling", scaling_figure}, {"error", error_figures}, {"sparsity", sparsity_figure},
+    {"theory", [](const SeriesSet& set, const Labels&, std::vector<std::string>& notes) { return theory_figures(set, notes); }}};
 
 }  // namespace
 
@@ -288,7 +285,7 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
         std::vector<ResultRow> rows;
         std::vector<std::string_view> figures;
     };
-    std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error", "sparsity"}},
+    std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error", "sparsity", "theory"}},
                                {kVarStepLabels, {}, {"scaling"}},
                                {kVarGenerationLabels, {}, {"pareto", "error", "sparsity"}}};
     for (const ResultRow& row : rows) parts[row.workload != "var" ? 0 : row.scale > 0 ? 1 : 2].rows.push_back(row);

@@ -14,6 +14,8 @@
 //             with a note, when no approximate cache has a positive error.
 //   sparsity  time and memory vs the non-zeros per row s at the largest n of sparse data; not
 //             drawn, with a note, without two or more values of s.
+//   theory    theory-bound, theory-cost, theory-front, theory-subgen: what docs/theory.md
+//             measures (studies/figures/theory_figures.hpp).
 // var rows draw var-scaling (per scale step) and var-pareto, var-error, var-sparsity (per
 // whole generation).
 #include <filesystem>
@@ -29,7 +31,7 @@ struct FigureReport {
     std::vector<std::string> notes;            // figures not drawn, gnuplot missing, rows left out
 };
 
-// The figure names write_figures understands: pareto, scaling, error, sparsity.
+// The figure names write_figures understands: pareto, scaling, error, sparsity, theory.
 const std::vector<std::string>& figure_names();
 
 // Draws the figures named in `which` (a subset of figure_names(); unknown names throw

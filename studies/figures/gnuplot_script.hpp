@@ -24,6 +24,7 @@ public:
     void text(const std::string& variable, const std::string& value);
     void number(const std::string& variable, double value);
     void numbers(const std::string& variable, const std::vector<double>& values);
+    void texts(const std::string& variable, const std::vector<std::string>& values);
     // LABEL, COLOUR, POINT and DASH arrays, one entry per series.
     void series(const std::vector<Series>& series);
     // The whole script.
@@ -32,6 +33,12 @@ public:
 private:
     void array(const std::string& variable, const std::vector<std::string>& items);
     std::string name_, template_, data_, header_, body_;
+};
+
+// A figure to draw: its script and its data (empty: the script draws another figure's csv).
+struct Figure {
+    GnuplotScript script;
+    std::string csv;
 };
 
 // The folder holding trikv.gp and the templates: the source tree's (its absolute path baked at
