@@ -135,12 +135,17 @@ std::vector<Figure> cost_figure(const Rows& all, std::vector<std::string>& notes
 
 // ─── theory-front: error vs memory per data and scale ───────────────────────────────────────
 
-// Row i is dominated in its panel: another is no larger and no less accurate, and better in one.
+// Row i is dominated in its panel: another is no larger and no less accurate, and better in
+// one. Errors up to the panel's exact caches' own (their float32 rounding) count as 0, so that
+// rounding decides nothing.
 bool dominated(const Rows& rows, const std::vector<std::size_t>& panel, std::size_t i) {
+    double rounding = 0;
+    for (std::size_t j : panel)
+        if (counts_as_exact(rows[j])) rounding = std::max(rounding, rows[j].rel_l2_error);
+    const auto error = [&](std::size_t j) { return rows[j].rel_l2_error <= rounding ? 0 : rows[j].rel_l2_error; };
     return std::any_of(panel.begin(), panel.end(), [&](std::size_t j) {
-        const ResultRow &a = rows[j], &b = rows[i];
-        return a.bytes <= b.bytes && a.rel_l2_error <= b.rel_l2_error &&
-               (a.bytes < b.bytes || a.rel_l2_error < b.rel_l2_error);
+        return rows[j].bytes <= rows[i].bytes && error(j) <= error(i) &&
+               (rows[j].bytes < rows[i].bytes || error(j) < error(i));
     });
 }
 

@@ -7,7 +7,8 @@
 //                  scale 1/d where the study has them, its largest d), with lines of slope n·d
 //                  and n²·d beside the time and the seed paper's Ω(nd) and Ω(n²d) memory bounds;
 //   theory-front   relative error vs memory at the largest n and d, a panel per data (columns)
-//                  and scale (rows), the (memory, error) Pareto front of each panel joined;
+//                  and scale (rows), the (memory, error) Pareto front of each panel joined
+//                  (errors up to the panel's exact caches' float32 rounding count as 0);
 //   theory-subgen  SubGen's error in the units of its guarantee (subgen_normalised_error) vs
 //                  its value budget at the largest n and d, with an O(1/√values) line.
 // A figure without the rows it needs is left out with a note.
