@@ -76,7 +76,8 @@ std::vector<Figure> bound_figure(const Rows& all, std::vector<std::string>& note
         return {};
     }
     const auto degree = [](const ResultRow& r) { return parse_cache_spec(r.cache).integer("degree"); };
-    const std::vector<double> degrees = distinct_numbers(rows, degree), ns = distinct_numbers(rows, [](auto& r) { return r.n; });
+    const std::vector<double> degrees = distinct_numbers(rows, degree);
+    const std::vector<double> ns = distinct_numbers(rows, [](const ResultRow& r) { return r.n; });
     std::vector<Series> series;
     for (double p : degrees)
         series.push_back({.label = "poly:degree=" + std::to_string(int(p)), .type = "poly", .exact = false,
@@ -103,7 +104,8 @@ std::vector<Figure> bound_figure(const Rows& all, std::vector<std::string>& note
 // first row's.
 template <class Text>
 std::string chosen(const Rows& rows, Text text, const std::string& preferred) {
-    const bool present = std::any_of(rows.begin(), rows.end(), [&](const ResultRow& r) { return text(r) == preferred; });
+    const bool present =
+        std::any_of(rows.begin(), rows.end(), [&](const ResultRow& r) { return text(r) == preferred; });
     return present ? preferred : text(rows.front());
 }
 
@@ -115,7 +117,7 @@ std::vector<Figure> cost_figure(const Rows& all, std::vector<std::string>& notes
         if (r.data == data && scale_text(r) == scale) rows.push_back(r);
     const std::size_t d = largest_d(rows);
     std::erase_if(rows, [&](const ResultRow& r) { return r.d != d; });
-    if (distinct_numbers(rows, [](auto& r) { return r.n; }).size() < 2) {
+    if (distinct_numbers(rows, [](const ResultRow& r) { return r.n; }).size() < 2) {
         notes.push_back("no theory-cost figure: it needs two or more n at d = " + std::to_string(d) + ", " + data +
                         " data, scale " + scale);
         return {};
@@ -124,8 +126,9 @@ std::vector<Figure> cost_figure(const Rows& all, std::vector<std::string>& notes
     std::string csv = csv_line({"series", "n", "step_ms", "bytes", "cache", "label"});
     for (std::size_t s = 0; s < set.series.size(); ++s)
         for (std::size_t i : set.series[s].rows)
-            csv += csv_line({std::to_string(s + 1), std::to_string(set.rows[i].n), number_text(set.rows[i].step_ms_median),
-                             number_text(set.rows[i].bytes), set.rows[i].cache, set.series[s].label});
+            csv += csv_line({std::to_string(s + 1), std::to_string(set.rows[i].n),
+                             number_text(set.rows[i].step_ms_median), number_text(set.rows[i].bytes),
+                             set.rows[i].cache, set.series[s].label});
     GnuplotScript script = theory_script("theory-cost", "time and memory vs tokens against the seed's bounds",
                                          configuration_text(set.rows), set.series);
     script.number("D", double(d));
@@ -180,14 +183,17 @@ std::vector<Figure> front_figure(const Rows& all, std::vector<std::string>& note
             }
             std::vector<std::size_t> front, rest;
             for (std::size_t i : panel) (dominated(set.rows, panel, i) ? rest : front).push_back(i);
-            std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) { return set.rows[a].bytes < set.rows[b].bytes; });
+            std::sort(front.begin(), front.end(),
+                      [&](std::size_t a, std::size_t b) { return set.rows[a].bytes < set.rows[b].bytes; });
             for (const auto& [cls, indices] : {std::pair{0, front}, std::pair{1, rest}})
                 for (std::size_t i : indices)
-                    csv += csv_line({std::to_string(titles.size()), std::to_string(cls), std::to_string(set.series_of[i] + 1),
-                                     number_text(set.rows[i].bytes), number_text(set.rows[i].rel_l2_error),
-                                     set.rows[i].cache, set.series[set.series_of[i]].label});
+                    csv += csv_line({std::to_string(titles.size()), std::to_string(cls),
+                                     std::to_string(set.series_of[i] + 1), number_text(set.rows[i].bytes),
+                                     number_text(set.rows[i].rel_l2_error), set.rows[i].cache,
+                                     set.series[set.series_of[i]].label});
         }
-    if (std::any_of(all.begin(), all.end(), [&](const ResultRow& r) { return r.d == d && r.n == n && r.rel_l2_error <= 0; }))
+    const auto unplottable = [&](const ResultRow& r) { return r.d == d && r.n == n && r.rel_l2_error <= 0; };
+    if (std::any_of(all.begin(), all.end(), unplottable))
         notes.push_back("theory-front leaves out rows with rel_l2_error 0 (a log axis has no 0)");
     GnuplotScript script = theory_script("theory-front", "error vs resident memory at n = " + std::to_string(n),
                                          configuration_text(rows), set.series);
@@ -234,8 +240,9 @@ std::vector<Figure> subgen_figure(const Rows& all, std::vector<std::string>& not
         });
         for (std::size_t i : by_budget) {
             const ResultRow& r = original(rows, set.rows[i]);
-            csv += csv_line({std::to_string(panel_of(datas, r)), std::to_string(s + 1), std::to_string(budget(i)), number_text(r.subgen_normalised_error),
-                             number_text(r.rel_l2_error), r.cache, set.series[s].label});
+            csv += csv_line({std::to_string(panel_of(datas, r)), std::to_string(s + 1), std::to_string(budget(i)),
+                             number_text(r.subgen_normalised_error), number_text(r.rel_l2_error), r.cache,
+                             set.series[s].label});
         }
     }
     GnuplotScript script =
