@@ -249,7 +249,9 @@ struct FigureKind {
 };
 constexpr FigureKind kFigures[] = {
     {"pareto", pareto_figure}, {"scaling", scaling_figure}, {"error", error_figures}, {"sparsity", sparsity_figure},
-    {"theory", [](const SeriesSet& set, const Labels&, std::vector<std::string>& notes) { return theory_figures(set, notes); }}};
+    {"theory", [](const SeriesSet& set, const Labels&, std::vector<std::string>& notes) {
+         return theory_figures(set, notes);  // decode figures only: their axes are fixed
+     }}};
 
 }  // namespace
 
