@@ -8,6 +8,7 @@
 #include "framework/error.hpp"
 #include "studies/figures/gnuplot_script.hpp"
 #include "studies/figures/series.hpp"
+#include "studies/figures/theory_figures.hpp"
 #include "studies/pareto.hpp"
 
 namespace trikv {
@@ -212,7 +213,10 @@ struct FigureKind {
     Drawer draw;
 };
 constexpr FigureKind kFigures[] = {
-    {"pareto", pareto_figure}, {"scaling", scaling_figure}, {"error", error_figures}, {"sparsity", sparsity_figure}};
+    {"pareto", pareto_figure}, {"scaling", scaling_figure}, {"error", error_figures}, {"sparsity", sparsity_figure},
+    {"theory", [](const SeriesSet& set, const Labels&, std::vector<std::string>& notes) {
+         return theory_figures(set, notes);  // decode figures only: their axes are fixed
+     }}};
 
 }  // namespace
 
@@ -242,7 +246,7 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
         std::vector<ResultRow> rows;
         std::vector<std::string_view> figures;
     };
-    std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error", "sparsity"}},
+    std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error", "sparsity", "theory"}},
                                {kVarStepLabels, {}, {"scaling"}},
                                {kVarGenerationLabels, {}, {"pareto", "error", "sparsity"}}};
     for (const ResultRow& row : rows) parts[row.workload != Workload::var ? 0 : row.scale > 0 ? 1 : 2].rows.push_back(row);

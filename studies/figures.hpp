@@ -21,7 +21,8 @@ struct FigureReport {
     std::vector<std::string> notes;            // figures not drawn, gnuplot missing, rows left out
 };
 
-// The figure names write_figures understands: pareto, scaling, error (also error-n), sparsity.
+// The figure names write_figures understands: pareto, scaling, error (also error-n), sparsity,
+// theory (theory-bound, theory-cost, theory-front, theory-subgen).
 const std::vector<std::string>& figure_names();
 
 // Draws the figures named in `which` (a subset of figure_names(); unknown names throw

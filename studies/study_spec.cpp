@@ -91,12 +91,18 @@ public:
             out.push_back(static_cast<std::size_t>(integer(item, field(key), range.min, range.max)));
     }
     void real(const char* key, double& out, double min, double max) const {
-        if (const toml::node* node = table_.get(key)) {
-            require(node->is_number(), field(key) + " must be a number");
-            out = node->is_integer() ? double(**node->as_integer()) : **node->as_floating_point();
-            require(std::isfinite(out) && out >= min && out <= max,
-                    field(key) + " = " + std::to_string(out) + " is out of range [" + std::to_string(min) + ", " +
-                        std::to_string(max) + "]");
+        if (const toml::node* node = table_.get(key)) out = number(*node, field(key), min, max);
+    }
+    // A number or a non-empty array of numbers.
+    void real_or_reals(const char* key, std::vector<double>& out, double min, double max) const {
+        const toml::node* node = table_.get(key);
+        if (!node) return;
+        out.clear();
+        if (const toml::array* array = node->as_array()) {
+            require(!array->empty(), field(key) + " must not be empty");
+            for (const toml::node& item : *array) out.push_back(number(item, field(key), min, max));
+        } else {
+            out.push_back(number(*node, field(key), min, max));
         }
     }
     // One of an enum's names (studies/study_kinds.hpp); `name` is the field as messages name it.
@@ -126,6 +132,14 @@ public:
             out.push_back(**item.as_string());
         }
         return out;
+    }
+    static double number(const toml::node& node, const std::string& where, double min, double max) {
+        require(node.is_number(), where + " must be a number");
+        const double value = node.is_integer() ? double(**node.as_integer()) : **node.as_floating_point();
+        require(std::isfinite(value) && value >= min && value <= max,
+                where + " = " + std::to_string(value) + " is out of range [" + std::to_string(min) + ", " +
+                    std::to_string(max) + "]");
+        return value;
     }
     static long long integer(const toml::node& node, const std::string& where, long long min, long long max) {
         require(node.is_integer(), where + " must be an integer");
@@ -228,6 +242,20 @@ std::string toml_list(const std::vector<T>& values) {
     return out.str();
 }
 
+// A scale given and other than the attention kind's default (which is the same point as none).
+bool has_own_scale(const StudyPoint& point) {
+    StudyPoint unscaled = point;
+    unscaled.scale = 0;
+    return point.scale > 0 && point.scale != unscaled.resolved_scale();
+}
+
+// [0.0625, 0.25]: each scale as shortest() spells it, so it reads back as itself.
+std::string scale_list(const std::vector<double>& scales) {
+    std::string out;
+    for (double scale : scales) out += (out.empty() ? "[" : ", ") + shortest(scale);
+    return out + "]";
+}
+
 }  // namespace
 
 std::string DataSpec::label() const {
@@ -264,7 +292,7 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.whole("warmup", spec.warmup, bounds::kWarmup);
     top.whole("repetitions", spec.repetitions, bounds::kRepetitions);
     top.whole("threads", spec.threads, bounds::kThreads);
-    top.real("scale", spec.scale, std::numeric_limits<double>::min(), 1e6);
+    top.real_or_reals("scale", spec.scales, std::numeric_limits<double>::min(), 1e6);
     top.text("out", spec.out);
     top.texts("figures", spec.figures);
     if (const toml::node* peaks = root.get("measure_peaks")) {
@@ -276,7 +304,7 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
         require(data->is_table(), source + ": data must be a table ([data])");
         check_keys(*data->as_table(), kDataKeys, source + ": [data]");
         const Reader reader(*data->as_table(), source + ": data");
-        reader.kind("kind", spec.data.kind, source + ": data.kind");
+        reader.kind_or_kinds("kind", spec.kinds, source + ": data.kind");
         reader.whole("clusters", spec.data.clusters, bounds::kClusters);
         reader.real("radius", spec.data.radius, 0.0, 1e6);
         reader.whole_or_wholes("nonzeros", spec.nonzeros, bounds::kNonzeros);
@@ -314,10 +342,14 @@ void validate_study(const StudySpec& spec) {
     }
     require(!spec.d.empty(), "study: no head dimensions; give d = [...] or --d");
     require(!spec.heads.empty(), "study: heads is empty");
+    require(!spec.kinds.empty() && !spec.scales.empty(), "study: data.kind and scale must not be empty");
+    const auto has_kind = [&](DataKind kind) {
+        return std::find(spec.kinds.begin(), spec.kinds.end(), kind) != spec.kinds.end();
+    };
     require(spec.dtype == "float32", "study: dtype = '" + spec.dtype +
                                          "' is not supported; caches store float32 (choose storage per cache spec)");
-    require(spec.data.kind != DataKind::npy || !spec.data.dir.empty(), "study: data.kind = 'npy' needs data.dir");
-    if (spec.data.kind == DataKind::sparse) {
+    require(!has_kind(DataKind::npy) || !spec.data.dir.empty(), "study: data.kind = 'npy' needs data.dir");
+    if (has_kind(DataKind::sparse)) {
         require(!spec.nonzeros.empty() && !spec.supports.empty(), "study: data.nonzeros and data.support must not be empty");
         for (std::size_t s : spec.nonzeros)
             for (std::size_t d : spec.d)
@@ -359,38 +391,42 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
     std::size_t var_tokens = 0;
     for (std::size_t side : spec.schedule) var_tokens += side * side;
     const std::vector<std::size_t> lengths = var ? std::vector<std::size_t>{var_tokens} : spec.n;
-    // One data per point: the [data] table as given, or one per (nonzeros, support) if sparse.
+    // One data per point: the [data] table as given per kind, or one per (nonzeros, support) if sparse.
     std::vector<DataSpec> datas;
-    if (spec.data.kind == DataKind::sparse) {
+    for (const DataKind kind : spec.kinds) {
+        DataSpec data = spec.data;
+        data.kind = kind;
+        if (kind != DataKind::sparse) {
+            if (kind == DataKind::npy) inspect_npy_data(data);
+            datas.push_back(data);
+            continue;
+        }
         for (std::size_t s : spec.nonzeros)
             for (const Support support : spec.supports) {
-                DataSpec data = spec.data;
                 data.nonzeros = s;
                 data.support = support;
                 datas.push_back(data);
             }
-    } else {
-        datas.push_back(spec.data);
-        if (spec.data.kind == DataKind::npy) inspect_npy_data(datas.back());
     }
     std::vector<StudyPoint> points;
     for (const std::string& cache : caches)
         for (std::size_t n : lengths)
             for (std::size_t d : spec.d)
                 for (std::size_t heads : spec.heads)
-                    for (const DataSpec& data : datas)
-                        points.push_back(point_for(cache, {.n = n,
-                                                           .d = d,
-                                                           .heads = heads,
-                                                           .dtype = spec.dtype,
-                                                           .workload = spec.workload,
-                                                           .schedule = var ? spec.schedule : std::vector<std::size_t>{},
-                                                           .data = data,
-                                                           .seed = spec.seed,
-                                                           .warmup = spec.warmup,
-                                                           .repetitions = spec.repetitions,
-                                                           .threads = spec.threads,
-                                                           .scale = spec.scale}));
+                    for (double scale : spec.scales)
+                        for (const DataSpec& data : datas)
+                            points.push_back(point_for(cache, {.n = n,
+                                                               .d = d,
+                                                               .heads = heads,
+                                                               .dtype = spec.dtype,
+                                                               .workload = spec.workload,
+                                                               .schedule = var ? spec.schedule : std::vector<std::size_t>{},
+                                                               .data = data,
+                                                               .seed = spec.seed,
+                                                               .warmup = spec.warmup,
+                                                               .repetitions = spec.repetitions,
+                                                               .threads = spec.threads,
+                                                               .scale = scale}));
     return points;
 }
 
@@ -415,9 +451,7 @@ std::string StudyPoint::key() const {
            << ";repetitions=" << repetitions << ";threads=" << threads;
     // Later fields only where they differ from what keys had before them, so results resume.
     if (workload == Workload::var) config << ";schedule=" << toml_list(schedule);
-    StudyPoint unscaled = *this;
-    unscaled.scale = 0;
-    if (scale > 0 && scale != unscaled.resolved_scale()) config << ";scale=" << shortest(scale);
+    if (has_own_scale(*this)) config << ";scale=" << shortest(scale);
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
     return hex;
@@ -426,12 +460,15 @@ std::string StudyPoint::key() const {
 std::string StudyPoint::describe() const {
     return cache + (workload == Workload::var ? " var(" + std::to_string(schedule.size()) + " scales)" : "") +
            " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads) +
-           (data.kind == DataKind::gaussian ? "" : " " + data.label());
+           (data.kind == DataKind::gaussian ? "" : " " + data.label()) +
+           (has_own_scale(*this) ? " scale=" + shortest(scale) : "");
 }
 
 std::string to_toml(const StudySpec& spec) {
     std::vector<std::string> support_names;
     for (const Support support : spec.supports) support_names.push_back(name_of(support));
+    std::vector<std::string> kind_names;
+    for (const DataKind kind : spec.kinds) kind_names.push_back(name_of(kind));
     std::ostringstream out;
     out << "name = " << toml_string(spec.name) << "\n"
         << "caches = " << toml_list(spec.caches) << "\n"
@@ -439,12 +476,12 @@ std::string to_toml(const StudySpec& spec) {
         << "dtype = " << toml_string(spec.dtype) << "\nseed = " << spec.seed << "\nworkload = " << toml_string(name_of(spec.workload)) << "\n"
         << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
-        << (spec.scale > 0 ? "scale = " + shortest(spec.scale) + "\n" : "")
+        << (spec.scales != std::vector<double>{0} ? "scale = " + scale_list(spec.scales) + "\n" : "")
         << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
         << "\nout = " << toml_string(spec.out) << "\n"
         << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
-        << "\n\n[data]\nkind = " << toml_string(name_of(spec.data.kind)) << "\nclusters = "
+        << "\n\n[data]\nkind = " << toml_list(kind_names) << "\nclusters = "
         << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
         << "\nsupport = " << toml_list(support_names) << "\ndir = " << toml_string(spec.data.dir) << "\n";
     for (const CacheGrid& grid : spec.grids) {

@@ -49,6 +49,8 @@ struct StudySpec {
     // point of its own (expand_study writes one of each into the point's data).
     std::vector<std::size_t> nonzeros = {8};
     std::vector<Support> supports = {Support::random};
+    // [data] kind may be a list too: every kind is a point of its own (data.kind is ignored).
+    std::vector<DataKind> kinds = {DataKind::gaussian};
     std::uint64_t seed = 1;
     Workload workload = Workload::decode;
     // var: the sides r_k of the square token maps, one step per scale (docs/math.md §7); n is then
@@ -57,7 +59,8 @@ struct StudySpec {
     int warmup = 2;
     int repetitions = 5;
     int threads = 0;          // 0 = all hardware threads
-    double scale = 0;         // of the scores; 0 = each attention kind's default (tensor 1/d)
+    // of the scores, one point per value; 0 = each attention kind's default (tensor 1/d)
+    std::vector<double> scales = {0};
     double mem_limit = 0;              // bytes; 0 = mem_limit_fraction of the memory available at start
     double mem_limit_fraction = 0.8;
     std::string out;          // output directory; default results/<name>
@@ -100,8 +103,8 @@ struct StudyPoint {
 // point_for("factor", {.n = 128, .d = 64}).
 StudyPoint point_for(const std::string& cache_spec, StudyPoint rest = {});
 
-// The Cartesian product caches × n × d × heads (var: caches × d × heads; × nonzeros × supports
-// for sparse data), caches in the order given (grids last), each distinct canonical spec once.
+// The Cartesian product caches × n × d × heads × scales × data kinds (var: no n; × nonzeros ×
+// supports for sparse data), caches in the order given (grids last), each distinct canonical spec once.
 // npy data is read here (for its digest and length).
 std::vector<StudyPoint> expand_study(const StudySpec& spec);
 

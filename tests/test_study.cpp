@@ -285,6 +285,29 @@ TEST_CASE("scale is part of the point key, and the kind's default scale is the s
                                                  "r.toml"))[0].key() == other[0].key());
 }
 
+TEST_CASE("scale and data.kind may be lists, each value a point of its own", "[study]") {
+    const std::string base = "caches = [\"factor\"]\nn = [8]\nd = [16]\n";
+    const trikv::StudySpec spec =
+        trikv::parse_study(base + "scale = [0.0625, 0.25]\n[data]\nkind = [\"gaussian\", \"clustered\"]\n", "s.toml");
+    const auto points = trikv::expand_study(spec);
+    REQUIRE(points.size() == 4);
+    std::set<std::pair<double, std::string>> seen;
+    for (const auto& p : points) seen.insert({p.resolved_scale(), p.data.label()});
+    CHECK(seen == std::set<std::pair<double, std::string>>{{0.0625, "gaussian"}, {0.0625, "clustered(m=16,delta=0.1)"},
+                                                           {0.25, "gaussian"}, {0.25, "clustered(m=16,delta=0.1)"}});
+    // 1/d = 0.0625 is the default: the same point as a study without scale, a single kind as before.
+    const auto plain = trikv::expand_study(trikv::parse_study(base, "s.toml"));
+    CHECK(points[0].key() == plain[0].key());
+    // The resolved study keeps both lists.
+    const auto again = trikv::expand_study(trikv::parse_study(trikv::to_toml(spec), "r.toml"));
+    REQUIRE(again.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(again[i].key() == points[i].key());
+    CHECK_THROWS_WITH(trikv::parse_study(base + "scale = []\n", "s.toml"), Contains("scale must not be empty"));
+    CHECK_THROWS_WITH(trikv::parse_study(base + "scale = [0.1, \"x\"]\n", "s.toml"), Contains("scale must be a number"));
+    CHECK_THROWS_WITH(trikv::validate_study(trikv::parse_study(base + "[data]\nkind = [\"gaussian\", \"uniform\"]\n", "s.toml")),
+                      Contains("data.kind = 'uniform'"));
+}
+
 TEST_CASE("numeric spec values are canonical and a repeated cache is one point", "[study]") {
     const std::string canonical = trikv::parse_cache_spec("window:w1=8").canonical();
     CHECK(trikv::parse_cache_spec("window:w1=8.0").canonical() == canonical);

@@ -24,13 +24,14 @@ namespace {
 
 struct StudyOverrides {
     std::string file;
-    std::string out, data, workload;
+    std::string out, workload;
+    std::vector<std::string> kinds;
     std::vector<std::string> caches;
     std::vector<std::size_t> n, d, schedule, nonzeros;
     std::vector<std::string> supports;
     std::optional<std::size_t> heads;
     std::optional<int> threads, repetitions, warmup;
-    std::optional<double> scale;
+    std::vector<double> scales;
     std::optional<std::uint64_t> seed;
     std::string mem_limit;  // empty: the study file's limit
     bool no_peaks = false, wait = false;
@@ -93,8 +94,11 @@ void run(const StudyOverrides& o) {
     if (o.repetitions) spec.repetitions = *o.repetitions;
     if (o.warmup) spec.warmup = *o.warmup;
     if (o.seed) spec.seed = *o.seed;
-    if (o.scale) spec.scale = *o.scale;
-    if (!o.data.empty()) spec.data.kind = parse_kind<DataKind>(o.data, "study: data.kind");
+    if (!o.scales.empty()) spec.scales = o.scales;
+    if (!o.kinds.empty()) {
+        spec.kinds.clear();
+        for (const std::string& kind : o.kinds) spec.kinds.push_back(parse_kind<DataKind>(kind, "study: data.kind"));
+    }
     if (!o.nonzeros.empty()) spec.nonzeros = o.nonzeros;
     if (!o.supports.empty()) {
         spec.supports.clear();
@@ -138,9 +142,9 @@ void add_study_command(CLI::App& app) {
     command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(whole_in(bounds::kRepetitions));
     command->add_option("--warmup", o->warmup, "untimed steps first")->check(whole_in(bounds::kWarmup));
     command->add_option("--seed", o->seed, "data seed")->check(whole_in(bounds::kSeed));
-    command->add_option("--scale", o->scale, "scale of the scores (default: 1/d for tensor attention)")
+    command->add_option("--scale", o->scales, "scale of the scores (repeatable; default: 1/d for tensor attention)")
         ->check(CLI::Range(std::numeric_limits<double>::min(), 1e6));
-    command->add_option("--data", o->data, kind_choices<DataKind>());
+    command->add_option("--data", o->kinds, kind_choices<DataKind>() + " (repeatable)");
     command->add_option("--nonzeros", o->nonzeros, "sparse data: non-zeros per key/value row (repeatable)")
         ->check(whole_in(bounds::kNonzeros));
     command->add_option("--support", o->supports, "sparse data: " + kind_choices<Support>() + " (repeatable)");

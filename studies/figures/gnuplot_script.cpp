@@ -127,6 +127,12 @@ void GnuplotScript::numbers(const std::string& variable, const std::vector<doubl
     array(variable, items);
 }
 
+void GnuplotScript::texts(const std::string& variable, const std::vector<std::string>& values) {
+    std::vector<std::string> items;
+    for (const std::string& value : values) items.push_back(text_expression(value));
+    array(variable, items);
+}
+
 void GnuplotScript::series(const std::vector<Series>& series) {
     std::vector<std::string> labels, colours, points, dashes;
     for (const Series& s : series) {

@@ -24,6 +24,7 @@ public:
     void text(const std::string& variable, const std::string& value);
     void number(const std::string& variable, double value);
     void numbers(const std::string& variable, const std::vector<double>& values);
+    void texts(const std::string& variable, const std::vector<std::string>& values);
     // LABEL, COLOUR, POINT and DASH arrays, one entry per series.
     void series(const std::vector<Series>& series);
     std::string str() const;  // the whole script

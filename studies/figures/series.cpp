@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string_view>
@@ -20,15 +22,18 @@ struct TypeStyle {
     unsigned colour;
     int shape;
 };
-constexpr std::array<TypeStyle, 10> kTypeStyles{{
+constexpr std::array<TypeStyle, 11> kTypeStyles{{
     {"product", 0x0072B2, 0},        {"factor", 0xD55E00, 1},        {"window", 0x009E73, 2},
     {"hybrid", 0xCC79A7, 3},         {"subgen2", 0xE69F00, 4},       {"subgen4", 0x56B4E9, 5},
     {"sparse-product", 0x999933, 0}, {"sparse-factor", 0x882255, 1}, {"matrix", 0x332288, 4},
     {"reference", 0x000000, 2},
+    {"poly", 0x117733, 3},
 }};
 // Types not listed: a colour and shape from their name's hash, the same in every study.
 constexpr std::array<unsigned, 5> kFallbackColours{0xAA4499, 0x44AA99, 0x117733, 0xCC6677, 0x661100};
 constexpr int kShapes = 6;
+// A scale within float64 rounding of 1/d or 1/√d is named so (results.csv stores it in full).
+constexpr double kScaleTolerance = 1e-12;
 
 std::size_t type_rank(const std::string& type) {
     return std::find_if(kTypeStyles.begin(), kTypeStyles.end(), [&](const TypeStyle& s) { return s.type == type; }) -
@@ -75,10 +80,19 @@ std::string data_text(const ResultRow& r) {
     const Sparsity sparsity = sparsity_of(r.data);
     return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
 }
-constexpr std::array<Dimension, 5> kDimensions{
+constexpr std::array<Dimension, 6> kDimensions{
     [](const ResultRow& r) { return name_of(r.workload); }, [](const ResultRow& r) { return r.dtype; }, data_text,
     [](const ResultRow& r) { return "d=" + std::to_string(r.d); },
-    [](const ResultRow& r) { return "heads=" + std::to_string(r.heads); }};
+    [](const ResultRow& r) { return "heads=" + std::to_string(r.heads); },
+    // Empty where it does not apply: the matrix baseline's scale is its own default.
+    [](const ResultRow& r) { return is_matrix_baseline(r) ? std::string() : "scale " + scale_text(r); }};
+
+bool varies(Dimension dimension, const std::vector<ResultRow>& rows) {
+    std::set<std::string> values;
+    for (const ResultRow& r : rows)
+        if (const std::string value = dimension(r); !value.empty()) values.insert(value);
+    return values.size() > 1;
+}
 
 // "64, 128": the distinct values of `get` over the rows, in order of appearance.
 template <class Get>
@@ -91,6 +105,21 @@ std::string distinct_values(const std::vector<ResultRow>& rows, Get get) {
 }
 
 }  // namespace
+
+std::string scale_text(const ResultRow& row) {
+    const double d = double(row.d), scale = row.attention_scale;
+    // Rows from before the attention_scale column ran at their kind's default.
+    if (scale == 0) return is_matrix_baseline(row) ? "1/√d" : "1/d";
+    if (std::abs(scale * d - 1) < kScaleTolerance) return "1/d";
+    if (std::abs(scale * std::sqrt(d) - 1) < kScaleTolerance) return "1/√d";
+    char text[32];
+    const double reciprocal = std::round(1 / scale);  // 1/256 rather than 0.00390625
+    if (reciprocal > 1 && std::abs(scale * reciprocal - 1) < kScaleTolerance)
+        std::snprintf(text, sizeof text, "1/%.0f", reciprocal);
+    else
+        std::snprintf(text, sizeof text, "%g", scale);
+    return text;
+}
 
 Sparsity sparsity_of(const std::string& data) {
     Sparsity sparsity;
@@ -113,16 +142,14 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
     for (const ResultRow& r : set.rows) specs.insert(r.cache);
     std::vector<Dimension> dimensions;  // `extra` replaces the data's
     for (const Dimension dimension : kDimensions)
-        if ((!extra || dimension != data_text) && std::any_of(set.rows.begin(), set.rows.end(), [&](const ResultRow& r) {
-                return dimension(r) != dimension(set.rows.front());
-            }))
-            dimensions.push_back(dimension);
+        if ((!extra || dimension != data_text) && varies(dimension, set.rows)) dimensions.push_back(dimension);
 
     std::map<std::string, std::size_t> index, variants;  // label → series; type → its series so far
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
         const ResultRow& r = set.rows[i];
         std::string label = spec_label(r.cache, specs);
-        for (const Dimension dimension : dimensions) label += ", " + dimension(r);
+        for (const Dimension dimension : dimensions)
+            if (const std::string value = dimension(r); !value.empty()) label += ", " + value;
         if (extra) label += extra(r);
         const auto [it, added] = index.insert({label, set.series.size()});
         if (added) {
@@ -153,12 +180,16 @@ SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string
 
 std::string configuration_text(const std::vector<ResultRow>& rows) {
     const std::string heads = distinct_values(rows, [](const ResultRow& r) { return std::to_string(r.heads); });
-    const std::string data =
-        distinct_values(rows, [](const ResultRow& r) { return sparsity_of(r.data).s ? std::string("sparse") : r.data; });
-    // Each attention kind's default scale (attention/*_attention.hpp).
-    const bool matrix = std::any_of(rows.begin(), rows.end(), [](const ResultRow& r) { return is_matrix_baseline(r); });
+    const std::string data = distinct_values(rows, [](const ResultRow& r) {
+        return sparsity_of(r.data).s ? std::string("sparse") : r.data;
+    });
+    // The tensor caches' scales; the matrix baseline's default 1/√d said apart.
+    std::vector<ResultRow> tensor;
+    std::copy_if(rows.begin(), rows.end(), std::back_inserter(tensor), [](const ResultRow& r) { return !is_matrix_baseline(r); });
+    const bool matrix = tensor.size() < rows.size();
+    const std::string scales = tensor.empty() ? "1/d" : distinct_values(tensor, scale_text);
     return "d = " + distinct_values(rows, [](const ResultRow& r) { return std::to_string(r.d); }) + ", " +
-           (heads == "1" ? "1 head" : "heads = " + heads) + ", " + data + " data, scale 1/d" +
+           (heads == "1" ? "1 head" : "heads = " + heads) + ", " + data + " data, scale " + scales +
            (matrix ? " (matrix: 1/√d)" : "");
 }
 

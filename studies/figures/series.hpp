@@ -36,6 +36,9 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
 // "d = 64, 1 head, gaussian data, scale 1/d": the configuration every figure states.
 std::string configuration_text(const std::vector<ResultRow>& rows);
 
+// A row's attention scale as a study states it: "1/d", "1/√d", "1/256" or the number ("0.3").
+std::string scale_text(const ResultRow& row);
+
 // The non-zeros per row and support of sparse data, from its label "sparse(s=8,support=random)";
 // s = 0 for other data.
 struct Sparsity {
