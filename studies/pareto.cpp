@@ -106,9 +106,7 @@ std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, doubl
 }
 
 void write_pareto_csv(const std::filesystem::path& path, const std::vector<ParetoPoint>& points) {
-    std::string text = "front";
-    for (const std::string& name : result_columns()) text += "," + name;
-    text += '\n';
+    std::string text = "front," + csv_header() + "\n";
     for (const ParetoPoint& p : points) text += p.front + "," + to_csv_line(p.row) + "\n";
     write_file_atomically(path, text);
 }

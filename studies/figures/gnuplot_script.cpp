@@ -47,14 +47,9 @@ std::string text_expression(const std::string& text) {
 
 // gnuplot's `"FILE" line N: message`, else the first line with text.
 std::string error_line(const std::string& output) {
-    std::string first;
-    for (std::size_t start = 0, end; start < output.size(); start = end + 1) {
-        end = std::min(output.find('\n', start), output.size());
-        const std::string line = output.substr(start, end - start);
-        if (line.find(".gp\" line ") != std::string::npos) return line;
-        if (first.empty() && line.find_first_not_of(" \t\r^") != std::string::npos) first = line;
-    }
-    return first.empty() ? "no message" : first;
+    const std::size_t at = output.find(".gp\" line ");
+    const std::size_t start = at != std::string::npos ? output.rfind('\n', at) + 1 : output.find_first_not_of(" \t\r\n^");
+    return start == std::string::npos ? "no message" : output.substr(start, output.find('\n', start) - start);
 }
 
 // The folder holding trikv.gp and the templates: the source tree's (its absolute path baked at
@@ -163,10 +158,6 @@ std::vector<fs::path> write_figure(const fs::path& dir, const Figure& figure, bo
 
 bool gnuplot_on_path() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
 
-std::string csv_line(const std::vector<std::string>& fields) {
-    std::string line;
-    for (const std::string& field : fields) line += (line.empty() ? "" : ",") + csv_quote(field);
-    return line + "\n";
-}
+std::string csv_line(const std::vector<std::string>& fields) { return csv_fields(fields) + "\n"; }
 
 }  // namespace trikv
