@@ -76,12 +76,13 @@ bool is_matrix_baseline(const ResultRow& row) {
 }
 
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, double exact_tolerance) {
-    // var rows also group by scale: each scale step, and the whole generation (scale 0).
-    std::map<std::tuple<Workload, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<std::size_t>>
+    // var rows also group by scale: each scale step, and the whole generation (scale 0). Data
+    // differ in content (sparse data's s, say), so points on different data are never compared.
+    std::map<std::tuple<Workload, std::size_t, std::size_t, std::size_t, std::size_t, std::string>, std::vector<std::size_t>>
         groups;
     for (std::size_t i = 0; i < rows.size(); ++i)
         if (rows[i].ok() && !is_matrix_baseline(rows[i]))
-            groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads}].push_back(i);
+            groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads, rows[i].data}].push_back(i);
 
     std::vector<ParetoPoint> points;
     std::size_t group = 0;
@@ -105,9 +106,7 @@ std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, doubl
 }
 
 void write_pareto_csv(const std::filesystem::path& path, const std::vector<ParetoPoint>& points) {
-    std::string text = "front";
-    for (const std::string& name : result_columns()) text += "," + name;
-    text += '\n';
+    std::string text = "front," + csv_header() + "\n";
     for (const ParetoPoint& p : points) text += p.front + "," + to_csv_line(p.row) + "\n";
     write_file_atomically(path, text);
 }

@@ -1,6 +1,6 @@
 #pragma once
 // Pareto fronts of a study (ann-benchmarks' rule): within a group of equal (workload, scale, n,
-// d, heads), sort by one axis and keep the strict improvements on the other. Exact points
+// d, heads, data), sort by one axis and keep the strict improvements on the other. Exact points
 // (counts_as_exact, rel_l2_error ≤ tolerance) give the (time, bytes) front; when approximate
 // caches are present a second front over (time, bytes, error) takes every successful point.
 #include <string>

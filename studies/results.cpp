@@ -25,6 +25,12 @@ std::string csv_quote(const std::string& field) {
     return out + "\"";
 }
 
+std::string csv_fields(const std::vector<std::string>& fields) {
+    std::string line;
+    for (const std::string& field : fields) line += (line.empty() ? "" : ",") + csv_quote(field);
+    return line;
+}
+
 namespace {
 
 // One accessor pair per column keeps the schema, the writer and the reader in one table.
@@ -165,19 +171,12 @@ const std::vector<std::string>& result_columns() {
     return names;
 }
 
-std::string csv_header() {
-    std::string line;
-    for (const std::string& name : result_columns()) line += (line.empty() ? "" : ",") + name;
-    return line;
-}
+std::string csv_header() { return csv_fields(result_columns()); }
 
 std::string to_csv_line(const ResultRow& row) {
-    std::string line;
-    for (const Column& c : columns()) {
-        if (!line.empty()) line += ',';
-        line += csv_quote(c.get(row));
-    }
-    return line;
+    std::vector<std::string> fields;
+    for (const Column& c : columns()) fields.push_back(c.get(row));
+    return csv_fields(fields);
 }
 
 ResultsTable parse_results_csv(const std::string& text, const std::string& source) {

@@ -62,6 +62,8 @@ std::string point_key_of(const ResultRow& row);
 
 // A CSV field, quoted where needed (RFC 4180; line breaks become spaces).
 std::string csv_quote(const std::string& field);
+// The fields, each quoted where needed, joined by commas (no end of line).
+std::string csv_fields(const std::vector<std::string>& fields);
 // A number in its shortest round-trip form.
 std::string number_text(double value);
 

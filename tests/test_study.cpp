@@ -158,6 +158,19 @@ TEST_CASE("pareto fronts are per group, exact ones only below the error toleranc
     CHECK(approximate == std::vector<std::string>{"product@128", "bad@128"});
 }
 
+TEST_CASE("points on different data are never on one front", "[study][pareto]") {
+    // At s = 4 the small cache is fast; at s = 64 the other one is. Compared across data, the
+    // s = 4 point would dominate everything.
+    std::vector<trikv::ResultRow> rows = {point("a", 1, 10), point("b", 50, 500), point("a", 40, 400), point("b", 5, 50)};
+    rows[0].data = rows[1].data = "sparse(s=4,support=random)";
+    rows[2].data = rows[3].data = "sparse(s=64,support=random)";
+    std::vector<std::size_t> exact;
+    std::set<std::size_t> groups;
+    for (const auto& p : trikv::pareto_fronts(rows)) exact.push_back(p.index), groups.insert(p.group);
+    CHECK(exact == std::vector<std::size_t>{0, 3});
+    CHECK(groups.size() == 2);
+}
+
 TEST_CASE("results.csv round-trips every column, including quoted reasons", "[study]") {
     const fs::path dir = fresh_dir("csv");
     trikv::ResultRow a = point("factor:strategy=fused", 1.25, 4096, 3.5e-7);

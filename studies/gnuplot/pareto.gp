@@ -6,7 +6,7 @@ PANELS = 1
 set datafile separator comma
 stats DATA using (column('heads')) nooutput
 HEADS_TERM = STATS_min == 1 && STATS_max == 1 ? '' : 'h'   # the bounds name heads where there are several
-array EXTRA[4] = [NGROUPS > 0 ? 'exact Pareto front'.(NGROUPS > 1 ? ' (one per n, d, heads)' : '') : '', \
+array EXTRA[4] = [NGROUPS > 0 ? 'exact Pareto front'.(NGROUPS > 1 ? ' (one per n, d, heads, data)' : '') : '', \
                   HAS_DOMINATED ? 'dominated exact point (faded)' : '', \
                   fmt eq 'tex' ? 'seed bound $\Omega(nd)$: $4nd'.HEADS_TERM.'\cdot4$\,B' : 'seed bound Ω(nd): 4nd'.HEADS_TERM.'·4 B', \
                   fmt eq 'tex' ? 'seed bound $\Omega(n^2d)$: $2n^2d'.HEADS_TERM.'\cdot4$\,B' : 'seed bound Ω(n²d): 2n²d'.HEADS_TERM.'·4 B']

@@ -1,7 +1,7 @@
 # trikv.gp: the look every trikv figure shares. A figure's template loads it once it has set
-# PANELS (side by side) and EXTRA (its key entries besides the series; '' for an absent one);
-# the generated NAME.gp has set fmt, out, TITLE, SUBTITLE and the series arrays LABEL, COLOUR,
-# POINT, DASH. Any setting below can be given on the command line instead:
+# PANELS (side by side), EXTRA (its key entries besides the series; '' for an absent one) and,
+# if it has one, KEYTITLE; the generated NAME.gp has set fmt, out, TITLE, SUBTITLE and the series
+# arrays LABEL, COLOUR, POINT, DASH. Any setting below can be given on the command line instead:
 #   gnuplot -e "fmt='pdf'; FONT=8; COLUMN=3.3" NAME.gp
 # Sizes are physical (inches, points): a panel is a paper column wide, its plot area PLOTH high;
 # the title sits above and the key below, so the figure grows with the key and the plot area
