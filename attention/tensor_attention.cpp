@@ -5,6 +5,7 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -18,6 +19,8 @@
 
 namespace trikv {
 namespace {
+
+std::atomic<int> blas_pair_tiles{0};  // live BlasPairTiles
 
 // Queries served together by one pass over the pair blocks: their rows of A are stacked, so
 // each K2/V2 tile feeds one GEMM of up to kStackedRows rows instead of one per query (and is
@@ -78,8 +81,8 @@ struct QueryGroup {
 // the block. Columns past its limit get probability 0.
 //
 // Float rows run the register-tiled kernel (attention/pair_tile_kernel.hpp) where the CPU has
-// it: A, S and U are then stored transposed, stacked row i being column i (leading dimension
-// stacked()). Otherwise (double, or no AVX2/FMA) two BLAS GEMMs per tile on row-major A, S, U.
+// it: A, S and U are then stored in its lane panels. Otherwise (double, or no AVX2/FMA) two
+// BLAS GEMMs per tile on row-major A, S, U.
 template <Scalar T, class S>
 class PairBlockReducer {
     static constexpr bool kDecodes = !std::is_same_v<S, T>;
@@ -91,13 +94,12 @@ public:
         : group_(group), k1_(k1), k2_(k2), v1_(v1), v2_(v2), scale_(scale), block_rows_(block_rows),
           item_cols_(item_cols), meter_(scratch),
           rows_per_query_(std::min(k1.rows(), kPairBlockRows)),
-          scaled_k1_(stacked() * k1.dim(), scratch),
-          scores_(stacked() * kPairTileRows, scratch),
-          mixed_v2_(stacked() * k1.dim(), scratch),
+          scaled_k1_(matrix_floats(k1.dim()), scratch),
+          scores_(matrix_floats(kPairTileRows), scratch),
+          mixed_v2_(matrix_floats(k1.dim()), scratch),
           row_max_(stacked(), scratch),
           row_norm_(stacked(), scratch),
           block_acc_(k1.dim(), scratch),
-          v1_row_(kDecodes ? k1.dim() : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           first_(group.count, scratch), rows_(group.count, scratch), cols_(group.count, scratch) {
@@ -122,8 +124,14 @@ public:
 
 private:
     std::size_t stacked() const { return group_.count * rows_per_query_; }
-    // Element (row i, column l) of the stacked A or U, in either layout.
-    std::size_t at(std::size_t i, std::size_t l) const { return tiled_ ? l * stacked() + i : i * k1_.dim() + l; }
+    // Floats of a stacked matrix with n columns, and where its element (row i, column l) is,
+    // in either layout.
+    std::size_t matrix_floats(std::size_t n) const {
+        return tiled_ ? pair_tile::panel_floats(stacked(), n) : stacked() * n;
+    }
+    std::size_t at(std::size_t i, std::size_t l) const {
+        return tiled_ ? pair_tile::lane_index(i, l, k1_.dim()) : i * k1_.dim() + l;
+    }
 
     void process_item(std::size_t block, std::size_t run) {
         const std::size_t d = k1_.dim();
@@ -137,15 +145,21 @@ private:
             cols_[r] = std::min(group_.limit(r, k2_.rows()), j_begin + item_cols_);
             rows_[r] = limit > i0 && cols_[r] > j_begin ? std::min(block_rows_, limit - i0) : 0;
             if (rows_[r] > 0) last_col = std::max(last_col, cols_[r]);
-            const T* q = group_.q + r * d;
-            for (std::size_t i = 0; i < rows_[r]; ++i) {
-                const T* k1 = dense_rows(k1_, i0 + i, 1, v1_row_.data());
-                T* a = scaled_k1_.data();
-                for (std::size_t l = 0; l < d; ++l) a[at(total + i, l)] = scale_ * q[l] * k1[l];
-            }
             total += rows_[r];
         }
         if (total == 0) return;
+        // Dimension-major, so A's lane panels are written in order (row-major A down its
+        // columns, each of the block's ≤ 128 K1 rows a line that stays in L1).
+        const T* rows[kPairBlockRows];
+        block_row_pointers(k1_, i0, rows);
+        for (std::size_t r = 0; r < group_.count; ++r) {
+            const T* q = group_.q + r * d;
+            T* a = scaled_k1_.data();
+            for (std::size_t l = 0; l < d; ++l) {
+                const T scaled_q = scale_ * q[l];
+                for (std::size_t i = 0; i < rows_[r]; ++i) a[at(first_[r] + i, l)] = scaled_q * rows[i][l];
+            }
+        }
         std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
         std::fill_n(row_norm_.data(), total, T(0));  // U needs no clearing: the first tile overwrites it
 
@@ -156,21 +170,39 @@ private:
             j0 += cols;
         }
 
-        // Block partial of each query: Σ_i exp(m_i − M)·(v1_i ∘ u_i), merged into its result.
+        // Block partial of each query: Σ_i exp(m_i − M)·(v1_i ∘ u_i), merged into its result;
+        // dimension-major like A above.
+        block_row_pointers(v1_, i0, rows);
         for (std::size_t r = 0; r < group_.count; ++r) {
             if (rows_[r] == 0) continue;
             const std::size_t first = first_[r];
             const T top = max_of(row_max_.data() + first, rows_[r]);
-            T norm = 0;
-            std::fill_n(block_acc_.data(), d, T(0));
+            T norm = 0, weight[kPairBlockRows];
             for (std::size_t i = 0; i < rows_[r]; ++i) {
-                const T weight = std::exp(row_max_[first + i] - top);
-                norm += weight * row_norm_[first + i];
-                const T* v1 = dense_rows(v1_, i0 + i, 1, v1_row_.data());
-                const T* u = mixed_v2_.data();
-                for (std::size_t l = 0; l < d; ++l) block_acc_[l] += weight * v1[l] * u[at(first + i, l)];
+                weight[i] = std::exp(row_max_[first + i] - top);
+                norm += weight[i] * row_norm_[first + i];
+            }
+            const T* u = mixed_v2_.data();
+            for (std::size_t l = 0; l < d; ++l) {
+                T sum = 0;
+                for (std::size_t i = 0; i < rows_[r]; ++i) sum += weight[i] * rows[i][l] * u[at(first + i, l)];
+                block_acc_[l] = sum;
             }
             results_[r].merge(top, norm, block_acc_.data());
+        }
+    }
+
+    // The block's K1 or V1 rows [i0, i0 + block rows) as rows of T: the storage's own, or, for
+    // reduced formats, decoded into the K2 tile's scratch (≥ kPairBlockRows rows, free outside
+    // fold_tile).
+    void block_row_pointers(const StoredRows<S>& stream, std::size_t i0, const T** rows) {
+        const std::size_t count = std::min(block_rows_, stream.rows() - i0), d = k1_.dim();
+        if constexpr (kDecodes) {
+            static_assert(kPairBlockRows <= kPairTileRows);
+            stream.decode(i0, count, k2_tile_.data());
+            for (std::size_t i = 0; i < count; ++i) rows[i] = k2_tile_.data() + i * d;
+        } else {
+            for (std::size_t i = 0; i < count; ++i) rows[i] = stream.values.row(i0 + i);
         }
     }
 
@@ -179,17 +211,19 @@ private:
     // item's first tile). Transposed layout, float only.
     void fold_tile_tiled(std::size_t total, std::size_t j0, std::size_t cols, bool first_tile) {
         if constexpr (std::is_same_v<T, float>) {
-            const std::size_t d = k1_.dim(), ld = stacked();
+            static_assert(kPairTileRows == pair_tile::kMaxCols);
+            const std::size_t d = k1_.dim();
             T* s = scores_.data();
-            pair_tile::scores(scaled_k1_.data(), ld, total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
+            pair_tile::scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
             for (std::size_t r = 0; r < group_.count; ++r) {
                 const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
-                for (std::size_t j = valid; j < cols && rows_[r] > 0; ++j)
-                    std::fill_n(s + j * ld + first_[r], rows_[r], -std::numeric_limits<T>::infinity());
+                for (std::size_t j = valid; j < cols; ++j)
+                    for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row)
+                        s[pair_tile::lane_index(row, j, kPairTileRows)] = -std::numeric_limits<T>::infinity();
             }
-            pair_tile::softmax(s, ld, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), d,
+            pair_tile::softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), d,
                                /*rescale=*/!first_tile);
-            pair_tile::mix(s, ld, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
+            pair_tile::mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
                            /*accumulate=*/!first_tile);
         }
     }
@@ -231,11 +265,11 @@ private:
     std::size_t block_rows_;  // rows i per block (pair_block_rows), ≤ kPairBlockRows
     std::size_t item_cols_;   // columns j per work item (pair_item_cols)
     MemoryMeter& meter_;
-    bool tiled_ = std::is_same_v<T, float> && pair_tile::available();
+    bool tiled_ = std::is_same_v<T, float> && pair_tile::available() && blas_pair_tiles.load() == 0;
     std::vector<SoftmaxPartial<T>> results_;
     std::size_t rows_per_query_;  // K1 rows of one block
     Buffer<T> scaled_k1_, scores_, mixed_v2_, row_max_, row_norm_, block_acc_;
-    Buffer<T> v1_row_, k2_tile_, v2_tile_;  // decoded rows (v1_row_: a K1 or V1 row); empty when S = T
+    Buffer<T> k2_tile_, v2_tile_;  // decoded rows; empty when S = T
     Buffer<std::size_t> first_, rows_, cols_;  // per query of the group, for the current block
 };
 
@@ -298,6 +332,9 @@ void require_same_shapes(const Array& q, const Array& k1, const Array& k2, const
 }
 
 }  // namespace
+
+BlasPairTiles::BlasPairTiles() { ++blas_pair_tiles; }
+BlasPairTiles::~BlasPairTiles() { --blas_pair_tiles; }
 
 template <class S>
 void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,

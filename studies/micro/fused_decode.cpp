@@ -14,7 +14,10 @@
 // p25–p75 (min–max) over rounds are printed. A sample repeats the step for at least
 // kSampleSeconds and takes the mean.
 //
-//   trikv_decode_micro [--rounds R] [--threads T] CASE...
+//   trikv_decode_micro [--rounds R] [--threads T] [--no-peak] [--blas] CASE...
+//       --no-peak: skip the SGEMM (% columns print 0), for profiling the kernel alone;
+//       --blas: each case twice per round, register-tiled kernel then the BLAS path
+//       (BlasPairTiles), as cases "tiled:G,W1,W2,D" and "blas:G,W1,W2,D": an A/B pair per round
 //   trikv_decode_micro [--rounds R] --inputs DIR --out FILE CASE   (q [G,D], k1, v1 [W1,D],
 //       k2, v2 [W2,D] float32 .npy from DIR; the step's output [G,D] written to FILE; the peer
 //       benchmark studies/peers/window_gqa.py checks it and compares the times)
@@ -26,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <optional>
 #include <exception>
 #include <random>
 #include <string>
@@ -100,9 +104,12 @@ struct Inputs {
 
 class Step {
 public:
-    Step(const Case& c, const std::string& inputs) : case_(c), in_(c, inputs), out_(c.queries * c.dim) {}
+    Step(const Case& c, const std::string& inputs, bool blas)
+        : case_(c), blas_(blas), in_(c, inputs), out_(c.queries * c.dim) {}
 
     void run() {
+        std::optional<BlasPairTiles> blas;
+        if (blas_) blas.emplace();
         const auto rows = [&](const std::vector<float>& x, std::size_t n) {
             return StoredRows<float>::contiguous(x.data(), n, case_.dim);
         };
@@ -121,10 +128,13 @@ public:
         return watch.seconds() / double(steps);
     }
     const Case& shape() const { return case_; }
+    std::string name() const { return (blas_ ? "blas:" : compare_ ? "tiled:" : "") + case_.name(); }
+    void set_compared() { compare_ = true; }
     const std::vector<float>& output() const { return out_; }
 
 private:
     Case case_;
+    bool blas_, compare_ = false;
     Inputs in_;
     std::vector<float> out_;
     MemoryMeter scratch_;
@@ -133,6 +143,7 @@ private:
 int run(int argc, char** argv) {
     int rounds = kDefaultRounds, threads = 0;
     std::string inputs, out;
+    bool measure_peak = true, compare_blas = false;
     std::vector<Case> cases;
     for (int a = 1; a < argc; ++a) {
         const std::string arg = argv[a];
@@ -143,6 +154,10 @@ int run(int argc, char** argv) {
         } else if (arg == "--threads" && has_value) {
             threads = std::atoi(argv[++a]);
             require(threads >= 1 && threads <= 4096, "--threads: " + std::string(argv[a]) + " is not in [1, 4096]");
+        } else if (arg == "--blas") {
+            compare_blas = true;
+        } else if (arg == "--no-peak") {
+            measure_peak = false;
         } else if (arg == "--inputs" && has_value) {
             inputs = argv[++a];
         } else if (arg == "--out" && has_value) {
@@ -157,7 +172,12 @@ int run(int argc, char** argv) {
 
     ThreadControl control(threads);
     std::deque<Step> steps;  // not moved: each holds its MemoryMeter
-    for (const Case& c : cases) steps.emplace_back(c, inputs);
+    for (const Case& c : cases) {
+        steps.emplace_back(c, inputs, false);
+        if (!compare_blas) continue;
+        steps.back().set_compared();
+        steps.emplace_back(c, inputs, true);
+    }
     if (!out.empty()) {  // the output checked by the peer benchmark, written before any timing
         steps.front().run();
         const Case& c = steps.front().shape();
@@ -169,14 +189,14 @@ int run(int argc, char** argv) {
     std::printf("threads %d, %d rounds; FLOPs per step 4*G*W1*W2*D\n", control.threads(), rounds);
     std::vector<std::vector<double>> ms(steps.size()), percent(steps.size());
     for (int r = 0; r < rounds; ++r) {
-        const double peak = measure_sgemm_gflops(control.threads(), 1);
+        const double peak = measure_peak ? measure_sgemm_gflops(control.threads(), 1) : 0.0;
         for (std::size_t s = 0; s < steps.size(); ++s) {
             const double seconds = steps[s].sample();
             const double gflops = steps[s].shape().flops() / seconds / 1e9;
             ms[s].push_back(seconds * 1e3);
             percent[s].push_back(percent_of(gflops, peak));
             std::printf("round %d case %s ms %.4f gflops %.1f sgemm_gflops %.1f percent %.1f\n", r,
-                        steps[s].shape().name().c_str(), seconds * 1e3, gflops, peak, percent[s].back());
+                        steps[s].name().c_str(), seconds * 1e3, gflops, peak, percent[s].back());
         }
     }
     std::printf("%-18s %10s %16s %8s %14s %14s\n", "case G,W1,W2,D", "ms_median", "ms_p25-p75", "%sgemm",
@@ -184,9 +204,17 @@ int run(int argc, char** argv) {
     for (std::size_t s = 0; s < steps.size(); ++s) {
         const auto& p = percent[s];
         std::printf("case %-13s %10.4f %7.4f-%-8.4f %7.1f%% %6.1f-%-7.1f %6.1f-%-7.1f\n",
-                    steps[s].shape().name().c_str(), median(ms[s]), quantile(ms[s], 0.25), quantile(ms[s], 0.75),
+                    steps[s].name().c_str(), median(ms[s]), quantile(ms[s], 0.25), quantile(ms[s], 0.75),
                     median(p), quantile(p, 0.25), quantile(p, 0.75), *std::min_element(p.begin(), p.end()),
                     *std::max_element(p.begin(), p.end()));
+    }
+    // A/B pairs (--blas): time of the BLAS path over the tiled kernel's, round by round.
+    for (std::size_t s = 0; compare_blas && s + 1 < steps.size(); s += 2) {
+        std::vector<double> ratio;
+        for (int r = 0; r < rounds; ++r) ratio.push_back(ms[s + 1][r] / ms[s][r]);
+        std::printf("speedup %-13s blas/tiled %.2f [p25-p75 %.2f-%.2f, min-max %.2f-%.2f]\n",
+                    steps[s].shape().name().c_str(), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75),
+                    *std::min_element(ratio.begin(), ratio.end()), *std::max_element(ratio.begin(), ratio.end()));
     }
     return 0;
 }
