@@ -129,14 +129,18 @@ TRIKV_TILE_TARGET void softmax(float* s, std::size_t rows, std::size_t cols, flo
     constexpr float none = -std::numeric_limits<float>::infinity();
     for (std::size_t i0 = 0; i0 < rows; i0 += kPanelRows) {
         const std::size_t width = std::min(kPanelRows, rows - i0);
-        float top[kPanelRows], shift[kPanelRows], shrink[kPanelRows], sum[kPanelRows];
+        alignas(32) float top[kPanelRows];
+        float shift[kPanelRows], shrink[kPanelRows], sum[kPanelRows];
         for (std::size_t i = 0; i < kPanelRows; ++i) top[i] = i < width ? row_max[i0 + i] : none, sum[i] = 0.0f;
         float* panel = s + i0 * kMaxCols;
-        for (std::size_t j = 0; j < cols; ++j)
-            for (std::size_t i = 0; i < kPanelRows; ++i) {
-                const float x = panel[j * kPanelRows + i];
-                top[i] = x > top[i] ? x : top[i];
-            }
+        // The running max in two vectors: GCC left the plain loop's compare-and-select scalar.
+        __m256 top_low = _mm256_load_ps(top), top_high = _mm256_load_ps(top + kLanes);
+        for (std::size_t j = 0; j < cols; ++j) {
+            top_low = _mm256_max_ps(_mm256_loadu_ps(panel + j * kPanelRows), top_low);
+            top_high = _mm256_max_ps(_mm256_loadu_ps(panel + j * kPanelRows + kLanes), top_high);
+        }
+        _mm256_store_ps(top, top_low);
+        _mm256_store_ps(top + kLanes, top_high);
         for (std::size_t i = 0; i < kPanelRows; ++i) {
             shift[i] = top[i] == none ? 0.0f : top[i];  // no usable pair yet: every exp is then 0
             shrink[i] = exp_nonpositive((i < width ? row_max[i0 + i] : none) - shift[i]);

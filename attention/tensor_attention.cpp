@@ -154,10 +154,14 @@ private:
         block_row_pointers(k1_, i0, rows);
         for (std::size_t r = 0; r < group_.count; ++r) {
             const T* q = group_.q + r * d;
+            T* scaled_q = block_acc_.data();  // free until the readout below
+            for (std::size_t l = 0; l < d; ++l) scaled_q[l] = scale_ * q[l];
             T* a = scaled_k1_.data();
-            for (std::size_t l = 0; l < d; ++l) {
-                const T scaled_q = scale_ * q[l];
-                for (std::size_t i = 0; i < rows_[r]; ++i) a[at(first_[r] + i, l)] = scaled_q * rows[i][l];
+            for (std::size_t i = 0; i < rows_[r]; ++i) {
+                // Row i of A is a strided line in either layout: stride 1 (row-major) or 16 (panels).
+                T* a_row = a + at(first_[r] + i, 0);
+                const std::size_t stride = at(first_[r] + i, 1) - at(first_[r] + i, 0);
+                for (std::size_t l = 0; l < d; ++l) a_row[l * stride] = scaled_q[l] * rows[i][l];
             }
         }
         std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
@@ -182,11 +186,15 @@ private:
                 weight[i] = std::exp(row_max_[first + i] - top);
                 norm += weight[i] * row_norm_[first + i];
             }
+            // Row after row, each a strided line of U as A above, into block_acc_ (d at a time,
+            // vectorised over the dimensions of V1's row).
+            std::fill_n(block_acc_.data(), d, T(0));
             const T* u = mixed_v2_.data();
-            for (std::size_t l = 0; l < d; ++l) {
-                T sum = 0;
-                for (std::size_t i = 0; i < rows_[r]; ++i) sum += weight[i] * rows[i][l] * u[at(first + i, l)];
-                block_acc_[l] = sum;
+            for (std::size_t i = 0; i < rows_[r]; ++i) {
+                const T* u_row = u + at(first + i, 0);
+                const std::size_t stride = at(first + i, 1) - at(first + i, 0);
+                const T* v1 = rows[i];
+                for (std::size_t l = 0; l < d; ++l) block_acc_[l] += weight[i] * v1[l] * u_row[l * stride];
             }
             results_[r].merge(top, norm, block_acc_.data());
         }
