@@ -35,13 +35,13 @@ std::size_t queries_per_group(std::size_t k1_rows) {
     return std::max<std::size_t>(1, kStackedRows / std::clamp<std::size_t>(k1_rows, 1, kPairBlockRows));
 }
 
+// Work items one call should offer: two per worker, so TBB can balance them.
+std::size_t parallel_slack() { return 2 * static_cast<std::size_t>(worker_count()); }
+
 // Rows i per block: kPairBlockRows (128, 7–10% faster than 64 on large caches) once every
 // worker gets at least two blocks; half that below, so a small cache still splits across the
 // workers (a 128-token window with 128-row blocks was one task: 1.8× slower on two cores).
 // Scratch is sized for kPairBlockRows either way, so the transient bytes do not depend on n.
-// Work items one call should offer: two per worker, so TBB can balance them.
-std::size_t parallel_slack() { return 2 * static_cast<std::size_t>(worker_count()); }
-
 std::size_t pair_block_rows(std::size_t rows) {
     return rows >= parallel_slack() * kPairBlockRows ? kPairBlockRows : kPairBlockRows / 2;
 }
@@ -73,8 +73,8 @@ struct QueryGroup {
 // it has processed, plus scratch tiles. TBB splits a body only when work is stolen, so there
 // are about as many bodies (and scratch sets) as threads. Rows are stored as S and computed
 // in T: with S = T the kernel reads the storage in place; otherwise (reduced formats,
-// T = float) each K1 row is decoded into its row of A, each V1 row into one row of scratch
-// and each K2/V2 tile into a tile of scratch, and the float path runs on those.
+// T = float) a block's K1 rows, later its V1 rows, and each K2/V2 tile are decoded into tiles
+// of scratch, and the float path runs on those.
 //
 // A work item is a block of K1 rows and a run of K2 columns (pair_item_cols). In it, query r
 // owns the stacked rows [first_[r], first_[r] + rows_[r]) of A, S and U: its valid K1 rows of
@@ -148,8 +148,6 @@ private:
             total += rows_[r];
         }
         if (total == 0) return;
-        // Dimension-major, so A's lane panels are written in order (row-major A down its
-        // columns, each of the block's ≤ 128 K1 rows a line that stays in L1).
         const T* rows[kPairBlockRows];
         block_row_pointers(k1_, i0, rows);
         for (std::size_t r = 0; r < group_.count; ++r) {
@@ -174,8 +172,7 @@ private:
             j0 += cols;
         }
 
-        // Block partial of each query: Σ_i exp(m_i − M)·(v1_i ∘ u_i), merged into its result;
-        // dimension-major like A above.
+        // Block partial of each query: Σ_i exp(m_i − M)·(v1_i ∘ u_i), merged into its result.
         block_row_pointers(v1_, i0, rows);
         for (std::size_t r = 0; r < group_.count; ++r) {
             if (rows_[r] == 0) continue;
@@ -216,7 +213,7 @@ private:
 
     // Scores of the stacked rows against K2 rows [j0, j0+cols), online softmax per row (over
     // the columns its query may use; the rest get probability 0), U += P·V2 (U = P·V2 on the
-    // item's first tile). Transposed layout, float only.
+    // item's first tile). Lane panels, float only.
     void fold_tile_tiled(std::size_t total, std::size_t j0, std::size_t cols, bool first_tile) {
         if constexpr (std::is_same_v<T, float>) {
             static_assert(kPairTileRows == pair_tile::kMaxCols);
