@@ -10,6 +10,12 @@ namespace trikv::reference {
 Vector<double> tensor_decode(const Vector<double>& q, const Matrix<double>& k1,
                              const Matrix<double>& k2, const Matrix<double>& v1,
                              const Matrix<double>& v2, std::size_t rows, double scale) {
+    return tensor_decode(q, k1, k2, v1, v2, rows, rows, scale);
+}
+
+Vector<double> tensor_decode(const Vector<double>& q, const Matrix<double>& k1,
+                             const Matrix<double>& k2, const Matrix<double>& v1,
+                             const Matrix<double>& v2, std::size_t rows1, std::size_t rows2, double scale) {
     const std::size_t d = q.size();
     auto score = [&](std::size_t i, std::size_t j) {
         double s = 0.0;
@@ -17,13 +23,13 @@ Vector<double> tensor_decode(const Vector<double>& q, const Matrix<double>& k1,
         return scale * s;
     };
     double top = -std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t j = 0; j < rows; ++j) top = std::max(top, score(i, j));
+    for (std::size_t i = 0; i < rows1; ++i)
+        for (std::size_t j = 0; j < rows2; ++j) top = std::max(top, score(i, j));
 
     Vector<double> out = xt::zeros<double>({d});
     double norm = 0.0;
-    for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t j = 0; j < rows; ++j) {
+    for (std::size_t i = 0; i < rows1; ++i)
+        for (std::size_t j = 0; j < rows2; ++j) {
             const double p = std::exp(score(i, j) - top);
             norm += p;
             for (std::size_t l = 0; l < d; ++l) out(l) += p * v1(i, l) * v2(j, l);

@@ -11,6 +11,11 @@ namespace trikv::reference {
 Vector<double> tensor_decode(const Vector<double>& q, const Matrix<double>& k1,
                              const Matrix<double>& k2, const Matrix<double>& v1,
                              const Matrix<double>& v2, std::size_t rows, double scale);
+// The same over the rectangle of pairs i < rows1, j < rows2 (windowed attention: rows1 = w1
+// rows of K1/V1, rows2 = w2 of K2/V2).
+Vector<double> tensor_decode(const Vector<double>& q, const Matrix<double>& k1,
+                             const Matrix<double>& k2, const Matrix<double>& v1,
+                             const Matrix<double>& v2, std::size_t rows1, std::size_t rows2, double scale);
 
 // Every query of one head; causal: query t uses rows 0..t.
 Matrix<double> tensor_prefill(const Matrix<double>& q, const Matrix<double>& k1,

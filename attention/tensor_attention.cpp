@@ -5,18 +5,22 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
 #include <vector>
 
 #include "attention/blas.hpp"
+#include "attention/pair_tile_kernel.hpp"
 #include "attention/softmax.hpp"
 #include "framework/error.hpp"
 #include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
+
+std::atomic<int> blas_pair_tiles{0};  // live BlasPairTiles
 
 // Queries served together by one pass over the pair blocks: their rows of A are stacked, so
 // each K2/V2 tile feeds one GEMM of up to kStackedRows rows instead of one per query (and is
@@ -25,18 +29,31 @@ namespace {
 // all-ones K1 row (matrix attention as tensor attention: matrix_decode of several queries) stacks
 // 256.
 constexpr std::size_t kStackedRows = 256;
+static_assert(kStackedRows <= pair_tile::kMaxRows);
 
 std::size_t queries_per_group(std::size_t k1_rows) {
     return std::max<std::size_t>(1, kStackedRows / std::clamp<std::size_t>(k1_rows, 1, kPairBlockRows));
 }
+
+// Work items one call should offer: two per worker, so TBB can balance them.
+std::size_t parallel_slack() { return 2 * static_cast<std::size_t>(worker_count()); }
 
 // Rows i per block: kPairBlockRows (128, 7–10% faster than 64 on large caches) once every
 // worker gets at least two blocks; half that below, so a small cache still splits across the
 // workers (a 128-token window with 128-row blocks was one task: 1.8× slower on two cores).
 // Scratch is sized for kPairBlockRows either way, so the transient bytes do not depend on n.
 std::size_t pair_block_rows(std::size_t rows) {
-    const auto workers = static_cast<std::size_t>(worker_count());
-    return rows >= 2 * workers * kPairBlockRows ? kPairBlockRows : kPairBlockRows / 2;
+    return rows >= parallel_slack() * kPairBlockRows ? kPairBlockRows : kPairBlockRows / 2;
+}
+
+// Columns j per work item. A call with fewer row blocks than `wanted_items` (a windowed head: 32
+// K1 rows are one block) also splits K2 into runs of whole tiles, so every worker gets pairs:
+// the pairs of a block and a column run fold into a partial of their own, merged like any other.
+std::size_t pair_item_cols(std::size_t blocks, std::size_t cols, std::size_t wanted_items) {
+    const std::size_t tiles = (cols + kPairTileRows - 1) / kPairTileRows;
+    const std::size_t runs = std::min(tiles, (wanted_items + blocks - 1) / blocks);
+    if (runs <= 1) return cols;
+    return (tiles + runs - 1) / runs * kPairTileRows;
 }
 
 // A group of queries of one head. Query r may use pairs [0, limit_r)² on
@@ -56,11 +73,16 @@ struct QueryGroup {
 // it has processed, plus scratch tiles. TBB splits a body only when work is stolen, so there
 // are about as many bodies (and scratch sets) as threads. Rows are stored as S and computed
 // in T: with S = T the kernel reads the storage in place; otherwise (reduced formats,
-// T = float) each K1 row is decoded into its row of A, each V1 row into one row of scratch
-// and each K2/V2 tile into a tile of scratch, and the float path runs on those.
+// T = float) a block's K1 rows, later its V1 rows, and each K2/V2 tile are decoded into tiles
+// of scratch, and the float path runs on those.
 //
-// In a block, query r owns the stacked rows [first_[r], first_[r] + rows_[r]) of A, S and U:
-// its valid K1 rows of the block. Columns past its limit get probability 0.
+// A work item is a block of K1 rows and a run of K2 columns (pair_item_cols). In it, query r
+// owns the stacked rows [first_[r], first_[r] + rows_[r]) of A, S and U: its valid K1 rows of
+// the block. Columns past its limit get probability 0.
+//
+// Float rows run the register-tiled kernel (attention/pair_tile_kernel.hpp) where the CPU has
+// it: A, S and U are then stored in its lane panels. Otherwise (double, or no AVX2/FMA) two
+// BLAS GEMMs per tile on row-major A, S, U.
 template <Scalar T, class S>
 class PairBlockReducer {
     static constexpr bool kDecodes = !std::is_same_v<S, T>;
@@ -68,16 +90,16 @@ class PairBlockReducer {
 public:
     PairBlockReducer(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
                      const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, std::size_t block_rows,
-                     MemoryMeter& scratch)
-        : group_(group), k1_(k1), k2_(k2), v1_(v1), v2_(v2), scale_(scale), block_rows_(block_rows), meter_(scratch),
+                     std::size_t item_cols, MemoryMeter& scratch)
+        : group_(group), k1_(k1), k2_(k2), v1_(v1), v2_(v2), scale_(scale), block_rows_(block_rows),
+          item_cols_(item_cols), meter_(scratch),
           rows_per_query_(std::min(k1.rows(), kPairBlockRows)),
-          scaled_k1_(stacked() * k1.dim(), scratch),
-          scores_(stacked() * kPairTileRows, scratch),
-          mixed_v2_(stacked() * k1.dim(), scratch),
+          scaled_k1_(matrix_floats(k1.dim()), scratch),
+          scores_(matrix_floats(kPairTileRows), scratch),
+          mixed_v2_(matrix_floats(k1.dim()), scratch),
           row_max_(stacked(), scratch),
           row_norm_(stacked(), scratch),
           block_acc_(k1.dim(), scratch),
-          v1_row_(kDecodes ? k1.dim() : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           first_(group.count, scratch), rows_(group.count, scratch), cols_(group.count, scratch) {
@@ -87,11 +109,14 @@ public:
 
     PairBlockReducer(PairBlockReducer& other, tbb::split)
         : PairBlockReducer(other.group_, other.k1_, other.k2_, other.v1_, other.v2_, other.scale_, other.block_rows_,
-                           other.meter_) {}
+                           other.item_cols_, other.meter_) {}
 
-    void operator()(const tbb::blocked_range<std::size_t>& blocks) {
-        for (std::size_t b = blocks.begin(); b != blocks.end(); ++b) process_block(b);
+    // Items are numbered block-major: item b is block b / runs, column run b % runs.
+    void operator()(const tbb::blocked_range<std::size_t>& items) {
+        const std::size_t runs = column_runs();
+        for (std::size_t b = items.begin(); b != items.end(); ++b) process_item(b / runs, b % runs);
     }
+    std::size_t column_runs() const { return (k2_.rows() + item_cols_ - 1) / item_cols_; }
     void join(const PairBlockReducer& other) {
         for (std::size_t r = 0; r < group_.count; ++r) results_[r].merge(other.results_[r]);
     }
@@ -99,57 +124,117 @@ public:
 
 private:
     std::size_t stacked() const { return group_.count * rows_per_query_; }
+    // Floats of a stacked matrix with n columns, and where its element (row i, column l) is,
+    // in either layout.
+    std::size_t matrix_floats(std::size_t n) const {
+        return tiled_ ? pair_tile::panel_floats(stacked(), n) : stacked() * n;
+    }
+    std::size_t at(std::size_t i, std::size_t l) const {
+        return tiled_ ? pair_tile::lane_index(i, l, k1_.dim()) : i * k1_.dim() + l;
+    }
 
-    void process_block(std::size_t block) {
+    void process_item(std::size_t block, std::size_t run) {
         const std::size_t d = k1_.dim();
-        const std::size_t i0 = block * block_rows_;
-        // Stack each query's valid rows: A = scale·(K1_rows ∘ q_r) (docs/math.md §3).
+        const std::size_t i0 = block * block_rows_, j_begin = run * item_cols_;
+        // Stack each query's valid rows: A = scale·(K1_rows ∘ q_r) (docs/math.md §3). A query
+        // whose columns end before this run has no pairs in it.
         std::size_t total = 0, last_col = 0;
         for (std::size_t r = 0; r < group_.count; ++r) {
             const std::size_t limit = group_.limit(r, k1_.rows());
             first_[r] = total;
-            rows_[r] = limit > i0 ? std::min(block_rows_, limit - i0) : 0;
-            cols_[r] = group_.limit(r, k2_.rows());
+            cols_[r] = std::min(group_.limit(r, k2_.rows()), j_begin + item_cols_);
+            rows_[r] = limit > i0 && cols_[r] > j_begin ? std::min(block_rows_, limit - i0) : 0;
             if (rows_[r] > 0) last_col = std::max(last_col, cols_[r]);
-            const T* q = group_.q + r * d;
-            for (std::size_t i = 0; i < rows_[r]; ++i) {
-                T* a = scaled_k1_.data() + (total + i) * d;
-                const T* k1 = dense_rows(k1_, i0 + i, 1, a);  // decoded in place when S ≠ T
-                for (std::size_t l = 0; l < d; ++l) a[l] = scale_ * q[l] * k1[l];
-            }
             total += rows_[r];
         }
         if (total == 0) return;
+        const T* rows[kPairBlockRows];
+        block_row_pointers(k1_, i0, rows);
+        for (std::size_t r = 0; r < group_.count; ++r) {
+            const T* q = group_.q + r * d;
+            T* scaled_q = block_acc_.data();  // free until the readout below
+            for (std::size_t l = 0; l < d; ++l) scaled_q[l] = scale_ * q[l];
+            T* a = scaled_k1_.data();
+            for (std::size_t i = 0; i < rows_[r]; ++i) {
+                // Row i of A is a strided line in either layout: stride 1 (row-major) or 16 (panels).
+                T* a_row = a + at(first_[r] + i, 0);
+                const std::size_t stride = at(first_[r] + i, 1) - at(first_[r] + i, 0);
+                for (std::size_t l = 0; l < d; ++l) a_row[l * stride] = scaled_q[l] * rows[i][l];
+            }
+        }
         std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
         std::fill_n(row_norm_.data(), total, T(0));  // U needs no clearing: the first tile overwrites it
 
-        for (std::size_t j0 = 0; j0 < last_col;) {
+        for (std::size_t j0 = j_begin; j0 < last_col;) {
             const std::size_t cols = std::min({kPairTileRows, k2_.contiguous_from(j0), last_col - j0});
-            fold_tile(total, j0, cols);
+            if (tiled_) fold_tile_tiled(total, j0, cols, j0 == j_begin);
+            else fold_tile_blas(total, j0, cols, j0 == j_begin);
             j0 += cols;
         }
 
         // Block partial of each query: Σ_i exp(m_i − M)·(v1_i ∘ u_i), merged into its result.
+        block_row_pointers(v1_, i0, rows);
         for (std::size_t r = 0; r < group_.count; ++r) {
             if (rows_[r] == 0) continue;
             const std::size_t first = first_[r];
             const T top = max_of(row_max_.data() + first, rows_[r]);
-            T norm = 0;
-            std::fill_n(block_acc_.data(), d, T(0));
+            T norm = 0, weight[kPairBlockRows];
             for (std::size_t i = 0; i < rows_[r]; ++i) {
-                const T weight = std::exp(row_max_[first + i] - top);
-                norm += weight * row_norm_[first + i];
-                const T* v1 = dense_rows(v1_, i0 + i, 1, v1_row_.data());
-                const T* u = mixed_v2_.data() + (first + i) * d;
-                for (std::size_t l = 0; l < d; ++l) block_acc_[l] += weight * v1[l] * u[l];
+                weight[i] = std::exp(row_max_[first + i] - top);
+                norm += weight[i] * row_norm_[first + i];
+            }
+            // Row after row, each a strided line of U as A above, into block_acc_ (d at a time,
+            // vectorised over the dimensions of V1's row).
+            std::fill_n(block_acc_.data(), d, T(0));
+            const T* u = mixed_v2_.data();
+            for (std::size_t i = 0; i < rows_[r]; ++i) {
+                const T* u_row = u + at(first + i, 0);
+                const std::size_t stride = at(first + i, 1) - at(first + i, 0);
+                const T* v1 = rows[i];
+                for (std::size_t l = 0; l < d; ++l) block_acc_[l] += weight[i] * v1[l] * u_row[l * stride];
             }
             results_[r].merge(top, norm, block_acc_.data());
         }
     }
 
+    // The block's K1 or V1 rows [i0, i0 + block rows) as rows of T: the storage's own, or, for
+    // reduced formats, decoded into the K2 tile's scratch (≥ kPairBlockRows rows, free outside
+    // fold_tile).
+    void block_row_pointers(const StoredRows<S>& stream, std::size_t i0, const T** rows) {
+        const std::size_t count = std::min(block_rows_, stream.rows() - i0), d = k1_.dim();
+        if constexpr (kDecodes) {
+            static_assert(kPairBlockRows <= kPairTileRows);
+            stream.decode(i0, count, k2_tile_.data());
+            for (std::size_t i = 0; i < count; ++i) rows[i] = k2_tile_.data() + i * d;
+        } else {
+            for (std::size_t i = 0; i < count; ++i) rows[i] = stream.values.row(i0 + i);
+        }
+    }
+
     // Scores of the stacked rows against K2 rows [j0, j0+cols), online softmax per row (over
-    // the columns its query may use; the rest get probability 0), U += P·V2.
-    void fold_tile(std::size_t total, std::size_t j0, std::size_t cols) {
+    // the columns its query may use; the rest get probability 0), U += P·V2 (U = P·V2 on the
+    // item's first tile). Lane panels, float only.
+    void fold_tile_tiled(std::size_t total, std::size_t j0, std::size_t cols, bool first_tile) {
+        if constexpr (std::is_same_v<T, float>) {
+            static_assert(kPairTileRows == pair_tile::kMaxCols);
+            const std::size_t d = k1_.dim();
+            T* s = scores_.data();
+            pair_tile::scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
+            for (std::size_t r = 0; r < group_.count; ++r) {
+                const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
+                for (std::size_t j = valid; j < cols; ++j)
+                    for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row)
+                        s[pair_tile::lane_index(row, j, kPairTileRows)] = -std::numeric_limits<T>::infinity();
+            }
+            pair_tile::softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), d,
+                               /*rescale=*/!first_tile);
+            pair_tile::mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
+                           /*accumulate=*/!first_tile);
+        }
+    }
+
+    // The same on row-major A, S, U with two BLAS GEMMs.
+    void fold_tile_blas(std::size_t total, std::size_t j0, std::size_t cols, bool first_tile) {
         const std::size_t d = k1_.dim();
         T* s = scores_.data();
         const int ld = static_cast<int>(kPairTileRows);
@@ -176,34 +261,39 @@ private:
         }
         blas::gemm(static_cast<int>(total), static_cast<int>(d), static_cast<int>(cols), T(1), s, ld,
                    dense_rows(v2_, j0, cols, v2_tile_.data()), static_cast<int>(d), /*b_transposed=*/false,
-                   j0 == 0 ? T(0) : T(1), mixed_v2_.data(), static_cast<int>(d));
+                   first_tile ? T(0) : T(1), mixed_v2_.data(), static_cast<int>(d));
     }
 
     QueryGroup<T> group_;
     StoredRows<S> k1_, k2_, v1_, v2_;
     T scale_;
     std::size_t block_rows_;  // rows i per block (pair_block_rows), ≤ kPairBlockRows
+    std::size_t item_cols_;   // columns j per work item (pair_item_cols)
     MemoryMeter& meter_;
+    bool tiled_ = std::is_same_v<T, float> && pair_tile::available() && blas_pair_tiles.load() == 0;
     std::vector<SoftmaxPartial<T>> results_;
     std::size_t rows_per_query_;  // K1 rows of one block
     Buffer<T> scaled_k1_, scores_, mixed_v2_, row_max_, row_norm_, block_acc_;
-    Buffer<T> v1_row_, k2_tile_, v2_tile_;  // decoded rows; empty when S = T
+    Buffer<T> k2_tile_, v2_tile_;  // decoded rows; empty when S = T
     Buffer<std::size_t> first_, rows_, cols_;  // per query of the group, for the current block
 };
 
 // Folds the pairs of every query of `group` into partials[r] (rows stored as S, computed in T).
+// `wanted_items`: work items worth making for this group (column runs are added while its
+// row blocks are fewer), so that the groups of one call together keep every worker busy.
 template <Scalar T, class S>
 void decode_group(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
-                  const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, SoftmaxPartial<T>* partials,
-                  MemoryMeter& scratch) {
+                  const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, std::size_t wanted_items,
+                  SoftmaxPartial<T>* partials, MemoryMeter& scratch) {
     require(k1.rows() == v1.rows() && k2.rows() == v2.rows(), "tensor_decode: key and value row counts differ");
     std::size_t rows = 0;  // K1 rows any query of the group uses
     for (std::size_t r = 0; r < group.count; ++r) rows = std::max(rows, group.limit(r, k1.rows()));
     if (rows == 0 || k2.rows() == 0) return;  // no pairs: nothing to fold
     const std::size_t block_rows = pair_block_rows(rows);
-    PairBlockReducer<T, S> reducer(group, k1, k2, v1, v2, scale, block_rows, scratch);
     const std::size_t blocks = (rows + block_rows - 1) / block_rows;
-    tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
+    PairBlockReducer<T, S> reducer(group, k1, k2, v1, v2, scale, block_rows,
+                                   pair_item_cols(blocks, k2.rows(), wanted_items), scratch);
+    tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks * reducer.column_runs()), reducer);
     for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
 }
 
@@ -215,13 +305,14 @@ void decode_queries(const T* q, std::size_t count, const std::size_t* limits, co
     const std::size_t d = k1.dim();
     const std::size_t per_group = queries_per_group(k1.rows());
     const std::size_t groups = (count + per_group - 1) / per_group;
+    const std::size_t wanted_items = (parallel_slack() + groups - 1) / groups;
     tbb::parallel_for(std::size_t(0), groups, [&](std::size_t g) {
         const std::size_t first = g * per_group, size = std::min(per_group, count - first);
         std::vector<SoftmaxPartial<T>> partials;
         partials.reserve(size);
         for (std::size_t r = 0; r < size; ++r) partials.emplace_back(d, scratch);
         const QueryGroup<T> group{q + first * d, limits ? limits + first : nullptr, size};
-        decode_group(group, k1, k2, v1, v2, scale, partials.data(), scratch);
+        decode_group(group, k1, k2, v1, v2, scale, wanted_items, partials.data(), scratch);
         for (std::size_t r = 0; r < size; ++r) partials[r].finish(out + (first + r) * d);
     });
 }
@@ -247,6 +338,9 @@ void require_same_shapes(const Array& q, const Array& k1, const Array& k2, const
 
 }  // namespace
 
+BlasPairTiles::BlasPairTiles() { ++blas_pair_tiles; }
+BlasPairTiles::~BlasPairTiles() { --blas_pair_tiles; }
+
 template <class S>
 void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
                    const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale, ComputeType<S>* out,
@@ -259,7 +353,8 @@ template <class S>
 void tensor_decode_partial(const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
                            const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale,
                            SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch) {
-    decode_group(QueryGroup<ComputeType<S>>{q, nullptr, 1}, k1, k2, v1, v2, scale, &partial, scratch);
+    decode_group(QueryGroup<ComputeType<S>>{q, nullptr, 1}, k1, k2, v1, v2, scale, parallel_slack(), &partial,
+                 scratch);
 }
 
 template <Scalar T>

@@ -23,8 +23,8 @@ inline constexpr std::size_t kPairTileRows = 256;   // rows j per GEMM tile
 // Every entry point takes rows as StoredRows<S> (attention/stored_rows.hpp; S = float,
 // double, bf16, fp16 or std::int8_t; plain float or double rows wrap with StoredRows::plain or
 // ::contiguous) and computes in ComputeType<S>: float and double storage is read in place;
-// reduced formats decode every K1 and V1 row and every K2/V2 tile to float in per-worker
-// scratch — 2·kPairTileRows·d + d floats per worker on top of the float kernel's — so the
+// reduced formats decode each block's K1 and V1 rows and every K2/V2 tile to float in per-worker
+// scratch — 2·kPairTileRows·d floats per worker on top of the float kernel's — so the
 // scores are exact on the dequantised rows and the only extra error is the storage's.
 
 // `count` queries, one head: out[r·d..] = attention of q[r·d..] over pairs (i, j),
@@ -59,6 +59,18 @@ Matrix<T> tensor_prefill(const Matrix<T>& q, const Matrix<T>& k1, const Matrix<T
 template <Scalar T>
 Heads<T> tensor_prefill(const Heads<T>& q, const Heads<T>& k1, const Heads<T>& k2,
                         const Heads<T>& v1, const Heads<T>& v2, bool causal, T scale);
+
+// While one is alive, float decode runs its two GEMMs per pair tile in BLAS even where the
+// register-tiled kernel (attention/pair_tile_kernel.hpp) is available: the tests check that
+// path on every machine, and the micro-benchmark times the two against each other in one
+// process. Not for concurrent use with decodes that must take the fast path.
+class BlasPairTiles {
+public:
+    BlasPairTiles();
+    ~BlasPairTiles();
+    BlasPairTiles(const BlasPairTiles&) = delete;
+    BlasPairTiles& operator=(const BlasPairTiles&) = delete;
+};
 
 // The default scale of tensor attention, 1/d (docs/math.md §1).
 inline double default_tensor_scale(std::size_t dim) { return 1.0 / static_cast<double>(dim); }

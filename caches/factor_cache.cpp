@@ -49,7 +49,7 @@ public:
         c.bytes_moved = 4.0 * n * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * h;
         if (fused_) {
             double tiles = kPairBlockRows * (2 * d + kPairTileRows + 2) + 2 * d;
-            if (kDecodes) tiles += 2 * kPairTileRows * d + d;  // decoded K2/V2 tiles and a V1 row
+            if (kDecodes) tiles += 2 * kPairTileRows * d;  // decoded K2/V2 tiles (a block's K1/V1 rows reuse them)
             c.transient_bytes = workers * tiles * f;
         } else {
             c.flops += 2.0 * pairs * d * h;             // forming the products

@@ -24,9 +24,7 @@ double quantile(std::vector<double> values, double q) {
 
 double median(std::vector<double> values) { return quantile(std::move(values), 0.5); }
 
-namespace {
-
-double sgemm_gflops(int threads, int repetitions) {
+double measure_sgemm_gflops(int threads, int repetitions) {
     constexpr int n = 2048;
     MemoryMeter meter;
     Buffer<float> a(n * n, meter), b(n * n, meter), c(n * n, meter);
@@ -42,6 +40,8 @@ double sgemm_gflops(int threads, int repetitions) {
     }
     return median(rates);
 }
+
+namespace {
 
 float sum_block(const float* x, std::size_t n) {
     float sum = 0.0f;
@@ -102,7 +102,7 @@ double read_gbps(int repetitions) {
 MachinePeaks measure_machine_peaks(int threads, int repetitions) {
     MachinePeaks peaks;
     peaks.threads = threads;
-    peaks.sgemm_gflops = sgemm_gflops(threads, repetitions);
+    peaks.sgemm_gflops = measure_sgemm_gflops(threads, repetitions);
     peaks.read_gbps = read_gbps(repetitions);
     return peaks;
 }

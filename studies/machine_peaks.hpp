@@ -16,6 +16,8 @@ struct MachinePeaks {
 
 // Takes a few seconds. `threads` = worker threads used by the kernels being compared.
 MachinePeaks measure_machine_peaks(int threads, int repetitions = 5);
+// The SGEMM half alone: median GFLOP/s of `repetitions` 2048² products after one warm-up.
+double measure_sgemm_gflops(int threads, int repetitions);
 
 // The peaks around consecutive measured points on a shared machine, whose state drifts within
 // seconds (read bandwidth was seen to move between ~30 and ~50 GB/s from one run to the next):

@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <cfloat>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -404,4 +407,50 @@ TEST_CASE("tensor attention rejects inconsistent inputs with trikv::Error", "[te
     CHECK_THROWS_AS(tensor_decode(1, in.q.data(), contiguous(in.k1, 4), contiguous(in.k2, 4), contiguous(in.v1, 3),
                                   contiguous(in.v2, 4), 1.0f, out.data(), scratch),
                     Error);
+}
+
+TEMPLATE_TEST_CASE("grouped windowed decode: g queries over w1 x w2 rows match the float64 reference", "[tensor]",
+                   float, double) {
+    // {queries, w1, w2, d}. The reference's shape (64 query heads sharing one kv head, w1 = 32,
+    // w2 = 512) at a small d; odd sizes for every tile tail (stacked rows not a multiple of the
+    // 16 lanes, K2 tiles not a multiple of the 6-column strips, d not a multiple of 6); one query
+    // over one 32-row block, whose K2 columns split into runs of tiles across the two workers.
+    struct Shape {
+        std::size_t queries, w1, w2, d;
+    };
+    const ThreadControl two_workers(2);
+    for (const Shape& s : {Shape{64, 32, 512, 8}, Shape{64, 33, 517, 13}, Shape{7, 5, 700, 17}, Shape{1, 32, 1024, 16},
+                           Shape{1, 3, 1000, 6}}) {
+        Rng rng(500 + s.queries + s.w1 + s.w2 + s.d);
+        const Matrix<TestType> k1 = random_matrix<TestType>(rng, s.w1, s.d), v1 = random_matrix<TestType>(rng, s.w1, s.d);
+        const Matrix<TestType> k2 = random_matrix<TestType>(rng, s.w2, s.d), v2 = random_matrix<TestType>(rng, s.w2, s.d);
+        const Matrix<TestType> q = random_matrix<TestType>(rng, s.queries, s.d);
+        const double scale = 1.0 / std::sqrt(double(s.d));
+        const Matrix<double> q64 = to_double(q);
+        std::vector<Vector<double>> want;
+        for (std::size_t r = 0; r < s.queries; ++r)
+            want.push_back(reference::tensor_decode(row_of(q64, r), to_double(k1), to_double(k2), to_double(v1),
+                                                    to_double(v2), s.w1, s.w2, scale));
+        // Float runs the register-tiled kernel where the CPU has it, and the BLAS path too.
+        for (const bool blas : {false, std::is_same_v<TestType, float>}) {
+            std::optional<BlasPairTiles> force_blas;
+            if (blas) force_blas.emplace();
+            std::vector<TestType> out(s.queries * s.d);
+            MemoryMeter scratch;
+            tensor_decode(s.queries, q.data(), contiguous(k1, s.w1), contiguous(k2, s.w2), contiguous(v1, s.w1),
+                          contiguous(v2, s.w2), TestType(scale), out.data(), scratch);
+            CHECK(scratch.current() == 0);
+            double worst = 0;
+            for (std::size_t r = 0; r < s.queries; ++r) {
+                const std::vector<TestType> got(out.begin() + r * s.d, out.begin() + (r + 1) * s.d);
+                worst = std::max(worst, relative_l2(got, want[r]));
+            }
+            report_error("grouped window " + type_name<TestType>() + (blas ? " blas" : "") + " g=" +
+                             std::to_string(s.queries) + " w1=" + std::to_string(s.w1) + " w2=" +
+                             std::to_string(s.w2) + " d=" + std::to_string(s.d),
+                         worst, tolerance<TestType>());
+            INFO("queries " << s.queries << ", w1 " << s.w1 << ", w2 " << s.w2 << ", d " << s.d << ", blas " << blas);
+            CHECK(worst <= tolerance<TestType>());
+        }
+    }
 }
