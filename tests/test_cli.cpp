@@ -226,6 +226,50 @@ TEST_CASE("cli: attend --cache decodes through each exact cache", "[cli]") {
     }
 }
 
+TEST_CASE("cli: attend with grouped heads, a variant and the bias matches docs/math.md §9 in float64", "[cli]") {
+    // q [h = 4, n, d], keys and values [h_kv = 2, n, d]: kv_heads comes from the shapes.
+    const std::size_t heads = 4, kv = 2, n = 11, d = 6;
+    Inputs<float> in = random_inputs<float>(21, {kv, n, d});
+    in.q = random_inputs<float>(22, {heads, n, d}).q;
+    const auto as_double = [](const xt::xarray<float>& a) {
+        Heads<double> out = Heads<double>::from_shape({a.shape(0), a.shape(1), a.shape(2)});
+        for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = a.data()[i];
+        return out;
+    };
+    const Heads<double> q = as_double(in.q);
+    for (const char* variant : {"trilinear", "rank1", "strassen"})
+        for (const char* cache : {"", "factor", "pair-logits", "window:w1=16,w2=16"}) {
+            const ScoreVariant v = parse_variant(variant, "variant");
+            if (std::string(cache) == "pair-logits" && v != ScoreVariant::strassen) continue;
+            INFO("--variant " << variant << " --cache '" << cache << "'");
+            TempDir dir;
+            write_inputs(dir, in);
+            const std::string extra = std::string("--variant ") + variant + " --k2-bias default --v2-bias 0.5" +
+                                      (*cache ? std::string(" --cache ") + quote(cache) : "");
+            const Result result = run_cli(dir, attend_args(dir, extra));
+            INFO("stderr: " << result.err);
+            REQUIRE(result.status == 0);
+            const NpyArray out = read_npy(dir.out("out.npy"));
+            REQUIRE(out.shape == std::vector<std::size_t>{heads, n, d});
+            const xt::xarray<double> got = out.to_xarray<double>();
+            // Token t: row t of the causal forward, i.e. the decode over tokens 0..t.
+            Heads<double> want = Heads<double>::from_shape({heads, n, d});
+            for (std::size_t t = 0; t < n; ++t) {
+                Matrix<double> qt = Matrix<double>::from_shape({heads, d});
+                for (std::size_t h = 0; h < heads; ++h)
+                    for (std::size_t l = 0; l < d; ++l) qt(h, l) = q(h, t, l);
+                const Matrix<double> o = reference::simplicial_decode(qt, as_double(in.k1), as_double(in.k2),
+                                                                      as_double(in.v1), as_double(in.v2), t + 1,
+                                                                      default_tensor_scale(d), v, 1.0 / d, 0.5);
+                for (std::size_t h = 0; h < heads; ++h)
+                    for (std::size_t l = 0; l < d; ++l) want(h, t, l) = o(h, l);
+            }
+            const double error = relative_l2(got, want);
+            report_error(std::string("cli grouped ") + variant + " " + cache, error, kFloatTolerance);
+            CHECK(error <= kFloatTolerance);
+        }
+}
+
 TEST_CASE("cli: attend --scale is honoured", "[cli]") {
     TempDir dir;
     const Inputs<double> in = random_inputs<double>(5, {17, 4});
@@ -261,6 +305,19 @@ TEST_CASE("cli: attend rejects inputs of different shapes", "[cli][errors]") {
     write_valid(dir);
     write_npy(dir.in("k1.npy"), make_npy(random_inputs<float>(7, {8, 4}).k1));
     require_one_line_failure(dir, attend_args(dir), "shape");
+}
+
+TEST_CASE("cli: attend refuses a kv head count that does not divide q's, an unknown variant and a refused one",
+          "[cli][errors]") {
+    TempDir dir;
+    Inputs<float> in = random_inputs<float>(23, {3, 5, 4});
+    in.q = random_inputs<float>(24, {4, 5, 4}).q;
+    write_inputs(dir, in);
+    require_one_line_failure(dir, attend_args(dir), "fewer heads");
+    write_inputs(dir, random_inputs<float>(25, {2, 5, 4}));
+    require_one_line_failure(dir, attend_args(dir, "--variant cubic"), "--variant");
+    require_one_line_failure(dir, attend_args(dir, "--variant strassen --cache product"), "variant=strassen");
+    require_one_line_failure(dir, attend_args(dir, "--k2-bias one"), "--k2-bias");
 }
 
 TEST_CASE("cli: attend rejects mixed float32 and float64 inputs", "[cli][errors]") {
