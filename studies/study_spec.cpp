@@ -20,7 +20,8 @@
 namespace trikv {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
+const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "kv_heads", "variant",
+                                           "k2_bias", "v2_bias", "dtype", "data", "seed",
                                            "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
                                            "figures", "measure_peaks"};
 const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir"};
@@ -242,6 +243,11 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.wholes("n", spec.n, bounds::kTokens);
     top.wholes("d", spec.d, bounds::kHeadDim);
     top.wholes("heads", spec.heads, bounds::kHeads);
+    top.wholes("kv_heads", spec.kv_heads, bounds::kHeads);
+    top.text_or_texts("variant", spec.variants);
+    for (const std::string& variant : spec.variants) parse_variant(variant, source + ": variant");
+    top.real("k2_bias", spec.k2_bias, -1e6, 1e6);
+    top.real("v2_bias", spec.v2_bias, -1e6, 1e6);
     top.text("dtype", spec.dtype);
     top.whole("seed", spec.seed, bounds::kSeed);
     top.text("workload", spec.workload);
@@ -361,14 +367,29 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
         if (spec.data.kind == "npy") inspect_npy_data(datas.back());
     }
     std::vector<StudyPoint> points;
-    for (const std::string& cache : caches)
+    for (const std::string& cache : caches) {
+        const std::vector<ScoreVariant> computed = supported_variants(parse_cache_spec(cache));
         for (std::size_t n : lengths)
             for (std::size_t d : spec.d)
                 for (std::size_t heads : spec.heads)
-                    for (const DataSpec& data : datas)
-                        points.push_back({cache, n, d, heads, spec.dtype, spec.workload,
-                                          var ? spec.schedule : std::vector<std::size_t>{}, data, spec.seed,
-                                          spec.warmup, spec.repetitions, spec.threads, spec.scale});
+                    for (std::size_t kv : spec.kv_heads.empty() ? std::vector<std::size_t>{heads} : spec.kv_heads)
+                        for (const std::string& variant : spec.variants) {
+                            require(heads % kv == 0, "study: kv_heads = " + std::to_string(kv) +
+                                                         " does not divide heads = " + std::to_string(heads));
+                            const ScoreVariant v = parse_variant(variant, "study: variant");
+                            if (std::find(computed.begin(), computed.end(), v) == computed.end()) continue;
+                            for (const DataSpec& data : datas) {
+                                StudyPoint point{cache, n, d, heads, spec.dtype, spec.workload,
+                                                 var ? spec.schedule : std::vector<std::size_t>{}, data, spec.seed,
+                                                 spec.warmup, spec.repetitions, spec.threads, spec.scale};
+                                point.kv_heads = kv;
+                                point.variant = variant;
+                                point.k2_bias = spec.k2_bias;
+                                point.v2_bias = spec.v2_bias;
+                                points.push_back(point);
+                            }
+                        }
+    }
     return points;
 }
 
@@ -390,6 +411,9 @@ std::string StudyPoint::key() const {
     StudyPoint unscaled = *this;
     unscaled.scale = 0;
     if (scale > 0 && scale != unscaled.resolved_scale()) config << ";scale=" << shortest(scale);
+    if (kv_heads != 0 && kv_heads != heads) config << ";kv_heads=" << kv_heads;
+    if (variant != "trilinear") config << ";variant=" << variant;
+    if (k2_bias != 0 || v2_bias != 0) config << ";k2_bias=" << shortest(k2_bias) << ";v2_bias=" << shortest(v2_bias);
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
     return hex;
@@ -398,7 +422,8 @@ std::string StudyPoint::key() const {
 std::string StudyPoint::describe() const {
     return cache + (workload == "var" ? " var(" + std::to_string(schedule.size()) + " scales)" : "") +
            " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads) +
-           (data.kind == "gaussian" ? "" : " " + data.label());
+           (kv_heads != 0 && kv_heads != heads ? "/" + std::to_string(kv_heads) : "") +
+           (variant != "trilinear" ? " " + variant : "") + (data.kind == "gaussian" ? "" : " " + data.label());
 }
 
 std::string to_toml(const StudySpec& spec) {
@@ -410,6 +435,10 @@ std::string to_toml(const StudySpec& spec) {
         << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
         << (spec.scale > 0 ? "scale = " + shortest(spec.scale) + "\n" : "")
+        << (spec.kv_heads.empty() ? "" : "kv_heads = " + toml_list(spec.kv_heads) + "\n")
+        << "variant = " << toml_list(spec.variants) << "\n"
+        << (spec.k2_bias != 0 ? "k2_bias = " + shortest(spec.k2_bias) + "\n" : "")
+        << (spec.v2_bias != 0 ? "v2_bias = " + shortest(spec.v2_bias) + "\n" : "")
         << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
         << "\nout = " << toml_string(spec.out) << "\n"

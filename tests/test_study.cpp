@@ -91,6 +91,80 @@ TEST_CASE("point keys are stable and change with every configuration field", "[s
     CHECK(differs([](auto& q) { q.data.kind = "clustered"; }));
 }
 
+TEST_CASE("grouped heads, variants and bias are in the point key only where they differ from the defaults",
+          "[study]") {
+    trikv::StudyPoint p{"factor:strategy=fused", 128, 64, 4, "float32", "decode", {}, {}, 1, 2, 5, 0};
+    const std::string key = p.key();
+    trikv::StudyPoint resolved = p;
+    resolved.kv_heads = 4;  // what expand_study sets without a kv_heads list: the old key
+    CHECK(resolved.key() == key);
+    auto differs = [&](auto mutate) {
+        trikv::StudyPoint q = resolved;
+        mutate(q);
+        return q.key() != key;
+    };
+    CHECK(differs([](auto& q) { q.kv_heads = 1; }));
+    CHECK(differs([](auto& q) { q.variant = "strassen"; }));
+    CHECK(differs([](auto& q) { q.k2_bias = 0.5; }));
+    CHECK(differs([](auto& q) { q.v2_bias = 1.0; }));
+}
+
+TEST_CASE("a study sweeps kv_heads and variants, leaving out what a cache does not compute", "[study]") {
+    const trikv::StudySpec spec = trikv::parse_study(R"(
+caches = ["factor", "product", "pair-logits", "matrix"]
+n = [8]
+d = [4]
+heads = [4]
+kv_heads = [1, 2]
+variant = ["trilinear", "rank1", "strassen"]
+k2_bias = 0.25
+v2_bias = 1
+)", "t.toml");
+    const std::vector<trikv::StudyPoint> points = trikv::expand_study(spec);
+    // factor: 3 variants, product and matrix: trilinear, pair-logits: strassen; × 2 kv_heads.
+    REQUIRE(points.size() == (3 + 1 + 1 + 1) * 2);
+    std::set<std::string> keys;
+    for (const auto& p : points) {
+        keys.insert(p.key());
+        CHECK((p.kv_heads == 1 || p.kv_heads == 2));
+        CHECK(p.k2_bias == 0.25);
+        CHECK(p.v2_bias == 1.0);
+        if (p.cache == "pair-logits") CHECK(p.variant == "strassen");
+    }
+    CHECK(keys.size() == points.size());
+    CHECK_THROWS_WITH(trikv::expand_study(trikv::parse_study("caches = [\"factor\"]\nn = [8]\nd = [4]\nheads = [4]\n"
+                                                             "kv_heads = [3]",
+                                                             "t.toml")),
+                      Contains("kv_heads = 3 does not divide heads = 4"));
+    CHECK_THROWS_WITH(trikv::parse_study("variant = [\"cubic\"]", "t.toml"), Contains("variant=cubic"));
+}
+
+TEST_CASE("a grouped, biased point of each variant measures every exact cache against the float64 exact answer",
+          "[study]") {
+    const trikv::StudySpec spec = trikv::parse_study(R"(
+caches = ["factor", "pair-logits", "reference", "window:w1=4,w2=8"]
+n = [12]
+d = [8]
+heads = [4]
+kv_heads = [2]
+variant = ["trilinear", "rank1", "strassen"]
+k2_bias = 0.125
+v2_bias = 1
+warmup = 0
+repetitions = 2
+)", "t.toml");
+    for (const trikv::StudyPoint& point : trikv::expand_study(spec)) {
+        INFO(point.describe());
+        const std::vector<trikv::ResultRow> rows = trikv::measure_point(point, {}, 1e12);
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0].status == "ok");
+        CHECK((rows[0].kv_heads == 2 && rows[0].variant == point.variant && rows[0].k2_bias == 0.125));
+        // The window drops pairs once the sequence outgrows it: not exact, but measured.
+        if (point.cache.rfind("window", 0) == 0) CHECK(rows[0].rel_l2_error > 1e-3);
+        else CHECK(rows[0].rel_l2_error < 1e-5);
+    }
+}
+
 TEST_CASE("study files are validated field by field", "[study]") {
     auto error_of = [](const std::string& text) {
         try {

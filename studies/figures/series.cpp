@@ -105,12 +105,14 @@ std::string data_text(const ResultRow& r) {
     const Sparsity sparsity = sparsity_of(r.data);
     return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
 }
-constexpr std::array<Dimension, 5> kDimensions{{
+constexpr std::array<Dimension, 7> kDimensions{{
     {"workload", [](const ResultRow& r) { return r.workload; }},
     {"dtype", [](const ResultRow& r) { return r.dtype; }},
     {"data", data_text},
     {"d", [](const ResultRow& r) { return "d=" + std::to_string(r.d); }},
     {"heads", [](const ResultRow& r) { return "heads=" + std::to_string(r.heads); }},
+    {"kv_heads", [](const ResultRow& r) { return "kv_heads=" + std::to_string(r.kv_heads ? r.kv_heads : r.heads); }},
+    {"variant", [](const ResultRow& r) { return r.variant; }},
 }};
 
 bool varies(const Dimension& dimension, const std::vector<ResultRow>& rows) {
