@@ -25,6 +25,7 @@
 #include "caches/factor_streams.hpp"
 #include "caches/registry.hpp"
 #include "caches/shell_order.hpp"
+#include "framework/threads.hpp"
 
 namespace trikv {
 namespace {
@@ -55,9 +56,11 @@ public:
                            kv * static_cast<double>(logits_.front().bytes_for(tokens * tokens));
         c.flops = h * (4.0 * n * d + 4.0 * n * n + 2.0 * n * n * d + 3.0 * n * d);
         c.bytes_moved = h * (4.0 * n * d + n * n) * f;  // each query head reads its kv head's logits
-        // Per concurrent kv head: a block of weights and of U = W·V2, the query terms, two d-vectors.
+        // Per concurrent query (at most one per worker): a block of weights and of U = W·V2, the
+        // query terms, two d-vectors.
         const double block = static_cast<double>(std::min<std::size_t>(kRowBlock, tokens));
-        c.transient_bytes = kv * (block * (n + d + 2.0) + 2.0 * n + 2.0 * d) * f;
+        const double concurrent = std::min<double>(h, worker_count());
+        c.transient_bytes = concurrent * (block * (n + d + 2.0) + 2.0 * n + 2.0 * d) * f;
         return c;
     }
 
@@ -82,14 +85,12 @@ private:
         });
     }
 
+    // Every query of the block (count tokens × heads) on its own, in parallel: with one kv head
+    // and a group of 64 queries that keeps every worker busy.
     void attend_tokens(std::size_t count, const float* q, float* out) override {
-        const std::size_t g = shape_.group_size();
-        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t kv) {
-            for (std::size_t r = 0; r < count; ++r)
-                for (std::size_t member = 0; member < g; ++member) {
-                    const std::size_t at = r * shape_.query_width() + (kv * g + member) * shape_.dim;
-                    attend_one(kv, q + at, out + at);
-                }
+        tbb::parallel_for(std::size_t(0), count * shape_.heads, [&](std::size_t query) {
+            const std::size_t at = query * shape_.dim;  // token query / heads, head query % heads
+            attend_one(shape_.kv_head_of(query % shape_.heads), q + at, out + at);
         });
     }
 
