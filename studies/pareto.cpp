@@ -77,12 +77,16 @@ bool is_matrix_baseline(const ResultRow& row) {
 }
 
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, double exact_tolerance) {
-    // var rows also group by scale: each scale step, and the whole generation (scale 0).
-    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, std::vector<std::size_t>>
+    // var rows also group by scale: each scale step, and the whole generation (scale 0). Grouped
+    // heads and each score variant are other computations, so other groups.
+    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::string>,
+             std::vector<std::size_t>>
         groups;
     for (std::size_t i = 0; i < rows.size(); ++i)
         if (rows[i].ok() && !is_matrix_baseline(rows[i]))
-            groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads}].push_back(i);
+            groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads, rows[i].kv_heads,
+                    rows[i].variant}]
+                .push_back(i);
 
     std::vector<ParetoPoint> points;
     std::size_t group = 0;

@@ -2,6 +2,7 @@
 // CSV round trip, skip on the memory limit, and resume after a crash.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -212,6 +213,20 @@ TEST_CASE("pareto fronts are per group, exact ones only below the error toleranc
     for (const auto& p : fronts) (p.front == "exact" ? exact : approximate).push_back(p.row.cache + "@" + std::to_string(p.row.n));
     CHECK(exact == std::vector<std::string>{"factor@64", "product@128"});
     CHECK(approximate == std::vector<std::string>{"product@128", "bad@128"});
+}
+
+TEST_CASE("pareto fronts keep score variants and kv head counts apart", "[study][pareto]") {
+    // factor's rank1 path is far faster than anything trilinear: a different computation, so it
+    // must not push the trilinear points off their front.
+    std::vector<trikv::ResultRow> rows = {point("product", 5, 1000, 0, 64), point("factor", 0.1, 10, 0, 64),
+                                          point("factor", 0.1, 10, 0, 64)};
+    rows[1].variant = "rank1";
+    rows[2].kv_heads = 1;
+    std::vector<std::string> exact;
+    for (const auto& p : trikv::pareto_fronts(rows))
+        if (p.front == "exact") exact.push_back(p.row.cache + "/" + p.row.variant + "/" + std::to_string(p.row.kv_heads));
+    std::sort(exact.begin(), exact.end());
+    CHECK(exact == std::vector<std::string>{"factor/rank1/0", "factor/trilinear/1", "product/trilinear/0"});
 }
 
 TEST_CASE("results.csv round-trips every column, including quoted reasons", "[study]") {
