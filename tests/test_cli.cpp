@@ -16,12 +16,14 @@
 #include <iterator>
 #include <limits>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "attention/reference.hpp"
 #include "attention/tensor_attention.hpp"
 #include "framework/npy.hpp"
+#include "studies/results.hpp"
 #include "support.hpp"
 
 #ifndef TRIKV_CLI
@@ -425,6 +427,28 @@ TEST_CASE("cli: study --data sparse sweeps --nonzeros × --support and rejects b
     CHECK_THAT(csv, Contains("sparse(s=2,support=blocks)"));
     CHECK_THAT(csv, Contains("sparse(s=8,support=blocks)"));
     CHECK_THAT(csv, !Contains("support=random"));
+}
+
+TEST_CASE("cli: study --kv-heads and --variant sweep grouped heads and variants into results.csv", "[cli]") {
+    TempDir dir;
+    const std::string study = "study --out " + quote(dir.out("s").string()) +
+                              " --cache factor --cache pair-logits --n 6 --d 4 --heads 4 --repetitions 1 --warmup 0 "
+                              "--no-peaks ";
+    require_one_line_failure(dir, study + "--kv-heads 3", "kv_heads = 3 does not divide heads = 4");
+    const Result result = run_cli(dir, study + "--kv-heads 1 --kv-heads 2 --variant rank1 --variant strassen");
+    INFO("stderr: " << result.err);
+    REQUIRE(result.status == 0);
+    const std::vector<ResultRow> rows = read_results_csv(dir.out("s/results.csv"));
+    // factor: rank1 and strassen, pair-logits: strassen; × 2 kv head counts.
+    REQUIRE(rows.size() == 6);
+    std::set<std::string> seen;
+    for (const ResultRow& row : rows) {
+        CHECK(row.status == "ok");
+        CHECK(row.rel_l2_error < 1e-5);
+        seen.insert(row.cache_type + "/" + row.variant + "/" + std::to_string(row.kv_heads));
+    }
+    CHECK(seen == std::set<std::string>{"factor/rank1/1", "factor/rank1/2", "factor/strassen/1", "factor/strassen/2",
+                                        "pair-logits/strassen/1", "pair-logits/strassen/2"});
 }
 
 TEST_CASE("cli: prefill times causal and full tensor attention beside the SGEMM peak", "[cli]") {
