@@ -63,6 +63,7 @@ struct QueryGroup {
     const T* q = nullptr;                  // count rows of d
     const std::size_t* limits = nullptr;   // count entries, or nullptr
     std::size_t count = 1;
+    ScoreVariant variant = ScoreVariant::trilinear;
 
     std::size_t limit(std::size_t r, std::size_t rows) const {
         return limits ? std::min(limits[r], rows) : rows;
@@ -100,6 +101,8 @@ public:
           row_max_(stacked(), scratch),
           row_norm_(stacked(), scratch),
           block_acc_(k1.dim(), scratch),
+          row_terms_(has_query_terms() ? stacked() : 0, scratch),
+          column_terms_(has_query_terms() ? group.count * kPairTileRows : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           first_(group.count, scratch), rows_(group.count, scratch), cols_(group.count, scratch) {
@@ -132,11 +135,14 @@ private:
     std::size_t at(std::size_t i, std::size_t l) const {
         return tiled_ ? pair_tile::lane_index(i, l, k1_.dim()) : i * k1_.dim() + l;
     }
+    // rank1 and strassen add scale·⟨q, k1_i⟩ per row and scale·⟨q, k2_j⟩ per column.
+    bool has_query_terms() const { return group_.variant != ScoreVariant::trilinear; }
 
     void process_item(std::size_t block, std::size_t run) {
         const std::size_t d = k1_.dim();
         const std::size_t i0 = block * block_rows_, j_begin = run * item_cols_;
-        // Stack each query's valid rows: A = scale·(K1_rows ∘ q_r) (docs/math.md §3). A query
+        // Stack each query's valid rows: A = scale·(K1_rows ∘ q_r) (docs/math.md §3), or
+        // scale·K1_rows for strassen's pair term ⟨k1_i, k2_j⟩ (rank1 has no pair term). A query
         // whose columns end before this run has no pairs in it.
         std::size_t total = 0, last_col = 0;
         for (std::size_t r = 0; r < group_.count; ++r) {
@@ -154,12 +160,18 @@ private:
             const T* q = group_.q + r * d;
             T* scaled_q = block_acc_.data();  // free until the readout below
             for (std::size_t l = 0; l < d; ++l) scaled_q[l] = scale_ * q[l];
+            if (group_.variant == ScoreVariant::strassen) std::fill_n(scaled_q, d, scale_);
             T* a = scaled_k1_.data();
             for (std::size_t i = 0; i < rows_[r]; ++i) {
                 // Row i of A is a strided line in either layout: stride 1 (row-major) or 16 (panels).
                 T* a_row = a + at(first_[r] + i, 0);
                 const std::size_t stride = at(first_[r] + i, 1) - at(first_[r] + i, 0);
                 for (std::size_t l = 0; l < d; ++l) a_row[l * stride] = scaled_q[l] * rows[i][l];
+                if (has_query_terms()) {
+                    T dot = 0;
+                    for (std::size_t l = 0; l < d; ++l) dot += q[l] * rows[i][l];
+                    row_terms_[first_[r] + i] = scale_ * dot;
+                }
             }
         }
         std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
@@ -238,9 +250,14 @@ private:
         const std::size_t d = k1_.dim();
         T* s = scores_.data();
         const int ld = static_cast<int>(kPairTileRows);
-        blas::gemm(static_cast<int>(total), static_cast<int>(cols), static_cast<int>(d), T(1), scaled_k1_.data(),
-                   static_cast<int>(d), dense_rows(k2_, j0, cols, k2_tile_.data()), static_cast<int>(d),
-                   /*b_transposed=*/true, T(0), s, ld);
+        const T* k2_tile = dense_rows(k2_, j0, cols, k2_tile_.data());
+        if (group_.variant == ScoreVariant::rank1) {
+            for (std::size_t row = 0; row < total; ++row) std::fill_n(s + row * kPairTileRows, cols, T(0));
+        } else {
+            blas::gemm(static_cast<int>(total), static_cast<int>(cols), static_cast<int>(d), T(1), scaled_k1_.data(),
+                       static_cast<int>(d), k2_tile, static_cast<int>(d), /*b_transposed=*/true, T(0), s, ld);
+        }
+        if (has_query_terms()) add_query_terms(k2_tile, cols);
         for (std::size_t r = 0; r < group_.count; ++r) {
             const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
             for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row) {
@@ -264,16 +281,35 @@ private:
                    first_tile ? T(0) : T(1), mixed_v2_.data(), static_cast<int>(d));
     }
 
+    // Scores of rank1 and strassen: S_ij += scale·⟨q_r, k1_i⟩ + scale·⟨q_r, k2_j⟩ for query r's
+    // rows i and the tile's columns j (one small GEMM per tile for the column terms).
+    void add_query_terms(const T* k2_tile, std::size_t cols) {
+        const std::size_t d = k1_.dim();
+        T* column = column_terms_.data();
+        blas::gemm(static_cast<int>(group_.count), static_cast<int>(cols), static_cast<int>(d), scale_, group_.q,
+                   static_cast<int>(d), k2_tile, static_cast<int>(d), /*b_transposed=*/true, T(0), column,
+                   static_cast<int>(kPairTileRows));
+        for (std::size_t r = 0; r < group_.count; ++r)
+            for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row) {
+                T* srow = scores_.data() + row * kPairTileRows;
+                const T* terms = column + r * kPairTileRows;
+                for (std::size_t j = 0; j < cols; ++j) srow[j] += row_terms_[row] + terms[j];
+            }
+    }
+
     QueryGroup<T> group_;
     StoredRows<S> k1_, k2_, v1_, v2_;
     T scale_;
     std::size_t block_rows_;  // rows i per block (pair_block_rows), ≤ kPairBlockRows
     std::size_t item_cols_;   // columns j per work item (pair_item_cols)
     MemoryMeter& meter_;
-    bool tiled_ = std::is_same_v<T, float> && pair_tile::available() && blas_pair_tiles.load() == 0;
+    // The score variants' row and column terms are added on the BLAS path's row-major S.
+    bool tiled_ = std::is_same_v<T, float> && pair_tile::available() && blas_pair_tiles.load() == 0 &&
+                  group_.variant == ScoreVariant::trilinear;
     std::vector<SoftmaxPartial<T>> results_;
     std::size_t rows_per_query_;  // K1 rows of one block
     Buffer<T> scaled_k1_, scores_, mixed_v2_, row_max_, row_norm_, block_acc_;
+    Buffer<T> row_terms_, column_terms_;  // rank1 and strassen only: per stacked row, per query × tile column
     Buffer<T> k2_tile_, v2_tile_;  // decoded rows; empty when S = T
     Buffer<std::size_t> first_, rows_, cols_;  // per query of the group, for the current block
 };
@@ -301,7 +337,7 @@ void decode_group(const QueryGroup<T>& group, const StoredRows<S>& k1, const Sto
 template <Scalar T, class S>
 void decode_queries(const T* q, std::size_t count, const std::size_t* limits, const StoredRows<S>& k1,
                     const StoredRows<S>& k2, const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, T* out,
-                    MemoryMeter& scratch) {
+                    MemoryMeter& scratch, ScoreVariant variant = ScoreVariant::trilinear) {
     const std::size_t d = k1.dim();
     const std::size_t per_group = queries_per_group(k1.rows());
     const std::size_t groups = (count + per_group - 1) / per_group;
@@ -311,7 +347,7 @@ void decode_queries(const T* q, std::size_t count, const std::size_t* limits, co
         std::vector<SoftmaxPartial<T>> partials;
         partials.reserve(size);
         for (std::size_t r = 0; r < size; ++r) partials.emplace_back(d, scratch);
-        const QueryGroup<T> group{q + first * d, limits ? limits + first : nullptr, size};
+        const QueryGroup<T> group{q + first * d, limits ? limits + first : nullptr, size, variant};
         decode_group(group, k1, k2, v1, v2, scale, wanted_items, partials.data(), scratch);
         for (std::size_t r = 0; r < size; ++r) partials[r].finish(out + (first + r) * d);
     });
@@ -344,17 +380,17 @@ BlasPairTiles::~BlasPairTiles() { --blas_pair_tiles; }
 template <class S>
 void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
                    const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale, ComputeType<S>* out,
-                   MemoryMeter& scratch) {
+                   MemoryMeter& scratch, ScoreVariant variant) {
     require(k1.rows() > 0 && k2.rows() > 0, "tensor_decode: needs at least one key on each side");
-    decode_queries(q, count, nullptr, k1, k2, v1, v2, scale, out, scratch);
+    decode_queries(q, count, nullptr, k1, k2, v1, v2, scale, out, scratch, variant);
 }
 
 template <class S>
 void tensor_decode_partial(const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
                            const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale,
-                           SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch) {
-    decode_group(QueryGroup<ComputeType<S>>{q, nullptr, 1}, k1, k2, v1, v2, scale, parallel_slack(), &partial,
-                 scratch);
+                           SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch, ScoreVariant variant) {
+    decode_group(QueryGroup<ComputeType<S>>{q, nullptr, 1, variant}, k1, k2, v1, v2, scale, parallel_slack(),
+                 &partial, scratch);
 }
 
 template <Scalar T>
@@ -390,10 +426,10 @@ Heads<T> tensor_prefill(const Heads<T>& q, const Heads<T>& k1, const Heads<T>& k
 #define TRIKV_INSTANTIATE(S)                                                                                \
     template void tensor_decode<S>(std::size_t, const ComputeType<S>*, const StoredRows<S>&, const StoredRows<S>&, \
                                    const StoredRows<S>&, const StoredRows<S>&, ComputeType<S>, ComputeType<S>*,    \
-                                   MemoryMeter&);                                                                  \
+                                   MemoryMeter&, ScoreVariant);                                                    \
     template void tensor_decode_partial<S>(const ComputeType<S>*, const StoredRows<S>&, const StoredRows<S>&,       \
                                            const StoredRows<S>&, const StoredRows<S>&, ComputeType<S>,            \
-                                           SoftmaxPartial<ComputeType<S>>&, MemoryMeter&);
+                                           SoftmaxPartial<ComputeType<S>>&, MemoryMeter&, ScoreVariant);
 TRIKV_FOR_EACH_STORAGE(TRIKV_INSTANTIATE)
 #undef TRIKV_INSTANTIATE
 

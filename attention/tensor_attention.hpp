@@ -8,6 +8,7 @@
 // tiles per worker whatever n is; row blocks run in parallel with oneTBB.
 #include <cstddef>
 
+#include "attention/score_variant.hpp"
 #include "attention/softmax.hpp"
 #include "attention/stored_rows.hpp"
 #include "framework/memory.hpp"
@@ -33,11 +34,14 @@ inline constexpr std::size_t kPairTileRows = 256;   // rows j per GEMM tile
 // share the keys are served together (VAR's block step; a grouped-query head's g query heads
 // over their one kv head): their rows of K1∘q are stacked so each K2/V2 tile feeds one larger
 // GEMM, and groups of queries run in parallel. Each query's result equals count = 1 on it up
-// to rounding.
+// to rounding. `variant` picks the score (attention/score_variant.hpp): strassen stacks the
+// rows of scale·K1 instead and adds the query's row and column terms to each tile; rank1
+// skips the pair GEMM and keeps only those terms (exact, but O(n²d) where the rank1 cache is
+// O(nd)).
 template <class S>
 void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
                    const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale, ComputeType<S>* out,
-                   MemoryMeter& scratch);
+                   MemoryMeter& scratch, ScoreVariant variant = ScoreVariant::trilinear);
 
 // One query over pairs (i, j) ∈ rows(K1) × rows(K2), folded into `partial` (unnormalised:
 // max, normaliser, accumulator) so a cache can merge several pair sets by log-sum-exp before
@@ -46,7 +50,8 @@ void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<
 template <class S>
 void tensor_decode_partial(const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
                            const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale,
-                           SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch);
+                           SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch,
+                           ScoreVariant variant = ScoreVariant::trilinear);
 
 // Whole-sequence tensor attention for one head, inputs [n, d]. Causal: query t attends the
 // square [0, t]²; otherwise every query attends [0, n)². Runs the batched kernel above with a

@@ -15,7 +15,20 @@ void Cache::check_memory_limit(std::size_t tokens, const char* operation) const 
 
 void Cache::append(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) {
     check_memory_limit(tokens_ + count, "append");
-    append_tokens(count, k1, k2, v1, v2);
+    if (shape_.k2_bias == 0 && shape_.v2_bias == 0) {
+        append_tokens(count, k1, k2, v1, v2);
+    } else {
+        // The bias goes into the stored rows rather than into every kernel: it is part of the
+        // token (the reference shifts its inputs too), so every type, exact or approximate,
+        // honours it with no code of its own, and attend pays nothing for it.
+        const std::size_t floats = count * shape_.kv_width();
+        Buffer<float> biased_k2(floats, transient_), biased_v2(floats, transient_);
+        for (std::size_t i = 0; i < floats; ++i) {
+            biased_k2[i] = k2[i] + static_cast<float>(shape_.k2_bias);
+            biased_v2[i] = v2[i] + static_cast<float>(shape_.v2_bias);
+        }
+        append_tokens(count, k1, biased_k2.data(), v1, biased_v2.data());
+    }
     tokens_ += count;
 }
 

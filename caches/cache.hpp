@@ -6,14 +6,27 @@
 #include <cstddef>
 #include <string>
 
+#include "attention/score_variant.hpp"
 #include "framework/memory.hpp"
 
 namespace trikv {
 
 struct CacheShape {
-    std::size_t heads = 1;
+    std::size_t heads = 1;  // query heads
     std::size_t dim = 64;
     double scale = 1.0 / 64;  // multiplies every score (docs/math.md §1)
+    // Key/value heads (grouped-query attention, docs/math.md §9): query head h reads kv head
+    // h / (heads / kv_heads). heads % kv_heads == 0; the default is one kv head per query head.
+    std::size_t kv_heads = heads;
+    ScoreVariant variant = ScoreVariant::trilinear;
+    // Added to every k2 and v2 row as it is appended (docs/math.md §9); 0 is no shift.
+    double k2_bias = 0;
+    double v2_bias = 0;
+
+    std::size_t group_size() const { return heads / kv_heads; }
+    std::size_t kv_head_of(std::size_t head) const { return head / group_size(); }
+    std::size_t query_width() const { return heads * dim; }  // floats of one token's q or out
+    std::size_t kv_width() const { return kv_heads * dim; }   // floats of one token's k1, k2, v1 or v2
 };
 
 // What one attend costs at a given size, from the cache's own model (not measured).
@@ -31,9 +44,10 @@ public:
     Cache(const Cache&) = delete;
     Cache& operator=(const Cache&) = delete;
 
-    // Appends `count` tokens; each pointer holds [count, heads, dim] floats, token-major (one
+    // Appends `count` tokens; each pointer holds [count, kv_heads, dim] floats, token-major (one
     // token is count = 1). The memory limit is checked for the whole block first, so a block
-    // that would not fit leaves the cache as it was.
+    // that would not fit leaves the cache as it was. The shape's k2/v2 bias is added here,
+    // before the type sees the rows, so every type stores biased rows (see append in cache.cpp).
     void append(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2);
     // out[count, heads, dim]: each of `count` queries q[count, heads, dim] attends every stored
     // pair (i, j) (VAR's block step, docs/math.md §7, is count > 1: every query of a scale sees every
@@ -74,13 +88,13 @@ protected:
     template <class Push>
     void each_token(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2,
                     Push push) const {
-        const std::size_t width = shape_.heads * shape_.dim;
+        const std::size_t width = shape_.kv_width();
         for (std::size_t t = 0; t < count; ++t)
             push(tokens_ + t, k1 + t * width, k2 + t * width, v1 + t * width, v2 + t * width);
     }
     template <class AttendOne>
     void each_query(std::size_t count, const float* q, float* out, AttendOne attend_one) const {
-        const std::size_t width = shape_.heads * shape_.dim;
+        const std::size_t width = shape_.query_width();
         for (std::size_t r = 0; r < count; ++r) attend_one(q + r * width, out + r * width);
     }
 

@@ -6,6 +6,15 @@
 //                    (O(t²d) time and transient memory), then stream them like `product`.
 // dtype (f32 | bf16 | fp16 | int8) is the storage of the four streams; attend decodes rows
 // and tiles to float as it goes (fused) or the whole head's streams once (recompute).
+// Streams are kept per kv head; the g query heads of a group are served by one kernel call.
+//
+// Score variants (docs/math.md §9): rank1 takes its exact O(nd) path whatever the strategy —
+// its pair weights factorise, exp(a_i + b_j) = exp(a_i)·exp(b_j), so the output is
+// attention(q; K1, V1) ∘ attention(q; K2, V2), two standard attentions over the streams this
+// cache already keeps. strassen runs the fused kernel (fused only): the recompute side of
+// strassen's trade-off, pair logits ⟨k1_i, k2_j⟩ recomputed in O(n²d), against the
+// `strassen` cache that keeps them. recompute refuses strassen: its materialised product keys
+// have no place for the query-independent pair term.
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -32,7 +41,7 @@ class FactorCache final : public Cache {
 
 public:
     FactorCache(const CacheShape& shape, bool fused)
-        : Cache(shape), fused_(fused), factors_(shape.heads, shape.dim, kChunkRows, resident_) {}
+        : Cache(shape), fused_(fused), factors_(shape.kv_heads, shape.dim, kChunkRows, resident_) {}
 
     std::string spec() const override {
         return std::string("factor:strategy=") + (fused_ ? "fused" : "recompute") + ",dtype=" + dtype_name(dtype_of<S>());
@@ -40,21 +49,31 @@ public:
     void reserve(std::size_t tokens) override { factors_.reserve(tokens); }
 
     CacheCost cost(std::size_t tokens) const override {
-        const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim);
+        // Flops follow the query heads; storage and the bytes streamed follow the kv heads (a
+        // group's queries share one pass).
+        const double h = static_cast<double>(shape_.heads), kv = static_cast<double>(shape_.kv_heads);
+        const double d = static_cast<double>(shape_.dim);
         const double n = static_cast<double>(tokens), pairs = n * n, f = sizeof(float);
         const double workers = worker_count();
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens));
+        if (shape_.variant == ScoreVariant::rank1) {
+            // Two standard attentions per query head; a group streams the four streams once.
+            c.flops = 2.0 * 4.0 * n * d * h;
+            c.bytes_moved = 4.0 * n * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * kv;
+            c.transient_bytes = static_cast<double>(shape_.group_size()) * d * f * kv;
+            return c;
+        }
         c.flops = 4.0 * pairs * d * h;
-        c.bytes_moved = 4.0 * n * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * h;
+        c.bytes_moved = 4.0 * n * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * kv;
         if (fused_) {
             double tiles = kPairBlockRows * (2 * d + kPairTileRows + 2) + 2 * d;
             if (kDecodes) tiles += 2 * kPairTileRows * d;  // decoded K2/V2 tiles (a block's K1/V1 rows reuse them)
             c.transient_bytes = workers * tiles * f;
         } else {
-            c.flops += 2.0 * pairs * d * h;             // forming the products
-            c.bytes_moved += 4.0 * pairs * d * f * h;   // write them, then read them back
-            c.transient_bytes = 2.0 * pairs * d * f;    // one head's products at a time
+            c.flops += 2.0 * pairs * d * kv;            // forming the products, once per kv head
+            c.bytes_moved += 4.0 * pairs * d * f * kv;  // write them, then read them back
+            c.transient_bytes = 2.0 * pairs * d * f;    // one kv head's products at a time
             if (kDecodes) c.transient_bytes += 4.0 * n * d * f;  // and its decoded streams
         }
         return c;
@@ -65,29 +84,52 @@ private:
         each_token(count, k1, k2, v1, v2, [this](std::size_t, auto... rows) { factors_.append(rows...); });
     }
 
-    // A block of queries (VAR's scale step): fused runs each head's queries as one batched
-    // kernel (stacked GEMMs, attention/tensor_attention.hpp); recompute forms each head's
-    // products once for the whole block.
+    // A block of queries (VAR's scale step) and the query heads of a kv head's group: fused
+    // runs them all as one batched kernel per kv head (stacked GEMMs,
+    // attention/tensor_attention.hpp); recompute forms each kv head's products once for all.
     void attend_tokens(std::size_t count, const float* q, float* out) override {
+        if (shape_.variant == ScoreVariant::rank1) {
+            tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t kv) {
+                HeadQueries queries(count, kv, shape_, transient_);
+                queries.gather(q);
+                attend_factorised(kv, queries.rows(), queries.in.data(), queries.out.data());
+                queries.scatter(out);
+            });
+            return;
+        }
         if (!fused_) {
-            // One head at a time, so the transient is one head's 2(t+1)²d products.
-            for (std::size_t head = 0; head < shape_.heads; ++head) attend_recomputed(head, count, q, out);
+            // One kv head at a time, so the transient is one head's 2(t+1)²d products.
+            for (std::size_t kv = 0; kv < shape_.kv_heads; ++kv) attend_recomputed(kv, count, q, out);
             return;
         }
         const float scale = static_cast<float>(shape_.scale);
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            const auto stream = [&](typename Streams::Stream s) { return factors_.stored(head, s); };
-            if (count == 1) {  // the head's one query is contiguous already: no gather
-                tensor_decode(1, q + head * shape_.dim, stream(Streams::k1), stream(Streams::k2), stream(Streams::v1),
-                              stream(Streams::v2), scale, out + head * shape_.dim, transient_);
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t kv) {
+            const auto stream = [&](typename Streams::Stream s) { return factors_.stored(kv, s); };
+            if (count == 1) {  // the group's queries are contiguous already: no gather
+                const std::size_t first = HeadQueries::first_row(kv, shape_);
+                tensor_decode(shape_.group_size(), q + first, stream(Streams::k1), stream(Streams::k2),
+                              stream(Streams::v1), stream(Streams::v2), scale, out + first, transient_, shape_.variant);
                 return;
             }
-            HeadQueries queries(count, head, shape_, transient_);
+            HeadQueries queries(count, kv, shape_, transient_);
             queries.gather(q);
-            tensor_decode(count, queries.in.data(), stream(Streams::k1), stream(Streams::k2), stream(Streams::v1),
-                          stream(Streams::v2), scale, queries.out.data(), transient_);
+            tensor_decode(queries.rows(), queries.in.data(), stream(Streams::k1), stream(Streams::k2),
+                          stream(Streams::v1), stream(Streams::v2), scale, queries.out.data(), transient_,
+                          shape_.variant);
             queries.scatter(out);
         });
+    }
+
+    // rank1, exactly in O(nd): out[r] = attention(q_r; K1, V1) ∘ attention(q_r; K2, V2) for the
+    // `rows` queries of kv head kv.
+    void attend_factorised(std::size_t kv, std::size_t rows, const float* q, float* out) {
+        const float scale = static_cast<float>(shape_.scale);
+        Buffer<float> second(rows * shape_.dim, transient_);
+        matrix_decode(rows, q, factors_.stored(kv, Streams::k1), factors_.stored(kv, Streams::v1), scale, out,
+                      transient_);
+        matrix_decode(rows, q, factors_.stored(kv, Streams::k2), factors_.stored(kv, Streams::v2), scale,
+                      second.data(), transient_);
+        for (std::size_t i = 0; i < second.size(); ++i) out[i] *= second[i];
     }
 
     // Stream s of `head` as float rows: the storage itself for f32, else decoded into `scratch`.
@@ -103,6 +145,7 @@ private:
         }
     }
 
+    // Every query of kv head `head`'s group against its products.
     void attend_recomputed(std::size_t head, std::size_t count, const float* q, float* out) {
         const std::size_t n = size(), d = shape_.dim;
         Buffer<float> decoded[4];
@@ -122,11 +165,12 @@ private:
                 }
             }
         });
-        const std::size_t width = shape_.heads * d;
-        for (std::size_t r = 0; r < count; ++r)
-            matrix_decode(1, q + r * width + head * d, StoredRows<float>::contiguous(keys.data(), n * n, d),
-                          StoredRows<float>::contiguous(values.data(), n * n, d), static_cast<float>(shape_.scale),
-                          out + r * width + head * d, transient_);
+        HeadQueries queries(count, head, shape_, transient_);
+        queries.gather(q);
+        matrix_decode(queries.rows(), queries.in.data(), StoredRows<float>::contiguous(keys.data(), n * n, d),
+                      StoredRows<float>::contiguous(values.data(), n * n, d), static_cast<float>(shape_.scale),
+                      queries.out.data(), transient_);
+        queries.scatter(out);
     }
 
     void clear_storage() override { factors_.clear(); }
@@ -152,6 +196,11 @@ private:
         return with_dtype(config.text("dtype"), [&]<class S>(S) -> std::unique_ptr<Cache> {
             return std::make_unique<FactorCache<S>>(shape, fused);
         });
+    },
+    .variants = [](const CacheConfig& config) {
+        return config.text("strategy") == "fused"
+                   ? all_variants(config)
+                   : std::vector<ScoreVariant>{ScoreVariant::trilinear, ScoreVariant::rank1};
     },
 });
 

@@ -11,7 +11,7 @@
 // three disjoint sets folded into one softmax partial (log-sum-exp merge), then normalised.
 //
 // The square is indexed by ring slots: token i sits in slot i mod w, and the pair of slots
-// (a, b) lives in row pos(a, b) = m² + (a == m ? b : m + 1 + a), m = max(a, b) — the shell
+// (a, b) lives in row shell_index(a, b) = m² + (a == m ? b : m + 1 + a), m = max(a, b) — the shell
 // order in which `product` appends. While the window fills (n ≤ w) token t's shell is just
 // appended (slot t, rows t²…(t+1)²−1); afterwards the arriving token takes the slot of the
 // one leaving, and only that slot's row and column, 2w−1 pair rows, are rewritten: O(wd) per
@@ -31,6 +31,7 @@
 #include "attention/tensor_attention.hpp"
 #include "caches/factor_streams.hpp"
 #include "caches/registry.hpp"
+#include "caches/shell_order.hpp"
 #include "framework/threads.hpp"
 
 namespace trikv {
@@ -38,18 +39,12 @@ namespace {
 
 using Streams = FactorStreams<float>;
 
-// Row of the slot pair (a, b) in the shell order (see the top of the file).
-std::size_t pair_row(std::size_t a, std::size_t b) {
-    const std::size_t m = std::max(a, b);
-    return m * m + (a == m ? b : m + 1 + a);
-}
-
 class HybridCache final : public Cache {
 public:
     HybridCache(const CacheShape& shape, std::size_t window)
-        : Cache(shape), window_(window), factors_(shape.heads, shape.dim, kPairTileRows, resident_) {
+        : Cache(shape), window_(window), factors_(shape.kv_heads, shape.dim, kPairTileRows, resident_) {
         if (window_ == 0) return;  // pure factor: no square
-        for (std::size_t head = 0; head < shape.heads; ++head) {
+        for (std::size_t head = 0; head < shape.kv_heads; ++head) {
             pair_keys_.emplace_back(shape.dim, window_, resident_);
             pair_values_.emplace_back(shape.dim, window_, resident_);
         }
@@ -65,13 +60,15 @@ public:
     }
 
     CacheCost cost(std::size_t tokens) const override {
-        const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim), f = sizeof(float);
+        // Storage per kv head; every query head runs its own pass (flops, bytes moved).
+        const double h = static_cast<double>(shape_.heads), kv = static_cast<double>(shape_.kv_heads);
+        const double d = static_cast<double>(shape_.dim), f = sizeof(float);
         const std::size_t r = std::min(tokens, window_), s = tokens - r;
         const double n = static_cast<double>(tokens), workers = worker_count();
         const double square = static_cast<double>(r) * static_cast<double>(r);
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens));
-        if (window_ > 0) c.resident_bytes += 2.0 * h * static_cast<double>(pair_keys_[0].bytes_for(r * r));
+        if (window_ > 0) c.resident_bytes += 2.0 * kv * static_cast<double>(pair_keys_[0].bytes_for(r * r));
         c.flops = 4.0 * n * n * d * h;  // ~4d per pair, stored or recomputed
         // The square streams once; the two rectangles read K1,V1 [0,s) + K2,V2 [0,n) and
         // K1,V1 [s,n) + K2,V2 [0,s) (each only if it holds pairs).
@@ -93,7 +90,7 @@ private:
     void push(std::size_t t, const float* k1, const float* k2, const float* v1, const float* v2) {
         factors_.append(k1, k2, v1, v2);
         if (window_ == 0) return;
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) { update_square(head, t); });
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t head) { update_square(head, t); });
     }
 
     // Writes the pairs of the newest token t with every token in the window: slot a's row
@@ -105,9 +102,9 @@ private:
         const RowStore<float>& V1 = factors_.store(head, Streams::v1);
         const RowStore<float>& V2 = factors_.store(head, Streams::v2);
         const auto token_in = [&](std::size_t b) { return t - (a + w - b) % w; };  // slot b's token
-        for (std::size_t b = 0; b < r; ++b) write_pair(head, pair_row(a, b), t, token_in(b), K1, K2, V1, V2);
+        for (std::size_t b = 0; b < r; ++b) write_pair(head, shell_index(a, b), t, token_in(b), K1, K2, V1, V2);
         for (std::size_t b = 0; b < r; ++b)
-            if (b != a) write_pair(head, pair_row(b, a), token_in(b), t, K1, K2, V1, V2);
+            if (b != a) write_pair(head, shell_index(b, a), token_in(b), t, K1, K2, V1, V2);
     }
 
     void write_pair(std::size_t head, std::size_t row, std::size_t i, std::size_t j, const RowStore<float>& K1,
@@ -136,12 +133,13 @@ private:
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
             const float* query = q + head * d;
+            const std::size_t kv = shape_.kv_head_of(head);
             SoftmaxPartial<float> partial(d, transient_);
             if (r > 0)
-                matrix_decode_partial(query, pair_keys_[head].stored(), pair_values_[head].stored(), scale, partial,
+                matrix_decode_partial(query, pair_keys_[kv].stored(), pair_values_[kv].stored(), scale, partial,
                                       transient_);
-            const StoredRows<float> K1 = factors_.stored(head, Streams::k1), K2 = factors_.stored(head, Streams::k2);
-            const StoredRows<float> V1 = factors_.stored(head, Streams::v1), V2 = factors_.stored(head, Streams::v2);
+            const StoredRows<float> K1 = factors_.stored(kv, Streams::k1), K2 = factors_.stored(kv, Streams::k2);
+            const StoredRows<float> V1 = factors_.stored(kv, Streams::v1), V2 = factors_.stored(kv, Streams::v2);
             // Empty rectangles (s = 0, or r = 0 for the second) fold nothing.
             tensor_decode_partial(query, K1.prefix(s), K2, V1.prefix(s), V2, scale, partial, transient_);
             tensor_decode_partial(query, K1.rows_from(s, r), K2.prefix(s), V1.rows_from(s, r), V2.prefix(s), scale,
@@ -158,7 +156,7 @@ private:
 
     std::size_t window_;
     Streams factors_;
-    std::vector<RowStore<float>> pair_keys_, pair_values_;  // per head, r² rows in w-row chunks
+    std::vector<RowStore<float>> pair_keys_, pair_values_;  // per kv head, r² rows in w-row chunks
 };
 
 [[maybe_unused]] const bool registered = register_cache({

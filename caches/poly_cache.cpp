@@ -97,25 +97,27 @@ public:
     }
 
     CacheCost cost(std::size_t tokens) const override {
-        const double h = static_cast<double>(shape_.heads), m = static_cast<double>(monomials_);
+        const double h = static_cast<double>(shape_.heads), kv = static_cast<double>(shape_.kv_heads);
+        const double m = static_cast<double>(monomials_);
         const double row = static_cast<double>(shape_.dim + 1), workers = worker_count();
         CacheCost c;
-        c.resident_bytes = tokens > 0 ? h * 2.0 * m * row * sizeof(double) : 0;
-        // Per head: the query's weighted monomials (~2 per entry), then w·A1·A2 and w·B1∘B2.
+        c.resident_bytes = tokens > 0 ? kv * 2.0 * m * row * sizeof(double) : 0;
+        // Per query head: the query's weighted monomials (~2 per entry), then w·A1·A2 and w·B1∘B2,
+        // reading its kv head's moments.
         c.flops = h * (2.0 * m + 3.0 * m * row);
-        c.bytes_moved = c.resident_bytes;
+        c.bytes_moved = c.resident_bytes * static_cast<double>(shape_.group_size());
         c.transient_bytes = std::min(h, workers) * (m + static_cast<double>(shape_.dim)) * sizeof(double);
         return c;
     }
 
 private:
-    // Per head and stream, C(d+p, p) rows of (A, B[0..d)).
+    // Per kv head and stream, C(d+p, p) rows of (A, B[0..d)).
     std::size_t stream_doubles() const { return monomials_ * (shape_.dim + 1); }
     double* moments(std::size_t head, std::size_t stream) { return state_.data() + (2 * head + stream) * stream_doubles(); }
 
     void allocate() {
         if (state_.size() > 0) return;
-        state_ = Buffer<double>(shape_.heads * 2 * stream_doubles(), resident_);
+        state_ = Buffer<double>(shape_.kv_heads * 2 * stream_doubles(), resident_);
         std::fill_n(state_.data(), state_.size(), 0.0);
     }
 
@@ -125,8 +127,8 @@ private:
 
     void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
         allocate();
-        const std::size_t d = shape_.dim, width = shape_.heads * d;
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
+        const std::size_t d = shape_.dim, width = shape_.kv_width();
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t head) {
             Buffer<double> monomial(monomials_, transient_);
             for (std::size_t t = 0; t < count; ++t)
                 for (std::size_t stream = 0; stream < 2; ++stream) {
@@ -144,8 +146,9 @@ private:
     }
 
     void attend_tokens(std::size_t count, const float* q, float* out) override {
-        const std::size_t d = shape_.dim, width = shape_.heads * d;
+        const std::size_t d = shape_.dim, width = shape_.query_width();
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
+            const std::size_t kv = shape_.kv_head_of(head);
             // The query's weighted monomials, then the output row accumulated in float64.
             Buffer<double> scratch(monomials_ + d, transient_);
             double* weight = scratch.data();
@@ -154,8 +157,8 @@ private:
                 write_monomials(q + r * width + head * d, true, weight);
                 double normaliser = 0;
                 std::fill_n(numerator, d, 0.0);
-                const double* a = moments(head, 0);
-                const double* b = moments(head, 1);
+                const double* a = moments(kv, 0);
+                const double* b = moments(kv, 1);
                 for (std::size_t e = 0; e < monomials_; ++e, a += d + 1, b += d + 1) {
                     const double w = weight[e];
                     normaliser += w * a[0] * b[0];
@@ -174,7 +177,7 @@ private:
     void clear_storage() override { state_ = Buffer<double>(); }
 
     std::size_t degree_, monomials_;
-    Buffer<double> state_;  // [head][stream K1/V1, K2/V2][monomial][A, B_0..B_{d-1}]
+    Buffer<double> state_;  // [kv head][stream K1/V1, K2/V2][monomial][A, B_0..B_{d-1}]
 };
 
 [[maybe_unused]] const bool registered = register_cache({

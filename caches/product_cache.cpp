@@ -35,8 +35,8 @@ template <class S>  // storage of the pair rows (framework/storage.hpp)
 class ProductCache final : public Cache {
 public:
     explicit ProductCache(const CacheShape& shape)
-        : Cache(shape), factors_(shape.heads, shape.dim, kFactorChunkRows, resident_) {
-        for (std::size_t head = 0; head < shape.heads; ++head)
+        : Cache(shape), factors_(shape.kv_heads, shape.dim, kFactorChunkRows, resident_) {
+        for (std::size_t head = 0; head < shape.kv_heads; ++head)
             pairs_.emplace_back(shape.dim, kStreamTileRows, kPairSlabTiles, resident_);
     }
 
@@ -48,17 +48,19 @@ public:
     }
 
     CacheCost cost(std::size_t tokens) const override {
-        const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim);
+        const double h = static_cast<double>(shape_.heads), kv = static_cast<double>(shape_.kv_heads);
+        const double d = static_cast<double>(shape_.dim);
         const double pairs = static_cast<double>(tokens) * static_cast<double>(tokens);
         // Per reducer: a tile of scores and two d-vectors of accumulators, plus decoded K and V tiles for a reduced dtype.
         const double decoded = std::is_same_v<S, float> ? 0.0 : 2.0 * kStreamTileRows * d;
         CacheCost c;
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens) +
-                                               shape_.heads * pairs_[0].bytes_for(tokens * tokens));
+                                               shape_.kv_heads * pairs_[0].bytes_for(tokens * tokens));
         c.transient_bytes = static_cast<double>(worker_count()) *
-                            (kStreamTileRows + 2 * d + decoded) * sizeof(float) * h;
+                            (kStreamTileRows + 2 * d + decoded) * sizeof(float) * kv;
         c.flops = 4.0 * pairs * d * h;
-        c.bytes_moved = 2.0 * pairs * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * h;
+        // A group's queries share one pass over its kv head's pair rows.
+        c.bytes_moved = 2.0 * pairs * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * kv;
         return c;
     }
 
@@ -69,7 +71,7 @@ private:
 
     void push(std::size_t t, const float* k1, const float* k2, const float* v1, const float* v2) {
         factors_.append(k1, k2, v1, v2);
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t head) {
             using F = FactorStreams<float>;
             const RowStore<float>& K1 = factors_.store(head, F::k1);
             const RowStore<float>& K2 = factors_.store(head, F::k2);
@@ -93,22 +95,24 @@ private:
                           staging);
     }
 
+    // One token's queries: a kv head's g query heads are contiguous, one call.
     void attend_one(const float* q, float* out) {
-        const std::size_t d = shape_.dim;
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            matrix_decode(1, q + head * d, pairs_[head].first(), pairs_[head].second(),
-                          static_cast<float>(shape_.scale), out + head * d, transient_);
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t kv) {
+            const std::size_t first = HeadQueries::first_row(kv, shape_);
+            matrix_decode(shape_.group_size(), q + first, pairs_[kv].first(), pairs_[kv].second(),
+                          static_cast<float>(shape_.scale), out + first, transient_);
         });
     }
 
-    // A block of queries (VAR's scale step) streams the pair rows once per group of up to 256
-    // queries, as GEMMs (matrix_decode of `count` queries), instead of once per query.
+    // A block of queries (VAR's scale step) and a kv head's query heads stream the pair rows
+    // once per group of up to 256 queries, as GEMMs (matrix_decode of `count` queries),
+    // instead of once per query.
     void attend_tokens(std::size_t count, const float* q, float* out) override {
         if (count == 1) return attend_one(q, out);
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            HeadQueries queries(count, head, shape_, transient_);
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t kv) {
+            HeadQueries queries(count, kv, shape_, transient_);
             queries.gather(q);
-            matrix_decode(count, queries.in.data(), pairs_[head].first(), pairs_[head].second(),
+            matrix_decode(queries.rows(), queries.in.data(), pairs_[kv].first(), pairs_[kv].second(),
                           static_cast<float>(shape_.scale), queries.out.data(), transient_);
             queries.scatter(out);
         });
@@ -120,7 +124,7 @@ private:
     }
 
     FactorStreams<float> factors_;                      // float32 whatever the dtype (above)
-    std::vector<PairedRowStore<S>> pairs_;  // per head: (t+1)² key rows and value rows
+    std::vector<PairedRowStore<S>> pairs_;  // per kv head: (t+1)² key rows and value rows
 };
 
 [[maybe_unused]] const bool registered = register_cache({

@@ -124,6 +124,15 @@ std::vector<const CacheType*> cache_types() {
     return list;
 }
 
+std::vector<ScoreVariant> all_variants(const CacheConfig&) {
+    return {ScoreVariant::trilinear, ScoreVariant::rank1, ScoreVariant::strassen};
+}
+
+std::vector<ScoreVariant> supported_variants(const CacheConfig& config) {
+    const CacheType& type = find_cache_type(config.name());
+    return type.variants ? type.variants(config) : std::vector<ScoreVariant>{ScoreVariant::trilinear};
+}
+
 const CacheType& find_cache_type(const std::string& name) {
     const auto found = types().find(name);
     if (found == types().end()) {
@@ -172,8 +181,20 @@ std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& sha
     require(shape.heads > 0, "cache: heads=" + std::to_string(shape.heads) + " must be positive");
     require(shape.dim > 0, "cache: dim=" + std::to_string(shape.dim) + " must be positive");
     require(std::isfinite(shape.scale), "cache: scale must be finite");
+    require(shape.kv_heads > 0 && shape.heads % shape.kv_heads == 0,
+            "cache: kv_heads=" + std::to_string(shape.kv_heads) + " must divide heads=" + std::to_string(shape.heads));
+    require(std::isfinite(shape.k2_bias), "cache: k2_bias=" + format_number(shape.k2_bias) + " must be finite");
+    require(std::isfinite(shape.v2_bias), "cache: v2_bias=" + format_number(shape.v2_bias) + " must be finite");
     const CacheConfig config = parse_cache_spec(spec);
-    return find_cache_type(config.name()).make(config, shape);
+    const CacheType& type = find_cache_type(config.name());
+    const std::vector<ScoreVariant> supported = supported_variants(config);
+    if (std::find(supported.begin(), supported.end(), shape.variant) == supported.end()) {
+        std::vector<std::string> names;
+        for (ScoreVariant v : supported) names.push_back(variant_name(v));
+        throw Error("cache '" + config.canonical() + "' does not compute variant=" + variant_name(shape.variant) +
+                    " (it supports " + join(names, "|") + ")");
+    }
+    return type.make(config, shape);
 }
 
 }  // namespace trikv

@@ -67,7 +67,16 @@ struct CacheType {
     // approximate conformance test (tests/test_approximate_conformance.cpp) holds the type to
     // it with the exact caches' checks.
     std::function<std::string(std::size_t tokens)> exact_regime = nullptr;
+    // The score variants (docs/math.md §9) a spec of this type computes, given its parameters;
+    // nullptr is trilinear only. make_cache refuses any other variant with a one-line error, so
+    // a type never runs a variant it would get wrong.
+    std::function<std::vector<ScoreVariant>(const CacheConfig&)> variants = nullptr;
 };
+
+// For CacheType::variants: every variant, whatever the parameters.
+std::vector<ScoreVariant> all_variants(const CacheConfig&);
+// The variants a parsed spec computes (its type's CacheType::variants; trilinear if none).
+std::vector<ScoreVariant> supported_variants(const CacheConfig& config);
 
 // Registers a type; throws on a duplicate name, a bad name or a bad default. Returns true so
 // it can initialise a static (false when it refused the type while errors are deferred).

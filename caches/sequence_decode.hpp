@@ -7,9 +7,9 @@
 
 namespace trikv {
 
-// q, k1, k2, v1, v2 and out are head-major [heads, n, dim] (the layout of .npy inputs); the
-// cache takes token-major [heads, dim] rows, so each token is gathered first. The cache's
-// shape gives heads and dim.
+// q and out are head-major [heads, n, dim], k1, k2, v1, v2 [kv_heads, n, dim] (the layout of
+// .npy inputs); the cache takes token-major [heads, dim] and [kv_heads, dim] rows, so each
+// token is gathered first. The cache's shape gives heads, kv_heads and dim.
 void decode_sequence(Cache& cache, std::size_t n, const float* q, const float* k1, const float* k2,
                      const float* v1, const float* v2, float* out);
 

@@ -205,7 +205,7 @@ private:
 class SparseFactorCache final : public Cache {
 public:
     explicit SparseFactorCache(const CacheShape& shape)
-        : Cache(shape), factors_(shape.heads, shape.dim, kEntryChunk, kRowChunk, resident_) {}
+        : Cache(shape), factors_(shape.kv_heads, shape.dim, kEntryChunk, kRowChunk, resident_) {}
 
     std::string spec() const override { return "sparse-factor"; }
     // Only the per-row counts can be allocated ahead: the entries depend on the data.
@@ -213,8 +213,8 @@ public:
 
     // At the observed densities ρ (stored entries / (rows·d) per stream; 1 before any token):
     // resident bytes by the chunk formula (caches/sparse_rows.hpp) at ρ·d·n entries per stream
-    // and head (each head's own ρ, so exactly bytes() at the current size); flops
-    // 2n²·d·(ρ_k2 + ρ_v2) per head (a multiply-add per stored K2 and V2 entry and row i; the
+    // and kv head (each head's own ρ, so exactly bytes() at the current size); flops
+    // 2n²·d·(ρ_k2 + ρ_v2) per query head (a multiply-add per stored K2 and V2 entry and row i; the
     // padding of a short last block is not counted); bytes moved = the storage, read once (each
     // K2/V2 row is re-read once per block of 16 rows i, from cache when the streams fit);
     // transient = one reducer's scratch per worker.
@@ -242,7 +242,7 @@ private:
         const std::size_t d = shape_.dim, blocks = (size() + kBlockRows - 1) / kBlockRows;
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            RowBlockReducer reducer(q + head * d, factors_, head, scale, transient_);
+            RowBlockReducer reducer(q + head * d, factors_, shape_.kv_head_of(head), scale, transient_);
             tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
             reducer.result().finish(out + head * d);
         });

@@ -90,8 +90,8 @@ private:
 class SparseProductCache final : public Cache {
 public:
     explicit SparseProductCache(const CacheShape& shape)
-        : Cache(shape), factors_(shape.heads, shape.dim, kFactorEntryChunk, kFactorRowChunk, resident_) {
-        for (std::size_t head = 0; head < shape.heads; ++head) {
+        : Cache(shape), factors_(shape.kv_heads, shape.dim, kFactorEntryChunk, kFactorRowChunk, resident_) {
+        for (std::size_t head = 0; head < shape.kv_heads; ++head) {
             pair_keys_.emplace_back(shape.dim, kPairEntryChunk, kPairRowChunk, resident_);
             pair_values_.emplace_back(shape.dim, kPairEntryChunk, kPairRowChunk, resident_);
         }
@@ -102,7 +102,7 @@ public:
     // Only the per-row counts can be allocated ahead: the entries depend on the data.
     void reserve(std::size_t tokens) override {
         factors_.reserve_rows(tokens);
-        for (std::size_t head = 0; head < shape_.heads; ++head) {
+        for (std::size_t head = 0; head < shape_.kv_heads; ++head) {
             pair_keys_[head].reserve_rows(tokens * tokens);
             pair_values_[head].reserve_rows(tokens * tokens);
         }
@@ -111,21 +111,24 @@ public:
     // Pair densities ρ_k, ρ_v (stored entries / (pair rows·d)) as observed, per head; before
     // any pair, the product of the factor densities (independent supports); 1 before any token.
     // Then: resident bytes = the factors' plus the chunk formula at n² pair rows holding ρ·d·n²
-    // entries per pair stream and head (exactly bytes() at the current size); flops
-    // 2n²·d·(ρ_k + ρ_v) per head; bytes moved = the pair streams, read once; transient = one
-    // reducer's scratch per worker.
+    // entries per pair stream and kv head (exactly bytes() at the current size); flops
+    // 2n²·d·(ρ_k + ρ_v) per query head; bytes moved = the pair streams, read once per query
+    // head; transient = one reducer's scratch per worker.
     CacheCost cost(std::size_t tokens) const override {
         const double d = static_cast<double>(shape_.dim);
         const std::size_t pairs = tokens * tokens;
+        const double group = static_cast<double>(shape_.group_size());
         CacheCost c;
-        for (std::size_t head = 0; head < shape_.heads; ++head) {
+        double pair_bytes = 0;
+        for (std::size_t head = 0; head < shape_.kv_heads; ++head) {
             const double key_density = pair_density(head, pair_keys_[head], Streams::k1, Streams::k2);
             const double value_density = pair_density(head, pair_values_[head], Streams::v1, Streams::v2);
             for (const double density : {key_density, value_density})
-                c.bytes_moved += double(pair_keys_[head].bytes_for(pairs, factors_.expected_entries(density, pairs)));
-            c.flops += 2.0 * double(pairs) * d * (key_density + value_density);
+                pair_bytes += double(pair_keys_[head].bytes_for(pairs, factors_.expected_entries(density, pairs)));
+            c.flops += 2.0 * double(pairs) * d * (key_density + value_density) * group;
         }
-        c.resident_bytes = factors_.expected_bytes(tokens) + c.bytes_moved;
+        c.bytes_moved = pair_bytes * group;
+        c.resident_bytes = factors_.expected_bytes(tokens) + pair_bytes;
         const double reducer = (2 * d + kTileRows) * sizeof(float) + 2 * d * SparseRows::kEntryBytes;
         c.transient_bytes = worker_count() * reducer;
         return c;
@@ -144,7 +147,7 @@ private:
     void push(std::size_t t, const float* k1, const float* k2, const float* v1, const float* v2) {
         factors_.append(k1, k2, v1, v2);
         const std::size_t d = shape_.dim;
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t head) {
             const float *k1_t = k1 + head * d, *k2_t = k2 + head * d, *v1_t = v1 + head * d, *v2_t = v2 + head * d;
             SparseRows::Reader K1(factors_.store(head, Streams::k1), transient_);
             SparseRows::Reader K2(factors_.store(head, Streams::k2), transient_);
@@ -183,8 +186,9 @@ private:
         const std::size_t d = shape_.dim;
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            const SparseRows& keys = pair_keys_[head];
-            PairStreamReducer reducer(q + head * d, keys, pair_values_[head], scale, transient_);
+            const std::size_t kv = shape_.kv_head_of(head);
+            const SparseRows& keys = pair_keys_[kv];
+            PairStreamReducer reducer(q + head * d, keys, pair_values_[kv], scale, transient_);
             const std::size_t blocks = (keys.rows() + kPairRowChunk - 1) / kPairRowChunk;
             tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
             reducer.result().finish(out + head * d);
@@ -193,14 +197,14 @@ private:
 
     void clear_storage() override {
         factors_.clear();
-        for (std::size_t head = 0; head < shape_.heads; ++head) {
+        for (std::size_t head = 0; head < shape_.kv_heads; ++head) {
             pair_keys_[head].clear();
             pair_values_[head].clear();
         }
     }
 
     Streams factors_;
-    std::vector<SparseRows> pair_keys_, pair_values_;  // per head, (t+1)² rows each
+    std::vector<SparseRows> pair_keys_, pair_values_;  // per kv head, (t+1)² rows each
 };
 
 [[maybe_unused]] const bool registered = register_cache({

@@ -56,9 +56,9 @@ class SubGen2Cache final : public Cache {
 public:
     SubGen2Cache(const CacheShape& shape, const subgen::Params& params, std::string spec)
         : Cache(shape), params_(params), spec_(std::move(spec)),
-          factors_(shape.heads, shape.dim, kFactorChunkRows, resident_) {
-        heads_.reserve(shape.heads);
-        for (std::size_t h = 0; h < shape.heads; ++h) heads_.emplace_back(shape.dim, params, h, resident_);
+          factors_(shape.kv_heads, shape.dim, kFactorChunkRows, resident_) {
+        heads_.reserve(shape.kv_heads);
+        for (std::size_t h = 0; h < shape.kv_heads; ++h) heads_.emplace_back(shape.dim, params, h, resident_);
     }
 
     std::string spec() const override { return spec_; }
@@ -74,9 +74,11 @@ public:
     // pairs can open), i.e. m has saturated as SubGen's premise says. At the current size,
     // resident_bytes is exact; transient_bytes is exact for one head and the sum over heads
     // otherwise; flops and bytes_moved count the reservoir keys held (R = Σ_c min(n_c, samples);
-    // for a projection, its bound min(keys, m·samples)).
+    // for a projection, its bound min(keys, m·samples)). Sketches are per kv head; the
+    // per-query terms count once for each query head of its group.
     CacheCost cost(std::size_t tokens) const override {
         const double d = double(shape_.dim), s = double(params_.values), f = sizeof(float);
+        const double group = double(shape_.group_size());
         CacheCost c;
         c.resident_bytes = double(factors_.bytes_for(tokens));
         for (const Head& head : heads_) {
@@ -86,9 +88,9 @@ public:
             const bool samplers = tokens > 0 || head.samplers.keys() != nullptr;
             c.resident_bytes += double(head.pairs.bytes_for(m)) + (samplers ? double(head.samplers.bytes_for_storage()) : 0.0);
             // acc (d doubles) + the larger of the two estimators' score buffers.
-            c.transient_bytes += d * sizeof(double) + std::max(capacity, s) * f;
-            c.flops += 2.0 * (r + s) * d + 2.0 * s * d + 2.0 * r;
-            c.bytes_moved += (r + 2.0 * s) * d * f + double(m) * 2 * sizeof(double);
+            c.transient_bytes += group * (d * sizeof(double) + std::max(capacity, s) * f);
+            c.flops += group * (2.0 * (r + s) * d + 2.0 * s * d + 2.0 * r);
+            c.bytes_moved += group * ((r + 2.0 * s) * d * f + double(m) * 2 * sizeof(double));
         }
         return c;
     }
@@ -110,7 +112,7 @@ private:
 
     void push(std::size_t t, const float* k1, const float* k2, const float* v1, const float* v2) {
         factors_.append(k1, k2, v1, v2);
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t h) { append_pairs(h, t); });
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t h) { append_pairs(h, t); });
     }
 
     // Offers token t's 2t+1 new pairs to head h's sketches, in tiles (order as `product`).
@@ -160,7 +162,7 @@ private:
         const std::size_t d = shape_.dim;
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t h) {
-            const Head& head = heads_[h];
+            const Head& head = heads_[shape_.kv_head_of(h)];
             Buffer<double> acc(d, transient_);
             const subgen::Scaled z = subgen::stream_normaliser(q + h * d, scale, head.pairs, transient_);
             const double top = subgen::stream_numerator(q + h * d, scale, head.samplers, acc.data(), transient_);
@@ -181,7 +183,7 @@ private:
     subgen::Params params_;
     std::string spec_;
     Streams factors_;
-    std::vector<Head> heads_;
+    std::vector<Head> heads_;  // per kv head
 };
 
 [[maybe_unused]] const bool registered = register_cache({

@@ -42,8 +42,8 @@ class SubGen4Cache final : public Cache {
 public:
     SubGen4Cache(const CacheShape& shape, const subgen::Params& params, std::string spec)
         : Cache(shape), params_(params), spec_(std::move(spec)) {
-        heads_.reserve(shape.heads);
-        for (std::size_t h = 0; h < shape.heads; ++h) heads_.emplace_back(shape.dim, params, h, resident_);
+        heads_.reserve(shape.kv_heads);
+        for (std::size_t h = 0; h < shape.kv_heads; ++h) heads_.emplace_back(shape.dim, params, h, resident_);
     }
 
     std::string spec() const override { return spec_; }
@@ -58,9 +58,11 @@ public:
     // saturated. At the current size, resident_bytes is exact; transient_bytes is exact for
     // one head and the sum over heads (all running at once) otherwise; flops and
     // bytes_moved count the reservoir keys held (R = Σ_c min(n_c, samples); for a projection
-    // to more tokens, its bound min(keys, m·samples)).
+    // to more tokens, its bound min(keys, m·samples)). Sketches are per kv head; the
+    // per-query terms count once for each query head of its group.
     CacheCost cost(std::size_t tokens) const override {
         const double d = double(shape_.dim), s = double(params_.values), f = sizeof(float);
+        const double group = double(shape_.group_size());
         CacheCost c;
         for (const Head& head : heads_) {
             const std::size_t m1 = std::min(head.k1.clusters(), tokens), m2 = std::min(head.k2.clusters(), tokens);
@@ -74,9 +76,9 @@ public:
             const double normaliser = (cap1 + cap2) * d * f + (cap1 + cap2) * sizeof(double) +
                                       std::min(double(subgen::kPairEstimatorRows), cap1) * cap2 * f;
             const double numerator = s * d * f + std::min(double(subgen::kPairEstimatorRows), s) * (s + d) * f;
-            c.transient_bytes += d * sizeof(double) + std::max(normaliser, numerator);
-            c.flops += 2.0 * r1 * r2 * d + 3.0 * r1 * r2 + r1 * d + 4.0 * s * s * d + s * s + 3.0 * s * d;
-            c.bytes_moved += (r1 + r2 + 4.0 * s) * d * f + double(m1 + m2) * 2 * sizeof(double);
+            c.transient_bytes += group * (d * sizeof(double) + std::max(normaliser, numerator));
+            c.flops += group * (2.0 * r1 * r2 * d + 3.0 * r1 * r2 + r1 * d + 4.0 * s * s * d + s * s + 3.0 * s * d);
+            c.bytes_moved += group * ((r1 + r2 + 4.0 * s) * d * f + double(m1 + m2) * 2 * sizeof(double));
         }
         return c;
     }
@@ -98,7 +100,7 @@ private:
 
     void push(std::size_t, const float* k1, const float* k2, const float* v1, const float* v2) {
         const std::size_t d = shape_.dim;
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t h) {
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t h) {
             Head& head = heads_[h];
             const float *key1 = k1 + h * d, *key2 = k2 + h * d, *value1 = v1 + h * d, *value2 = v2 + h * d;
             // Fixed draw order: K1 reservoir, K2 reservoir, v1 samplers, v2 samplers.
@@ -124,7 +126,7 @@ private:
         const std::size_t d = shape_.dim;
         const float scale = static_cast<float>(shape_.scale);
         tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t h) {
-            const Head& head = heads_[h];
+            const Head& head = heads_[shape_.kv_head_of(h)];
             Buffer<double> acc(d, transient_);
             const subgen::Scaled z = subgen::pair_normaliser(q + h * d, scale, head.k1, head.k2, transient_);
             const double top = subgen::pair_numerator(q + h * d, scale, head.s1, head.s2, acc.data(), transient_);
@@ -141,7 +143,7 @@ private:
 
     subgen::Params params_;
     std::string spec_;
-    std::vector<Head> heads_;
+    std::vector<Head> heads_;  // per kv head
 };
 
 [[maybe_unused]] const bool registered = register_cache({

@@ -13,7 +13,9 @@
 //   memory  h·2·(R(min(t+1, w1), w1) + R(min(t+1, w2), w2))·d floats,
 //           R(r, w) = ⌈r / c⌉·c, c = min(w, 256)       (= 2(w1+w2)d per head once t+1 ≥ w1, w2,
 //                                                       when each w is ≤ 256 or a multiple of it)
-//   time    ~4·min(t+1, w1)·min(t+1, w2)·d flops per head and step, O(d) per append.
+//   time    ~4·min(t+1, w1)·min(t+1, w2)·d flops per query head and step, O(d) per append.
+//
+// Rings are kept per kv head; a group's query heads are served by one kernel call.
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -33,8 +35,8 @@ enum Stream { k1 = 0, k2 = 1, v1 = 2, v2 = 3 };
 class WindowCache final : public Cache {
 public:
     WindowCache(const CacheShape& shape, std::size_t w1, std::size_t w2) : Cache(shape), w1_(w1), w2_(w2) {
-        rings_.reserve(4 * shape.heads);
-        for (std::size_t i = 0; i < 4 * shape.heads; ++i) {
+        rings_.reserve(4 * shape.kv_heads);
+        for (std::size_t i = 0; i < 4 * shape.kv_heads; ++i) {
             const std::size_t w = window(static_cast<Stream>(i % 4));
             rings_.emplace_back(shape.dim, std::min(w, kPairTileRows), resident_);
         }
@@ -50,14 +52,15 @@ public:
     }
 
     CacheCost cost(std::size_t tokens) const override {
-        const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim), f = sizeof(float);
+        const double h = static_cast<double>(shape_.heads), kv = static_cast<double>(shape_.kv_heads);
+        const double d = static_cast<double>(shape_.dim), f = sizeof(float);
         const std::size_t r1 = std::min(tokens, w1_), r2 = std::min(tokens, w2_);
         const double workers = worker_count();
         CacheCost c;
-        // rings_[0] is head 0's K1 ring (capacity w1), rings_[1] its K2 ring (capacity w2).
-        c.resident_bytes = h * 2.0 * static_cast<double>(rings_[k1].bytes_for(r1) + rings_[k2].bytes_for(r2));
+        // rings_[0] is kv head 0's K1 ring (capacity w1), rings_[1] its K2 ring (capacity w2).
+        c.resident_bytes = kv * 2.0 * static_cast<double>(rings_[k1].bytes_for(r1) + rings_[k2].bytes_for(r2));
         c.flops = 4.0 * static_cast<double>(r1) * static_cast<double>(r2) * d * h;
-        c.bytes_moved = 2.0 * static_cast<double>(r1 + r2) * d * f * h;
+        c.bytes_moved = 2.0 * static_cast<double>(r1 + r2) * d * f * kv;  // once per group
         // Same kernel as factor:strategy=fused: one tile set per worker.
         c.transient_bytes = workers * (kPairBlockRows * (2 * d + kPairTileRows + 2) + 2 * d) * f;
         return c;
@@ -87,12 +90,14 @@ private:
         each_query(count, q, out, [this](const float* one, float* to) { attend_one(one, to); });
     }
 
+    // One token's queries: each kv head's g query heads are contiguous, one batched kernel call.
     void attend_one(const float* q, float* out) {
-        const std::size_t d = shape_.dim;
-        tbb::parallel_for(std::size_t(0), shape_.heads, [&](std::size_t head) {
-            const RowStore<float>* ring = &rings_[4 * head];
-            tensor_decode(1, q + head * d, ring[k1].stored(), ring[k2].stored(), ring[v1].stored(), ring[v2].stored(),
-                          static_cast<float>(shape_.scale), out + head * d, transient_);
+        tbb::parallel_for(std::size_t(0), shape_.kv_heads, [&](std::size_t kv) {
+            const RowStore<float>* ring = &rings_[4 * kv];
+            const std::size_t first = kv * shape_.group_size() * shape_.dim;
+            tensor_decode(shape_.group_size(), q + first, ring[k1].stored(), ring[k2].stored(), ring[v1].stored(),
+                          ring[v2].stored(), static_cast<float>(shape_.scale), out + first, transient_,
+                          shape_.variant);
         });
     }
 
@@ -101,7 +106,7 @@ private:
     }
 
     std::size_t w1_, w2_;
-    std::vector<RowStore<float>> rings_;  // [head][k1, k2, v1, v2]
+    std::vector<RowStore<float>> rings_;  // [kv head][k1, k2, v1, v2]
 };
 
 [[maybe_unused]] const bool registered = register_cache({
@@ -121,6 +126,7 @@ private:
         const std::string w = std::to_string(std::max<std::size_t>(tokens, 1));
         return "window:w1=" + w + ",w2=" + w;
     },
+    .variants = all_variants,  // the fused kernel computes each
 });
 
 }  // namespace

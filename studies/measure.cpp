@@ -8,7 +8,10 @@
 #include <cmath>
 #include <fstream>
 #include <new>
+#include <optional>
 #include <sstream>
+
+#include <xtensor/xview.hpp>
 
 #include "attention/matrix_attention.hpp"
 #include "attention/tensor_attention.hpp"
@@ -56,10 +59,37 @@ void gather(const Heads<double>& x, std::size_t first, std::size_t count, std::v
 struct Attention {
     AttentionKind kind = AttentionKind::tensor;
     double scale = 0;
+    CacheShape shape;  // the point's cache shape: heads over kv heads, variant, bias
 };
 
 Attention attention_of(const StudyPoint& point) {
-    return {point.type->attention, point.resolved_scale()};
+    CacheShape shape{point.heads, point.d, point.resolved_scale(), point.kv_heads ? point.kv_heads : point.heads,
+                     point.variant};
+    shape.k2_bias = point.k2_bias;
+    shape.v2_bias = point.v2_bias;
+    return {point.type->attention, shape.scale, shape};
+}
+
+// The point's tokens: q with `heads` heads, keys and values with the first kv_heads of theirs.
+TokenData point_data(const StudyPoint& point, const Attention& attention, std::size_t tokens) {
+    TokenData data = make_token_data(point.data, point.heads, tokens, point.d, point.seed);
+    const std::size_t kv = attention.shape.kv_heads;
+    if (kv == point.heads) return data;
+    for (Heads<double>* x : {&data.k1, &data.k2, &data.v1, &data.v2})
+        *x = Heads<double>(xt::view(*x, xt::range(0, kv), xt::all(), xt::all()));
+    return data;
+}
+
+bool has_bias(const CacheShape& shape) { return shape.k2_bias != 0 || shape.v2_bias != 0; }
+
+// What the exact computation reads when the point has a bias (the caches add it to k2 and v2
+// as they append); nothing without one.
+std::optional<TokenData> biased(const TokenData& data, const Attention& attention) {
+    if (!has_bias(attention.shape)) return std::nullopt;
+    TokenData out = data;
+    out.k2 += attention.shape.k2_bias;
+    out.v2 += attention.shape.v2_bias;
+    return out;
 }
 
 // The exact answers, in float64, for queries [first, first + count) over tokens [0, tokens):
@@ -71,14 +101,15 @@ std::vector<double> exact_block(const TokenData& data, std::size_t first, std::s
     std::vector<double> head_out(count * d), out(count * heads * d);
     MemoryMeter scratch;
     for (std::size_t h = 0; h < heads; ++h) {
-        auto rows = [&](const Heads<double>& x) { return StoredRows<double>::contiguous(x.data() + h * n * d, tokens, d); };
+        const std::size_t kv = attention.shape.kv_head_of(h);
+        auto rows = [&](const Heads<double>& x) { return StoredRows<double>::contiguous(x.data() + kv * n * d, tokens, d); };
         const double* q = data.q.data() + (h * n + first) * d;
         if (attention.kind == AttentionKind::matrix) {
             for (std::size_t r = 0; r < count; ++r)
                 matrix_decode(1, q + r * d, rows(data.k1), rows(data.v1), attention.scale, head_out.data() + r * d, scratch);
         } else {
             tensor_decode(count, q, rows(data.k1), rows(data.k2), rows(data.v1), rows(data.v2), attention.scale,
-                          head_out.data(), scratch);
+                          head_out.data(), scratch, attention.shape.variant);
         }
         for (std::size_t r = 0; r < count; ++r)
             std::copy_n(head_out.data() + r * d, d, out.data() + (r * heads + h) * d);
@@ -122,8 +153,10 @@ void record_times(ResultRow& row, const std::vector<double>& step_ms, double flo
 std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeaks& peaks, ResultRow row) {
     const Attention attention = attention_of(point);
     const std::size_t steps = steps_of(point), width = point.heads * point.d;
-    const TokenData data = make_token_data(point.data, point.heads, point.n + steps, point.d, point.seed);
-    const auto cache = make_cache(point.cache, {point.heads, point.d, attention.scale});
+    const TokenData data = point_data(point, attention, point.n + steps);
+    const std::optional<TokenData> shifted = biased(data, attention);
+    const TokenData& exact_data = shifted ? *shifted : data;
+    const auto cache = make_cache(point.cache, attention.shape);
     cache->reserve(point.n + steps);
 
     std::vector<float> q, k1, k2, v1, v2, out(width);
@@ -153,12 +186,15 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
         outputs.push_back(out);
         row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
     }
+    // The theory metrics are about plain tensor attention (docs/math.md §11).
+    const CacheShape& shape = attention.shape;
+    const bool theory = attention.kind == AttentionKind::tensor && shape.kv_heads == shape.heads &&
+                        shape.variant == ScoreVariant::trilinear;
     for (std::size_t r = 0; r < outputs.size(); ++r) {
         const std::size_t t = point.n + std::size_t(point.warmup) + r;
-        const std::vector<double> exact = exact_block(data, t, 1, t + 1, attention);
+        const std::vector<double> exact = exact_block(exact_data, t, 1, t + 1, attention);
         record_error(row, outputs[r], exact, 1, width);
-        if (attention.kind == AttentionKind::tensor)
-            record_theory_metrics(row, data, t, t + 1, attention.scale, outputs[r].data(), exact.data());
+        if (theory) record_theory_metrics(row, exact_data, t, t + 1, attention.scale, outputs[r].data(), exact.data());
     }
     row.bytes = double(cache->bytes());
     row.rss_peak_bytes = read_status_kib("VmHWM");
@@ -174,8 +210,10 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
 std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& peaks, const ResultRow& config) {
     const Attention attention = attention_of(point);
     const std::size_t scales = point.schedule.size(), width = point.heads * point.d;
-    const TokenData data = make_token_data(point.data, point.heads, point.n, point.d, point.seed);
-    const auto cache = make_cache(point.cache, {point.heads, point.d, attention.scale});
+    const TokenData data = point_data(point, attention, point.n);
+    const std::optional<TokenData> shifted = biased(data, attention);
+    const TokenData& exact_data = shifted ? *shifted : data;
+    const auto cache = make_cache(point.cache, attention.shape);
 
     std::vector<ResultRow> rows(scales, config);
     std::vector<std::vector<double>> step_ms(scales);
@@ -203,7 +241,8 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& 
             ResultRow& row = rows[k];
             row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
             row.bytes = double(cache->bytes());
-            if (checked) record_error(row, out, exact_block(data, first, block, first + block, attention), block, width);
+            if (checked)
+                record_error(row, out, exact_block(exact_data, first, block, first + block, attention), block, width);
         }
         if (timed) generation_ms.push_back(total);
     }
@@ -246,6 +285,10 @@ ResultRow describe_point(const StudyPoint& point) {
     row.n = point.n;
     row.d = point.d;
     row.heads = point.heads;
+    row.kv_heads = attention_of(point).shape.kv_heads;
+    row.variant = variant_name(point.variant);
+    row.k2_bias = point.k2_bias;
+    row.v2_bias = point.v2_bias;
     row.dtype = point.dtype;
     row.data = point.data.label();
     row.seed = point.seed;
@@ -263,7 +306,8 @@ double harness_bytes(const StudyPoint& point) {
     const double tokens = double(point.n) + (var ? 0.0 : double(steps_of(point)));
     double block = 1;  // queries (and tokens) of one step
     for (std::size_t side : point.schedule) block = std::max(block, double(side) * double(side));
-    const double streams = 5 * tokens * width * sizeof(double);
+    // The tokens, and their biased copy when the point has a bias.
+    const double streams = (has_bias(attention_of(point).shape) ? 2 : 1) * 5 * tokens * width * sizeof(double);
     const double loading = point.data.kind == DataKind::npy ? double(point.data.largest_array) * 2 * sizeof(double) : 0.0;
     const double staged = 6 * block * width * sizeof(float);        // q, k1, k2, v1, v2 and out
     const double reference = 2 * block * width * sizeof(double);    // exact_block's head_out and out
@@ -275,7 +319,7 @@ double harness_bytes(const StudyPoint& point) {
 }
 
 double projected_bytes(const StudyPoint& point) {
-    const auto cache = make_cache(point.cache, {point.heads, point.d, attention_of(point).scale});
+    const auto cache = make_cache(point.cache, attention_of(point).shape);
     const CacheCost cost = cache->cost(point.n + (point.workload == Workload::var ? 0 : steps_of(point)));
     return cost.resident_bytes + cost.transient_bytes + harness_bytes(point);
 }
@@ -283,7 +327,7 @@ double projected_bytes(const StudyPoint& point) {
 double resident_bytes() { return read_status_kib("VmRSS"); }
 
 double projected_work(const StudyPoint& point) {
-    const auto cache = make_cache(point.cache, {point.heads, point.d, attention_of(point).scale});
+    const auto cache = make_cache(point.cache, attention_of(point).shape);
     const auto work = [&](std::size_t tokens) {
         const CacheCost cost = cache->cost(tokens);
         return cost.flops + cost.bytes_moved;

@@ -77,12 +77,17 @@ bool is_matrix_baseline(const ResultRow& row) {
 
 std::vector<ParetoPoint> pareto_fronts(const std::vector<ResultRow>& rows, double exact_tolerance) {
     // var rows also group by scale: each scale step, and the whole generation (scale 0). Data
-    // differ in content (sparse data's s, say), so points on different data are never compared.
-    std::map<std::tuple<Workload, std::size_t, std::size_t, std::size_t, std::size_t, std::string>, std::vector<std::size_t>>
+    // differ in content (sparse data's s, say), so points on different data are never compared;
+    // grouped heads and each score variant are other computations, so other groups too.
+    std::map<std::tuple<Workload, std::size_t, std::size_t, std::size_t, std::size_t, std::string, std::size_t,
+                        std::string>,
+             std::vector<std::size_t>>
         groups;
     for (std::size_t i = 0; i < rows.size(); ++i)
         if (rows[i].ok() && !is_matrix_baseline(rows[i]))
-            groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads, rows[i].data}].push_back(i);
+            groups[{rows[i].workload, rows[i].scale, rows[i].n, rows[i].d, rows[i].heads, rows[i].data,
+                    rows[i].kv_heads, rows[i].variant}]
+                .push_back(i);
 
     std::vector<ParetoPoint> points;
     std::size_t group = 0;

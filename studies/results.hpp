@@ -21,6 +21,11 @@ struct ResultRow {
     // row of the whole generation has scale = 0, side = 0. decode rows: both 0.
     std::size_t scale = 0, side = 0;
     std::size_t n = 0, d = 0, heads = 0;
+    // docs/math.md §9: kv heads (rows of files written before the column read 0), the score
+    // variant and the k2/v2 bias.
+    std::size_t kv_heads = 0;
+    std::string variant = "trilinear";
+    double k2_bias = 0, v2_bias = 0;
     std::string dtype = "float32";
     std::string data = "gaussian";
     unsigned long long seed = 0;

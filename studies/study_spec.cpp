@@ -20,7 +20,8 @@
 namespace trikv {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
+const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "kv_heads", "variant",
+                                           "k2_bias", "v2_bias", "dtype", "data", "seed",
                                            "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
                                            "figures", "measure_peaks"};
 const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir"};
@@ -285,6 +286,13 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.wholes("n", spec.n, bounds::kTokens);
     top.wholes("d", spec.d, bounds::kHeadDim);
     top.wholes("heads", spec.heads, bounds::kHeads);
+    top.wholes("kv_heads", spec.kv_heads, bounds::kHeads);
+    std::vector<std::string> variants;
+    top.text_or_texts("variant", variants);
+    if (!variants.empty()) spec.variants.clear();
+    for (const std::string& variant : variants) spec.variants.push_back(parse_variant(variant, source + ": variant"));
+    top.real("k2_bias", spec.k2_bias, -1e6, 1e6);
+    top.real("v2_bias", spec.v2_bias, -1e6, 1e6);
     top.text("dtype", spec.dtype);
     top.whole("seed", spec.seed, bounds::kSeed);
     top.kind("workload", spec.workload, source + ": workload");
@@ -409,24 +417,37 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
             }
     }
     std::vector<StudyPoint> points;
-    for (const std::string& cache : caches)
+    for (const std::string& cache : caches) {
+        const std::vector<ScoreVariant> computed = supported_variants(parse_cache_spec(cache));
         for (std::size_t n : lengths)
             for (std::size_t d : spec.d)
                 for (std::size_t heads : spec.heads)
-                    for (double scale : spec.scales)
-                        for (const DataSpec& data : datas)
-                            points.push_back(point_for(cache, {.n = n,
-                                                               .d = d,
-                                                               .heads = heads,
-                                                               .dtype = spec.dtype,
-                                                               .workload = spec.workload,
-                                                               .schedule = var ? spec.schedule : std::vector<std::size_t>{},
-                                                               .data = data,
-                                                               .seed = spec.seed,
-                                                               .warmup = spec.warmup,
-                                                               .repetitions = spec.repetitions,
-                                                               .threads = spec.threads,
-                                                               .scale = scale}));
+                    for (std::size_t kv : spec.kv_heads.empty() ? std::vector<std::size_t>{heads} : spec.kv_heads)
+                        for (const ScoreVariant variant : spec.variants) {
+                            require(heads % kv == 0, "study: kv_heads = " + std::to_string(kv) +
+                                                         " does not divide heads = " + std::to_string(heads));
+                            if (std::find(computed.begin(), computed.end(), variant) == computed.end()) continue;
+                            for (double scale : spec.scales)
+                                for (const DataSpec& data : datas)
+                                    points.push_back(point_for(
+                                        cache, {.n = n,
+                                                .d = d,
+                                                .heads = heads,
+                                                .dtype = spec.dtype,
+                                                .workload = spec.workload,
+                                                .schedule = var ? spec.schedule : std::vector<std::size_t>{},
+                                                .data = data,
+                                                .seed = spec.seed,
+                                                .warmup = spec.warmup,
+                                                .repetitions = spec.repetitions,
+                                                .threads = spec.threads,
+                                                .scale = scale,
+                                                .kv_heads = kv,
+                                                .variant = variant,
+                                                .k2_bias = spec.k2_bias,
+                                                .v2_bias = spec.v2_bias}));
+                        }
+    }
     return points;
 }
 
@@ -452,6 +473,9 @@ std::string StudyPoint::key() const {
     // Later fields only where they differ from what keys had before them, so results resume.
     if (workload == Workload::var) config << ";schedule=" << toml_list(schedule);
     if (has_own_scale(*this)) config << ";scale=" << shortest(scale);
+    if (kv_heads != 0 && kv_heads != heads) config << ";kv_heads=" << kv_heads;
+    if (variant != ScoreVariant::trilinear) config << ";variant=" << variant_name(variant);
+    if (k2_bias != 0 || v2_bias != 0) config << ";k2_bias=" << shortest(k2_bias) << ";v2_bias=" << shortest(v2_bias);
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
     return hex;
@@ -460,6 +484,8 @@ std::string StudyPoint::key() const {
 std::string StudyPoint::describe() const {
     return cache + (workload == Workload::var ? " var(" + std::to_string(schedule.size()) + " scales)" : "") +
            " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads) +
+           (kv_heads != 0 && kv_heads != heads ? "/" + std::to_string(kv_heads) : "") +
+           (variant != ScoreVariant::trilinear ? " " + variant_name(variant) : "") +
            (data.kind == DataKind::gaussian ? "" : " " + data.label()) +
            (has_own_scale(*this) ? " scale=" + shortest(scale) : "");
 }
@@ -469,6 +495,8 @@ std::string to_toml(const StudySpec& spec) {
     for (const Support support : spec.supports) support_names.push_back(name_of(support));
     std::vector<std::string> kind_names;
     for (const DataKind kind : spec.kinds) kind_names.push_back(name_of(kind));
+    std::vector<std::string> variant_names_of;
+    for (const ScoreVariant variant : spec.variants) variant_names_of.push_back(variant_name(variant));
     std::ostringstream out;
     out << "name = " << toml_string(spec.name) << "\n"
         << "caches = " << toml_list(spec.caches) << "\n"
@@ -477,6 +505,10 @@ std::string to_toml(const StudySpec& spec) {
         << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
         << (spec.scales != std::vector<double>{0} ? "scale = " + scale_list(spec.scales) + "\n" : "")
+        << (spec.kv_heads.empty() ? "" : "kv_heads = " + toml_list(spec.kv_heads) + "\n")
+        << "variant = " << toml_list(variant_names_of) << "\n"
+        << (spec.k2_bias != 0 ? "k2_bias = " + shortest(spec.k2_bias) + "\n" : "")
+        << (spec.v2_bias != 0 ? "v2_bias = " + shortest(spec.v2_bias) + "\n" : "")
         << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
                                                  : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
         << "\nout = " << toml_string(spec.out) << "\n"

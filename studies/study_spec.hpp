@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attention/score_variant.hpp"
 #include "studies/study_kinds.hpp"
 
 namespace trikv {
@@ -43,6 +44,11 @@ struct StudySpec {
     std::vector<std::string> caches;
     std::vector<CacheGrid> grids;
     std::vector<std::size_t> n, d, heads = {1};
+    // Grouped-query heads (docs/math.md §9): kv heads per point, each dividing the point's heads;
+    // empty = one kv head per query head. Score variants, and the k2/v2 bias (0 = none).
+    std::vector<std::size_t> kv_heads;
+    std::vector<ScoreVariant> variants = {ScoreVariant::trilinear};
+    double k2_bias = 0, v2_bias = 0;
     std::string dtype = "float32";
     DataSpec data;
     // [data] nonzeros and support may be lists: with kind = sparse every combination is a
@@ -90,6 +96,10 @@ struct StudyPoint {
     std::uint64_t seed = 0;
     int warmup = 0, repetitions = 0, threads = 0;
     double scale = 0;  // of the scores; 0 = the attention kind's default (resolved_scale)
+    // In the key only where they differ from these defaults, so older points keep their keys.
+    std::size_t kv_heads = 0;  // set by expand_study: heads when the study gives no kv_heads
+    ScoreVariant variant = ScoreVariant::trilinear;
+    double k2_bias = 0, v2_bias = 0;
 
     // The scale the point runs at: `scale`, or its cache's attention kind's default at d.
     double resolved_scale() const;
@@ -103,8 +113,10 @@ struct StudyPoint {
 // point_for("factor", {.n = 128, .d = 64}).
 StudyPoint point_for(const std::string& cache_spec, StudyPoint rest = {});
 
-// The Cartesian product caches × n × d × heads × scales × data kinds (var: no n; × nonzeros ×
-// supports for sparse data), caches in the order given (grids last), each distinct canonical spec once.
+// The Cartesian product caches × n × d × heads × kv_heads × variants × scales × data kinds (var:
+// no n; × nonzeros × supports for sparse data), caches in the order given (grids last), each
+// distinct canonical spec once. A (cache, variant) the cache does not compute is left out; a
+// kv_heads that does not divide heads is an error.
 // npy data is read here (for its digest and length).
 std::vector<StudyPoint> expand_study(const StudySpec& spec);
 

@@ -7,6 +7,11 @@
 //     attends between appends) give the same outputs as the `reference` cache fed the same
 //     tokens, within float32 tolerance (or the storage dtype's, cache_tolerance below), and
 //     size() counts the tokens;
+//   * the same on grouped heads (heads = 4 over kv_heads = 1, 2 and 4) with the k2/v2 bias,
+//     and, for each score variant other than trilinear, on grouped heads with and without the
+//     bias when the type computes the variant, else make_cache refuses it with an error naming
+//     the variant (kGroupedKvHeads, check_variants; a type that computes strassen only is
+//     walked in strassen first);
 //   * attend on an empty cache throws trikv::Error; bytes() is 0 after clear();
 //   * clear() and reuse gives bit-identical outputs to the fresh run (on one thread, so the
 //     reduction order is fixed);
@@ -29,6 +34,7 @@
 //     a block the memory limit refuses leaves the cache unchanged.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <functional>
@@ -102,21 +108,24 @@ inline std::vector<CacheStep> random_steps(Rng& rng, std::size_t tokens) {
     return steps;
 }
 
-// Tokens and queries of a sequence: each row is one [h, d] block, as Cache::append takes it.
+// Tokens and queries of a sequence: each row of k1 … v2 is one [kv_heads, d] block, as
+// Cache::append takes it, and each row of q one [heads, d] block.
 struct CacheData {
-    std::size_t heads, dim;
-    Matrix<float> k1, k2, v1, v2;  // [tokens, h·d]
-    Matrix<float> q;               // [queries, h·d]
+    std::size_t heads, kv_heads, dim;
+    Matrix<float> k1, k2, v1, v2;  // [tokens, kv_heads·d]
+    Matrix<float> q;               // [queries, heads·d]
     std::vector<CacheStep> steps;
 
-    CacheData(Rng& rng, std::size_t h, std::size_t d, std::size_t tokens) : heads(h), dim(d) {
+    CacheData(Rng& rng, std::size_t h, std::size_t d, std::size_t tokens) : CacheData(rng, h, h, d, tokens) {}
+    CacheData(Rng& rng, std::size_t h, std::size_t kv, std::size_t d, std::size_t tokens)
+        : heads(h), kv_heads(kv), dim(d) {
         steps = random_steps(rng, tokens);
         std::size_t queries = 0;
         for (const CacheStep& s : steps) queries += s.append ? 0 : 1;
-        k1 = random_matrix<float>(rng, tokens, h * d);
-        k2 = random_matrix<float>(rng, tokens, h * d);
-        v1 = random_matrix<float>(rng, tokens, h * d);
-        v2 = random_matrix<float>(rng, tokens, h * d);
+        k1 = random_matrix<float>(rng, tokens, kv * d);
+        k2 = random_matrix<float>(rng, tokens, kv * d);
+        v1 = random_matrix<float>(rng, tokens, kv * d);
+        v2 = random_matrix<float>(rng, tokens, kv * d);
         q = random_matrix<float>(rng, queries, h * d);
     }
 };
@@ -125,12 +134,12 @@ struct CacheData {
 // size() counts the appended tokens and calls `after_append` (if given) after each append.
 inline std::vector<std::vector<float>> run_steps(Cache& cache, const CacheData& data,
                                                  const std::function<void()>& after_append = {}) {
-    const std::size_t width = data.heads * data.dim;
+    const std::size_t width = data.heads * data.dim, kv_width = data.kv_heads * data.dim;
     std::vector<std::vector<float>> outputs;
     std::size_t tokens = 0;
     for (const CacheStep& step : data.steps) {
         if (step.append) {
-            const std::size_t offset = step.index * width;
+            const std::size_t offset = step.index * kv_width;
             cache.append(1, data.k1.data() + offset, data.k2.data() + offset, data.v1.data() + offset,
                          data.v2.data() + offset);
             REQUIRE(cache.size() == ++tokens);
@@ -174,45 +183,91 @@ inline void check_reuse_after_clear(Cache& cache, const std::string& spec, const
     CHECK(reused == first);
 }
 
+// One random sequence of `tokens` tokens on a fresh cache of `spec` with `shape`: attend on an
+// empty cache throws; every attend matches the reference cache; clear() empties it; reuse
+// gives the fresh run's outputs exactly.
+inline void check_sequence(const std::string& spec, const CacheShape& shape, std::size_t tokens, std::uint64_t seed) {
+    INFO("heads " << shape.heads << " over kv_heads " << shape.kv_heads << ", d = " << shape.dim << ", variant "
+                  << variant_name(shape.variant) << ", bias " << shape.k2_bias << "/" << shape.v2_bias);
+    INFO("sequence of " << tokens << " tokens, seed " << seed);
+    Rng rng(seed);
+    const CacheData data(rng, shape.heads, shape.kv_heads, shape.dim, tokens);
+    const std::size_t width = shape.heads * shape.dim;
+
+    const std::unique_ptr<Cache> cache = make_cache(spec, shape);
+    REQUIRE(cache->size() == 0);
+    CHECK_THROWS_AS([&] {
+        std::vector<float> out(width);
+        cache->attend(1, data.q.data(), out.data());
+    }(), Error);
+    if (tokens == 41) cache->reserve(tokens);  // reserving must not change results
+
+    check_against_reference(*cache, shape, data, cache_tolerance(spec),
+                            "conformance " + spec + " h=" + std::to_string(shape.heads) + "/" +
+                                std::to_string(shape.kv_heads) + " " + variant_name(shape.variant) +
+                                " d=" + std::to_string(shape.dim) + " n=" + std::to_string(tokens));
+
+    // clear(): no tokens, no bytes, attend refuses again.
+    cache->clear();
+    CHECK(cache->size() == 0);
+    CHECK(cache->bytes() == 0);
+    CHECK_THROWS_AS([&] {
+        std::vector<float> out(width);
+        cache->attend(1, data.q.data(), out.data());
+    }(), Error);
+
+    check_reuse_after_clear(*cache, spec, shape, data);
+}
+
+// Grouped-query shapes every type is held to: heads = 4 over 1 (multi-query), 2 and 4 kv heads.
+inline constexpr std::array<std::size_t, 3> kGroupedKvHeads = {1, 2, 4};
+inline constexpr std::size_t kGroupedHeads = 4;
+// The reference implementation's bias defaults (docs/math.md §9), b_k = 1/d and b_v = 1.
+inline CacheShape with_reference_bias(CacheShape shape) {
+    shape.k2_bias = 1.0 / static_cast<double>(shape.dim);
+    shape.v2_bias = 1.0;
+    return shape;
+}
+
+// The variant the type is walked in first: trilinear, or its only one (the strassen cache).
+inline ScoreVariant first_variant(const std::string& spec) { return supported_variants(parse_cache_spec(spec)).front(); }
+
+// Each variant other than first_variant: computed like the reference on grouped heads, with and
+// without the bias, if the type declares it (CacheType::variants); else make_cache refuses it
+// with a one-line error naming the variant.
+inline void check_variants(const std::string& spec) {
+    const CacheConfig config = parse_cache_spec(spec);
+    const std::vector<ScoreVariant> supported = supported_variants(config);
+    std::uint64_t seed = 5000;
+    for (ScoreVariant variant : {ScoreVariant::trilinear, ScoreVariant::rank1, ScoreVariant::strassen}) {
+        if (variant == first_variant(spec)) continue;  // walked by check_cache_conformance
+        INFO("variant " << variant_name(variant));
+        CacheShape shape{kGroupedHeads, 8, default_tensor_scale(8), 2};
+        shape.variant = variant;
+        if (std::find(supported.begin(), supported.end(), variant) == supported.end()) {
+            CHECK_THROWS_WITH(make_cache(spec, shape), Catch::Contains("variant=" + variant_name(variant)) &&
+                                                           Catch::Contains(config.canonical()));
+            continue;
+        }
+        check_sequence(spec, shape, 41, ++seed);
+        check_sequence(spec, with_reference_bias(shape), 41, ++seed);
+    }
+}
+
 inline void check_cache_conformance(const std::string& spec) {
     INFO("cache spec '" << spec << "'");
     const std::string canonical = parse_cache_spec(spec).canonical();
-    const double tolerance = cache_tolerance(spec);
     const std::size_t h = 2;
     std::uint64_t seed = 1000;
+    const ScoreVariant variant = first_variant(spec);
     for (std::size_t d : {8, 16}) {
-        INFO("d = " << d);
-        const CacheShape shape{h, d, d == 8 ? default_tensor_scale(d) : 1.0 / std::sqrt(double(d))};
+        const CacheShape shape{h, d, d == 8 ? default_tensor_scale(d) : 1.0 / std::sqrt(double(d)), h, variant};
         // Three sequences per d: a short one, 41 tokens (41² pairs cross product's 1024-row slab) and
         // 70; the kernels' block and tile edges are tested in test_tensor_attention.cpp.
-        for (std::size_t tokens : {std::size_t(5), std::size_t(41), kConformanceMaxTokens}) {
-            INFO("sequence of " << tokens << " tokens, seed " << seed + 1);
-            Rng rng(++seed);
-            const CacheData data(rng, h, d, tokens);
-
-            const std::unique_ptr<Cache> cache = make_cache(spec, shape);
-            REQUIRE(cache->size() == 0);
-            CHECK_THROWS_AS([&] {
-                std::vector<float> out(h * d);
-                cache->attend(1, data.q.data(), out.data());
-            }(), Error);
-            if (tokens == 41) cache->reserve(tokens);  // reserving must not change results
-
-            check_against_reference(*cache, shape, data, tolerance,
-                                    "conformance " + spec + " d=" + std::to_string(d) + " n=" + std::to_string(tokens));
-
-            // clear(): no tokens, no bytes, attend refuses again.
-            cache->clear();
-            CHECK(cache->size() == 0);
-            CHECK(cache->bytes() == 0);
-            CHECK_THROWS_AS([&] {
-                std::vector<float> out(h * d);
-                cache->attend(1, data.q.data(), out.data());
-            }(), Error);
-
-            check_reuse_after_clear(*cache, spec, shape, data);
-        }
+        for (std::size_t tokens : {std::size_t(5), std::size_t(41), kConformanceMaxTokens})
+            check_sequence(spec, shape, tokens, ++seed);
         // spec() is canonical and round-trips.
+        INFO("d = " << d);
         const std::unique_ptr<Cache> cache = make_cache(spec, shape);
         CHECK(cache->spec() == canonical);
         CHECK_NOTHROW(parse_cache_spec(cache->spec()));
@@ -221,6 +276,10 @@ inline void check_cache_conformance(const std::string& spec) {
         CHECK(cache->shape().heads == h);
         CHECK(cache->shape().dim == d);
     }
+    // Grouped heads, with the bias.
+    for (std::size_t kv : kGroupedKvHeads)
+        check_sequence(spec, with_reference_bias({kGroupedHeads, 8, default_tensor_scale(8), kv, variant}), 41, ++seed);
+    check_variants(spec);
 }
 
 // A block of 4 tokens (rows of k1 … v2, [tokens, h·d]) that would pass the memory limit is
@@ -235,18 +294,24 @@ inline void check_block_refused_by_limit(Cache& cache, const Matrix<float>& k1, 
     cache.set_memory_limit(0);
 }
 
-// Random tokens in blocks of 1, 4, 9 and 2 (h = 2, d = 8), each block with as many queries:
-// VAR-like scale steps (docs/math.md §7). Rows are [h·d], as Cache::append takes a block.
+// Random tokens in blocks of 1, 4, 9 and 2 (d = 8; h = 2, or 4 query heads over `kv_heads`),
+// each block with as many queries: VAR-like scale steps (docs/math.md §7). Rows of k1 … v2
+// are [kv_heads·d] and rows of q [h·d], as Cache::append and attend take a block.
 struct BlockData {
-    static constexpr std::size_t kHeads = 2, kDim = 8, kWidth = kHeads * kDim, kTokens = 16;
+    static constexpr std::size_t kHeads = 2, kDim = 8, kTokens = 16;
     static constexpr std::array<std::size_t, 4> kBlocks = {1, 4, 9, 2};  // sizes, summing to kTokens
-    Matrix<float> k1, k2, v1, v2, q;  // [kTokens, h·d]
+    std::size_t heads, kv_heads;
+    Matrix<float> k1, k2, v1, v2, q;  // [kTokens, kv_heads·d], q [kTokens, h·d]
 
-    explicit BlockData(std::uint64_t seed) {
+    explicit BlockData(std::uint64_t seed, std::size_t h = kHeads, std::size_t kv = kHeads) : heads(h), kv_heads(kv) {
         Rng rng(seed);
-        for (Matrix<float>* x : {&k1, &k2, &v1, &v2, &q}) *x = random_matrix<float>(rng, kTokens, kWidth);
+        for (Matrix<float>* x : {&k1, &k2, &v1, &v2}) *x = random_matrix<float>(rng, kTokens, kv * kDim);
+        q = random_matrix<float>(rng, kTokens, h * kDim);
     }
-    CacheShape shape() const { return {kHeads, kDim, default_tensor_scale(kDim)}; }
+    std::size_t width() const { return heads * kDim; }
+    CacheShape shape(ScoreVariant variant = ScoreVariant::trilinear) const {
+        return {heads, kDim, default_tensor_scale(kDim), kv_heads, variant};
+    }
 };
 
 // Appends each block of `data` to `cache` with append(count, …), attends its queries with
@@ -254,14 +319,14 @@ struct BlockData {
 // ([size, h·d]); size() must count every token of a block.
 inline void run_blocks(Cache& cache, const BlockData& data,
                        const std::function<void(std::size_t first, std::size_t count, const std::vector<float>& out)>& check) {
-    const std::size_t width = BlockData::kWidth;
+    const std::size_t width = data.width(), kv_width = data.kv_heads * BlockData::kDim;
     std::size_t first = 0;
     for (std::size_t b : BlockData::kBlocks) {
-        const std::size_t at = first * width;
+        const std::size_t at = first * kv_width;
         cache.append(b, data.k1.data() + at, data.k2.data() + at, data.v1.data() + at, data.v2.data() + at);
         REQUIRE(cache.size() == first + b);
         std::vector<float> out(b * width);
-        cache.attend(b, data.q.data() + at, out.data());
+        cache.attend(b, data.q.data() + first * width, out.data());
         check(first, b, out);
         first += b;
     }
@@ -280,22 +345,25 @@ inline void check_rows_close(const std::vector<float>& got, const std::vector<fl
 }
 
 // The block interface: the outputs of run_blocks are the reference cache's for the same
-// steps; a block the memory limit refuses leaves the cache unchanged.
+// steps (h = 2, and 4 query heads over 1 and 2 kv heads: a block's queries and a group's heads
+// are gathered together); a block the memory limit refuses leaves the cache unchanged.
 inline void check_block_conformance(const std::string& spec) {
-    INFO("cache spec '" << spec << "' (blocks)");
-    const BlockData data(4242);
-    const std::size_t width = BlockData::kWidth;
-    const std::unique_ptr<Cache> cache = make_cache(spec, data.shape());
-    const std::unique_ptr<Cache> reference = make_cache("reference", data.shape());
-    run_blocks(*cache, data, [&](std::size_t first, std::size_t b, const std::vector<float>& got) {
-        std::vector<float> want(b * width);
-        for (std::size_t t = first; t < first + b; ++t)
-            reference->append(1, &data.k1(t, 0), &data.k2(t, 0), &data.v1(t, 0), &data.v2(t, 0));
-        for (std::size_t r = 0; r < b; ++r) reference->attend(1, &data.q(first + r, 0), want.data() + r * width);
-        INFO("block at token " << first);
-        check_rows_close(got, want, b, cache_tolerance(spec));
-    });
-    check_block_refused_by_limit(*cache, data.k1, data.k2, data.v1, data.v2);
+    for (const auto& [h, kv] : {std::pair<std::size_t, std::size_t>{2, 2}, {4, 1}, {4, 2}}) {
+        INFO("cache spec '" << spec << "' (blocks), heads " << h << " over kv_heads " << kv);
+        const BlockData data(4242, h, kv);
+        const std::size_t width = data.width();
+        const std::unique_ptr<Cache> cache = make_cache(spec, data.shape(first_variant(spec)));
+        const std::unique_ptr<Cache> reference = make_cache("reference", data.shape(first_variant(spec)));
+        run_blocks(*cache, data, [&](std::size_t first, std::size_t b, const std::vector<float>& got) {
+            std::vector<float> want(b * width);
+            for (std::size_t t = first; t < first + b; ++t)
+                reference->append(1, &data.k1(t, 0), &data.k2(t, 0), &data.v1(t, 0), &data.v2(t, 0));
+            for (std::size_t r = 0; r < b; ++r) reference->attend(1, &data.q(first + r, 0), want.data() + r * width);
+            INFO("block at token " << first);
+            check_rows_close(got, want, b, cache_tolerance(spec));
+        });
+        check_block_refused_by_limit(*cache, data.k1, data.k2, data.v1, data.v2);
+    }
 }
 
 // Every parameter combination to try for a type: the cartesian product of the choices of each
@@ -374,8 +442,8 @@ inline void check_resident_bytes_model(const std::string& spec, const CacheShape
 // compute the same estimate); a block the memory limit refuses leaves the cache unchanged.
 inline void check_block_equals_loop(const std::string& spec) {
     INFO("cache spec '" << spec << "' (attend(count) against attend(1))");
-    const BlockData data(4343);
-    const std::size_t width = BlockData::kWidth;
+    const BlockData data(4343, kGroupedHeads, 2);
+    const std::size_t width = data.width();
     const std::unique_ptr<Cache> cache = make_cache(spec, data.shape());
     run_blocks(*cache, data, [&](std::size_t first, std::size_t b, const std::vector<float>& got) {
         std::vector<float> want(b * width);
@@ -391,15 +459,15 @@ inline void check_block_equals_loop(const std::string& spec) {
 // (kConformanceMaxTokens, and BlockData::kTokens for the block check).
 inline void check_approximate_conformance(const CacheType& type, const std::string& spec) {
     check_degenerate_inputs(spec);
-    const std::size_t h = 2;
     std::uint64_t seed = 3000;
-    for (std::size_t d : {8, 16}) {
-        INFO("d = " << d);
-        const CacheShape shape{h, d, default_tensor_scale(d)};
+    // h = 2 at d = 8 and 16, and 4 query heads over 1 kv head (storage and cost per kv head).
+    for (const auto& [h, kv, d] : {std::array<std::size_t, 3>{2, 2, 8}, {2, 2, 16}, {kGroupedHeads, 1, 8}}) {
+        INFO("d = " << d << ", heads " << h << " over kv_heads " << kv);
+        const CacheShape shape{h, d, default_tensor_scale(d), kv};
         for (std::size_t tokens : {5, 41}) {
             INFO("sequence of " << tokens << " tokens, seed " << seed + 1);
             Rng rng(++seed);
-            const CacheData data(rng, h, d, tokens);
+            const CacheData data(rng, h, kv, d, tokens);
             check_resident_bytes_model(spec, shape, data);
             const std::unique_ptr<Cache> cache = make_cache(spec, shape);
             run_steps(*cache, data);

@@ -23,7 +23,7 @@ std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + 
 
 // Appends tokens until the cache holds `tokens`, with seeded random data.
 void fill(Cache& cache, std::size_t tokens, Rng& rng) {
-    const std::size_t width = cache.shape().heads * cache.shape().dim;
+    const std::size_t width = cache.shape().kv_width();
     std::vector<float> k1(width), k2(width), v1(width), v2(width);
     while (cache.size() < tokens) {
         for (std::size_t i = 0; i < width; ++i) {
@@ -105,6 +105,44 @@ TEST_CASE("factor bytes(): 4 streams per head in 256-row chunks", "[caches][memo
         cache->clear();
         CHECK(cache->bytes() == 0);
     }
+}
+
+TEST_CASE("grouped heads: storage holds the kv heads only, for factor, window and matrix", "[caches][memory]") {
+    // 8 query heads over 2 kv heads store what 2 heads store; attend reads q [8, d].
+    const std::size_t heads = 8, kv = 2, d = 4, tokens = 300;
+    for (const char* spec : {"factor", "window:w1=64,w2=256", "matrix"}) {
+        INFO(spec);
+        const std::unique_ptr<Cache> grouped = make_cache(spec, {heads, d, 0.25, kv});
+        const std::unique_ptr<Cache> plain = make_cache(spec, {kv, d, 0.25});
+        Rng rng(11), same(11);
+        fill(*grouped, tokens, rng);
+        fill(*plain, tokens, same);
+        CHECK(grouped->bytes() == plain->bytes());
+        CHECK(static_cast<double>(grouped->bytes()) == grouped->cost().resident_bytes);
+        CHECK(grouped->cost().flops == 4.0 * plain->cost().flops);  // flops follow the query heads
+        attend_once(*grouped, rng);
+    }
+}
+
+TEST_CASE("pair-logits bytes(): 4 factor streams in 256-row chunks + T² logits in 65536-logit chunks per kv head",
+          "[caches][memory]") {
+    const std::size_t heads = 4, kv = 2, d = 3;
+    constexpr std::size_t kLogitChunk = 1 << 16;  // caches/pair_logits_cache.cpp
+    CacheShape shape{heads, d, 0.3, kv, ScoreVariant::strassen};
+    const std::unique_ptr<Cache> cache = make_cache("pair-logits", shape);
+    Rng rng(12);
+    for (std::size_t tokens : {1, 255, 257, 300}) {
+        fill(*cache, tokens, rng);
+        INFO("T = " << tokens);
+        const std::size_t factors = kv * 4 * round_up(tokens, kFactorChunkRows) * d * sizeof(float);
+        const std::size_t logits = kv * round_up(tokens * tokens, kLogitChunk) * sizeof(float);
+        CHECK(cache->bytes() == factors + logits);
+        CHECK(static_cast<double>(cache->bytes()) == cache->cost().resident_bytes);
+        attend_once(*cache, rng);
+        CHECK(static_cast<double>(cache->transient_peak_bytes()) <= cache->cost().transient_bytes);
+    }
+    cache->clear();
+    CHECK(cache->bytes() == 0);
 }
 
 TEST_CASE("reference bytes(): 4 float64 streams of exactly T rows per head", "[caches][memory]") {

@@ -16,12 +16,14 @@
 #include <iterator>
 #include <limits>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "attention/reference.hpp"
 #include "attention/tensor_attention.hpp"
 #include "framework/npy.hpp"
+#include "studies/results.hpp"
 #include "support.hpp"
 
 #ifndef TRIKV_CLI
@@ -226,6 +228,50 @@ TEST_CASE("cli: attend --cache decodes through each exact cache", "[cli]") {
     }
 }
 
+TEST_CASE("cli: attend with grouped heads, a variant and the bias matches docs/math.md §9 in float64", "[cli]") {
+    // q [h = 4, n, d], keys and values [h_kv = 2, n, d]: kv_heads comes from the shapes.
+    const std::size_t heads = 4, kv = 2, n = 11, d = 6;
+    Inputs<float> in = random_inputs<float>(21, {kv, n, d});
+    in.q = random_inputs<float>(22, {heads, n, d}).q;
+    const auto as_double = [](const xt::xarray<float>& a) {
+        Heads<double> out = Heads<double>::from_shape({a.shape(0), a.shape(1), a.shape(2)});
+        for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = a.data()[i];
+        return out;
+    };
+    const Heads<double> q = as_double(in.q);
+    for (const char* variant : {"trilinear", "rank1", "strassen"})
+        for (const char* cache : {"", "factor", "pair-logits", "window:w1=16,w2=16"}) {
+            const ScoreVariant v = parse_variant(variant, "variant");
+            if (std::string(cache) == "pair-logits" && v != ScoreVariant::strassen) continue;
+            INFO("--variant " << variant << " --cache '" << cache << "'");
+            TempDir dir;
+            write_inputs(dir, in);
+            const std::string extra = std::string("--variant ") + variant + " --k2-bias default --v2-bias 0.5" +
+                                      (*cache ? std::string(" --cache ") + quote(cache) : "");
+            const Result result = run_cli(dir, attend_args(dir, extra));
+            INFO("stderr: " << result.err);
+            REQUIRE(result.status == 0);
+            const NpyArray out = read_npy(dir.out("out.npy"));
+            REQUIRE(out.shape == std::vector<std::size_t>{heads, n, d});
+            const xt::xarray<double> got = out.to_xarray<double>();
+            // Token t: row t of the causal forward, i.e. the decode over tokens 0..t.
+            Heads<double> want = Heads<double>::from_shape({heads, n, d});
+            for (std::size_t t = 0; t < n; ++t) {
+                Matrix<double> qt = Matrix<double>::from_shape({heads, d});
+                for (std::size_t h = 0; h < heads; ++h)
+                    for (std::size_t l = 0; l < d; ++l) qt(h, l) = q(h, t, l);
+                const Matrix<double> o = reference::simplicial_decode(qt, as_double(in.k1), as_double(in.k2),
+                                                                      as_double(in.v1), as_double(in.v2), t + 1,
+                                                                      default_tensor_scale(d), v, 1.0 / d, 0.5);
+                for (std::size_t h = 0; h < heads; ++h)
+                    for (std::size_t l = 0; l < d; ++l) want(h, t, l) = o(h, l);
+            }
+            const double error = relative_l2(got, want);
+            report_error(std::string("cli grouped ") + variant + " " + cache, error, kFloatTolerance);
+            CHECK(error <= kFloatTolerance);
+        }
+}
+
 TEST_CASE("cli: attend --scale is honoured", "[cli]") {
     TempDir dir;
     const Inputs<double> in = random_inputs<double>(5, {17, 4});
@@ -261,6 +307,19 @@ TEST_CASE("cli: attend rejects inputs of different shapes", "[cli][errors]") {
     write_valid(dir);
     write_npy(dir.in("k1.npy"), make_npy(random_inputs<float>(7, {8, 4}).k1));
     require_one_line_failure(dir, attend_args(dir), "shape");
+}
+
+TEST_CASE("cli: attend refuses a kv head count that does not divide q's, an unknown variant and a refused one",
+          "[cli][errors]") {
+    TempDir dir;
+    Inputs<float> in = random_inputs<float>(23, {3, 5, 4});
+    in.q = random_inputs<float>(24, {4, 5, 4}).q;
+    write_inputs(dir, in);
+    require_one_line_failure(dir, attend_args(dir), "fewer heads");
+    write_inputs(dir, random_inputs<float>(25, {2, 5, 4}));
+    require_one_line_failure(dir, attend_args(dir, "--variant cubic"), "--variant");
+    require_one_line_failure(dir, attend_args(dir, "--variant strassen --cache product"), "variant=strassen");
+    require_one_line_failure(dir, attend_args(dir, "--k2-bias one"), "--k2-bias");
 }
 
 TEST_CASE("cli: attend rejects mixed float32 and float64 inputs", "[cli][errors]") {
@@ -371,6 +430,28 @@ TEST_CASE("cli: study --data sparse sweeps --nonzeros × --support and rejects b
     CHECK_THAT(csv, Contains("sparse(s=2,support=blocks)"));
     CHECK_THAT(csv, Contains("sparse(s=8,support=blocks)"));
     CHECK_THAT(csv, !Contains("support=random"));
+}
+
+TEST_CASE("cli: study --kv-heads and --variant sweep grouped heads and variants into results.csv", "[cli]") {
+    TempDir dir;
+    const std::string study = "study --out " + quote(dir.out("s").string()) +
+                              " --cache factor --cache pair-logits --n 6 --d 4 --heads 4 --repetitions 1 --warmup 0 "
+                              "--no-peaks ";
+    require_one_line_failure(dir, study + "--kv-heads 3", "kv_heads = 3 does not divide heads = 4");
+    const Result result = run_cli(dir, study + "--kv-heads 1 --kv-heads 2 --variant rank1 --variant strassen");
+    INFO("stderr: " << result.err);
+    REQUIRE(result.status == 0);
+    const std::vector<ResultRow> rows = read_results_csv(dir.out("s/results.csv"));
+    // factor: rank1 and strassen, pair-logits: strassen; × 2 kv head counts.
+    REQUIRE(rows.size() == 6);
+    std::set<std::string> seen;
+    for (const ResultRow& row : rows) {
+        CHECK(row.status == "ok");
+        CHECK(row.rel_l2_error < 1e-5);
+        seen.insert(row.cache_type + "/" + row.variant + "/" + std::to_string(row.kv_heads));
+    }
+    CHECK(seen == std::set<std::string>{"factor/rank1/1", "factor/rank1/2", "factor/strassen/1", "factor/strassen/2",
+                                        "pair-logits/strassen/1", "pair-logits/strassen/2"});
 }
 
 TEST_CASE("cli: prefill times causal and full tensor attention beside the SGEMM peak", "[cli]") {

@@ -24,8 +24,8 @@ using trikv::CacheShape;
 class NaiveCache final : public trikv::Cache {
 public:
     NaiveCache(const CacheShape& shape, std::size_t chunk_rows) : Cache(shape), chunk_rows_(chunk_rows) {
-        // Stream s of head h is streams_[4·h + s]; every chunk is charged to resident_.
-        for (std::size_t i = 0; i < 4 * shape.heads; ++i) streams_.emplace_back(shape.dim, chunk_rows, resident_);
+        // Stream s of kv head h is streams_[4·h + s]; every chunk is charged to resident_.
+        for (std::size_t i = 0; i < 4 * shape.kv_heads; ++i) streams_.emplace_back(shape.dim, chunk_rows, resident_);
     }
 
     // Canonical: every parameter spelled out, so make_cache(spec()) rebuilds this cache.
@@ -51,14 +51,14 @@ public:
 private:
     trikv::RowStore<float>& stream(std::size_t head, int s) { return streams_[4 * head + s]; }
 
-    // Each pointer holds [heads, dim] floats: copy head h's slice onto the end of its stream.
+    // Each pointer holds [kv_heads, dim] floats: copy kv head h's slice onto the end of its stream.
     void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1, const float* v2) override {
         each_token(count, k1, k2, v1, v2, [this](std::size_t t, auto... rows) { push(t, rows...); });
     }
 
     void push(std::size_t, const float* k1, const float* k2, const float* v1, const float* v2) {
         const float* inputs[4] = {k1, k2, v1, v2};
-        for (std::size_t head = 0; head < shape_.heads; ++head)
+        for (std::size_t head = 0; head < shape_.kv_heads; ++head)
             for (int s = 0; s < 4; ++s)
                 std::copy_n(inputs[s] + head * shape_.dim, shape_.dim, stream(head, s).append_row());
     }
@@ -73,8 +73,9 @@ private:
         trikv::Buffer<double> acc(d, transient_);
         for (std::size_t head = 0; head < shape_.heads; ++head) {
             const float* q = q_all + head * d;
-            const trikv::RowStore<float>&K1 = stream(head, 0), &K2 = stream(head, 1), &V1 = stream(head, 2),
-                                          &V2 = stream(head, 3);
+            const std::size_t kv = shape_.kv_head_of(head);  // query head h reads its group's kv head
+            const trikv::RowStore<float>&K1 = stream(kv, 0), &K2 = stream(kv, 1), &V1 = stream(kv, 2),
+                                          &V2 = stream(kv, 3);
             auto score = [&](std::size_t i, std::size_t j) {
                 double s = 0;
                 for (std::size_t l = 0; l < d; ++l) s += double(q[l]) * K1.row(i)[l] * K2.row(j)[l];

@@ -2,6 +2,7 @@
 // CSV round trip, skip on the memory limit, and resume after a crash.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -109,6 +110,81 @@ TEST_CASE("point keys are stable and change with every configuration field", "[s
     CHECK(differs([](auto& q) { q.data.kind = trikv::DataKind::clustered; }));
 }
 
+TEST_CASE("grouped heads, variants and bias are in the point key only where they differ from the defaults",
+          "[study]") {
+    const trikv::StudyPoint p = trikv::point_for(
+        "factor:strategy=fused", {.n = 128, .d = 64, .heads = 4, .seed = 1, .warmup = 2, .repetitions = 5});
+    const std::string key = p.key();
+    trikv::StudyPoint resolved = p;
+    resolved.kv_heads = 4;  // what expand_study sets without a kv_heads list: the old key
+    CHECK(resolved.key() == key);
+    auto differs = [&](auto mutate) {
+        trikv::StudyPoint q = resolved;
+        mutate(q);
+        return q.key() != key;
+    };
+    CHECK(differs([](auto& q) { q.kv_heads = 1; }));
+    CHECK(differs([](auto& q) { q.variant = trikv::ScoreVariant::strassen; }));
+    CHECK(differs([](auto& q) { q.k2_bias = 0.5; }));
+    CHECK(differs([](auto& q) { q.v2_bias = 1.0; }));
+}
+
+TEST_CASE("a study sweeps kv_heads and variants, leaving out what a cache does not compute", "[study]") {
+    const trikv::StudySpec spec = trikv::parse_study(R"(
+caches = ["factor", "product", "pair-logits", "matrix"]
+n = [8]
+d = [4]
+heads = [4]
+kv_heads = [1, 2]
+variant = ["trilinear", "rank1", "strassen"]
+k2_bias = 0.25
+v2_bias = 1
+)", "t.toml");
+    const std::vector<trikv::StudyPoint> points = trikv::expand_study(spec);
+    // factor: 3 variants, product and matrix: trilinear, pair-logits: strassen; × 2 kv_heads.
+    REQUIRE(points.size() == (3 + 1 + 1 + 1) * 2);
+    std::set<std::string> keys;
+    for (const auto& p : points) {
+        keys.insert(p.key());
+        CHECK((p.kv_heads == 1 || p.kv_heads == 2));
+        CHECK(p.k2_bias == 0.25);
+        CHECK(p.v2_bias == 1.0);
+        if (p.cache == "pair-logits") CHECK(p.variant == trikv::ScoreVariant::strassen);
+    }
+    CHECK(keys.size() == points.size());
+    CHECK_THROWS_WITH(trikv::expand_study(trikv::parse_study("caches = [\"factor\"]\nn = [8]\nd = [4]\nheads = [4]\n"
+                                                             "kv_heads = [3]",
+                                                             "t.toml")),
+                      Contains("kv_heads = 3 does not divide heads = 4"));
+    CHECK_THROWS_WITH(trikv::parse_study("variant = [\"cubic\"]", "t.toml"), Contains("variant=cubic"));
+}
+
+TEST_CASE("a grouped, biased point of each variant measures every exact cache against the float64 exact answer",
+          "[study]") {
+    const trikv::StudySpec spec = trikv::parse_study(R"(
+caches = ["factor", "pair-logits", "reference", "window:w1=4,w2=8"]
+n = [12]
+d = [8]
+heads = [4]
+kv_heads = [2]
+variant = ["trilinear", "rank1", "strassen"]
+k2_bias = 0.125
+v2_bias = 1
+warmup = 0
+repetitions = 2
+)", "t.toml");
+    for (const trikv::StudyPoint& point : trikv::expand_study(spec)) {
+        INFO(point.describe());
+        const std::vector<trikv::ResultRow> rows = trikv::measure_point(point, {}, 1e12);
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0].status == trikv::PointStatus::ok);
+        CHECK((rows[0].kv_heads == 2 && rows[0].variant == trikv::variant_name(point.variant) && rows[0].k2_bias == 0.125));
+        // The window drops pairs once the sequence outgrows it: not exact, but measured.
+        if (point.cache.rfind("window", 0) == 0) CHECK(rows[0].rel_l2_error > 1e-3);
+        else CHECK(rows[0].rel_l2_error < 1e-5);
+    }
+}
+
 TEST_CASE("study files are validated field by field", "[study]") {
     auto error_of = [](const std::string& text) {
         try {
@@ -169,6 +245,20 @@ TEST_CASE("points on different data are never on one front", "[study][pareto]") 
     for (const auto& p : trikv::pareto_fronts(rows)) exact.push_back(p.index), groups.insert(p.group);
     CHECK(exact == std::vector<std::size_t>{0, 3});
     CHECK(groups.size() == 2);
+}
+
+TEST_CASE("pareto fronts keep score variants and kv head counts apart", "[study][pareto]") {
+    // factor's rank1 path is far faster than anything trilinear: a different computation, so it
+    // must not push the trilinear points off their front.
+    std::vector<trikv::ResultRow> rows = {point("product", 5, 1000, 0, 64), point("factor", 0.1, 10, 0, 64),
+                                          point("factor", 0.1, 10, 0, 64)};
+    rows[1].variant = "rank1";
+    rows[2].kv_heads = 1;
+    std::vector<std::string> exact;
+    for (const auto& p : trikv::pareto_fronts(rows))
+        if (p.front == "exact") exact.push_back(p.row.cache + "/" + p.row.variant + "/" + std::to_string(p.row.kv_heads));
+    std::sort(exact.begin(), exact.end());
+    CHECK(exact == std::vector<std::string>{"factor/rank1/0", "factor/trilinear/1", "product/trilinear/0"});
 }
 
 TEST_CASE("results.csv round-trips every column, including quoted reasons", "[study]") {

@@ -22,16 +22,19 @@ struct CacheHandle {
     std::mutex busy;
 };
 
-// Tokens in `a`, which must be [heads, d] (one token) or [count, heads, d] like the cache.
-std::size_t token_count(const py::array& a, const std::string& name, const CacheShape& shape) {
+// Tokens in `a`, which must be [heads, d] (one token) or [count, heads, d] like the cache, with
+// heads = the cache's kv_heads for keys and values and its heads for queries.
+std::size_t token_count(const py::array& a, const std::string& name, const CacheShape& shape, bool keys) {
+    const std::size_t heads = keys ? shape.kv_heads : shape.heads;
     const bool one = a.ndim() == 2, block = a.ndim() == 3;
     const std::size_t count = block ? a.shape(0) : 1;
-    if ((one || block) && std::size_t(a.shape(a.ndim() - 2)) == shape.heads &&
+    if ((one || block) && std::size_t(a.shape(a.ndim() - 2)) == heads &&
         std::size_t(a.shape(a.ndim() - 1)) == shape.dim && count > 0)
         return count;
     // Messages are built only here, off the per-call path.
-    const std::string expected = "expected [heads, d] = [" + std::to_string(shape.heads) + ", " +
-                                 std::to_string(shape.dim) + "] or [count, heads, d]";
+    const std::string label = keys ? "kv_heads" : "heads";
+    const std::string expected = "expected [" + label + ", d] = [" + std::to_string(heads) + ", " +
+                                 std::to_string(shape.dim) + "] or [count, " + label + ", d]";
     require(one || block, name + ": shape " + shape_text(a) + " has " + std::to_string(a.ndim()) +
                               " dimensions; " + expected);
     require(count > 0, name + ": shape " + shape_text(a) + " is empty; expected count ≥ 1");
@@ -42,7 +45,7 @@ void append(CacheHandle& handle, py::handle k1, py::handle k2, py::handle v1, py
     const CacheShape& shape = handle.cache->shape();
     const auto a1 = finite_array<float>(k1, "k1"), a2 = finite_array<float>(k2, "k2"),
                b1 = finite_array<float>(v1, "v1"), b2 = finite_array<float>(v2, "v2");
-    const std::size_t count = token_count(a1, "k1", shape);
+    const std::size_t count = token_count(a1, "k1", shape, /*keys=*/true);
     const std::pair<const py::array*, const char*> others[] = {{&a2, "k2"}, {&b1, "v1"}, {&b2, "v2"}};
     for (const auto& [array, name] : others)
         if (shape_of(*array) != shape_of(a1))
@@ -54,7 +57,7 @@ void append(CacheHandle& handle, py::handle k1, py::handle k2, py::handle v1, py
 
 py::array_t<float> attend(CacheHandle& handle, py::handle q) {
     const auto queries = finite_array<float>(q, "q");
-    const std::size_t count = token_count(queries, "q", handle.cache->shape());
+    const std::size_t count = token_count(queries, "q", handle.cache->shape(), /*keys=*/false);
     py::array_t<float> out(std::vector<py::ssize_t>(queries.shape(), queries.shape() + queries.ndim()));
     float* result = out.mutable_data();
     {
@@ -114,27 +117,39 @@ void bind_caches(py::module_& m) {
 A per-layer, multi-head KV cache for tensor attention: any registered type (see trikv.caches()).
 
     cache = trikv.Cache("factor", heads=8, d=64)        # scale defaults to 1/d, as the CLI
-    cache.append(k1, k2, v1, v2)   # each [heads, d] (one token) or [count, heads, d] (a block)
+    cache.append(k1, k2, v1, v2)   # each [kv_heads, d] (one token) or [count, kv_heads, d] (a block)
     out = cache.attend(q)          # q [heads, d] -> [heads, d]; [count, heads, d] -> same shape
+
+kv_heads (default: heads) groups the query heads: head h reads kv head h // (heads // kv_heads).
+variant is 'trilinear' (default), 'rank1' or 'strassen'; k2_bias and v2_bias (default 0, no
+shift) are added to every appended k2 and v2 (the reference's defaults are 1/d and 1).
 
 attend(q) lets every query see every stored pair (i, j) (a block of queries is VAR's block
 step). Inputs are NumPy arrays or torch CPU tensors; C-contiguous float32 is read in place,
 anything else is converted once. Shapes, dtypes and non-finite values raise ValueError; an
 append past set_memory_limit(bytes) raises MemoryError. The GIL is released while the cache works.
 )doc")
-        .def(py::init([](const std::string& spec, std::size_t heads, std::size_t d, std::optional<double> scale) {
+        .def(py::init([](const std::string& spec, std::size_t heads, std::size_t d, std::optional<double> scale,
+                         std::optional<std::size_t> kv_heads, const std::string& variant, double k2_bias,
+                         double v2_bias) {
                  require(heads >= 1, "heads: " + std::to_string(heads) + " must be at least 1");
                  require(d >= 1, "d: " + std::to_string(d) + " must be at least 1");
                  const double s = scale.value_or(default_tensor_scale(d));
                  require(std::isfinite(s), "scale: " + std::to_string(s) + " is not finite");
+                 CacheShape shape{heads, d, s, kv_heads.value_or(heads), parse_variant(variant, "variant")};
+                 shape.k2_bias = k2_bias;
+                 shape.v2_bias = v2_bias;
                  auto handle = std::make_unique<CacheHandle>();
-                 handle->cache = make_cache(spec, {heads, d, s});
+                 handle->cache = make_cache(spec, shape);
                  return handle;
              }),
              py::arg("spec"), py::arg("heads"), py::arg("d"), py::arg("scale") = py::none(),
-             "Builds the cache `spec` ('name' or 'name:key=value,...') for `heads` heads of dimension d.")
+             py::arg("kv_heads") = py::none(), py::arg("variant") = "trilinear", py::arg("k2_bias") = 0.0,
+             py::arg("v2_bias") = 0.0,
+             "Builds the cache `spec` ('name' or 'name:key=value,...') for `heads` query heads of dimension d\n"
+             "over kv_heads key/value heads, scoring with `variant`, shifting k2 and v2 by the biases.")
         .def("append", &append, py::arg("k1"), py::arg("k2"), py::arg("v1"), py::arg("v2"),
-             "Appends one token ([heads, d] each) or a block ([count, heads, d] each).")
+             "Appends one token ([kv_heads, d] each) or a block ([count, kv_heads, d] each).")
         .def("attend", &attend, py::arg("q"),
              "Tensor attention of each query over every stored pair: [heads, d] -> [heads, d], or\n"
              "[count, heads, d] -> [count, heads, d]. Needs at least one stored token.")
@@ -169,6 +184,8 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
         .def_property_readonly("spec", [](const CacheHandle& h) { return h.cache->spec(); },
                                "The canonical spec: every parameter spelled out.")
         .def_property_readonly("heads", [](const CacheHandle& h) { return h.cache->shape().heads; })
+        .def_property_readonly("kv_heads", [](const CacheHandle& h) { return h.cache->shape().kv_heads; })
+        .def_property_readonly("variant", [](const CacheHandle& h) { return variant_name(h.cache->shape().variant); })
         .def_property_readonly("d", [](const CacheHandle& h) { return h.cache->shape().dim; })
         .def_property_readonly("scale", [](const CacheHandle& h) { return h.cache->shape().scale; })
         .def("set_memory_limit", [](CacheHandle& h, std::size_t bytes) { h.cache->set_memory_limit(bytes); },

@@ -121,6 +121,12 @@ void register_python_cache(const std::string& name, py::object cls, const std::s
         py::gil_scoped_acquire gil;
         py::dict kwargs;
         for (const CacheParam& param : declared) kwargs[py::str(param.name)] = typed_value(config, param);
+        // The class's interface (heads, dim, scale) has no kv heads: a grouped shape is refused
+        // rather than handed to a class that would read [heads, d] keys.
+        require(shape.kv_heads == shape.heads, "cache '" + config.canonical() + "': kv_heads=" +
+                                                   std::to_string(shape.kv_heads) + " differs from heads=" +
+                                                   std::to_string(shape.heads) +
+                                                   "; a Python cache type takes one kv head per query head");
         py::object impl = py::reinterpret_borrow<py::object>(factory)(shape.heads, shape.dim, shape.scale, **kwargs);
         return std::unique_ptr<Cache>(std::make_unique<PythonCache>(std::move(impl), config.canonical(), shape));
     };

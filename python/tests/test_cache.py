@@ -26,6 +26,39 @@ def test_token_by_token_decode_matches_the_float64_reference(spec):
     np.testing.assert_allclose(head_major(out), expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("spec, variant", [
+    ("factor", "trilinear"), ("factor", "rank1"), ("factor", "strassen"), ("pair-logits", "strassen"),
+    ("reference", "rank1"), ("window:w1=16,w2=16", "strassen"),
+])
+@pytest.mark.parametrize("kv_heads", [1, 2, 4])
+def test_grouped_heads_variants_and_bias_match_the_float64_reference(spec, variant, kv_heads):
+    rng = np.random.default_rng(3)
+    n, heads, d = 7, 4, 8
+    q = rng.standard_normal((n, heads, d)).astype(np.float32)
+    k1, k2, v1, v2 = (rng.standard_normal((n, kv_heads, d)).astype(np.float32) for _ in range(4))
+    cache = trikv.Cache(spec, heads=heads, d=d, kv_heads=kv_heads, variant=variant, k2_bias=1 / d, v2_bias=1.0)
+    assert (cache.kv_heads, cache.variant) == (kv_heads, variant)
+    out = np.zeros_like(q)
+    for t in range(n):
+        cache.append(k1[t], k2[t], v1[t], v2[t])
+        out[t] = cache.attend(q[t])
+    expected = decode(*(head_major(x) for x in (q, k1, k2, v1, v2)), scale_of(d), variant=variant,
+                      k2_bias=1 / d, v2_bias=1.0)
+    np.testing.assert_allclose(head_major(out), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_grouped_shapes_and_unsupported_variants_raise_value_errors():
+    with pytest.raises(ValueError, match="kv_heads=3 must divide heads=4"):
+        trikv.Cache("factor", heads=4, d=8, kv_heads=3)
+    with pytest.raises(ValueError, match="variant=strassen"):
+        trikv.Cache("product", heads=4, d=8, variant="strassen")
+    with pytest.raises(ValueError, match="variant=cubic"):
+        trikv.Cache("factor", heads=4, d=8, variant="cubic")
+    cache = trikv.Cache("factor", heads=4, d=8, kv_heads=2)
+    with pytest.raises(ValueError, match=r"expected \[kv_heads, d\] = \[2, 8\]"):
+        cache.append(*(np.zeros((4, 8), np.float32) for _ in range(4)))
+
+
 def test_a_block_append_and_block_attend_see_every_stored_pair():
     rng = np.random.default_rng(2)
     q, k1, k2, v1, v2 = tokens(rng, 6, 3, 4)
@@ -107,7 +140,7 @@ def test_torch_tensors_are_read_in_place():
 
 
 @pytest.mark.parametrize("bad, message", [
-    (np.ones((2, 3), np.float32), "k1: shape (2, 3) does not match the cache; expected [heads, d] = [2, 4]"),
+    (np.ones((2, 3), np.float32), "k1: shape (2, 3) does not match the cache; expected [kv_heads, d] = [2, 4]"),
     (np.ones((1, 1, 2, 4), np.float32), "k1: shape (1, 1, 2, 4) has 4 dimensions"),
     (np.ones((2, 4), np.int64), "k1: dtype int64 is not floating-point; expected float32 or float64"),
     (np.full((2, 4), np.inf, np.float32), "k1: element 0 is inf; inputs must be finite"),

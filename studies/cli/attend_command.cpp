@@ -1,5 +1,7 @@
 // `trikv attend` — token-by-token decode of .npy inputs: for t = 0..n−1, append token t,
-// then out[t] = tensor attention of q[t] over every pair (i, j) with i, j ≤ t.
+// then out[t] = tensor attention of q[t] over every pair (i, j) with i, j ≤ t. Keys and values
+// may have fewer heads than q (grouped-query attention: h_kv must divide h); --variant and the
+// k2/v2 bias select the 2-simplicial layer's score and shift (docs/math.md §9).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -22,10 +24,33 @@ namespace {
 struct AttendOptions {
     std::string q, k1, k2, v1, v2, out;
     std::optional<double> scale;
-    std::optional<std::string> cache;  // absent: the exact engine in the inputs' dtype
+    std::optional<std::string> cache;  // absent: the exact engine in the inputs' dtype (or kGroupedDefaultCache)
     int threads = 0;
     std::string mem_limit;  // empty: no limit
+    std::string variant = "trilinear";
+    std::string k2_bias = "0", v2_bias = "0";  // a number, or kReferenceBias
 };
+
+// Spelling of "the reference implementation's default bias" (b_k = 1/d, b_v = 1, docs/math.md §9).
+constexpr const char* kReferenceBias = "default";
+// The cache a run goes through when the exact engine cannot serve it (grouped heads, a variant
+// other than trilinear or a bias) and --cache is not given: exact, float32, every variant.
+constexpr const char* kGroupedDefaultCache = "factor";
+
+// The bias `text` names for --k2-bias (reference value 1/d) or --v2-bias (1).
+double parse_bias(const std::string& text, const char* option, double reference_value) {
+    if (text == kReferenceBias) return reference_value;
+    std::size_t end = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &end);
+    } catch (const std::exception&) {
+        end = 0;
+    }
+    require(end == text.size() && end > 0 && std::isfinite(value),
+            std::string(option) + ": '" + printable(text) + "' is neither a finite number nor '" + kReferenceBias + "'");
+    return value;
+}
 
 constexpr const char* kInputOptions[] = {"--q", "--k1", "--k2", "--v1", "--v2"};
 
@@ -37,8 +62,9 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
     return text + ")";
 }
 
-// Every input must be float, non-empty, [n,d] or [h,n,d], and like q in shape and dtype:
-// checked on the headers, before any data is read.
+// Every input must be float, non-empty, [n,d] or [h,n,d], and like q in dtype and in shape —
+// except that keys and values may have h_kv heads where q has h, h_kv dividing h (all four
+// alike): checked on the headers, before any data is read.
 NpyHeader validated_header(const AttendOptions& opt) {
     const std::vector<std::string> paths = input_paths(opt);
     std::vector<NpyHeader> headers;
@@ -52,18 +78,24 @@ NpyHeader validated_header(const AttendOptions& opt) {
         require(a.size() > 0, where + ": shape " + shape_text(a.shape) + " is empty; expected n, d (and h) ≥ 1");
         require(a.dtype == headers[0].dtype, where + ": dtype " + dtype_name(a.dtype) + " differs from --q's " +
                                                  dtype_name(headers[0].dtype) + "; all inputs must share one dtype");
-        require(a.shape == headers[0].shape,
-                where + ": shape " + shape_text(a.shape) + " differs from --q's " + shape_text(headers[0].shape));
+        const NpyHeader& first_key = headers[i == 0 ? 0 : 1];
+        const bool grouped = i > 0 && a.shape.size() == 3 && headers[0].shape.size() == 3 &&
+                             a.shape[0] > 0 && headers[0].shape[0] % a.shape[0] == 0 && a.shape[1] == headers[0].shape[1] &&
+                             a.shape[2] == headers[0].shape[2] && a.shape == first_key.shape;
+        require(a.shape == headers[0].shape || grouped,
+                where + ": shape " + shape_text(a.shape) + " differs from --q's " + shape_text(headers[0].shape) +
+                    (i > 0 ? " (keys and values may have fewer heads h_kv, dividing q's, all four alike)" : ""));
     }
     return headers[0];
 }
 
 struct Dims {
-    std::size_t h, n, d;
+    std::size_t h, kv, n, d;
 };
 
-Dims dims_of(const NpyHeader& q) {
-    return q.shape.size() == 2 ? Dims{1, q.shape[0], q.shape[1]} : Dims{q.shape[0], q.shape[1], q.shape[2]};
+Dims dims_of(const NpyHeader& q, const NpyHeader& k1) {
+    return q.shape.size() == 2 ? Dims{1, 1, q.shape[0], q.shape[1]}
+                               : Dims{q.shape[0], k1.shape[0], q.shape[1], q.shape[2]};
 }
 
 // The bytes attend allocates at its peak, from the headers and the cache's cost model: the five
@@ -73,18 +105,18 @@ Dims dims_of(const NpyHeader& q) {
 // engine's scratch, a few tiles per worker whatever n is, is not counted. In double:
 // a cost model may project more than 64 bits hold.
 template <Scalar T>
-double projected_bytes(const NpyHeader& q, const Cache* cache) {
-    const double file = double(q.data_bytes), converted = double(q.size()) * sizeof(T);
-    const Dims dims = dims_of(q);
+double projected_bytes(const NpyHeader& q, const Dims& dims, const Cache* cache) {
+    const double file = double(q.data_bytes), converted = double(q.size()) * sizeof(T);  // q's, the largest
+    const double keys = double(dims.kv * dims.n * dims.d) * sizeof(T);
     const CacheCost cost = cache ? cache->cost(dims.n) : CacheCost{};
-    const double token = cache ? 6.0 * double(dims.h * dims.d) * sizeof(float) : 0;
-    return 5 * converted +
+    const double token = cache ? double((2 * dims.h + 4 * dims.kv) * dims.d) * sizeof(float) : 0;
+    return converted + 4 * keys +
            std::max({file, converted + cost.resident_bytes + cost.transient_bytes + token, converted + file});
 }
 
 template <Scalar T>
-Heads<T> load_heads(const std::string& path, const std::string& option, const Dims& dims) {
-    Heads<T> heads = Heads<T>::from_shape({dims.h, dims.n, dims.d});
+Heads<T> load_heads(const std::string& path, const std::string& option, std::size_t head_count, const Dims& dims) {
+    Heads<T> heads = Heads<T>::from_shape({head_count, dims.n, dims.d});
     read_npy(path).copy_finite_to(heads.data(), option + " " + printable(path));
     return heads;
 }
@@ -94,11 +126,11 @@ struct Inputs {
     Heads<T> q, k1, k2, v1, v2;
 
     explicit Inputs(const AttendOptions& opt, const Dims& dims)
-        : q(load_heads<T>(opt.q, "--q", dims)),
-          k1(load_heads<T>(opt.k1, "--k1", dims)),
-          k2(load_heads<T>(opt.k2, "--k2", dims)),
-          v1(load_heads<T>(opt.v1, "--v1", dims)),
-          v2(load_heads<T>(opt.v2, "--v2", dims)) {}
+        : q(load_heads<T>(opt.q, "--q", dims.h, dims)),
+          k1(load_heads<T>(opt.k1, "--k1", dims.kv, dims)),
+          k2(load_heads<T>(opt.k2, "--k2", dims.kv, dims)),
+          v1(load_heads<T>(opt.v1, "--v1", dims.kv, dims)),
+          v2(load_heads<T>(opt.v2, "--v2", dims.kv, dims)) {}
 };
 
 // Through a registered cache (float32): append token t, attend q[t].
@@ -141,14 +173,15 @@ void write_like(const std::string& path, const Heads<T>& out, const NpyHeader& q
 
 // Decodes in T: float32 through a cache or for float32 inputs, else float64 through the engine.
 template <Scalar T>
-void decode(const AttendOptions& opt, const NpyHeader& q, std::size_t mem_limit) {
+void decode(const AttendOptions& opt, const NpyHeader& q, const CacheShape& shape, const std::optional<std::string>& spec,
+            std::size_t mem_limit) {
     constexpr const char* type = std::is_same_v<T, float> ? "float32" : "float64";
-    const Dims dims = dims_of(q);
-    const double scale = opt.scale.value_or(default_tensor_scale(dims.d));
+    const Dims dims{shape.heads, shape.kv_heads, q.shape[q.shape.size() - 2], shape.dim};
+    const double scale = shape.scale;
     require(std::isfinite(static_cast<T>(scale)),
             "--scale: " + format_number(scale) + " is beyond " + type + "'s range, the type attend computes in");
-    const std::unique_ptr<Cache> cache = opt.cache ? make_cache(*opt.cache, {dims.h, dims.d, scale}) : nullptr;
-    const double projected = projected_bytes<T>(q, cache.get());
+    const std::unique_ptr<Cache> cache = spec ? make_cache(*spec, shape) : nullptr;
+    const double projected = projected_bytes<T>(q, dims, cache.get());
     const std::string allocation = "attend would allocate " + format_number(projected) + " bytes for h=" +
                                    std::to_string(dims.h) + " n=" + std::to_string(dims.n) + " d=" +
                                    std::to_string(dims.d) +
@@ -173,12 +206,21 @@ void decode(const AttendOptions& opt, const NpyHeader& q, std::size_t mem_limit)
 void run(const AttendOptions& opt) {
     ThreadControl threads(opt.threads);
     if (opt.cache) parse_cache_spec(*opt.cache);  // a bad spec fails before any file is read
+    const ScoreVariant variant = parse_variant(opt.variant, "--variant");
     const std::size_t mem_limit = opt.mem_limit.empty() ? 0 : parse_mem_limit(opt.mem_limit).resolve();
     const NpyHeader q = validated_header(opt);
-    if (opt.cache || q.dtype == DType::float32) {
-        decode<float>(opt, q, mem_limit);
+    const Dims dims = dims_of(q, read_npy_header(opt.k1));
+    CacheShape shape{dims.h, dims.d, opt.scale.value_or(default_tensor_scale(dims.d)), dims.kv, variant};
+    shape.k2_bias = parse_bias(opt.k2_bias, "--k2-bias", 1.0 / static_cast<double>(dims.d));
+    shape.v2_bias = parse_bias(opt.v2_bias, "--v2-bias", 1.0);
+    // The exact engine computes plain tensor attention; anything else goes through a cache.
+    const bool plain = dims.kv == dims.h && variant == ScoreVariant::trilinear && shape.k2_bias == 0 && shape.v2_bias == 0;
+    const std::optional<std::string> spec = opt.cache ? opt.cache : plain ? std::nullopt
+                                                                          : std::optional<std::string>(kGroupedDefaultCache);
+    if (spec || q.dtype == DType::float32) {
+        decode<float>(opt, q, shape, spec, mem_limit);
     } else {
-        decode<double>(opt, q, mem_limit);
+        decode<double>(opt, q, shape, spec, mem_limit);
     }
 }
 
@@ -189,7 +231,10 @@ void add_attend_command(CLI::App& app) {
     CLI::App* command = app.add_subcommand(
         "attend", "Decode token by token: out[t] = tensor attention of q[t] over all pairs (i, j ≤ t)");
     command->add_option("--q", opt->q, "queries, .npy [n,d] or [h,n,d], float32 or float64")->required();
-    command->add_option("--k1", opt->k1, "first keys, same shape and dtype as --q")->required();
+    command->add_option("--k1", opt->k1,
+                        "first keys, same shape and dtype as --q, or [h_kv,n,d] with h_kv dividing h (grouped heads: "
+                        "query head i reads kv head i/(h/h_kv))")
+        ->required();
     command->add_option("--k2", opt->k2, "second keys")->required();
     command->add_option("--v1", opt->v1, "first values")->required();
     command->add_option("--v2", opt->v2, "second values")->required();
@@ -199,8 +244,18 @@ void add_attend_command(CLI::App& app) {
         ->required();
     command->add_option("--scale", opt->scale, "score scale (default 1/d)")->check(finite_number());
     command->add_option("--cache", opt->cache,
-                        "decode through this cache spec (float32), e.g. factor, product; "
-                        "default: the exact engine in the inputs' dtype (see `trikv caches`)");
+                        std::string("decode through this cache spec (float32), e.g. factor, product; "
+                                    "default: the exact engine in the inputs' dtype, or '") +
+                            kGroupedDefaultCache + "' with grouped heads, a variant or a bias (see `trikv caches`)");
+    command->add_option("--variant", opt->variant,
+                        "score: trilinear <q,k1*k2>, rank1 <q,k1>+<q,k2>, strassen rank1+<k1,k2> (docs/math.md §9)")
+        ->check(CLI::IsMember(variant_names()));
+    command->add_option("--k2-bias", opt->k2_bias,
+                        std::string("added to every k2: a number (0 = none) or '") + kReferenceBias +
+                            "', the reference's 1/d");
+    command->add_option("--v2-bias", opt->v2_bias,
+                        std::string("added to every v2: a number (0 = none) or '") + kReferenceBias +
+                            "', the reference's 1");
     command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(whole_in(bounds::kThreads));
     command->add_option("--mem-limit", opt->mem_limit,
                         "refuse, before reading the inputs' data, a run allocating more than BYTES (or P% of the "

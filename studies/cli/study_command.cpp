@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include "attention/score_variant.hpp"
 #include "framework/error.hpp"
 #include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
@@ -27,8 +28,8 @@ struct StudyOverrides {
     std::string out, workload;
     std::vector<std::string> kinds;
     std::vector<std::string> caches;
-    std::vector<std::size_t> n, d, schedule, nonzeros;
-    std::vector<std::string> supports;
+    std::vector<std::size_t> n, d, schedule, nonzeros, kv_heads;
+    std::vector<std::string> supports, variants;
     std::optional<std::size_t> heads;
     std::optional<int> threads, repetitions, warmup;
     std::vector<double> scales;
@@ -90,6 +91,11 @@ void run(const StudyOverrides& o) {
     if (!o.n.empty()) spec.n = o.n;
     if (!o.d.empty()) spec.d = o.d;
     if (o.heads) spec.heads = {*o.heads};
+    if (!o.kv_heads.empty()) spec.kv_heads = o.kv_heads;
+    if (!o.variants.empty()) {
+        spec.variants.clear();
+        for (const std::string& variant : o.variants) spec.variants.push_back(parse_variant(variant, "study: variant"));
+    }
     if (o.threads) spec.threads = *o.threads;
     if (o.repetitions) spec.repetitions = *o.repetitions;
     if (o.warmup) spec.warmup = *o.warmup;
@@ -138,6 +144,10 @@ void add_study_command(CLI::App& app) {
     command->add_option("--n", o->n, "tokens before the timed steps (repeatable)")->check(whole_in(bounds::kTokens));
     command->add_option("--d", o->d, "head dimension (repeatable)")->check(whole_in(bounds::kHeadDim));
     command->add_option("--heads", o->heads, "heads")->check(whole_in(bounds::kHeads));
+    command->add_option("--kv-heads", o->kv_heads, "key/value heads, each dividing heads (repeatable; docs/math.md §9)")
+        ->check(whole_in(bounds::kHeads));
+    command->add_option("--variant", o->variants, "score variant: trilinear | rank1 | strassen (repeatable)")
+        ->check(CLI::IsMember(variant_names()));
     command->add_option("--threads", o->threads, "worker threads (0 = all)")->check(whole_in(bounds::kThreads));
     command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(whole_in(bounds::kRepetitions));
     command->add_option("--warmup", o->warmup, "untimed steps first")->check(whole_in(bounds::kWarmup));

@@ -80,10 +80,12 @@ std::string data_text(const ResultRow& r) {
     const Sparsity sparsity = sparsity_of(r.data);
     return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
 }
-constexpr std::array<Dimension, 6> kDimensions{
+constexpr std::array<Dimension, 8> kDimensions{
     [](const ResultRow& r) { return name_of(r.workload); }, [](const ResultRow& r) { return r.dtype; }, data_text,
     [](const ResultRow& r) { return "d=" + std::to_string(r.d); },
     [](const ResultRow& r) { return "heads=" + std::to_string(r.heads); },
+    [](const ResultRow& r) { return "kv_heads=" + std::to_string(r.kv_heads ? r.kv_heads : r.heads); },
+    [](const ResultRow& r) { return r.variant; },
     // Empty where it does not apply: the matrix baseline's scale is its own default.
     [](const ResultRow& r) { return is_matrix_baseline(r) ? std::string() : "scale " + scale_text(r); }};
 

@@ -16,7 +16,7 @@ using Streams = trikv::FactorStreams<float>;
 class PluginFactorCache final : public trikv::Cache {
 public:
     explicit PluginFactorCache(const trikv::CacheShape& shape)
-        : Cache(shape), streams_(shape.heads, shape.dim, trikv::kPairTileRows, resident_) {}
+        : Cache(shape), streams_(shape.kv_heads, shape.dim, trikv::kPairTileRows, resident_) {}
 
     std::string spec() const override { return "consumer-factor"; }
     void reserve(std::size_t tokens) override { streams_.reserve(tokens); }
@@ -43,10 +43,12 @@ private:
 
     void attend_one(const float* q, float* out) {
         const std::size_t d = shape_.dim;
-        for (std::size_t h = 0; h < shape_.heads; ++h)
-            trikv::tensor_decode(1, q + h * d, streams_.stored(h, Streams::k1), streams_.stored(h, Streams::k2),
-                                 streams_.stored(h, Streams::v1), streams_.stored(h, Streams::v2),
+        for (std::size_t h = 0; h < shape_.heads; ++h) {
+            const std::size_t kv = shape_.kv_head_of(h);  // streams are kept per kv head
+            trikv::tensor_decode(1, q + h * d, streams_.stored(kv, Streams::k1), streams_.stored(kv, Streams::k2),
+                                 streams_.stored(kv, Streams::v1), streams_.stored(kv, Streams::v2),
                                  static_cast<float>(shape_.scale), out + h * d, transient_);
+        }
     }
 
     void clear_storage() override { streams_.clear(); }
