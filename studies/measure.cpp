@@ -240,6 +240,10 @@ ResultRow describe_point(const StudyPoint& point) {
     row.heads = point.heads;
     row.dtype = point.dtype;
     row.data = point.data.label();
+    if (point.data.kind == "trace") {
+        row.trace_layer = std::to_string(point.data.layer);
+        row.trace_head = std::to_string(point.data.head);
+    }
     row.seed = point.seed;
     row.attention_scale = point.resolved_scale();
     row.warmup = point.warmup;

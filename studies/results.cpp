@@ -66,7 +66,7 @@ const std::vector<Column>& columns() {
         REAL(bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
-        REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error), TEXT(bytes_source), TEXT(host), TEXT(status), TEXT(reason), TEXT(key),
+        REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error), TEXT(bytes_source), TEXT(trace_layer), TEXT(trace_head), TEXT(host), TEXT(status), TEXT(reason), TEXT(key),
     };
     return table;
 }
@@ -78,7 +78,7 @@ const std::vector<Column>& columns() {
 // Columns added after the first files were written: a file without them still reads.
 bool is_later_column(const std::string& name) {
     for (const char* later : {"scale", "side", "attention_scale", "warmup", "repetitions", "threads", "score_bound",
-                              "subgen_normalised_error", "host", "bytes_source"})
+                              "subgen_normalised_error", "host", "bytes_source", "trace_layer", "trace_head"})
         if (name == later) return true;
     return false;
 }

@@ -23,9 +23,9 @@ namespace {
 const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "dtype", "data", "seed",
                                            "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
                                            "figures", "measure_peaks"};
-const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir"};
+const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir", "layer", "head"};
 const std::vector<std::string> kWorkloads = {"decode", "var"};
-const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "sparse", "npy"};
+const std::vector<std::string> kDataKinds = {"gaussian", "clustered", "sparse", "npy", "trace"};
 const std::vector<std::string> kSupports = {"random", "blocks"};
 
 std::string join(const std::vector<std::string>& items) {
@@ -222,8 +222,13 @@ std::string DataSpec::label() const {
     if (kind == "clustered") out << "clustered(m=" << clusters << ",delta=" << radius << ")";
     else if (kind == "sparse") out << "sparse(s=" << nonzeros << ",support=" << support << ")";
     else if (kind == "npy") out << "npy(" << dir << ")";
+    else if (kind == "trace") out << "trace(" << dir << ",layer=" << layer << ",head=" << head << ")";
     else out << kind;
     return out.str();
+}
+
+std::string DataSpec::arrays_dir() const {
+    return kind == "trace" ? dir + "/layer" + std::to_string(layer) + "/head" + std::to_string(head) : dir;
 }
 
 StudySpec parse_study(const std::string& toml_text, const std::string& source) {
@@ -267,6 +272,8 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
         reader.whole_or_wholes("nonzeros", spec.nonzeros, bounds::kNonzeros);
         reader.text_or_texts("support", spec.supports);
         reader.text("dir", spec.data.dir);
+        reader.whole_or_wholes("layer", spec.trace_layers, bounds::kTraceIndex);
+        reader.whole_or_wholes("head", spec.trace_heads, bounds::kTraceIndex);
     }
     if (const toml::node* grids = root.get("grid")) {
         const toml::array* array = grids->as_array();
@@ -303,7 +310,13 @@ void validate_study(const StudySpec& spec) {
     require_choice(spec.data.kind, kDataKinds, "study: data.kind");
     require(spec.dtype == "float32", "study: dtype = '" + spec.dtype +
                                          "' is not supported; caches store float32 (choose storage per cache spec)");
-    require(spec.data.kind != "npy" || !spec.data.dir.empty(), "study: data.kind = 'npy' needs data.dir");
+    require(!spec.data.reads_files() || !spec.data.dir.empty(), "study: data.kind = '" + spec.data.kind + "' needs data.dir");
+    if (spec.data.kind == "trace") {
+        require(!spec.trace_layers.empty() && !spec.trace_heads.empty(),
+                "study: data.kind = 'trace' needs data.layer and data.head (which of the trace's heads to read)");
+        require(spec.heads == std::vector<std::size_t>{1},
+                "study: heads = " + toml_list(spec.heads) + "; a trace point reads one head, so heads must be [1]");
+    }
     if (spec.data.kind == "sparse") {
         require(!spec.nonzeros.empty() && !spec.supports.empty(), "study: data.nonzeros and data.support must not be empty");
         for (const std::string& support : spec.supports) require_choice(support, kSupports, "study: data.support");
@@ -313,11 +326,11 @@ void validate_study(const StudySpec& spec) {
                                               std::to_string(d) + "]");
     }
     for (const std::string& figure : spec.figures) require_choice(figure, figure_names(), "study: figures");
-    // Parses every spec; npy data must hold the tokens of the study's longest point.
+    // Parses every spec; npy and trace data must hold the tokens of the study's longest point.
     for (const StudyPoint& point : expand_study(spec)) {
         const std::size_t needed = point.workload == "var" ? point.n : point.n + point.warmup + point.repetitions;
-        require(point.data.kind != "npy" || point.data.tokens >= needed,
-                "study: data.dir = '" + point.data.dir + "' holds " + std::to_string(point.data.tokens) +
+        require(!point.data.reads_files() || point.data.tokens >= needed,
+                "study: data.dir = '" + point.data.arrays_dir() + "' holds " + std::to_string(point.data.tokens) +
                     " tokens; the point " + point.describe() + " needs " + std::to_string(needed) +
                     (point.workload == "var" ? " (the schedule's)" : " (n + warmup + repetitions)"));
     }
@@ -346,9 +359,19 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
     std::size_t var_tokens = 0;
     for (std::size_t side : spec.schedule) var_tokens += side * side;
     const std::vector<std::size_t> lengths = var ? std::vector<std::size_t>{var_tokens} : spec.n;
-    // One data per point: the [data] table as given, or one per (nonzeros, support) if sparse.
+    // One data per point: the [data] table as given, or one per (nonzeros, support) if sparse,
+    // one per (layer, head) if a trace.
     std::vector<DataSpec> datas;
-    if (spec.data.kind == "sparse") {
+    if (spec.data.kind == "trace") {
+        for (std::size_t layer : spec.trace_layers)
+            for (std::size_t head : spec.trace_heads) {
+                DataSpec data = spec.data;
+                data.layer = layer;
+                data.head = head;
+                inspect_npy_data(data);
+                datas.push_back(data);
+            }
+    } else if (spec.data.kind == "sparse") {
         for (std::size_t s : spec.nonzeros)
             for (const std::string& support : spec.supports) {
                 DataSpec data = spec.data;
@@ -380,8 +403,12 @@ double StudyPoint::resolved_scale() const {
 
 std::string StudyPoint::key() const {
     std::ostringstream config;
-    // npy data by its content: rewriting q.npy in place makes new points, moving the folder does not.
-    const std::string data_text = data.kind == "npy" ? "npy(" + data.digest + ")" : data.label();
+    // npy and trace data by their content: rewriting q.npy in place makes new points, moving the
+    // folder does not.
+    const std::string data_text = data.kind == "npy"     ? "npy(" + data.digest + ")"
+                                  : data.kind == "trace" ? "trace(" + data.digest + ",layer=" + std::to_string(data.layer) +
+                                                               ",head=" + std::to_string(data.head) + ")"
+                                                         : data.label();
     config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
            << ";workload=" << workload << ";data=" << data_text << ";seed=" << seed << ";warmup=" << warmup
            << ";repetitions=" << repetitions << ";threads=" << threads;
@@ -416,7 +443,10 @@ std::string to_toml(const StudySpec& spec) {
         << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
         << "\n\n[data]\nkind = " << toml_string(spec.data.kind) << "\nclusters = "
         << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
-        << "\nsupport = " << toml_list(spec.supports) << "\ndir = " << toml_string(spec.data.dir) << "\n";
+        << "\nsupport = " << toml_list(spec.supports) << "\ndir = " << toml_string(spec.data.dir) << "\n"
+        << (spec.data.kind == "trace"
+                ? "layer = " + toml_list(spec.trace_layers) + "\nhead = " + toml_list(spec.trace_heads) + "\n"
+                : "");
     for (const CacheGrid& grid : spec.grids) {
         out << "\n[[grid]]\ncache = " << toml_string(grid.cache) << "\n";
         for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";

@@ -12,13 +12,16 @@
 namespace trikv {
 
 struct DataSpec {
-    std::string kind = "gaussian";  // gaussian | clustered | sparse | npy
+    std::string kind = "gaussian";  // gaussian | clustered | sparse | npy | trace
     std::size_t clusters = 16;      // clustered: m balls per key stream
     double radius = 0.1;            // clustered: δ, the balls' radius (keys' centres have norm ≈ √d)
     std::size_t nonzeros = 8;       // sparse: s non-zeros in every k1, k2, v1, v2 row (1 ≤ s ≤ d)
     std::string support = "random"; // sparse: random | blocks (studies/token_data.hpp)
     std::string dir;                // npy: folder holding q.npy k1.npy k2.npy v1.npy v2.npy
-    // npy, filled by expand_study: a hash of the five arrays' dtype, shape and values (the
+                                    // trace: a model's trace (python/trikv/model/traces.py, docs/model.md)
+    // trace: the point reads dir/layer{layer}/head{head}/{q,k1,k2,v1,v2}.npy, one head.
+    std::size_t layer = 0, head = 0;
+    // npy and trace, filled by expand_study: a hash of the five arrays' dtype, shape and values (the
     // point key names the data by content, not path) and the fewest tokens any of them holds.
     std::string digest;
     std::size_t tokens = 0;
@@ -26,6 +29,8 @@ struct DataSpec {
     // e.g. gaussian, clustered(m=16,delta=0.1), sparse(s=8,support=random). Part of the point
     // key, so kinds other than sparse keep the labels (and keys) they had before it existed.
     std::string label() const;
+    bool reads_files() const { return kind == "npy" || kind == "trace"; }
+    std::string arrays_dir() const;  // npy: dir; trace: dir/layer{layer}/head{head}
 };
 
 // `cache = "factor"` with `strategy = ["fused", "recompute"]` expands to one spec per value.
@@ -45,6 +50,8 @@ struct StudySpec {
     // point of its own (expand_study writes one of each into the point's data).
     std::vector<std::size_t> nonzeros = {8};
     std::vector<std::string> supports = {"random"};
+    // [data] layer and head (kind = trace): every (layer, head) combination is a point of its own.
+    std::vector<std::size_t> trace_layers, trace_heads;
     std::uint64_t seed = 1;
     std::string workload = "decode";  // decode | var
     // var: the sides r_k of the square token maps, one step per scale (docs/math.md §7); n is then
@@ -88,8 +95,8 @@ struct StudyPoint {
 };
 
 // The Cartesian product caches × n × d × heads (var: caches × d × heads; × nonzeros × supports
-// for sparse data), caches in the order given (grids last), each distinct canonical spec once.
-// npy data is read here (for its digest and length).
+// for sparse data, × layers × heads for trace data), caches in the order given (grids last), each
+// distinct canonical spec once. npy and trace data are read here (for their digest and length).
 std::vector<StudyPoint> expand_study(const StudySpec& spec);
 
 }  // namespace trikv
