@@ -3,7 +3,8 @@ caches' budgets, with the exact caches as reference points (docs/model.md):
 
     python3 -m trikv.model.sweep --out results/model-sweep [--chunks 8]
 
-writes OUT/sweep.csv and OUT/sweep.{png,pdf} (gnuplot). The model attends a window
+writes OUT/sweep.csv (a failed cache: status failed and its error, not drawn) and
+OUT/sweep.{png,pdf} (gnuplot). The model attends a window
 (w1, w2): `window` with its windows is the exact cache; every other trikv cache attends the
 whole stored square, so `factor` is the exact reference of the full-square family, whose
 approximations (reduced storage, SubGen, polynomial) are judged against it.
@@ -59,12 +60,17 @@ def main(argv=None):
     exact = exact_loss(model, chunks)
     rows = []
     for spec in specs:
-        r = cache_loss(model, chunks, spec)
-        rows.append({"cache": spec, "family": family(spec).replace(" ", "_"),
-                     "exact_for_model": int(spec == specs[0]), "loss": f"{r['loss']:.6f}",
-                     "perplexity": f"{r['perplexity']:.5f}", "step_ms": f"{r['step_ms']:.4f}",
-                     "cache_bytes": r["cache_bytes"], "tokens": len(chunks) * model.config.context})
-        print(",".join(str(v) for v in rows[-1].values()), flush=True)
+        row = {"cache": spec, "family": family(spec).replace(" ", "_"), "exact_for_model": int(spec == specs[0]),
+               "loss": "", "perplexity": "", "step_ms": "", "cache_bytes": "",
+               "tokens": len(chunks) * model.config.context, "status": "ok", "reason": ""}
+        try:
+            r = cache_loss(model, chunks, spec)
+            row.update(loss=f"{r['loss']:.6f}", perplexity=f"{r['perplexity']:.5f}", step_ms=f"{r['step_ms']:.4f}",
+                       cache_bytes=r["cache_bytes"])
+        except ValueError as error:  # a cache that refuses these activations is a finding, not a crash
+            row.update(status="failed", reason=str(error))
+        rows.append(row)
+        print(",".join(str(v) for v in row.values()), flush=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "sweep.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
