@@ -48,6 +48,12 @@ def cache_loss(model, chunks, spec):
             "cache_bytes": largest}
 
 
+def chunks_error(count, held_out, context):
+    """The one-line error for --chunks, or None when count windows fit the held-out text."""
+    most = (len(held_out) - 1) // context
+    return None if 1 <= count <= most else f"--chunks: {count} is out of range [1, {most}]"
+
+
 def check_spec(spec, model):
     """ValueError (the registry's one-line message) unless spec builds a cache for this model."""
     Cache(spec, model.config.heads, model.config.d)
@@ -66,10 +72,11 @@ def main(argv=None):
         except ValueError as error:
             print(f"--cache: {error}", file=sys.stderr)
             return 2
-    if args.chunks < 1:
-        print(f"--chunks: {args.chunks} is not a positive count", file=sys.stderr)
-        return 2
     _, held_out = corpus.split(corpus.text())
+    error = chunks_error(args.chunks, held_out, model.config.context)
+    if error:
+        print(error, file=sys.stderr)
+        return 2
     chunks = held_out_chunks(held_out, model.config.context, args.chunks)
     exact = exact_loss(model, chunks)
     print(f"exact (training path): loss {exact:.5f} nats/byte, perplexity {math.exp(exact):.4f}")

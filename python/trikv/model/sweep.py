@@ -18,7 +18,7 @@ import sys
 import torch
 
 from . import corpus
-from .evaluate import cache_loss, check_spec, exact_loss
+from .evaluate import cache_loss, check_spec, chunks_error, exact_loss
 from .figures import draw_sweep
 from .shipped import SHIPPED, load
 from .train import held_out_chunks
@@ -47,15 +47,16 @@ def main(argv=None):
     parser.add_argument("--chunks", type=int, default=8, help="held-out context windows per cache")
     parser.add_argument("--model", default=SHIPPED, help="checkpoint directory")
     args = parser.parse_args(argv)
-    if args.chunks < 1:
-        print(f"--chunks: {args.chunks} is not a positive count", file=sys.stderr)
-        return 2
     torch.set_num_threads(1)
     model, _ = load(args.model)
     specs = window_specs(model.config.w1, model.config.w2) + FULL_SQUARE
     for spec in specs:
-        check_spec(spec, model)
+        check_spec(spec, model)  # the sweep's own list: a refusal here is a bug, not bad input
     _, held_out = corpus.split(corpus.text())
+    error = chunks_error(args.chunks, held_out, model.config.context)
+    if error:
+        print(error, file=sys.stderr)
+        return 2
     chunks = held_out_chunks(held_out, model.config.context, args.chunks)
     exact = exact_loss(model, chunks)
     rows = []
