@@ -48,10 +48,13 @@ def cache_loss(model, chunks, spec):
             "cache_bytes": largest}
 
 
-def chunks_error(count, held_out, context):
-    """The one-line error for --chunks, or None when count windows fit the held-out text."""
-    most = (len(held_out) - 1) // context
-    return None if 1 <= count <= most else f"--chunks: {count} is out of range [1, {most}]"
+def held_out_windows(model, count):
+    """The first count held-out windows [count, context + 1]; ValueError (one line) unless they fit."""
+    _, held_out = corpus.split(corpus.text())
+    most = (len(held_out) - 1) // model.config.context
+    if not 1 <= count <= most:
+        raise ValueError(f"--chunks: {count} is out of range [1, {most}]")
+    return held_out_chunks(held_out, model.config.context, count)
 
 
 def check_spec(spec, model):
@@ -72,12 +75,11 @@ def main(argv=None):
         except ValueError as error:
             print(f"--cache: {error}", file=sys.stderr)
             return 2
-    _, held_out = corpus.split(corpus.text())
-    error = chunks_error(args.chunks, held_out, model.config.context)
-    if error:
+    try:
+        chunks = held_out_windows(model, args.chunks)
+    except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    chunks = held_out_chunks(held_out, model.config.context, args.chunks)
     exact = exact_loss(model, chunks)
     print(f"exact (training path): loss {exact:.5f} nats/byte, perplexity {math.exp(exact):.4f}")
     print("cache,loss,perplexity,step_ms,cache_bytes")

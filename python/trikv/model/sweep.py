@@ -17,11 +17,9 @@ import sys
 
 import torch
 
-from . import corpus
-from .evaluate import cache_loss, check_spec, chunks_error, exact_loss
+from .evaluate import cache_loss, check_spec, exact_loss, held_out_windows
 from .figures import draw_sweep
 from .shipped import SHIPPED, load
-from .train import held_out_chunks
 
 FULL_SQUARE = ["factor", "product", "factor:dtype=bf16", "factor:dtype=fp16", "factor:dtype=int8",
                "product:dtype=int8", "subgen2:samples=2", "subgen2:samples=8", "subgen2:samples=32",
@@ -49,15 +47,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     model, _ = load(args.model)
+    try:
+        chunks = held_out_windows(model, args.chunks)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     specs = window_specs(model.config.w1, model.config.w2) + FULL_SQUARE
     for spec in specs:
         check_spec(spec, model)  # the sweep's own list: a refusal here is a bug, not bad input
-    _, held_out = corpus.split(corpus.text())
-    error = chunks_error(args.chunks, held_out, model.config.context)
-    if error:
-        print(error, file=sys.stderr)
-        return 2
-    chunks = held_out_chunks(held_out, model.config.context, args.chunks)
     exact = exact_loss(model, chunks)
     rows = []
     for spec in specs:
