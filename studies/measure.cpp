@@ -291,6 +291,10 @@ ResultRow describe_point(const StudyPoint& point) {
     row.v2_bias = point.v2_bias;
     row.dtype = point.dtype;
     row.data = point.data.label();
+    if (point.data.kind == DataKind::trace) {
+        row.trace_layer = std::to_string(point.data.layer);
+        row.trace_head = std::to_string(point.data.head);
+    }
     row.seed = point.seed;
     row.attention_scale = point.resolved_scale();
     row.warmup = point.warmup;

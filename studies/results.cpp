@@ -74,8 +74,8 @@ const std::vector<Column>& columns() {
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
         REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error),
-        WHOLE(kv_heads), TEXT(variant), REAL(k2_bias), REAL(v2_bias), TEXT(bytes_source), TEXT(host), KIND(status),
-        TEXT(reason), TEXT(key),
+        WHOLE(kv_heads), TEXT(variant), REAL(k2_bias), REAL(v2_bias), TEXT(bytes_source), TEXT(trace_layer),
+        TEXT(trace_head), TEXT(host), KIND(status), TEXT(reason), TEXT(key),
     };
     return table;
 }
@@ -89,7 +89,7 @@ const std::vector<Column>& columns() {
 bool is_later_column(const std::string& name) {
     for (const char* later : {"scale", "side", "attention_scale", "warmup", "repetitions", "threads", "score_bound",
                               "subgen_normalised_error", "host", "bytes_source", "kv_heads", "variant", "k2_bias",
-                              "v2_bias"})
+                              "v2_bias", "trace_layer", "trace_head"})
         if (name == later) return true;
     return false;
 }

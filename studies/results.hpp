@@ -48,6 +48,7 @@ struct ResultRow {
     std::string key;            // stable hash of the configuration
     std::string host;           // the machine that measured the row (host name)
     std::string bytes_source;   // counted (through the allocator) or self-reported (a Python type)
+    std::string trace_layer, trace_head;  // data kind trace: the layer and head read; else empty
 
     bool ok() const { return status == PointStatus::ok; }
 };

@@ -13,7 +13,7 @@
 namespace trikv {
 
 enum class Workload { decode, var };  // var: scale-wise generation (docs/math.md §7)
-enum class DataKind { gaussian, clustered, sparse, npy };
+enum class DataKind { gaussian, clustered, sparse, npy, trace };  // trace: a model's (docs/model.md)
 enum class Support { random, blocks };  // where a sparse row's non-zeros sit (studies/token_data.hpp)
 enum class PointStatus { ok, skipped, failed };
 enum class ShardPhase { running, done, failed };  // of a shard of a study (studies/shard_state.hpp)
@@ -27,7 +27,7 @@ struct KindNames<Workload> {
 };
 template <>
 struct KindNames<DataKind> {
-    static constexpr std::array<std::string_view, 4> names{"gaussian", "clustered", "sparse", "npy"};
+    static constexpr std::array<std::string_view, 5> names{"gaussian", "clustered", "sparse", "npy", "trace"};
 };
 template <>
 struct KindNames<Support> {

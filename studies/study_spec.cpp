@@ -24,7 +24,7 @@ const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "
                                            "k2_bias", "v2_bias", "dtype", "data", "seed",
                                            "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
                                            "figures", "measure_peaks"};
-const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir"};
+const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir", "layer", "head"};
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -265,9 +265,14 @@ std::string DataSpec::label() const {
         case DataKind::clustered: out << "clustered(m=" << clusters << ",delta=" << radius << ")"; break;
         case DataKind::sparse: out << "sparse(s=" << nonzeros << ",support=" << name_of(support) << ")"; break;
         case DataKind::npy: out << "npy(" << dir << ")"; break;
+        case DataKind::trace: out << "trace(" << dir << ",layer=" << layer << ",head=" << head << ")"; break;
         case DataKind::gaussian: out << name_of(kind); break;
     }
     return out.str();
+}
+
+std::string DataSpec::arrays_dir() const {
+    return kind == DataKind::trace ? dir + "/layer" + std::to_string(layer) + "/head" + std::to_string(head) : dir;
 }
 
 StudySpec parse_study(const std::string& toml_text, const std::string& source) {
@@ -318,6 +323,8 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
         reader.whole_or_wholes("nonzeros", spec.nonzeros, bounds::kNonzeros);
         reader.kind_or_kinds("support", spec.supports, source + ": data.support");
         reader.text("dir", spec.data.dir);
+        reader.whole_or_wholes("layer", spec.trace_layers, bounds::kTraceIndex);
+        reader.whole_or_wholes("head", spec.trace_heads, bounds::kTraceIndex);
     }
     if (const toml::node* grids = root.get("grid")) {
         const toml::array* array = grids->as_array();
@@ -356,7 +363,15 @@ void validate_study(const StudySpec& spec) {
     };
     require(spec.dtype == "float32", "study: dtype = '" + spec.dtype +
                                          "' is not supported; caches store float32 (choose storage per cache spec)");
-    require(!has_kind(DataKind::npy) || !spec.data.dir.empty(), "study: data.kind = 'npy' needs data.dir");
+    for (const DataKind kind : spec.kinds)
+        if (kind == DataKind::npy || kind == DataKind::trace)
+            require(!spec.data.dir.empty(), "study: data.kind = '" + name_of(kind) + "' needs data.dir");
+    if (has_kind(DataKind::trace)) {
+        require(!spec.trace_layers.empty() && !spec.trace_heads.empty(),
+                "study: data.kind = 'trace' needs data.layer and data.head (which of the trace's heads to read)");
+        require(spec.heads == std::vector<std::size_t>{1},
+                "study: heads = " + toml_list(spec.heads) + "; a trace point reads one head, so heads must be [1]");
+    }
     if (has_kind(DataKind::sparse)) {
         require(!spec.nonzeros.empty() && !spec.supports.empty(), "study: data.nonzeros and data.support must not be empty");
         for (std::size_t s : spec.nonzeros)
@@ -365,12 +380,12 @@ void validate_study(const StudySpec& spec) {
                                               std::to_string(d) + "]");
     }
     for (const std::string& figure : spec.figures) require_choice(figure, figure_names(), "study: figures");
-    // Parses every spec; npy data must hold the tokens of the study's longest point.
+    // Parses every spec; npy and trace data must hold the tokens of the study's longest point.
     for (const StudyPoint& point : expand_study(spec)) {
         const bool var = point.workload == Workload::var;
         const std::size_t needed = var ? point.n : point.n + point.warmup + point.repetitions;
-        require(point.data.kind != DataKind::npy || point.data.tokens >= needed,
-                "study: data.dir = '" + point.data.dir + "' holds " + std::to_string(point.data.tokens) +
+        require(!point.data.reads_files() || point.data.tokens >= needed,
+                "study: data.dir = '" + point.data.arrays_dir() + "' holds " + std::to_string(point.data.tokens) +
                     " tokens; the point " + point.describe() + " needs " + std::to_string(needed) +
                     (var ? " (the schedule's)" : " (n + warmup + repetitions)"));
     }
@@ -399,11 +414,22 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
     std::size_t var_tokens = 0;
     for (std::size_t side : spec.schedule) var_tokens += side * side;
     const std::vector<std::size_t> lengths = var ? std::vector<std::size_t>{var_tokens} : spec.n;
-    // One data per point: the [data] table as given per kind, or one per (nonzeros, support) if sparse.
+    // One data per point: the [data] table as given per kind, one per (nonzeros, support) if
+    // sparse, one per (layer, head) if a trace.
     std::vector<DataSpec> datas;
     for (const DataKind kind : spec.kinds) {
         DataSpec data = spec.data;
         data.kind = kind;
+        if (kind == DataKind::trace) {
+            for (std::size_t layer : spec.trace_layers)
+                for (std::size_t head : spec.trace_heads) {
+                    data.layer = layer;
+                    data.head = head;
+                    inspect_npy_data(data);
+                    datas.push_back(data);
+                }
+            continue;
+        }
         if (kind != DataKind::sparse) {
             if (kind == DataKind::npy) inspect_npy_data(data);
             datas.push_back(data);
@@ -465,8 +491,13 @@ double StudyPoint::resolved_scale() const {
 
 std::string StudyPoint::key() const {
     std::ostringstream config;
-    // npy data by its content: rewriting q.npy in place makes new points, moving the folder does not.
-    const std::string data_text = data.kind == DataKind::npy ? "npy(" + data.digest + ")" : data.label();
+    // npy and trace data by their content: rewriting q.npy in place makes new points, moving the
+    // folder does not.
+    const std::string data_text = data.kind == DataKind::npy     ? "npy(" + data.digest + ")"
+                                  : data.kind == DataKind::trace ? "trace(" + data.digest + ",layer=" +
+                                                                       std::to_string(data.layer) + ",head=" +
+                                                                       std::to_string(data.head) + ")"
+                                                                 : data.label();
     config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
            << ";workload=" << name_of(workload) << ";data=" << data_text << ";seed=" << seed << ";warmup=" << warmup
            << ";repetitions=" << repetitions << ";threads=" << threads;
@@ -515,7 +546,10 @@ std::string to_toml(const StudySpec& spec) {
         << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
         << "\n\n[data]\nkind = " << toml_list(kind_names) << "\nclusters = "
         << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
-        << "\nsupport = " << toml_list(support_names) << "\ndir = " << toml_string(spec.data.dir) << "\n";
+        << "\nsupport = " << toml_list(support_names) << "\ndir = " << toml_string(spec.data.dir) << "\n"
+        << (spec.trace_layers.empty() && spec.trace_heads.empty()
+                ? ""
+                : "layer = " + toml_list(spec.trace_layers) + "\nhead = " + toml_list(spec.trace_heads) + "\n");
     for (const CacheGrid& grid : spec.grids) {
         out << "\n[[grid]]\ncache = " << toml_string(grid.cache) << "\n";
         for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";

@@ -23,7 +23,10 @@ struct DataSpec {
     std::size_t nonzeros = 8;       // sparse: s non-zeros in every k1, k2, v1, v2 row (1 ≤ s ≤ d)
     Support support = Support::random;  // sparse (studies/token_data.hpp)
     std::string dir;                // npy: folder holding q.npy k1.npy k2.npy v1.npy v2.npy
-    // npy, filled by expand_study: a hash of the five arrays' dtype, shape and values (the
+                                    // trace: a model's trace (python/trikv/model/traces.py, docs/model.md)
+    // trace: the point reads dir/layer{layer}/head{head}/{q,k1,k2,v1,v2}.npy, one head.
+    std::size_t layer = 0, head = 0;
+    // npy and trace, filled by expand_study: a hash of the five arrays' dtype, shape and values (the
     // point key names the data by content, not path) and the fewest tokens any of them holds.
     std::string digest;
     std::size_t tokens = 0;
@@ -31,6 +34,8 @@ struct DataSpec {
     // e.g. gaussian, clustered(m=16,delta=0.1), sparse(s=8,support=random). Part of the point
     // key, so kinds other than sparse keep the labels (and keys) they had before it existed.
     std::string label() const;
+    bool reads_files() const { return kind == DataKind::npy || kind == DataKind::trace; }
+    std::string arrays_dir() const;  // npy: dir; trace: dir/layer{layer}/head{head}
 };
 
 // `cache = "factor"` with `strategy = ["fused", "recompute"]` expands to one spec per value.
@@ -57,6 +62,8 @@ struct StudySpec {
     std::vector<Support> supports = {Support::random};
     // [data] kind may be a list too: every kind is a point of its own (data.kind is ignored).
     std::vector<DataKind> kinds = {DataKind::gaussian};
+    // [data] layer and head (kind = trace): every (layer, head) combination is a point of its own.
+    std::vector<std::size_t> trace_layers, trace_heads;
     std::uint64_t seed = 1;
     Workload workload = Workload::decode;
     // var: the sides r_k of the square token maps, one step per scale (docs/math.md §7); n is then
@@ -114,10 +121,10 @@ struct StudyPoint {
 StudyPoint point_for(const std::string& cache_spec, StudyPoint rest = {});
 
 // The Cartesian product caches × n × d × heads × kv_heads × variants × scales × data kinds (var:
-// no n; × nonzeros × supports for sparse data), caches in the order given (grids last), each
-// distinct canonical spec once. A (cache, variant) the cache does not compute is left out; a
-// kv_heads that does not divide heads is an error.
-// npy data is read here (for its digest and length).
+// no n; × nonzeros × supports for sparse data, × layers × heads for trace data), caches in the
+// order given (grids last), each distinct canonical spec once. A (cache, variant) the cache does
+// not compute is left out; a kv_heads that does not divide heads is an error. npy and trace data
+// are read here (for their digest and length).
 std::vector<StudyPoint> expand_study(const StudySpec& spec);
 
 }  // namespace trikv

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -69,7 +70,7 @@ Heads<double> sparse(std::size_t heads, std::size_t tokens, std::size_t d, const
 }
 
 Heads<double> load(const DataSpec& data, const char* name, std::size_t heads, std::size_t tokens, std::size_t d) {
-    const std::string path = data.dir + "/" + name + ".npy";
+    const std::string path = data.arrays_dir() + "/" + name + ".npy";
     xt::xarray<double> x = read_npy(path).to_xarray<double>();
     if (x.dimension() == 2) x.reshape({1, x.shape(0), x.shape(1)});
     require(x.dimension() == 3, path + ": expected [n, d] or [h, n, d]");
@@ -94,6 +95,12 @@ const char* const kNpyNames[] = {"q", "k1", "k2", "v1", "v2"};
 }  // namespace
 
 void inspect_npy_data(DataSpec& data) {
+    if (data.kind == DataKind::trace) {
+        const std::filesystem::path k1 = data.arrays_dir() + "/k1.npy";
+        require(std::filesystem::exists(k1),
+                "data.layer = " + std::to_string(data.layer) + ", data.head = " + std::to_string(data.head) + ": " +
+                    k1.string() + " does not exist (only a 2-simplicial layer's heads hold q, k1, k2, v1, v2)");
+    }
     std::uint64_t hash = 1469598103934665603ull;
     auto mix = [&](const void* bytes, std::size_t count) {
         for (std::size_t i = 0; i < count; ++i) hash = (hash ^ static_cast<const unsigned char*>(bytes)[i]) * 1099511628211ull;
@@ -101,7 +108,7 @@ void inspect_npy_data(DataSpec& data) {
     data.tokens = std::numeric_limits<std::size_t>::max();
     data.largest_array = 0;
     for (const char* name : kNpyNames) {
-        const std::string path = data.dir + "/" + name + ".npy";
+        const std::string path = data.arrays_dir() + "/" + name + ".npy";
         const NpyArray array = read_npy(path);
         require(array.shape.size() == 2 || array.shape.size() == 3, path + ": expected [n, d] or [h, n, d]");
         data.tokens = std::min(data.tokens, array.shape[array.shape.size() - 2]);
@@ -117,7 +124,7 @@ void inspect_npy_data(DataSpec& data) {
 
 TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
                           std::uint64_t seed) {
-    if (data.kind == DataKind::npy)
+    if (data.reads_files())
         return {load(data, kNpyNames[0], heads, tokens, d), load(data, kNpyNames[1], heads, tokens, d),
                 load(data, kNpyNames[2], heads, tokens, d), load(data, kNpyNames[3], heads, tokens, d),
                 load(data, kNpyNames[4], heads, tokens, d)};

@@ -26,8 +26,10 @@ struct TokenData {
 //             coordinates are never used.
 //   After q, the streams are drawn k1, k2, v1, v2, each head by head and token by token.
 // npy: the first `tokens` tokens of data.dir/{q,k1,k2,v1,v2}.npy ([N,d] or [h,N,d]).
-// npy: reads data.dir's five arrays and fills data.digest (FNV-1a of each array's dtype, shape
-// and values, in the order q k1 k2 v1 v2) and data.tokens (the fewest tokens any holds).
+// trace: the same from data.arrays_dir(), data.dir/layer{L}/head{H}, a one-head [N, d] each.
+// npy and trace: reads data.arrays_dir()'s five arrays and fills data.digest (FNV-1a of each
+// array's dtype, shape and values, in the order q k1 k2 v1 v2) and data.tokens (the fewest
+// tokens any holds). A trace selection without those files is a one-line error naming it.
 void inspect_npy_data(DataSpec& data);
 
 TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,

@@ -446,7 +446,7 @@ TEST_CASE("cli: study --kv-heads and --variant sweep grouped heads and variants 
     REQUIRE(rows.size() == 6);
     std::set<std::string> seen;
     for (const ResultRow& row : rows) {
-        CHECK(row.status == "ok");
+        CHECK(row.status == trikv::PointStatus::ok);
         CHECK(row.rel_l2_error < 1e-5);
         seen.insert(row.cache_type + "/" + row.variant + "/" + std::to_string(row.kv_heads));
     }
