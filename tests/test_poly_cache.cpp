@@ -279,7 +279,7 @@ TEST_CASE("poly: a block append equals token-by-token appends, and clear and reu
     }
 }
 
-TEST_CASE("poly bytes(): 2·C(d+p,p)·(d+1) float64 per head whatever n and variant; the step's scratch is the documented, n-free formula",
+TEST_CASE("poly bytes(): 2·C(d+p,p)·(d+1) float64 per head whatever n and variant, and the step's scratch is the documented n-free formula",
           "[caches][poly][memory]") {
     // One thread: one head's scratch at a time, so the measured peak is exactly one head's.
     ThreadControl one_thread(1);
