@@ -1,6 +1,8 @@
 // The study runner, from TOML text: python/trikv/studies.py turns a file or a dict (with
-// overrides) into that text, so this surface stays as small as parse + run.
+// overrides) into that text, so this surface stays as small as parse + run. Also the figures'
+// style, so that the model's figure (python/trikv/model/figures.py) looks like a study's.
 #include "bindings.hpp"
+#include "studies/figures/gnuplot_script.hpp"
 #include "studies/study_runner.hpp"
 #include "studies/study_spec.hpp"
 
@@ -18,6 +20,17 @@ void bind_studies(py::module_& m) {
         },
         py::arg("toml_text"), py::arg("source"), py::arg("out") = "",
         "Runs the study in `toml_text` (`source` names it in errors); returns its output directory.");
+    m.def("_gnuplot_style_dir", [] { return gnuplot_style_dir().string(); },
+          "The folder of trikv.gp and the figure templates (studies/gnuplot/ or its installed copy).");
+    m.def(
+        "_series_style",
+        [](const std::string& type, bool exact, std::size_t variant) {
+            Series series{.label = {}, .type = type, .exact = exact, .rows = {}};
+            style_series(series, variant);
+            return py::make_tuple(series.colour, series.point);
+        },
+        py::arg("type"), py::arg("exact"), py::arg("variant") = 0,
+        "(colour 0xRRGGBB, gnuplot point type) of the `variant`-th series of a cache type, as in a study's figures.");
 }
 
 }  // namespace trikv::python

@@ -3,13 +3,15 @@ training path against the float64 loops, its traces written and read back (and r
 C++ study), and its loss through trikv caches equal to the training path's for exact ones."""
 import json
 import math
+import pathlib
+import shutil
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 from trikv import run_study  # noqa: E402
-from trikv.model import corpus, evaluate, traces  # noqa: E402
+from trikv.model import corpus, evaluate, sweep, traces  # noqa: E402
 from trikv.model.network import SIMPLICIAL, windowed_simplicial_attention  # noqa: E402
 from trikv.model.shipped import load  # noqa: E402
 from trikv.model.train import as_tensor, held_out_chunks  # noqa: E402
@@ -95,3 +97,17 @@ def test_a_bad_cache_spec_is_a_one_line_error_before_any_work(capsys):
     assert evaluate.main(["--cache", "window:w1=0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "w1=0" in err
+
+
+def test_the_sweep_figure_redraws_from_its_csv(tmp_path, capsys):
+    """--redraw draws docs' sweep.csv again through studies/gnuplot/model-sweep.gp."""
+    assert sweep.main(["--out", str(tmp_path), "--redraw"]) == 2  # no sweep.csv yet: one line
+    assert capsys.readouterr().err.count("\n") == 1
+    if shutil.which("gnuplot") is None:
+        pytest.skip("gnuplot is not on PATH")
+    shipped = pathlib.Path(__file__).parents[2] / "docs" / "figures" / "model-sweep" / "sweep.csv"
+    shutil.copy(shipped, tmp_path / "sweep.csv")
+    assert sweep.main(["--out", str(tmp_path), "--redraw"]) == 0
+    for ext in ("png", "pdf"):
+        assert (tmp_path / f"sweep.{ext}").stat().st_size > 0
+    assert (tmp_path / "sweep.csv").read_bytes() == shipped.read_bytes()  # the data is left as it was

@@ -52,15 +52,6 @@ std::string error_line(const std::string& output) {
     return start == std::string::npos ? "no message" : output.substr(start, output.find('\n', start) - start);
 }
 
-// The folder holding trikv.gp and the templates: the source tree's (its absolute path baked at
-// configure time) when present, else the installed copy.
-fs::path gnuplot_style_dir() {
-    for (const fs::path& dir : {fs::path(TRIKV_GNUPLOT_SOURCE_DIR), fs::path(TRIKV_GNUPLOT_INSTALL_DIR)})
-        if (fs::is_regular_file(dir / kStyleFile)) return dir;
-    throw Error("figures: the gnuplot style " + std::string(kStyleFile) + " is in neither " TRIKV_GNUPLOT_SOURCE_DIR
-                " nor " TRIKV_GNUPLOT_INSTALL_DIR);
-}
-
 // Runs `gnuplot -e "fmt='…'" NAME.gp` into a temporary file renamed into place.
 fs::path render(const fs::path& dir, const std::string& name, const std::string& format) {
     static std::atomic<unsigned> counter{0};
@@ -88,6 +79,13 @@ fs::path render(const fs::path& dir, const std::string& name, const std::string&
 }
 
 }  // namespace
+
+fs::path gnuplot_style_dir() {
+    for (const fs::path& dir : {fs::path(TRIKV_GNUPLOT_SOURCE_DIR), fs::path(TRIKV_GNUPLOT_INSTALL_DIR)})
+        if (fs::is_regular_file(dir / kStyleFile)) return dir;
+    throw Error("figures: the gnuplot style " + std::string(kStyleFile) + " is in neither " TRIKV_GNUPLOT_SOURCE_DIR
+                " nor " TRIKV_GNUPLOT_INSTALL_DIR);
+}
 
 GnuplotScript::GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& what)
     : name_(std::move(name)), template_(std::move(template_name)), data_(std::move(data)) {

@@ -46,6 +46,9 @@ struct Figure {
 // the file and gnuplot's error line; nothing half-written is left.
 std::vector<std::filesystem::path> write_figure(const std::filesystem::path& dir, const Figure& figure, bool render);
 bool gnuplot_on_path();
+// The folder holding trikv.gp and the templates: the source tree's studies/gnuplot/ (its
+// absolute path fixed at configure time) when present, else the installed copy.
+std::filesystem::path gnuplot_style_dir();
 
 // A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
 std::string csv_line(const std::vector<std::string>& fields);

@@ -40,16 +40,6 @@ std::size_t type_rank(const std::string& type) {
            kTypeStyles.begin();
 }
 
-// The `variant`-th series of a type steps through shapes and dashes; approximate ones are open.
-void style(Series& series, std::size_t variant) {
-    const std::size_t rank = type_rank(series.type), hash = std::hash<std::string>{}(series.type);
-    const bool listed = rank < kTypeStyles.size();
-    series.colour = listed ? kTypeStyles[rank].colour : kFallbackColours[hash % kFallbackColours.size()];
-    const int shape = int(((listed ? kTypeStyles[rank].shape : int(hash % kShapes)) + variant) % kShapes);
-    series.point = 4 + 2 * shape + (series.exact ? 1 : 0);
-    series.dash = int(1 + variant % 5);
-}
-
 std::string default_of(const std::string& type, const std::string& parameter) {
     for (const CacheType* known : cache_types())
         for (const CacheParam& p : known->params)
@@ -108,6 +98,15 @@ std::string distinct_values(const std::vector<ResultRow>& rows, Get get) {
 
 }  // namespace
 
+void style_series(Series& series, std::size_t variant) {
+    const std::size_t rank = type_rank(series.type), hash = std::hash<std::string>{}(series.type);
+    const bool listed = rank < kTypeStyles.size();
+    series.colour = listed ? kTypeStyles[rank].colour : kFallbackColours[hash % kFallbackColours.size()];
+    const int shape = int(((listed ? kTypeStyles[rank].shape : int(hash % kShapes)) + variant) % kShapes);
+    series.point = 4 + 2 * shape + (series.exact ? 1 : 0);
+    series.dash = int(1 + variant % 5);
+}
+
 std::string scale_text(const ResultRow& row) {
     const double d = double(row.d), scale = row.attention_scale;
     // Rows from before the attention_scale column ran at their kind's default.
@@ -156,7 +155,7 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
         const auto [it, added] = index.insert({label, set.series.size()});
         if (added) {
             set.series.push_back({.label = label, .type = r.cache_type, .exact = counts_as_exact(r), .rows = {}});
-            style(set.series.back(), variants[r.cache_type]++);
+            style_series(set.series.back(), variants[r.cache_type]++);
         }
         set.series[it->second].rows.push_back(i);
         set.series_of.push_back(it->second);

@@ -33,6 +33,11 @@ SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string
 // label instead: how the sparsity figure splits one cache's rows by support.
 SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::string(const ResultRow&)>& extra);
 
+// Sets the colour, point and dash of the `variant`-th series (0, 1, ...) of `series.type` in a
+// figure: the type's colour everywhere, shapes and dashes stepping with the variant, approximate
+// (not `series.exact`) ones open. Also how the model's figure (python/trikv/model) matches them.
+void style_series(Series& series, std::size_t variant);
+
 // "d = 64, 1 head, gaussian data, scale 1/d": the configuration every figure states.
 std::string configuration_text(const std::vector<ResultRow>& rows);
 

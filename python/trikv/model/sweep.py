@@ -2,16 +2,16 @@
 caches' budgets, with the exact caches as reference points (docs/model.md):
 
     python3 -m trikv.model.sweep --out results/model-sweep [--chunks 8]
+    python3 -m trikv.model.sweep --out results/model-sweep --redraw   # the figure from OUT/sweep.csv
 
 writes OUT/sweep.csv (a failed cache: status failed and its error, not drawn) and
-OUT/sweep.{png,pdf} (gnuplot). The model attends a window
+OUT/sweep.{png,pdf} (gnuplot: studies/gnuplot/model-sweep.gp). The model attends a window
 (w1, w2): `window` with its windows is the exact cache; every other trikv cache attends the
 whole stored square, so `factor` is the exact reference of the full-square family, whose
 approximations (reduced storage, SubGen, polynomial) are judged against it.
 """
 import argparse
 import csv
-import math
 import os
 import sys
 
@@ -44,9 +44,21 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="directory for sweep.csv and the figure")
     parser.add_argument("--chunks", type=int, default=8, help="held-out context windows per cache")
     parser.add_argument("--model", default=SHIPPED, help="checkpoint directory")
+    parser.add_argument("--redraw", action="store_true", help="only draw the figure again from OUT/sweep.csv")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     model, _ = load(args.model)
+    stem = os.path.join(args.out, "sweep")
+    if args.redraw:
+        try:
+            with open(stem + ".csv", newline="") as f:
+                rows = list(csv.DictReader(f))
+        except OSError as error:
+            print(f"--redraw: {error}", file=sys.stderr)
+            return 2
+        draw_sweep(stem, rows, model.config)
+        print(f"wrote {stem}.png, {stem}.pdf")
+        return 0
     try:
         chunks = held_out_windows(model, args.chunks)
     except ValueError as error:
@@ -70,11 +82,11 @@ def main(argv=None):
         rows.append(row)
         print(",".join(str(v) for v in row.values()), flush=True)
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "sweep.csv"), "w", newline="") as f:
+    with open(stem + ".csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    draw_sweep(os.path.join(args.out, "sweep"), rows, model.config.context, math.exp(exact))
+    draw_sweep(stem, rows, model.config)
     print(f"exact loss {exact:.5f}; wrote {args.out}/sweep.csv, sweep.png, sweep.pdf")
     return 0
 
