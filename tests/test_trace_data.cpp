@@ -99,7 +99,7 @@ TEST_CASE("a study runs a cache on a trace and its rows record the layer and hea
     const auto rows = trikv::read_results_csv(dir / "out" / "results.csv");
     REQUIRE(rows.size() == 2);
     for (const trikv::ResultRow& row : rows) {
-        CHECK(row.status == "ok");
+        CHECK(row.ok());
         CHECK(row.trace_layer == "1");
         CHECK(row.rel_l2_error < 1e-5);  // factor is exact: the float64 reference ran on the same trace
         CHECK_THAT(row.data, Contains("layer=1"));
