@@ -13,9 +13,11 @@ namespace trikv {
 
 class GnuplotScript {
 public:
-    // `name` is the figure (NAME.gp), `template_name` its template in studies/gnuplot/,
-    // `data` the csv it reads (beside it), `what` a one-line description.
-    GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& what);
+    // `name` is the figure (NAME.gp), `template_name` its template in studies/gnuplot/, `data`
+    // the csv it reads (beside it); TITLE, SUBTITLE and the series' LABEL, COLOUR, POINT and
+    // DASH arrays, one entry per series, are what every figure states.
+    GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& title,
+                  const std::string& subtitle, const std::vector<Series>& series);
     const std::string& name() const { return name_; }
     const std::string& template_name() const { return template_; }
     const std::string& data() const { return data_; }
@@ -25,8 +27,6 @@ public:
     void number(const std::string& variable, double value);
     void numbers(const std::string& variable, const std::vector<double>& values);
     void texts(const std::string& variable, const std::vector<std::string>& values);
-    // LABEL, COLOUR, POINT and DASH arrays, one entry per series.
-    void series(const std::vector<Series>& series);
     std::string str() const;  // the whole script
 
 private:
@@ -46,8 +46,5 @@ struct Figure {
 // the file and gnuplot's error line; nothing half-written is left.
 std::vector<std::filesystem::path> write_figure(const std::filesystem::path& dir, const Figure& figure, bool render);
 bool gnuplot_on_path();
-
-// A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
-std::string csv_line(const std::vector<std::string>& fields);
 
 }  // namespace trikv
