@@ -220,14 +220,10 @@ const std::vector<std::string>& figure_names() {
 
 FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& rows,
                            const std::vector<std::string>& which) {
-    std::vector<const FigureKind*> wanted;
-    for (const std::string& name : which) {
-        const auto it =
-            std::find_if(std::begin(kFigures), std::end(kFigures), [&](const FigureKind& k) { return name == k.name; });
-        require(it != std::end(kFigures), "write_figures: unknown figure '" + name + "' (studies check figures first)");
-        if (std::find(wanted.begin(), wanted.end(), &*it) == wanted.end()) wanted.push_back(&*it);
-    }
-    if (wanted.empty()) return {};
+    for (const std::string& name : which)
+        require(std::ranges::find(figure_names(), name) != figure_names().end(),
+                "write_figures: unknown figure '" + name + "' (studies check figures first)");
+    if (which.empty()) return {};
     // decode rows draw every figure; var rows split into scale steps (drawn against the tokens
     // so far: var-scaling) and whole generations (the others).
     struct Part {
@@ -245,13 +241,14 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
     for (const Part& part : parts) {
         if (part.rows.empty()) continue;
         const SeriesSet set = make_series(part.rows, report.notes);
-        for (const FigureKind* kind : wanted) {
-            if (std::find(part.figures.begin(), part.figures.end(), kind->name) == part.figures.end()) continue;
+        for (const FigureKind& kind : kFigures) {  // each once, in this order
+            const auto named = [&](const auto& names) { return std::ranges::find(names, kind.name) != names.end(); };
+            if (!named(which) || !named(part.figures)) continue;
             if (set.rows.empty()) {
-                report.notes.push_back("no " + part.labels.prefix + std::string(kind->name) + " figure: no ok rows");
+                report.notes.push_back("no " + part.labels.prefix + std::string(kind.name) + " figure: no ok rows");
                 continue;
             }
-            for (const Figure& figure : kind->draw(set, part.labels, report.notes)) {
+            for (const Figure& figure : kind.draw(set, part.labels, report.notes)) {
                 const std::vector<fs::path> files = write_figure(dir, figure, gnuplot);
                 report.files.insert(report.files.end(), files.begin(), files.end());
                 if (!gnuplot) unrendered += (unrendered.empty() ? "" : ", ") + figure.script.name();
