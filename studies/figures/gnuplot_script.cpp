@@ -89,6 +89,13 @@ fs::path render(const fs::path& dir, const std::string& name, const std::string&
 
 }  // namespace
 
+template <class Value, class Format>
+void GnuplotScript::array(const std::string& variable, const std::vector<Value>& values, Format format) {
+    body_ += "array " + variable + "[" + std::to_string(values.size()) + "] = [";
+    for (std::size_t i = 0; i < values.size(); ++i) body_ += (i ? ", " : "") + format(values[i]);
+    body_ += "]\n";
+}
+
 GnuplotScript::GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& title,
                              const std::string& subtitle, const std::vector<Series>& series)
     : name_(std::move(name)), template_(std::move(template_name)), data_(std::move(data)) {
@@ -105,14 +112,14 @@ GnuplotScript::GnuplotScript(std::string name, std::string template_name, std::s
               "DATA = " + single_quoted(data_) + "\n";
     text("TITLE", title);
     text("SUBTITLE", subtitle);
-    std::vector<std::string> labels, colours, points, dashes;
-    for (const Series& s : series) {
+    array("LABEL", series, [](const Series& s) { return text_expression(s.label); });
+    array("COLOUR", series, [](const Series& s) {
         char colour[16];
         std::snprintf(colour, sizeof colour, "0x%06X", s.colour);
-        labels.push_back(text_expression(s.label)), colours.push_back(colour);
-        points.push_back(std::to_string(s.point)), dashes.push_back(std::to_string(s.dash));
-    }
-    array("LABEL", labels), array("COLOUR", colours), array("POINT", points), array("DASH", dashes);
+        return std::string(colour);
+    });
+    array("POINT", series, [](const Series& s) { return std::to_string(s.point); });
+    array("DASH", series, [](const Series& s) { return std::to_string(s.dash); });
 }
 
 void GnuplotScript::text(const std::string& variable, const std::string& value) {
@@ -121,22 +128,12 @@ void GnuplotScript::text(const std::string& variable, const std::string& value) 
 
 void GnuplotScript::number(const std::string& variable, double value) { body_ += variable + " = " + number_text(value) + "\n"; }
 
-void GnuplotScript::array(const std::string& variable, const std::vector<std::string>& items) {
-    body_ += "array " + variable + "[" + std::to_string(items.size()) + "] = [";
-    for (std::size_t i = 0; i < items.size(); ++i) body_ += (i ? ", " : "") + items[i];
-    body_ += "]\n";
-}
-
 void GnuplotScript::numbers(const std::string& variable, const std::vector<double>& values) {
-    std::vector<std::string> items(values.size());
-    std::transform(values.begin(), values.end(), items.begin(), number_text);
-    array(variable, items);
+    array(variable, values, number_text);
 }
 
 void GnuplotScript::texts(const std::string& variable, const std::vector<std::string>& values) {
-    std::vector<std::string> items;
-    for (const std::string& value : values) items.push_back(text_expression(value));
-    array(variable, items);
+    array(variable, values, text_expression);
 }
 
 std::string GnuplotScript::str() const { return header_ + body_ + "\nload STYLE_DIR . '/" + template_ + ".gp'\n"; }

@@ -30,7 +30,9 @@ public:
     std::string str() const;  // the whole script
 
 private:
-    void array(const std::string& variable, const std::vector<std::string>& items);
+    // `variable` = [format(value), ...]: every array the script holds.
+    template <class Value, class Format>
+    void array(const std::string& variable, const std::vector<Value>& values, Format format);
     std::string name_, template_, data_, header_, body_;
 };
 
