@@ -62,18 +62,13 @@ std::vector<Figure> bound_figure(const Rows& all, std::vector<std::string>& note
 
 // ─── theory-cost: time and memory vs n against the seed's lines ──────────────────────────────
 
-// The study's configuration the figure is drawn at: the first of `preferred` it has, else the
-// first row's.
-template <class Text>
-std::string chosen(const Rows& rows, Text text, const std::string& preferred) {
-    const bool present =
-        std::any_of(rows.begin(), rows.end(), [&](const ResultRow& r) { return text(r) == preferred; });
-    return present ? preferred : text(rows.front());
-}
-
 std::vector<Figure> cost_figure(const Rows& all, std::vector<std::string>& notes) {
-    const std::string data = chosen(all, [](const ResultRow& r) { return r.data; }, "gaussian");
-    const std::string scale = chosen(all, scale_text, "1/d");
+    // The study's configuration the figure is drawn at: the preferred one if it has it, else the first row's.
+    const auto chosen = [&](auto text, const std::string& preferred) {
+        const std::vector<std::string> values = distinct(all, text);
+        return std::ranges::find(values, preferred) != values.end() ? preferred : values.front();
+    };
+    const std::string data = chosen(&ResultRow::data, "gaussian"), scale = chosen(scale_text, "1/d");
     Rows rows = rows_where(all, [&](const ResultRow& r) { return r.data == data && scale_text(r) == scale; });
     const std::size_t d = keep_largest(rows, &ResultRow::d);
     if (distinct(rows, &ResultRow::n).size() < 2) {
