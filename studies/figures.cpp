@@ -114,28 +114,24 @@ std::vector<Figure> error_figures(const SeriesSet& set, const Labels& labels, st
         notes.push_back("no " + labels.prefix + "error figures: no approximate cache (exact = 0) has rel_l2_error > 0");
         return {};
     }
-    double floor = INFINITY;  // zero errors are drawn on a floor a quarter of the smallest error
-    for (const ResultRow& r : set.rows)
-        if (r.rel_l2_error > 0) floor = std::min(floor, r.rel_l2_error / 4);
     std::vector<Series> approximate;
     std::vector<std::size_t> key_of(set.series.size(), 0);  // 0: an exact series, drawn grey
     for (std::size_t s = 0; s < set.series.size(); ++s)
         if (!set.series[s].exact) approximate.push_back(set.series[s]), key_of[s] = approximate.size();
     const std::string csv =
-        series_csv(set, {"series", "n", "bytes", "rel_l2_error", "plotted_error", "n_label", "cache", "label"},
+        series_csv(set, {"series", "n", "bytes", "rel_l2_error", "n_label", "cache", "label"},
                    [&](std::size_t s, std::size_t i) {
                        const ResultRow& r = set.rows[i];
                        return std::vector<std::string>{std::to_string(key_of[s]), std::to_string(r.n), number_text(r.bytes),
-                                                       number_text(r.rel_l2_error), number_text(std::max(r.rel_l2_error, floor)),
-                                                       key_of[s] ? n_label(r, set.rows) : "", r.cache, set.series[s].label};
+                                                       number_text(r.rel_l2_error), key_of[s] ? n_label(r, set.rows) : "",
+                                                       r.cache, set.series[s].label};
                    });
     std::vector<Figure> figures;
     for (const auto& [name, title] : {std::pair<std::string, std::string>{"error", "vs resident memory"}, {"error-n", "vs tokens"}}) {
         if (name == "error-n" && n_label(set.rows.front(), set.rows).empty()) break;  // one n: no error-n figure
-        GnuplotScript script = begin_script(name, "error.csv", "accuracy of the approximate caches " + title, labels,
-                                            set.rows, approximate);
-        script.number("FLOOR", floor);
-        figures.push_back({script, figures.empty() ? csv : ""});
+        figures.push_back({begin_script(name, "error.csv", "accuracy of the approximate caches " + title, labels,
+                                        set.rows, approximate),
+                           figures.empty() ? csv : ""});
     }
     return figures;
 }
