@@ -31,13 +31,10 @@ const Labels kVarGenerationLabels{"var-", "time per generation [ms]", "peak resi
 // A script with what every figure states: title, configuration, axis titles and the series.
 GnuplotScript begin_script(const std::string& figure, const std::string& data, const std::string& title,
                            const Labels& labels, const std::vector<ResultRow>& rows, const std::vector<Series>& series) {
-    GnuplotScript script(labels.prefix + figure, figure, labels.prefix + data, title);
-    script.text("TITLE", title);
-    script.text("SUBTITLE", configuration_text(rows));
+    GnuplotScript script(labels.prefix + figure, figure, labels.prefix + data, title, configuration_text(rows), series);
     script.text("TIME_LABEL", labels.time);
     script.text("MEMORY_LABEL", labels.memory);
     script.text("N_LABEL", labels.tokens);
-    script.series(series);
     return script;
 }
 
@@ -104,17 +101,11 @@ std::vector<Figure> pareto_figure(const SeriesSet& set, const Labels& labels, st
 double n_of(const ResultRow& r) { return double(r.n); }
 
 std::vector<Figure> scaling_figure(const SeriesSet& set, const Labels& labels, std::vector<std::string>&) {
-    std::string csv = csv_line({"series", "n", "step_ms", "bytes", "cache", "label"});
     std::vector<Series> keyed = set.series;
-    for (std::size_t s = 0; s < set.series.size(); ++s) {
-        keyed[s].label += slopes_text(set, set.series[s], n_of);
-        for (std::size_t i : set.series[s].rows)
-            csv += csv_line({std::to_string(s + 1), std::to_string(set.rows[i].n), number_text(set.rows[i].step_ms_median),
-                             number_text(set.rows[i].bytes), set.rows[i].cache, set.series[s].label});
-    }
+    for (std::size_t s = 0; s < set.series.size(); ++s) keyed[s].label += slopes_text(set, set.series[s], n_of);
     return {{begin_script("scaling", "scaling.csv", labels.time_words + " and resident memory vs tokens", labels,
                           set.rows, keyed),
-             csv}};
+             scaling_csv(set)}};
 }
 
 // ─── error: the approximate caches' error vs memory and vs n ───
@@ -123,28 +114,24 @@ std::vector<Figure> error_figures(const SeriesSet& set, const Labels& labels, st
         notes.push_back("no " + labels.prefix + "error figures: no approximate cache (exact = 0) has rel_l2_error > 0");
         return {};
     }
-    double floor = INFINITY;  // zero errors are drawn on a floor a quarter of the smallest error
-    for (const ResultRow& r : set.rows)
-        if (r.rel_l2_error > 0) floor = std::min(floor, r.rel_l2_error / 4);
     std::vector<Series> approximate;
     std::vector<std::size_t> key_of(set.series.size(), 0);  // 0: an exact series, drawn grey
     for (std::size_t s = 0; s < set.series.size(); ++s)
         if (!set.series[s].exact) approximate.push_back(set.series[s]), key_of[s] = approximate.size();
-    std::string csv = csv_line({"series", "n", "bytes", "rel_l2_error", "plotted_error", "n_label", "cache", "label"});
-    for (std::size_t s = 0; s < set.series.size(); ++s)
-        for (std::size_t i : set.series[s].rows) {
-            const ResultRow& r = set.rows[i];
-            csv += csv_line({std::to_string(key_of[s]), std::to_string(r.n), number_text(r.bytes),
-                             number_text(r.rel_l2_error), number_text(std::max(r.rel_l2_error, floor)),
-                             key_of[s] ? n_label(r, set.rows) : "", r.cache, set.series[s].label});
-        }
+    const std::string csv =
+        series_csv(set, {"series", "n", "bytes", "rel_l2_error", "n_label", "cache", "label"},
+                   [&](std::size_t s, std::size_t i) {
+                       const ResultRow& r = set.rows[i];
+                       return std::vector<std::string>{std::to_string(key_of[s]), std::to_string(r.n), number_text(r.bytes),
+                                                       number_text(r.rel_l2_error), key_of[s] ? n_label(r, set.rows) : "",
+                                                       r.cache, set.series[s].label};
+                   });
     std::vector<Figure> figures;
     for (const auto& [name, title] : {std::pair<std::string, std::string>{"error", "vs resident memory"}, {"error-n", "vs tokens"}}) {
         if (name == "error-n" && n_label(set.rows.front(), set.rows).empty()) break;  // one n: no error-n figure
-        GnuplotScript script = begin_script(name, "error.csv", "accuracy of the approximate caches " + title, labels,
-                                            set.rows, approximate);
-        script.number("FLOOR", floor);
-        figures.push_back({script, figures.empty() ? csv : ""});
+        figures.push_back({begin_script(name, "error.csv", "accuracy of the approximate caches " + title, labels,
+                                        set.rows, approximate),
+                           figures.empty() ? csv : ""});
     }
     return figures;
 }
@@ -154,39 +141,37 @@ double s_of(const ResultRow& r) { return double(sparsity_of(r.data).s); }
 
 std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, std::vector<std::string>& notes) {
     const std::string name = labels.prefix + "sparsity";
-    std::set<std::size_t> all_s, all_n;
-    for (const ResultRow& r : all.rows)
-        if (s_of(r)) all_s.insert(sparsity_of(r.data).s), all_n.insert(r.n);
-    if (all_s.size() < 2) {
+    std::vector<ResultRow> rows = rows_where(all.rows, s_of);
+    if (distinct(rows, s_of).size() < 2) {
         notes.push_back("no " + name + " figure: it needs sparse data (data.kind = \"sparse\") with two or more values "
                                "of data.nonzeros among the ok rows");
         return {};
     }
-    const std::size_t n = *all_n.rbegin();
-    if (all_n.size() > 1)
+    const bool several_n = distinct(rows, &ResultRow::n).size() > 1;
+    const std::size_t n = keep_largest(rows, &ResultRow::n);
+    if (several_n)
         notes.push_back(name + " figure at the largest n = " + std::to_string(n) +
                         "; the other n are in results.csv and the scaling figure");
-    std::vector<ResultRow> rows;
     std::map<std::string, std::set<double>> bytes_of;  // per cache spec: one value = a dense layout
-    for (const ResultRow& r : all.rows)
-        if (s_of(r) && r.n == n) rows.push_back(r), bytes_of[r.cache].insert(r.bytes);
+    for (const ResultRow& r : rows) bytes_of[r.cache].insert(r.bytes);
     auto dense = [&](const ResultRow& r) { return bytes_of[r.cache].size() == 1; };
     const SeriesSet set = group_series(rows, [&](const ResultRow& r) {
         return dense(r) ? " (dense)" : ", " + sparsity_of(r.data).support + " support";
     });
 
-    std::string csv = csv_line({"kind", "series", "s", "support", "n", "step_ms", "bytes", "cache", "label"});
+    std::string csv = series_csv(set, {"kind", "series", "s", "support", "n", "step_ms", "bytes", "cache", "label"},
+                                 [&](std::size_t s, std::size_t i) {
+                                     const ResultRow& r = set.rows[i];
+                                     return std::vector<std::string>{"point", std::to_string(s + 1), std::to_string(sparsity_of(r.data).s),
+                                                                     sparsity_of(r.data).support, std::to_string(r.n),
+                                                                     number_text(r.step_ms_median), number_text(r.bytes),
+                                                                     r.cache, set.series[s].label};
+                                 });
     std::vector<Series> keyed = set.series;
     std::vector<double> dense_flags;
     for (std::size_t s = 0; s < set.series.size(); ++s) {
         std::vector<double> times;
-        for (std::size_t i : set.series[s].rows) {
-            const ResultRow& r = set.rows[i];
-            times.push_back(r.step_ms_median);
-            csv += csv_line({"point", std::to_string(s + 1), std::to_string(sparsity_of(r.data).s),
-                             sparsity_of(r.data).support, std::to_string(r.n), number_text(r.step_ms_median),
-                             number_text(r.bytes), r.cache, set.series[s].label});
-        }
+        for (std::size_t i : set.series[s].rows) times.push_back(set.rows[i].step_ms_median);
         const ResultRow& first = set.rows[set.series[s].rows.front()];
         dense_flags.push_back(dense(first));
         std::sort(times.begin(), times.end());
@@ -231,14 +216,10 @@ const std::vector<std::string>& figure_names() {
 
 FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& rows,
                            const std::vector<std::string>& which) {
-    std::vector<const FigureKind*> wanted;
-    for (const std::string& name : which) {
-        const auto it =
-            std::find_if(std::begin(kFigures), std::end(kFigures), [&](const FigureKind& k) { return name == k.name; });
-        require(it != std::end(kFigures), "write_figures: unknown figure '" + name + "' (studies check figures first)");
-        if (std::find(wanted.begin(), wanted.end(), &*it) == wanted.end()) wanted.push_back(&*it);
-    }
-    if (wanted.empty()) return {};
+    for (const std::string& name : which)
+        require(std::ranges::find(figure_names(), name) != figure_names().end(),
+                "write_figures: unknown figure '" + name + "' (studies check figures first)");
+    if (which.empty()) return {};
     // decode rows draw every figure; var rows split into scale steps (drawn against the tokens
     // so far: var-scaling) and whole generations (the others).
     struct Part {
@@ -256,13 +237,14 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
     for (const Part& part : parts) {
         if (part.rows.empty()) continue;
         const SeriesSet set = make_series(part.rows, report.notes);
-        for (const FigureKind* kind : wanted) {
-            if (std::find(part.figures.begin(), part.figures.end(), kind->name) == part.figures.end()) continue;
+        for (const FigureKind& kind : kFigures) {  // each once, in this order
+            const auto named = [&](const auto& names) { return std::ranges::find(names, kind.name) != names.end(); };
+            if (!named(which) || !named(part.figures)) continue;
             if (set.rows.empty()) {
-                report.notes.push_back("no " + part.labels.prefix + std::string(kind->name) + " figure: no ok rows");
+                report.notes.push_back("no " + part.labels.prefix + std::string(kind.name) + " figure: no ok rows");
                 continue;
             }
-            for (const Figure& figure : kind->draw(set, part.labels, report.notes)) {
+            for (const Figure& figure : kind.draw(set, part.labels, report.notes)) {
                 const std::vector<fs::path> files = write_figure(dir, figure, gnuplot);
                 report.files.insert(report.files.end(), files.begin(), files.end());
                 if (!gnuplot) unrendered += (unrendered.empty() ? "" : ", ") + figure.script.name();

@@ -177,8 +177,8 @@ TEST_CASE("write_figures writes data, scripts, the style and renderings", "[figu
     // error.csv: exact rows as series 0 (grey context), approximate ones keyed and labelled with n.
     const std::string error = slurp(dir.path / "error.csv");
     CHECK(lines_of(error) == 1 + 11);
-    CHECK_THAT(error, Contains("2,512,40000,0.03,0.03,n=512,\"window:w1=32,w2=32\",\"window:w1=32,w2=32\"\n"));
-    CHECK_THAT(error, Contains("0,128,131072,1e-07,1e-07,,"));  // factor fused: exact, grey, unlabelled
+    CHECK_THAT(error, Contains("2,512,40000,0.03,n=512,\"window:w1=32,w2=32\",\"window:w1=32,w2=32\"\n"));
+    CHECK_THAT(error, Contains("0,128,131072,1e-07,,"));  // factor fused: exact, grey, unlabelled
     CHECK_THAT(slurp(dir.path / "error-n.gp"), Contains("DATA = 'error.csv'"));
     CHECK_THAT(slurp(dir.path / "error-n.gp"),
                Contains("array LABEL[2] = ['factor:strategy=fused,dtype=int8', 'window:w1=32,w2=32']"));

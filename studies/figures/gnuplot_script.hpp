@@ -13,9 +13,11 @@ namespace trikv {
 
 class GnuplotScript {
 public:
-    // `name` is the figure (NAME.gp), `template_name` its template in studies/gnuplot/,
-    // `data` the csv it reads (beside it), `what` a one-line description.
-    GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& what);
+    // `name` is the figure (NAME.gp), `template_name` its template in studies/gnuplot/, `data`
+    // the csv it reads (beside it); TITLE, SUBTITLE and the series' LABEL, COLOUR, POINT and
+    // DASH arrays, one entry per series, are what every figure states.
+    GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& title,
+                  const std::string& subtitle, const std::vector<Series>& series);
     const std::string& name() const { return name_; }
     const std::string& template_name() const { return template_; }
     const std::string& data() const { return data_; }
@@ -25,12 +27,12 @@ public:
     void number(const std::string& variable, double value);
     void numbers(const std::string& variable, const std::vector<double>& values);
     void texts(const std::string& variable, const std::vector<std::string>& values);
-    // LABEL, COLOUR, POINT and DASH arrays, one entry per series.
-    void series(const std::vector<Series>& series);
     std::string str() const;  // the whole script
 
 private:
-    void array(const std::string& variable, const std::vector<std::string>& items);
+    // `variable` = [format(value), ...]: every array the script holds.
+    template <class Value, class Format>
+    void array(const std::string& variable, const std::vector<Value>& values, Format format);
     std::string name_, template_, data_, header_, body_;
 };
 
@@ -49,8 +51,5 @@ bool gnuplot_on_path();
 // The folder holding trikv.gp and the templates: the source tree's studies/gnuplot/ (its
 // absolute path fixed at configure time) when present, else the installed copy.
 std::filesystem::path gnuplot_style_dir();
-
-// A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
-std::string csv_line(const std::vector<std::string>& fields);
 
 }  // namespace trikv

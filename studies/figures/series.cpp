@@ -4,8 +4,8 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <iterator>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string_view>
 
@@ -89,10 +89,8 @@ bool varies(Dimension dimension, const std::vector<ResultRow>& rows) {
 // "64, 128": the distinct values of `get` over the rows, in order of appearance.
 template <class Get>
 std::string distinct_values(const std::vector<ResultRow>& rows, Get get) {
-    std::set<std::string> seen;
     std::string text;
-    for (const ResultRow& r : rows)
-        if (seen.insert(get(r)).second) text += (text.empty() ? "" : ", ") + get(r);
+    for (const std::string& value : distinct(rows, get)) text += (text.empty() ? "" : ", ") + value;
     return text;
 }
 
@@ -133,12 +131,12 @@ Sparsity sparsity_of(const std::string& data) {
     return sparsity;
 }
 
-SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::string(const ResultRow&)>& extra) {
+SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<std::string(const ResultRow&)>& extra) {
     SeriesSet set;
-    set.rows = std::move(rows);  // by type, then as measured: series come in that order
-    std::stable_sort(set.rows.begin(), set.rows.end(), [](const ResultRow& a, const ResultRow& b) {
-        return type_rank(a.cache_type) < type_rank(b.cache_type);
-    });
+    set.source.resize(rows.size());  // by type, then as measured: series come in that order
+    std::iota(set.source.begin(), set.source.end(), 0);
+    std::ranges::stable_sort(set.source, {}, [&](std::size_t i) { return type_rank(rows[i].cache_type); });
+    for (std::size_t i : set.source) set.rows.push_back(rows[i]);
     std::set<std::string> specs;
     for (const ResultRow& r : set.rows) specs.insert(r.cache);
     std::vector<Dimension> dimensions;  // `extra` replaces the data's
@@ -168,15 +166,32 @@ SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::str
 }
 
 SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes) {
-    std::vector<ResultRow> rows;
-    std::copy_if(all.begin(), all.end(), std::back_inserter(rows),
-                 [](const ResultRow& r) { return r.ok() && r.step_ms_median > 0 && r.bytes > 0; });
+    const std::vector<ResultRow> rows =
+        rows_where(all, [](const ResultRow& r) { return r.ok() && r.step_ms_median > 0 && r.bytes > 0; });
     const auto not_ok = std::count_if(all.begin(), all.end(), [](const ResultRow& r) { return !r.ok(); });
     const auto not_positive = std::ptrdiff_t(all.size() - rows.size()) - not_ok;
     if (not_ok) notes.push_back(std::to_string(not_ok) + " rows whose status is not ok are not drawn");
     if (not_positive)
         notes.push_back(std::to_string(not_positive) + " ok rows without a positive step time and memory are not drawn");
-    return group_series(std::move(rows), {});
+    return group_series(rows, {});
+}
+
+std::string csv_line(const std::vector<std::string>& fields) { return csv_fields(fields) + "\n"; }
+
+std::string series_csv(const SeriesSet& set, const std::vector<std::string>& header,
+                       const std::function<std::vector<std::string>(std::size_t, std::size_t)>& fields) {
+    std::string csv = csv_line(header);
+    for (std::size_t s = 0; s < set.series.size(); ++s)
+        for (std::size_t i : set.series[s].rows) csv += csv_line(fields(s, i));
+    return csv;
+}
+
+std::string scaling_csv(const SeriesSet& set) {
+    return series_csv(set, {"series", "n", "step_ms", "bytes", "cache", "label"}, [&](std::size_t s, std::size_t i) {
+        const ResultRow& r = set.rows[i];
+        return std::vector<std::string>{std::to_string(s + 1), std::to_string(r.n), number_text(r.step_ms_median),
+                                        number_text(r.bytes), r.cache, set.series[s].label};
+    });
 }
 
 std::string configuration_text(const std::vector<ResultRow>& rows) {
@@ -185,8 +200,7 @@ std::string configuration_text(const std::vector<ResultRow>& rows) {
         return sparsity_of(r.data).s ? std::string("sparse") : r.data;
     });
     // The tensor caches' scales; the matrix baseline's default 1/√d said apart.
-    std::vector<ResultRow> tensor;
-    std::copy_if(rows.begin(), rows.end(), std::back_inserter(tensor), [](const ResultRow& r) { return !is_matrix_baseline(r); });
+    const std::vector<ResultRow> tensor = rows_where(rows, [](const ResultRow& r) { return !is_matrix_baseline(r); });
     const bool matrix = tensor.size() < rows.size();
     const std::string scales = tensor.empty() ? "1/d" : distinct_values(tensor, scale_text);
     return "d = " + distinct_values(rows, [](const ResultRow& r) { return std::to_string(r.d); }) + ", " +

@@ -2,7 +2,9 @@
 // The rows a figure draws, grouped into series: one series per cache spec and configuration
 // (everything but n and the seed), labelled with every parameter that differs between series,
 // styled with a colour that belongs to the cache type in every figure and study.
+#include <algorithm>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@ struct Series {
 
 struct SeriesSet {
     std::vector<ResultRow> rows;         // ok rows with a positive time and memory
+    std::vector<std::size_t> source;     // per row: its index in the rows grouped
     std::vector<std::size_t> series_of;  // per row
     std::vector<Series> series;          // by cache type (a fixed order), then first appearance
 };
@@ -31,7 +34,43 @@ SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string
 
 // Groups `rows` (all drawable) without telling data apart, with `extra` appended to each row's
 // label instead: how the sparsity figure splits one cache's rows by support.
-SeriesSet group_series(std::vector<ResultRow> rows, const std::function<std::string(const ResultRow&)>& extra);
+SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<std::string(const ResultRow&)>& extra);
+
+// A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
+std::string csv_line(const std::vector<std::string>& fields);
+
+// A figure's data: the header, then a line of `fields` per row of each series in turn (given
+// the series' index into set.series and the row's into set.rows).
+std::string series_csv(const SeriesSet& set, const std::vector<std::string>& header,
+                       const std::function<std::vector<std::string>(std::size_t, std::size_t)>& fields);
+
+// Time and memory per series and n: the scaling figures' data.
+std::string scaling_csv(const SeriesSet& set);
+
+// The rows for which `keep` holds, in order.
+template <class Keep>
+std::vector<ResultRow> rows_where(const std::vector<ResultRow>& rows, Keep keep) {
+    std::vector<ResultRow> kept;
+    std::copy_if(rows.begin(), rows.end(), std::back_inserter(kept), keep);
+    return kept;
+}
+
+// The distinct values of `get` (a function or a member) over the rows, in order of appearance.
+template <class Get>
+auto distinct(const std::vector<ResultRow>& rows, Get get) {
+    std::vector<std::decay_t<std::invoke_result_t<Get, const ResultRow&>>> values;
+    for (const ResultRow& r : rows)
+        if (std::find(values.begin(), values.end(), std::invoke(get, r)) == values.end())
+            values.push_back(std::invoke(get, r));
+    return values;
+}
+
+// Keeps the rows (not empty) at the largest `size` (n, d): a figure drawn at one size. Returns it.
+inline std::size_t keep_largest(std::vector<ResultRow>& rows, std::size_t ResultRow::*size) {
+    const std::size_t largest = std::ranges::max(rows, {}, size).*size;
+    std::erase_if(rows, [&](const ResultRow& r) { return r.*size != largest; });
+    return largest;
+}
 
 // Sets the colour, point and dash of the `variant`-th series (0, 1, ...) of `series.type` in a
 // figure: the type's colour everywhere, shapes and dashes stepping with the variant, approximate

@@ -12,7 +12,7 @@ eval ERROR_AXIS
 set logscale x 2; set xrange [NLO:NHI]
 set format x '%g'
 set xlabel N_LABEL noenhanced
-plot for [i = 1:|LABEL|] DATA using (column('series') == i ? column('n') : NaN):(column('plotted_error')) \
+plot for [i = 1:|LABEL|] DATA using (column('series') == i ? column('n') : NaN):(plotted_error(column('rel_l2_error'))) \
      with linespoints pt POINT[i] dt DASH[i] lw 1.2 lc rgb rgb(COLOUR[i])
 
 eval KEYPANEL
