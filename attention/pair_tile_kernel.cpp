@@ -20,12 +20,12 @@ namespace {
 constexpr std::size_t kLanes = 8;       // floats per vector
 constexpr std::size_t kTileStrip = 6;   // outputs per micro-tile: 6 × 2 accumulators + 3 operands ≤ 16 registers
 
-TRIKV_TILE_TARGET [[gnu::always_inline]] inline __m256i first_lanes(std::size_t n) {
+[[gnu::always_inline]] TRIKV_TILE_TARGET inline __m256i first_lanes(std::size_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 template <bool kFull>
-TRIKV_TILE_TARGET [[gnu::always_inline]] inline __m256 load(const float* p, __m256i mask) {
+[[gnu::always_inline]] TRIKV_TILE_TARGET inline __m256 load(const float* p, __m256i mask) {
     if constexpr (kFull) return _mm256_loadu_ps(p);
     else return _mm256_maskload_ps(p, mask);
 }
@@ -36,7 +36,7 @@ TRIKV_TILE_TARGET [[gnu::always_inline]] inline __m256 load(const float* p, __m2
 // anything), so those lanes of C get 0 (or keep their value when accumulating): whole vectors
 // are stored, and every lane of C is defined once written.
 template <std::size_t R, bool kFull>
-TRIKV_TILE_TARGET [[gnu::always_inline]] inline void micro_tile(std::size_t k_count, const float* a, const float* b,
+[[gnu::always_inline]] TRIKV_TILE_TARGET inline void micro_tile(std::size_t k_count, const float* a, const float* b,
                                                                 std::size_t b_step_k, std::size_t b_step_r, float* c,
                                                                 bool accumulate, __m256i low, __m256i high) {
     constexpr std::size_t lda = kPanelRows, ldc = kPanelRows;
@@ -63,7 +63,7 @@ TRIKV_TILE_TARGET [[gnu::always_inline]] inline void micro_tile(std::size_t k_co
 
 // All `outputs` of one panel, kTileStrip at a time, then the short strip.
 template <bool kFull>
-TRIKV_TILE_TARGET [[gnu::always_inline]] inline void panel(std::size_t outputs, std::size_t k_count, const float* a,
+[[gnu::always_inline]] TRIKV_TILE_TARGET inline void panel(std::size_t outputs, std::size_t k_count, const float* a,
                                                            const float* b, std::size_t b_step_k, std::size_t b_step_r,
                                                            float* c, bool accumulate, __m256i low, __m256i high) {
     std::size_t o = 0;
