@@ -1,8 +1,11 @@
 #include "caches/cache.hpp"
 
+#include "caches/registry.hpp"
 #include "framework/error.hpp"
 
 namespace trikv {
+
+bool Cache::exact() const { return is_exact(parse_cache_spec(spec())); }
 
 void Cache::check_memory_limit(std::size_t tokens, const char* operation) const {
     if (memory_limit_ == 0) return;

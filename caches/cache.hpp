@@ -14,7 +14,9 @@ namespace trikv {
 struct CacheShape {
     std::size_t heads = 1;  // query heads
     std::size_t dim = 64;
-    double scale = 1.0 / 64;  // multiplies every score (docs/math.md §1)
+    // Multiplies every score (docs/math.md §1). 0 = unset: make_cache gives the type's attention
+    // kind its default (default_scale), so every entry point computes the same function.
+    double scale = 0;
     // Key/value heads (grouped-query attention, docs/math.md §9): query head h reads kv head
     // h / (heads / kv_heads). heads % kv_heads == 0; the default is one kv head per query head.
     std::size_t kv_heads = heads;
@@ -71,6 +73,9 @@ public:
     std::size_t transient_peak_bytes() const { return last_transient_peak_; }
     // The canonical spec string: every parameter spelled out; make_cache(spec()) rebuilds it.
     virtual std::string spec() const = 0;
+    // Whether this cache computes its attention exactly (up to float32 rounding): its type's
+    // answer for its parameters (caches/registry.hpp, is_exact), never read from spec text.
+    bool exact() const;
     // Cost model of one attend after `tokens` tokens (defaults to the current size).
     virtual CacheCost cost(std::size_t tokens) const = 0;
     CacheCost cost() const { return cost(size()); }

@@ -183,6 +183,7 @@ private:
     .name = "factor",
     .description = "four-cache: stores K1, K2, V1, V2 (4(t+1)d scalars/head); attend fused (docs/math.md §3) or recomputes the products",
     .exact = true,
+    .exact_when = exact_in_float32,
     .params = {{.name = "strategy",
                 .default_value = "fused",
                 .description = "fused: tiled reassociated GEMMs, O(tile) scratch; recompute: materialise the products each step",

@@ -131,6 +131,7 @@ private:
     .name = "product",
     .description = "two-cache: stores K1⊘K2 and V1⊘V2 (2(t+1)²d scalars/head); attend streams them once",
     .exact = true,
+    .exact_when = exact_in_float32,
     .params = {{.name = "dtype",
                 .default_value = "f32",
                 .description = "storage of the pair rows: f32, bf16, fp16 or int8 (per-row float scale); "

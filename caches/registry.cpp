@@ -5,7 +5,10 @@
 #include <optional>
 #include <cmath>
 
+#include "attention/matrix_attention.hpp"
+#include "attention/tensor_attention.hpp"
 #include "framework/error.hpp"
+#include "framework/text.hpp"
 
 namespace trikv {
 namespace {
@@ -14,22 +17,6 @@ namespace {
 std::map<std::string, CacheType>& types() {
     static std::map<std::string, CacheType> registry;
     return registry;
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator) {
-    std::string out;
-    for (const std::string& item : items) out += (out.empty() ? "" : separator) + item;
-    return out;
-}
-
-// Every field, empty ones included: "" → {""}, "a," → {"a", ""}, so each must be key=value.
-std::vector<std::string> split(const std::string& text, char separator) {
-    std::vector<std::string> parts(1);
-    for (char c : text) {
-        if (c == separator) parts.emplace_back();
-        else parts.back() += c;
-    }
-    return parts;
 }
 
 std::optional<double> parse_number(const std::string& text) {
@@ -143,22 +130,40 @@ const CacheType& find_cache_type(const std::string& name) {
     return found->second;
 }
 
-CacheConfig parse_cache_spec(const std::string& spec) {
+SpecParts split_cache_spec(const std::string& spec) {
     const std::size_t colon = spec.find(':');
-    const std::string name = spec.substr(0, colon);
+    SpecParts parts{spec.substr(0, colon), {}, {}};
+    if (colon == std::string::npos) return parts;
+    // Every field, empty ones included ("a=1," has two), so parse_cache_spec refuses each that
+    // is not key=value.
+    std::string field;
+    auto add = [&] {
+        const std::size_t equals = field.find('=');
+        if (equals == std::string::npos || equals == 0) parts.malformed.push_back(field);
+        else parts.parameters.push_back({field.substr(0, equals), field.substr(equals + 1)});
+        field.clear();
+    };
+    for (char c : spec.substr(colon + 1)) {
+        if (c == ',') add();
+        else field += c;
+    }
+    add();
+    return parts;
+}
+
+CacheConfig parse_cache_spec(const std::string& spec) {
+    const SpecParts parts = split_cache_spec(spec);
+    const std::string& name = parts.type;
     const CacheType& type = find_cache_type(name);
 
     std::map<std::string, std::string> values;
     for (const CacheParam& param : type.params) values[param.name] = param.default_value;
-    if (colon == std::string::npos) return CacheConfig(name, values);
 
+    if (!parts.malformed.empty())
+        throw Error("cache '" + name + "': parameter '" + printable(parts.malformed.front()) + "' in spec '" +
+                    printable(spec) + "' is not of the form key=value");
     std::vector<std::string> seen;
-    for (const std::string& pair : split(spec.substr(colon + 1), ',')) {
-        const std::size_t equals = pair.find('=');
-        require(equals != std::string::npos && equals > 0,
-                "cache '" + name + "': parameter '" + printable(pair) + "' in spec '" + printable(spec) +
-                    "' is not of the form key=value");
-        const std::string key = pair.substr(0, equals), value = pair.substr(equals + 1);
+    for (const auto& [key, value] : parts.parameters) {
         const auto param = std::find_if(type.params.begin(), type.params.end(),
                                         [&](const CacheParam& p) { return p.name == key; });
         if (param == type.params.end()) {
@@ -177,10 +182,23 @@ CacheConfig parse_cache_spec(const std::string& spec) {
     return CacheConfig(name, values);
 }
 
-std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& shape) {
+double default_scale(AttentionKind attention, std::size_t dim) {
+    return attention == AttentionKind::matrix ? default_matrix_scale(dim) : default_tensor_scale(dim);
+}
+
+bool exact_in_float32(const CacheConfig& config) { return config.text("dtype") == "f32"; }
+
+bool is_exact(const CacheConfig& config) {
+    const CacheType& type = find_cache_type(config.name());
+    return type.exact_when ? type.exact_when(config) : type.exact;
+}
+
+std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& requested) {
+    CacheShape shape = requested;
     require(shape.heads > 0, "cache: heads=" + std::to_string(shape.heads) + " must be positive");
     require(shape.dim > 0, "cache: dim=" + std::to_string(shape.dim) + " must be positive");
-    require(std::isfinite(shape.scale), "cache: scale must be finite");
+    require(std::isfinite(shape.scale) && shape.scale >= 0, "cache: scale=" + format_number(shape.scale) +
+                                                                 " must be finite and positive (0: the type's default)");
     require(shape.kv_heads > 0 && shape.heads % shape.kv_heads == 0,
             "cache: kv_heads=" + std::to_string(shape.kv_heads) + " must divide heads=" + std::to_string(shape.heads));
     require(std::isfinite(shape.k2_bias), "cache: k2_bias=" + format_number(shape.k2_bias) + " must be finite");
@@ -194,6 +212,7 @@ std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& sha
         throw Error("cache '" + config.canonical() + "' does not compute variant=" + variant_name(shape.variant) +
                     " (it supports " + join(names, "|") + ")");
     }
+    if (shape.scale == 0) shape.scale = default_scale(type.attention, shape.dim);
     return type.make(config, shape);
 }
 

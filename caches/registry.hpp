@@ -54,7 +54,10 @@ using CacheFactory = std::function<std::unique_ptr<Cache>(const CacheConfig&, co
 struct CacheType {
     std::string name;
     std::string description;  // one line, for `trikv caches`
-    bool exact = true;        // computes its attention exactly (up to rounding)
+    bool exact = true;        // computes its attention exactly (up to rounding), with its defaults
+    // When exactness depends on the parameters (reduced-precision storage: dtype=bf16 is not
+    // exact, dtype=f32 is): whether a spec of this type is exact. nullptr = `exact` for every spec.
+    std::function<bool(const CacheConfig&)> exact_when = nullptr;
     AttentionKind attention = AttentionKind::tensor;
     // bytes() is the type's own report, not counted through the allocator (cache types
     // written in Python); studies record it in the bytes_source column.
@@ -72,6 +75,27 @@ struct CacheType {
     // a type never runs a variant it would get wrong.
     std::function<std::vector<ScoreVariant>(const CacheConfig&)> variants = nullptr;
 };
+
+// The scale an unset CacheShape::scale (0) becomes: tensor 1/d, matrix (standard attention) 1/√d.
+double default_scale(AttentionKind attention, std::size_t dim);
+
+// For CacheType::exact_when of types with a `dtype` parameter: reduced-precision storage (bf16,
+// fp16, int8) rounds the stored rows beyond float32, so only dtype=f32 is exact.
+bool exact_in_float32(const CacheConfig& config);
+
+// The one rule for "exact": the type claims it, for these parameters (CacheType::exact_when).
+bool is_exact(const CacheConfig& config);
+
+// A spec's text split into its type's name and its parameters, in the order written
+// ("factor:strategy=fused,dtype=f32" → factor, {strategy, fused}, {dtype, f32}). Reads the text
+// only (results may name types not registered in this process: a plugin's, a Python type's);
+// parse_cache_spec validates on top of it.
+struct SpecParts {
+    std::string type;
+    std::vector<std::pair<std::string, std::string>> parameters;
+    std::vector<std::string> malformed;  // fields that are not key=value ("" too: "a=1,")
+};
+SpecParts split_cache_spec(const std::string& spec);
 
 // For CacheType::variants: every variant, whatever the parameters.
 std::vector<ScoreVariant> all_variants(const CacheConfig&);
@@ -101,6 +125,7 @@ std::vector<const CacheType*> cache_types();
 const CacheType& find_cache_type(const std::string& name);
 // Parses and validates a spec string (unknown names, keys and bad values throw trikv::Error).
 CacheConfig parse_cache_spec(const std::string& spec);
+// A cache of `spec` for `shape`; an unset shape.scale (0) becomes default_scale of the type.
 std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& shape);
 // A parameter bound as people write it: whole numbers as integers ("1048576"), others in their
 // shortest round-trip form ("0.5").

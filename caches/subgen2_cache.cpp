@@ -191,17 +191,10 @@ private:
     .description = "APPROXIMATE SubGen on the product stream: pair keys k1*k2 clustered (radius delta, relative) "
                    "with reservoirs, l2 samplers on pair values; keeps the factors: O(nd + d(m*samples+values))/head",
     .exact = false,
-    .params = {{.name = "delta",
-                .default_value = "0.5",
-                .description = "cluster radius relative to the centre's norm: a pair key k joins the first centre c "
-                               "with |k-c| <= delta*|c| (0.5 recovers the clustered generator's m^2 pair balls)",
-                .choices = {}, .min = 1e-9, .max = 1e9},
-               {.name = "samples", .default_value = "8", .description = "uniform reservoir size per pair cluster",
-                .choices = {}, .min = 1, .max = 1 << 20, .integer = true},
-               {.name = "values", .default_value = "64", .description = "weighted (|v|^2) samplers of pair values",
-                .choices = {}, .min = 1, .max = 1 << 20, .integer = true},
-               {.name = "seed", .default_value = "0", .description = "random seed (mixed with the head index)",
-                .choices = {}, .min = 0, .max = 1e9, .integer = true}},
+    .params = subgen::Params::declared(
+        "cluster radius relative to the centre's norm: a pair key k joins the first centre c "
+        "with |k-c| <= delta*|c| (0.5 recovers the clustered generator's m^2 pair balls)",
+        "uniform reservoir size per pair cluster", "weighted (|v|^2) samplers of pair values"),
     .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
         return std::make_unique<SubGen2Cache>(shape, subgen::Params::from(config), config.canonical());
     },

@@ -151,18 +151,10 @@ private:
     .description = "APPROXIMATE SubGen on the factor streams: K1, K2 clustered (radius delta, relative) with "
                    "reservoirs, l2 samplers on (k1,v1), (k2,v2); O(d(m*samples+values))/head, keeps no factors",
     .exact = false,
-    .params = {{.name = "delta",
-                .default_value = "0.5",
-                .description = "cluster radius relative to the centre's norm: k joins the first centre c with "
-                               "|k-c| <= delta*|c| (0.5 recovers the clustered generator's balls for radius <= ~0.15)",
-                .choices = {}, .min = 1e-9, .max = 1e9},
-               {.name = "samples", .default_value = "8", .description = "uniform reservoir size per cluster",
-                .choices = {}, .min = 1, .max = 1 << 20, .integer = true},
-               {.name = "values", .default_value = "64",
-                .description = "weighted (|v|^2) samplers per value stream; s*s sample pairs form the numerator",
-                .choices = {}, .min = 1, .max = 1 << 20, .integer = true},
-               {.name = "seed", .default_value = "0", .description = "random seed (mixed with the head index)",
-                .choices = {}, .min = 0, .max = 1e9, .integer = true}},
+    .params = subgen::Params::declared(
+        "cluster radius relative to the centre's norm: k joins the first centre c with "
+        "|k-c| <= delta*|c| (0.5 recovers the clustered generator's balls for radius <= ~0.15)",
+        "uniform reservoir size per cluster", "weighted (|v|^2) samplers per value stream; s*s sample pairs form the numerator"),
     .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
         return std::make_unique<SubGen4Cache>(shape, subgen::Params::from(config), config.canonical());
     },

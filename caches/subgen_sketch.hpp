@@ -71,6 +71,18 @@ struct Params {
         return {config.number("delta"), static_cast<std::size_t>(config.integer("samples")),
                 static_cast<std::size_t>(config.integer("values")), static_cast<std::uint64_t>(config.integer("seed"))};
     }
+    // The parameters both SubGen types declare, with their defaults and ranges; the types say
+    // what clusters and what the samplers draw from in their own words.
+    static std::vector<CacheParam> declared(const char* delta_meaning, const char* samples_meaning,
+                                            const char* values_meaning) {
+        return {{.name = "delta", .default_value = "0.5", .description = delta_meaning, .choices = {}, .min = 1e-9, .max = 1e9},
+                {.name = "samples", .default_value = "8", .description = samples_meaning, .choices = {}, .min = 1,
+                 .max = 1 << 20, .integer = true},
+                {.name = "values", .default_value = "64", .description = values_meaning, .choices = {}, .min = 1,
+                 .max = 1 << 20, .integer = true},
+                {.name = "seed", .default_value = "0", .description = "random seed (mixed with the head index)",
+                 .choices = {}, .min = 0, .max = 1e9, .integer = true}};
+    }
 };
 
 // splitmix64's finaliser: a bijective 64-bit mix.

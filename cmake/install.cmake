@@ -9,10 +9,11 @@ install(TARGETS trikv EXPORT trikvTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS trikv_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 foreach(layer framework attention caches studies)
+  # The library's headers only: the command line and the micro-benchmarks are not part of it.
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/ DESTINATION include/trikv/${layer}
-          FILES_MATCHING PATTERN "*.hpp")
+          FILES_MATCHING PATTERN "*.hpp" PATTERN "cli" EXCLUDE PATTERN "micro" EXCLUDE)
 endforeach()
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/studies/gnuplot/ DESTINATION ${CMAKE_INSTALL_DATADIR}/trikv/gnuplot
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/studies/figures/gnuplot/ DESTINATION ${CMAKE_INSTALL_DATADIR}/trikv/gnuplot
         FILES_MATCHING PATTERN "*.gp")  # the figures' style and templates (studies/figures/gnuplot_script.cpp)
 install(EXPORT trikvTargets NAMESPACE trikv:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/trikv)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/trikvConfig.cmake.in

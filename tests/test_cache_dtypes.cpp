@@ -28,7 +28,7 @@
 #include "conformance.hpp"
 #include "framework/storage.hpp"
 #include "framework/threads.hpp"
-#include "studies/token_data.hpp"
+#include "studies/measure/token_data.hpp"
 #include "support.hpp"
 
 using namespace trikv;

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "studies/results.hpp"
+#include "studies/results/results.hpp"
 
 namespace fs = std::filesystem;
 

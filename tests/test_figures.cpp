@@ -1,5 +1,5 @@
-// The study figures (studies/figures.cpp, studies/figures/, studies/gnuplot/) and the
-// exactness rule and fronts they draw (studies/pareto.cpp).
+// The study figures (studies/figures/figures.cpp, studies/figures/, studies/figures/gnuplot/) and the
+// exactness rule and fronts they draw (studies/results/pareto.cpp).
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "caches/registry.hpp"
 #include "framework/error.hpp"
-#include "studies/figures.hpp"
-#include "studies/pareto.hpp"
+#include "studies/figures/figures.hpp"
+#include "studies/results/pareto.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -72,8 +73,8 @@ std::vector<ResultRow> study_rows(bool approximate) {
     }
     if (approximate) {
         rows.push_back(row("window:w1=32,w2=32", 512, 0.05, 40000, false, 0.03));
-        // Claims exactness in an older results.csv, stores int8: approximate all the same.
-        rows.push_back(row("factor:strategy=fused,dtype=int8", 512, 0.4, 40000, true, 2e-3));
+        // Reduced-precision storage: the writer records it as approximate (is_exact).
+        rows.push_back(row("factor:strategy=fused,dtype=int8", 512, 0.4, 40000, false, 2e-3));
     }
     ResultRow failed = row("window:w1=64,w2=64", 512, 1, 1);
     failed.status = trikv::PointStatus::failed;
@@ -103,21 +104,26 @@ bool noted(const trikv::FigureReport& report, const std::string& start) {
 
 }  // namespace
 
+bool exact_spec(const std::string& spec) { return trikv::is_exact(trikv::parse_cache_spec(spec)); }
+
 TEST_CASE("reduced-precision storage counts as approximate", "[figures][pareto]") {
-    CHECK(trikv::is_exact_cache("factor:strategy=fused,dtype=f32"));
-    CHECK(trikv::is_exact_cache("product:dtype=f32"));
+    CHECK(exact_spec("factor:strategy=fused,dtype=f32"));
+    CHECK(exact_spec("product:dtype=f32"));
+    CHECK(exact_spec("product"));  // the default dtype is f32
     for (const std::string dtype : {"int8", "fp16", "bf16"}) {
-        CHECK_FALSE(trikv::is_exact_cache("factor:strategy=fused,dtype=" + dtype));
-        CHECK_FALSE(trikv::is_exact_cache("product:dtype=" + dtype));
+        CHECK_FALSE(exact_spec("factor:strategy=fused,dtype=" + dtype));
+        CHECK_FALSE(exact_spec("product:dtype=" + dtype));
+        // A built cache answers the same, from its type and parameters.
+        CHECK_FALSE(trikv::make_cache("product:dtype=" + dtype, {.heads = 1, .dim = 8})->exact());
     }
-    CHECK_FALSE(trikv::is_exact_cache("window:w1=8,w2=8"));
-    CHECK(trikv::counts_as_exact(row("product:dtype=f32", 8, 1, 1)));
-    CHECK_FALSE(trikv::counts_as_exact(row("product:dtype=bf16", 8, 1, 1, true, 1e-5)));
+    CHECK(trikv::make_cache("factor", {.heads = 1, .dim = 8})->exact());
+    CHECK_FALSE(exact_spec("window:w1=8,w2=8"));
+    CHECK_FALSE(trikv::make_cache("window:w1=8,w2=8", {.heads = 1, .dim = 8})->exact());
 
     // An int8 cache fast and small with a small error is not on the exact front; it makes an
     // approximate front, with everything else there.
     const std::vector<ResultRow> rows = {row("product:dtype=f32", 8, 2, 100),
-                                         row("product:dtype=int8", 8, 1, 30, true, 5e-5)};
+                                         row("product:dtype=int8", 8, 1, 30, false, 5e-5)};
     std::vector<std::string> exact, approximate;
     for (const auto& p : trikv::pareto_fronts(rows))
         (p.front == "exact" ? exact : approximate).push_back(rows[p.index].cache);
@@ -230,7 +236,7 @@ std::vector<ResultRow> many_series_rows() {
     std::vector<ResultRow> rows;
     for (std::size_t k = 0; k < specs.size(); ++k)
         for (std::size_t n : {256, 512}) {
-            const bool exact = trikv::is_exact_cache(specs[k]);
+            const bool exact = exact_spec(specs[k]);
             rows.push_back(row(specs[k], n, 0.01 * double(k + 1) * double(n), 1000.0 * double(k + 1) * double(n), exact,
                                exact ? 1e-7 : 1e-3 * double(k)));
         }

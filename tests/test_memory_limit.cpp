@@ -7,7 +7,7 @@
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
-#include "studies/measure.hpp"
+#include "studies/measure/measure.hpp"
 
 TEST_CASE("an append past the memory limit throws and leaves the cache as it was", "[caches][memory][reliability]") {
     const std::size_t h = 1, d = 8;

@@ -1,4 +1,4 @@
-// Sharded studies end to end in-process (studies/shard_run.hpp, shard_merge.hpp,
+// Sharded studies end to end in-process (studies/cluster/shard_run.hpp, shard_merge.hpp,
 // study_status.hpp): the merged shards equal the unsharded study; merging twice or with a
 // shard missing is safe and says what is missing; a killed shard resumes its own points only;
 // rows of different machines get fronts and figures per machine.
@@ -13,12 +13,13 @@
 #include <set>
 #include <sstream>
 
-#include "studies/results.hpp"
-#include "studies/shard_merge.hpp"
-#include "studies/shard_run.hpp"
-#include "studies/shard_state.hpp"
-#include "studies/study_runner.hpp"
-#include "studies/study_status.hpp"
+#include "studies/results/results.hpp"
+#include "studies/results/study_dir.hpp"
+#include "studies/cluster/shard_merge.hpp"
+#include "studies/cluster/shard_run.hpp"
+#include "studies/cluster/shard_state.hpp"
+#include "studies/run/study_runner.hpp"
+#include "studies/cluster/study_status.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -53,7 +54,35 @@ std::vector<std::string> configurations(const fs::path& csv) {
     return out;
 }
 
+// The top-level keys of a results.json, in order (each at two spaces' indent: results_json's layout).
+std::vector<std::string> top_level_keys(const fs::path& json) {
+    std::ifstream in(json);
+    std::vector<std::string> keys;
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("  \"", 0) == 0) keys.push_back(line.substr(3, line.find('"', 3) - 3));
+    return keys;
+}
+
 }  // namespace
+
+TEST_CASE("merged and unsharded results.json have the same schema and provenance", "[shards][study]") {
+    const fs::path dir = trikv::test::fresh_dir("shard-schema");
+    trikv::run_study(small_study(dir / "whole"), {.peaks = kPeaks});
+    const trikv::StudySpec spec = small_study(dir / "sharded");
+    for (std::size_t i = 0; i < 2; ++i) trikv::run_shard(spec, {i, 2}, kPeaks);
+    trikv::merge_shards(spec);
+    const std::vector<std::string> whole = top_level_keys(dir / "whole" / "results.json");
+    CHECK(whole.size() >= 15);
+    CHECK(top_level_keys(dir / "sharded" / "results.json") == whole);
+    for (const char* key : {"cpu", "compiler", "git_commit", "date", "build_flags", "provenance", "shards"})
+        CHECK(std::find(whole.begin(), whole.end(), key) != whole.end());
+    // Each shard recorded its machine's build; the merge lists it under provenance.
+    std::ifstream merged(dir / "sharded" / "results.json");
+    const std::string text((std::istreambuf_iterator<char>(merged)), {});
+    CHECK_THAT(text, Contains("\"provenance\": [\n    {\"host\": "));
+    CHECK_THAT(text, Contains("\"compiler\": \"g++ "));
+    fs::remove_all(dir);
+}
 
 TEST_CASE("merged shards equal the unsharded study, and merging twice changes nothing", "[shards][study]") {
     const fs::path dir = trikv::test::fresh_dir("shard-merge");
@@ -203,5 +232,20 @@ TEST_CASE("results.csv written before the host column still reads", "[shards][st
     REQUIRE(back.size() == 1);
     CHECK(back[0].key == row.key);
     CHECK(back[0].host.empty());
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a merge refuses while an unsharded run holds the study directory", "[shards][study]") {
+    // The run lock is what an unsharded `trikv study` holds: a merge must not rewrite results.csv,
+    // pareto.csv and results.json beside it (seen: rows it appended meanwhile were lost).
+    const fs::path dir = trikv::test::fresh_dir("shard-busy");
+    const trikv::StudySpec spec = small_study(dir);
+    trikv::run_shard(spec, {0, 1}, kPeaks);
+    {
+        const trikv::FileLock running(dir / ".lock", trikv::FileLock::Busy::refuse);
+        CHECK_THROWS_WITH(trikv::merge_shards(spec), Contains("is in use by another trikv process (pid"));
+        CHECK_FALSE(fs::exists(dir / "results.csv"));
+    }
+    CHECK(trikv::merge_shards(spec).complete());
     fs::remove_all(dir);
 }

@@ -1,4 +1,4 @@
-// The shard partition of a study (studies/shards.hpp): every key in exactly one shard, the
+// The shard partition of a study (studies/cluster/shards.hpp): every key in exactly one shard, the
 // same partition whatever the input order, loads balanced as greedy longest-processing-time
 // guarantees, and "i/N" parsed strictly.
 #include <catch2/catch.hpp>
@@ -9,8 +9,8 @@
 #include <set>
 
 #include "framework/error.hpp"
-#include "studies/shards.hpp"
-#include "studies/study_spec.hpp"
+#include "studies/cluster/shards.hpp"
+#include "studies/spec/study_spec.hpp"
 
 using Catch::Contains;
 

@@ -13,7 +13,7 @@
 #include "caches/registry.hpp"
 #include "conformance.hpp"
 #include "framework/threads.hpp"
-#include "studies/token_data.hpp"
+#include "studies/measure/token_data.hpp"
 #include "support.hpp"
 
 using namespace trikv;

@@ -1,4 +1,4 @@
-// Sparse study data (studies/token_data.hpp, kind = sparse): exactly s non-zeros in every key
+// Sparse study data (studies/measure/token_data.hpp, kind = sparse): exactly s non-zeros in every key
 // and value row, the two support rules, seeded reproducibility, validation that names the
 // field and value, the [data] sweep over nonzeros × support, and point keys of the other
 // kinds unchanged by its existence.
@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "framework/error.hpp"
-#include "studies/study_spec.hpp"
-#include "studies/token_data.hpp"
+#include "studies/spec/study_spec.hpp"
+#include "studies/measure/token_data.hpp"
 
 using namespace trikv;
 using Catch::Contains;

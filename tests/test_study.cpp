@@ -11,11 +11,11 @@
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 #include "framework/npy.hpp"
-#include "studies/measure.hpp"
-#include "studies/pareto.hpp"
-#include "studies/results.hpp"
-#include "studies/study_runner.hpp"
-#include "studies/study_spec.hpp"
+#include "studies/measure/measure.hpp"
+#include "studies/results/pareto.hpp"
+#include "studies/results/results.hpp"
+#include "studies/run/study_runner.hpp"
+#include "studies/spec/study_spec.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-// A study directory shared by several processes (studies/study_dir.hpp): concurrent writers
+// A study directory shared by several processes (studies/results/study_dir.hpp): concurrent writers
 // never drop each other's rows nor record a point twice, a second run refuses naming the
 // holder's pid, SIGINT records state "interrupted", stale temporaries go, and a damaged
 // results.csv is reported by line and column.
@@ -18,8 +18,8 @@
 
 #include "framework/error.hpp"
 #include "framework/npy.hpp"
-#include "studies/results.hpp"
-#include "studies/study_dir.hpp"
+#include "studies/results/results.hpp"
+#include "studies/results/study_dir.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 // reference falling as the budget grows, and the regimes where parts become exact (every key
 // its own cluster, or reservoirs holding whole clusters: the normaliser is exact; the numerator
 // is then unbiased, so outputs averaged over seeds converge to the exact output).
-// Data comes from the study's `clustered` generator (studies/token_data.hpp). Every number
+// Data comes from the study's `clustered` generator (studies/measure/token_data.hpp). Every number
 // asserted here was checked with the fixed seeds below (TRIKV_REPORT_ERRORS=1 prints them).
 #include <catch2/catch.hpp>
 
@@ -21,7 +21,7 @@
 #include "caches/subgen_sketch.hpp"
 #include "framework/error.hpp"
 #include "framework/threads.hpp"
-#include "studies/token_data.hpp"
+#include "studies/measure/token_data.hpp"
 #include "support.hpp"
 
 using namespace trikv;

@@ -1,4 +1,4 @@
-// The theory figures (studies/figures/theory_figures.cpp, studies/gnuplot/theory-*.gp): what
+// The theory figures (studies/figures/theory_figures.cpp, studies/figures/gnuplot/theory-*.gp): what
 // each draws from which rows, and that every series and every reference line (the Taylor
 // bounds, the seed's lines, the O(1/√values) line) is in its key when rendered.
 #include <catch2/catch.hpp>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "studies/figures.hpp"
+#include "studies/figures/figures.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

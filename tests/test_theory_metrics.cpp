@@ -1,4 +1,4 @@
-// studies/theory_metrics.cpp: the per-point columns score_bound (B = max|s|) and
+// studies/measure/theory_metrics.cpp: the per-point columns score_bound (B = max|s|) and
 // subgen_normalised_error. The spectral norm of the pair values is checked against a float64
 // loop over the n² pair rows (d = 2, where the largest eigenvalue has a closed form), and a
 // decode point's columns against what they must be: B the same for every cache on the same
@@ -14,8 +14,8 @@
 #include <sstream>
 #include <vector>
 
-#include "studies/measure.hpp"
-#include "studies/theory_metrics.hpp"
+#include "studies/measure/measure.hpp"
+#include "studies/measure/theory_metrics.hpp"
 #include "support.hpp"
 
 using namespace trikv;

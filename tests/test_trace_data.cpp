@@ -6,11 +6,11 @@
 #include <filesystem>
 
 #include "framework/npy.hpp"
-#include "studies/measure.hpp"
-#include "studies/results.hpp"
-#include "studies/study_runner.hpp"
-#include "studies/study_spec.hpp"
-#include "studies/token_data.hpp"
+#include "studies/measure/measure.hpp"
+#include "studies/results/results.hpp"
+#include "studies/run/study_runner.hpp"
+#include "studies/spec/study_spec.hpp"
+#include "studies/measure/token_data.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

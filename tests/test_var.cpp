@@ -1,4 +1,4 @@
-// The var workload (docs/math.md §7, studies/measure.cpp): scale-wise generation in blocks of r_k²
+// The var workload (docs/math.md §7, studies/measure/measure.cpp): scale-wise generation in blocks of r_k²
 // tokens. Spec parsing and validation, the rows a point produces (one per scale plus the whole
 // generation) and what they hold, resume by the point's key, results.csv files written before
 // the scale columns existed, and the var-* figures.
@@ -9,10 +9,10 @@
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
-#include "studies/measure.hpp"
-#include "studies/results.hpp"
-#include "studies/study_runner.hpp"
-#include "studies/study_spec.hpp"
+#include "studies/measure/measure.hpp"
+#include "studies/results/results.hpp"
+#include "studies/run/study_runner.hpp"
+#include "studies/spec/study_spec.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

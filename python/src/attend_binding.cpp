@@ -85,8 +85,9 @@ py::array attend(py::handle q, py::handle k1, py::handle k2, py::handle v1, py::
     const py::handle inputs[5] = {q, k1, k2, v1, v2};
     check_shapes(inputs);
     require(!scale || std::isfinite(*scale), "scale: " + std::to_string(scale.value_or(0)) + " is not finite");
+    require(!scale || *scale > 0, "scale: " + std::to_string(scale.value_or(0)) + " must be positive");
+    if (cache) return run_cache(inputs, *cache, scale.value_or(0));  // unset: the type's default (make_cache)
     const double s = scale.value_or(default_tensor_scale(py::array::ensure(q).shape(py::array::ensure(q).ndim() - 1)));
-    if (cache) return run_cache(inputs, *cache, s);
     if (float_dtype_of(q, "q").equal(py::dtype::of<double>())) return run_engine<double>(inputs, s);
     return run_engine<float>(inputs, s);
 }

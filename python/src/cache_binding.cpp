@@ -97,7 +97,7 @@ py::list cache_type_list() {
         py::dict entry;
         entry["name"] = type->name;
         entry["description"] = type->description;
-        entry["exact"] = type->exact;
+        entry["exact"] = type->exact;  // with its default parameters (is_exact(spec) for a given spec)
         entry["attention"] = type->attention == AttentionKind::tensor ? "tensor" : "matrix";
         entry["params"] = params;
         types.append(entry);
@@ -112,11 +112,14 @@ void bind_caches(py::module_& m) {
           "Every registered cache type, sorted by name: a list of dicts with name, description, exact\n"
           "(computes attention exactly up to rounding), attention ('tensor' or 'matrix') and params\n"
           "(name, default, description, and choices or min/max/integer).");
+    m.def("is_exact", [](const std::string& spec) { return is_exact(parse_cache_spec(spec)); }, py::arg("spec"),
+          "Whether a cache of `spec` computes its attention exactly (up to float32 rounding): its type's\n"
+          "answer for these parameters (e.g. 'product' True, 'product:dtype=int8' False), as Cache.exact.");
 
     py::class_<CacheHandle>(m, "Cache", R"doc(
 A per-layer, multi-head KV cache for tensor attention: any registered type (see trikv.caches()).
 
-    cache = trikv.Cache("factor", heads=8, d=64)        # scale defaults to 1/d, as the CLI
+    cache = trikv.Cache("factor", heads=8, d=64)        # scale: the type's default (tensor 1/d, matrix 1/sqrt(d)), as the CLI
     cache.append(k1, k2, v1, v2)   # each [kv_heads, d] (one token) or [count, kv_heads, d] (a block)
     out = cache.attend(q)          # q [heads, d] -> [heads, d]; [count, heads, d] -> same shape
 
@@ -134,8 +137,10 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
                          double v2_bias) {
                  require(heads >= 1, "heads: " + std::to_string(heads) + " must be at least 1");
                  require(d >= 1, "d: " + std::to_string(d) + " must be at least 1");
-                 const double s = scale.value_or(default_tensor_scale(d));
+                 // Unset: make_cache gives the type's attention kind its default, as every entry point.
+                 const double s = scale.value_or(0);
                  require(std::isfinite(s), "scale: " + std::to_string(s) + " is not finite");
+                 require(!scale || s > 0, "scale: " + std::to_string(s) + " must be positive");
                  CacheShape shape{heads, d, s, kv_heads.value_or(heads), parse_variant(variant, "variant")};
                  shape.k2_bias = k2_bias;
                  shape.v2_bias = v2_bias;
@@ -187,7 +192,11 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
         .def_property_readonly("kv_heads", [](const CacheHandle& h) { return h.cache->shape().kv_heads; })
         .def_property_readonly("variant", [](const CacheHandle& h) { return variant_name(h.cache->shape().variant); })
         .def_property_readonly("d", [](const CacheHandle& h) { return h.cache->shape().dim; })
-        .def_property_readonly("scale", [](const CacheHandle& h) { return h.cache->shape().scale; })
+        .def_property_readonly("scale", [](const CacheHandle& h) { return h.cache->shape().scale; },
+                               "The scale of the scores: the one given, or the type's default (tensor 1/d, matrix 1/sqrt(d)).")
+        .def_property_readonly("exact", [](const CacheHandle& h) { return h.cache->exact(); },
+                               "Whether the cache computes its attention exactly (up to float32 rounding): its\n"
+                               "type's answer for its parameters (reduced-precision storage is approximate).")
         .def("set_memory_limit", [](CacheHandle& h, std::size_t bytes) { h.cache->set_memory_limit(bytes); },
              py::arg("bytes"),
              "An append that would take the resident bytes (by the cost model) above `bytes` raises\n"

@@ -3,8 +3,9 @@
 // style, so that the model's figure (python/trikv/model/figures.py) looks like a study's.
 #include "bindings.hpp"
 #include "studies/figures/gnuplot_script.hpp"
-#include "studies/study_runner.hpp"
-#include "studies/study_spec.hpp"
+#include "studies/results/results.hpp"
+#include "studies/run/study_runner.hpp"
+#include "studies/spec/study_spec.hpp"
 
 namespace trikv::python {
 
@@ -20,8 +21,17 @@ void bind_studies(py::module_& m) {
         },
         py::arg("toml_text"), py::arg("source"), py::arg("out") = "",
         "Runs the study in `toml_text` (`source` names it in errors); returns its output directory.");
+    m.def(
+        "_result_schema",
+        [] {
+            py::dict schema;
+            for (const auto& [name, kind] : result_schema())
+                schema[py::str(name)] = kind == ColumnKind::whole ? "int" : kind == ColumnKind::real ? "float" : "text";
+            return schema;
+        },
+        "results.csv's columns and their types ('int', 'float' or 'text'), in order: the C++ writer's schema.");
     m.def("_gnuplot_style_dir", [] { return gnuplot_style_dir().string(); },
-          "The folder of trikv.gp and the figure templates (studies/gnuplot/ or its installed copy).");
+          "The folder of trikv.gp and the figure templates (studies/figures/gnuplot/ or its installed copy).");
     m.def(
         "_series_style",
         [](const std::string& type, bool exact, std::size_t variant) {

@@ -11,11 +11,11 @@ Python, and trikv.torch.SimplicialAttention is a PyTorch module. See docs/python
 """
 import importlib
 
-from ._core import Cache, attend, caches
+from ._core import Cache, attend, caches, is_exact
 from .pycache import Param, PyCache, register
 from .studies import load_results, run_study
 
-__all__ = ["Cache", "Param", "PyCache", "attend", "caches", "load_results", "register", "run_study"]
+__all__ = ["Cache", "Param", "PyCache", "attend", "caches", "is_exact", "load_results", "register", "run_study"]
 
 
 def __getattr__(name):

@@ -37,18 +37,34 @@ def to_toml(study, prefix=""):
     return "\n".join(lines)
 
 
-def _typed(text):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+# Columns other writers add to rows trikv.load_results reads (the model sweep's metrics, a peer
+# benchmark's): name -> 'int' or 'float'. Every other column outside results.csv's schema is text.
+EXTRA_COLUMNS = {}
+
+_CONVERT = {"int": int, "float": float}
 
 
-def _read_rows(directory):
-    with open(os.path.join(directory, "results.csv"), newline="") as f:
-        rows = [{k: _typed(v) for k, v in row.items()} for row in csv.DictReader(f)]
+def _column_types():
+    return {**EXTRA_COLUMNS, **_core._result_schema()}
+
+
+def _typed_row(row, types):
+    """Converts only the numeric columns of one schema, shared with the C++ results writer: a
+    text column (a key such as '0286153784e63752') keeps its text."""
+    typed = {}
+    for key, text in row.items():
+        convert = _CONVERT.get(types.get(key))
+        typed[key] = convert(text) if convert and text != "" else text
+    return typed
+
+
+def _read_rows(path):
+    """Rows of a results CSV: `path` is a study directory (its results.csv) or the file itself
+    (`trikv bench --csv`, a shard's file, a model sweep's)."""
+    csv_path = os.path.join(path, "results.csv") if os.path.isdir(path) else path
+    types = _column_types()
+    with open(csv_path, newline="") as f:
+        rows = [_typed_row(row, types) for row in csv.DictReader(f)]
     registered = {t["name"] for t in _core.caches()}
     for row in rows:
         kind = row.get("cache_type")
@@ -76,10 +92,12 @@ def run_study(study, out=None, **overrides):
     return _read_rows(directory)
 
 
-def load_results(directory):
-    """The rows of directory/results.csv: a pandas DataFrame when pandas is installed, else a
+def load_results(path):
+    """The rows of a results table: `path` is a study directory (its results.csv, unsharded or
+    merged) or a CSV with results.csv's columns (`trikv bench --csv`, a model sweep). Only the
+    schema's numeric columns are converted. A pandas DataFrame when pandas is installed, else a
     list of dicts (bytes_source as in run_study)."""
-    rows = _read_rows(directory)
+    rows = _read_rows(os.fspath(path))
     try:
         import pandas
     except ImportError:

@@ -2,11 +2,13 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string_view>
 
+#include "caches/registry.hpp"
 #include "framework/error.hpp"
-#include "studies/measure.hpp"
+#include "studies/measure/measure.hpp"
 
 namespace trikv::cli {
 namespace {
@@ -63,6 +65,18 @@ CLI::Validator finite_number() {
             return printable(text) + " is not a finite number";
         },
         "NUMBER", "finite_number");
+}
+
+CLI::Validator real_in(bounds::RealRange range) {
+    // The least positive double reads as "(0": what it means, not its 17 digits.
+    const std::string lower = range.min == std::numeric_limits<double>::min() ? "(0" : "[" + format_number(range.min);
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            const std::optional<double> value = parse_text<double>(text);
+            if (value && std::isfinite(*value) && *value >= range.min && *value <= range.max) return "";
+            return printable(text) + " is not a finite number in " + lower + ", " + format_number(range.max) + "]";
+        },
+        "NUMBER", "real_in");
 }
 
 std::size_t MemLimit::resolve() const {

@@ -9,7 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "studies/bounds.hpp"
+#include "studies/spec/bounds.hpp"
 
 namespace trikv::cli {
 
@@ -18,6 +18,8 @@ CLI::Validator whole_in(bounds::Range range);
 
 // A finite real number ("inf", "nan" and "1e400" are refused).
 CLI::Validator finite_number();
+// A finite real number in `range` (the range a study file takes), named in plain numbers.
+CLI::Validator real_in(bounds::RealRange range);
 
 // --mem-limit: a byte count or a percentage of the memory available when the run starts.
 struct MemLimit {

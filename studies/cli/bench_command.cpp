@@ -1,237 +1,132 @@
-// `trikv bench` — time per attend of each cache at several n, beside the machine's measured
-// SGEMM and read-bandwidth peaks (one run, one machine state: ratios are comparable).
-// With --inputs the caches hold the tokens of .npy files another program wrote, --out writes
-// what they attended to, and --csv every repetition: that is how studies/peers/ puts trikv
-// beside PyTorch and NumPy on the same inputs.
-#include <cctype>
-#include <cmath>
+// `trikv bench` — a study of the points on its command line, without a study directory: each
+// (cache, n) is resolved and measured exactly as `trikv study` resolves and measures it
+// (expand_study, measure_point: same scale, data, accuracy check and key), printed as a table
+// beside the machine's SGEMM and read-bandwidth peaks measured around each point, and written
+// with results.csv's columns to --csv. With --inputs the caches hold the tokens of .npy files
+// another program wrote: that is how studies/peers/ puts trikv beside PyTorch and NumPy.
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <optional>
 
 #include "caches/registry.hpp"
 #include "framework/checked.hpp"
 #include "framework/error.hpp"
-#include "framework/npy.hpp"
-#include "framework/rng.hpp"
+#include "framework/files.hpp"
 #include "framework/threads.hpp"
-#include "framework/timer.hpp"
 #include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
-#include "studies/machine_peaks.hpp"
+#include "studies/cli/point_options.hpp"
+#include "studies/measure/machine_peaks.hpp"
+#include "studies/measure/measure.hpp"
+#include "studies/results/provenance.hpp"
+#include "studies/results/results.hpp"
 
 namespace trikv::cli {
 namespace {
 
-namespace fs = std::filesystem;
-
 struct BenchOptions {
-    std::vector<std::string> caches = {"product", "factor:strategy=recompute", "factor"};
-    std::vector<std::size_t> n = {512, 1024, 2048, 4096};
-    std::size_t d = 64;
-    std::size_t heads = 1;
-    int repetitions = 5;
-    int warmup = 1;
-    int threads = 0;
-    std::uint64_t seed = 1;
-    std::optional<double> scale;  // default 1/d
-    std::string inputs;           // directory of k1, k2, v1, v2 ([N, d]) and q ([d]) .npy files
-    std::string out;              // directory for each attend's output, .npy
-    std::string csv;              // file for one row per timed attend
-    bool no_peaks = false;
+    PointOptions points;
+    std::string inputs;  // directory of q, k1, k2, v1, v2 .npy ([N, d] or [heads, N, d])
+    std::string csv;     // results.csv's columns, one row per point
 };
 
-// The tokens a bench fills its caches with and the query it attends: gaussian from the seed,
-// or the first n rows of --inputs (one head, float32 as stored).
-class BenchTokens {
-public:
-    explicit BenchTokens(const BenchOptions& opt) : opt_(opt) {
-        if (opt.inputs.empty()) return;
-        require(opt.heads == 1, "--heads: " + std::to_string(opt.heads) + " with --inputs; the files hold one head");
-        const char* names[] = {"k1", "k2", "v1", "v2"};
-        for (int s = 0; s < 4; ++s) {
-            const fs::path path = fs::path(opt.inputs) / (std::string(names[s]) + ".npy");
-            const NpyArray a = read_npy(path);
-            require(a.shape.size() == 2 && a.shape[1] == opt.d,
-                    path.string() + ": shape has " + std::to_string(a.shape.size()) +
-                        " dimensions or a width other than --d " + std::to_string(opt.d) + "; expected [N, d]");
-            for (std::size_t n : opt.n)
-                require(a.shape[0] >= n, path.string() + ": " + std::to_string(a.shape[0]) +
-                                             " rows, fewer than --n " + std::to_string(n));
-            streams_[s] = a.to_finite_xarray<float>(printable(path.string()));
-        }
-        const fs::path q_path = fs::path(opt.inputs) / "q.npy";
-        const NpyArray q = read_npy(q_path);
-        require(q.size() == opt.d, q_path.string() + ": " + std::to_string(q.size()) + " elements; expected --d " +
-                                       std::to_string(opt.d));
-        const xt::xarray<float> values = q.to_finite_xarray<float>(printable(q_path.string()));
-        query_.assign(values.begin(), values.end());
+// bench's defaults where they differ from a study file's: the three exact designs, one warm-up.
+StudySpec bench_study(const BenchOptions& opt) {
+    StudySpec spec;
+    spec.name = "bench";
+    spec.caches = {"product", "factor:strategy=recompute", "factor"};
+    spec.n = {512, 1024, 2048, 4096};
+    spec.d = {64};
+    spec.warmup = 1;
+    apply_point_options(opt.points, spec);
+    if (!opt.inputs.empty()) {
+        spec.kinds = {DataKind::npy};
+        spec.data.dir = opt.inputs;
     }
-
-    // Appends n tokens to an empty cache; returns the query to attend ([heads, d]).
-    std::vector<float> fill(Cache& cache, std::size_t n) const {
-        const std::size_t width = cache.shape().heads * cache.shape().dim;
-        cache.reserve(n);
-        if (!opt_.inputs.empty()) {
-            for (std::size_t t = 0; t < n; ++t)
-                cache.append(1, &streams_[0](t, 0), &streams_[1](t, 0), &streams_[2](t, 0), &streams_[3](t, 0));
-            return query_;
-        }
-        Rng rng(opt_.seed);
-        std::vector<float> token(4 * width);
-        for (std::size_t t = 0; t < n; ++t) {
-            for (float& x : token) x = static_cast<float>(rng.normal());
-            cache.append(1, &token[0], &token[width], &token[2 * width], &token[3 * width]);
-        }
-        std::vector<float> q(width);
-        for (float& x : q) x = static_cast<float>(rng.normal());
-        return q;
-    }
-
-private:
-    const BenchOptions& opt_;
-    xt::xarray<float> streams_[4];  // k1, k2, v1, v2 from --inputs
-    std::vector<float> query_;
-};
-
-// A file name from a cache spec: "factor:strategy=fused,dtype=f32" → "factor_strategy_fused_dtype_f32".
-std::string file_stem(const std::string& spec) {
-    std::string stem = spec;
-    for (char& c : stem)
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-    return stem;
-}
-
-void write_vector(const fs::path& path, const std::vector<float>& values) {
-    NpyArray array;
-    array.shape = {values.size()};
-    array.data.resize(values.size() * sizeof(float));
-    std::memcpy(array.data.data(), values.data(), array.data.size());
-    write_npy(path, array);
-}
-
-// A directory for --out: created if missing, refused if the path is something else.
-void prepare_out_directory(const std::string& path) {
-    std::error_code error;
-    const fs::file_status status = fs::status(path, error);
-    require(!fs::exists(status) || fs::is_directory(status),
-            "--out " + printable(path) + ": exists and is not a directory; bench writes one .npy per point into it");
-    fs::create_directories(path, error);
-    require(!error, "--out " + printable(path) + ": cannot create the directory: " + error.message());
+    validate_study(spec);
+    return spec;
 }
 
 // Every point's cache must fit in memory by its cost model, checked before anything is measured.
-void require_points_fit(const BenchOptions& opt, double scale) {
-    allocatable_bytes({4, opt.heads, opt.d, sizeof(float)}, "bench: one token (4 × heads × d floats)");
+void require_points_fit(const std::vector<StudyPoint>& points) {
     const double memory = double(physical_memory_bytes());
-    for (const std::string& spec : opt.caches)
-        for (std::size_t n : opt.n) {
-            const CacheCost cost = make_cache(spec, {opt.heads, opt.d, scale})->cost(n);
-            require(cost.resident_bytes + cost.transient_bytes <= memory,
-                    "bench: cache '" + printable(spec) + "' would need " + format_number(cost.resident_bytes + cost.transient_bytes) +
-                        " bytes for n=" + std::to_string(n) + " heads=" + std::to_string(opt.heads) + " d=" +
-                        std::to_string(opt.d) + ", more than this machine's " + format_number(memory) +
-                        " bytes of memory");
-        }
+    for (const StudyPoint& point : points) {
+        const double bytes = projected_bytes(point);
+        require(bytes <= memory, "bench: " + point.describe() + " would need " + format_number(bytes) +
+                                     " bytes, more than this machine's " + format_number(memory) + " bytes of memory");
+    }
 }
 
-// A NaN or infinity attended to means a score overflowed float32: an error, not a timing.
-void require_finite_output(const std::vector<float>& out, const Cache& cache, std::size_t n) {
-    const auto bad = std::find_if(out.begin(), out.end(), [](float x) { return !std::isfinite(x); });
-    if (bad == out.end()) return;
-    throw Error("bench: cache '" + cache.spec() + "' at n=" + std::to_string(n) + " attended to " +
-                (std::isnan(*bad) ? "NaN" : "an infinity") + ": the scores overflow float32; scale the inputs or --scale down");
+// The point's peak fractions from the peaks measured around it (the larger of before and after).
+void record_peaks(ResultRow& row, const MachinePeaks& peaks) {
+    row.gflops_fraction = peaks.sgemm_gflops > 0 ? row.gflops / peaks.sgemm_gflops : 0;
+    row.gbps_fraction = peaks.read_gbps > 0 ? row.gbps / peaks.read_gbps : 0;
+}
+
+void print_row(const ResultRow& row, const MachinePeaks& peaks) {
+    if (!row.ok()) {
+        std::printf("%-34s %6zu %4zu %s: %s\n", row.cache.c_str(), row.n, row.d, name_of(row.status).c_str(),
+                    printable(row.reason).c_str());
+        return;
+    }
+    char spread[32];
+    std::snprintf(spread, sizeof spread, "%.2f-%.2f", row.step_ms_p25, row.step_ms_p75);
+    std::printf("%-34s %6zu %4zu %11.3f %11s %9.1f %6.0f%% %9.2f %6.0f%% %12.0f %12.0f %9.2g %10.1f %8.1f\n",
+                row.cache.c_str(), row.n, row.d, row.step_ms_median, spread, row.gflops, 100 * row.gflops_fraction,
+                row.gbps, 100 * row.gbps_fraction, row.bytes, row.transient_peak_bytes, row.rel_l2_error,
+                peaks.sgemm_gflops, peaks.read_gbps);
+    std::fflush(stdout);
 }
 
 void run(const BenchOptions& opt) {
-    ThreadControl threads(opt.threads);
-    for (const std::string& spec : opt.caches) parse_cache_spec(spec);  // fail before measuring
-    const double scale = opt.scale.value_or(1.0 / double(opt.d));
-    require(std::isfinite(static_cast<float>(scale)),
-            "--scale: " + format_number(scale) + " is beyond float32's range, the type caches compute in");
-    require_points_fit(opt, scale);
-    const BenchTokens tokens(opt);
-    if (!opt.out.empty()) prepare_out_directory(opt.out);
-    std::ofstream csv;
-    if (!opt.csv.empty()) {
-        csv.open(opt.csv);
-        csv.precision(10);
-        require(csv.good(), "--csv: cannot write " + opt.csv);
-        csv << "cache,n,d,heads,threads,repetition,ms,flops,bytes_moved,resident_bytes,transient_bytes,"
-               "sgemm_gflops,read_gbps,output\n";
+    const StudySpec spec = bench_study(opt);
+    ThreadControl threads(spec.threads);
+    const std::vector<StudyPoint> points = expand_study(spec);
+    require_points_fit(points);
+    const double mem_limit = memory_limit(spec);
+    if (!opt.csv.empty()) {  // refused before anything is measured; an empty table until the first point
+        std::error_code error;
+        require(!std::filesystem::is_directory(opt.csv, error), "--csv " + printable(opt.csv) + ": is a directory");
+        write_results_csv(opt.csv, {});
     }
-    PeaksAround around(threads.threads(), !opt.no_peaks);
+    PeaksAround around(threads.threads(), spec.measure_peaks);
     if (around.measured())
         std::printf("machine: %d threads, SGEMM %.1f GFLOP/s, read %.1f GB/s at the start (medians); each row's "
                     "%% uses the larger of the peaks measured just before and after it\n",
                     around.start().threads, around.start().sgemm_gflops, around.start().read_gbps);
     else
         std::printf("machine: %d threads, peaks not measured (--no-peaks)\n", around.start().threads);
-    std::printf("%-28s %6s %4s %11s %11s %9s %7s %9s %7s %12s %12s %10s %8s\n", "cache", "n", "d", "ms_median",
-                "ms_p25-p75", "GFLOP/s", "%sgemm", "GB/s", "%read", "bytes", "transient", "peak_GF/s", "peak_GB/s");
-    for (const std::string& spec : opt.caches)
-        for (std::size_t n : opt.n) {
-            const auto cache = make_cache(spec, {opt.heads, opt.d, scale});
-            const std::vector<float> q = tokens.fill(*cache, n);
-            std::vector<float> out(q.size());
-            std::vector<double> ms;
-            for (int r = 0; r < opt.warmup + opt.repetitions; ++r) {
-                Stopwatch watch;
-                cache->attend(1, q.data(), out.data());
-                if (r >= opt.warmup) ms.push_back(watch.milliseconds());
-            }
-            require_finite_output(out, *cache, n);
-            std::string output;
-            if (!opt.out.empty()) {
-                output = (fs::path(opt.out) /
-                          (file_stem(cache->spec()) + "_n" + std::to_string(n) + "_d" + std::to_string(opt.d) + ".npy"))
-                             .string();
-                write_vector(output, out);
-            }
-            const CacheCost cost = cache->cost();
-            const MachinePeaks peaks = around.after_point();
-            for (std::size_t r = 0; r < ms.size() && csv.is_open(); ++r)
-                csv << '"' << cache->spec() << "\"," << n << ',' << opt.d << ',' << opt.heads << ',' << peaks.threads
-                    << ',' << r << ',' << ms[r] << ',' << cost.flops << ',' << cost.bytes_moved << ',' << cache->bytes()
-                    << ',' << cache->transient_peak_bytes() << ',' << peaks.sgemm_gflops << ',' << peaks.read_gbps
-                    << ',' << output << '\n';
-            csv.flush();
-            const double med = median(ms), seconds = med / 1e3;
-            const double gflops = cost.flops / seconds / 1e9, gbps = cost.bytes_moved / seconds / 1e9;
-            char spread[32];
-            std::snprintf(spread, sizeof spread, "%.2f-%.2f", quantile(ms, 0.25), quantile(ms, 0.75));
-            std::printf("%-28s %6zu %4zu %11.3f %11s %9.1f %6.0f%% %9.2f %6.0f%% %12zu %12zu %10.1f %8.1f\n",
-                        cache->spec().c_str(), n, opt.d, med, spread, gflops,
-                        percent_of(gflops, peaks.sgemm_gflops), gbps, percent_of(gbps, peaks.read_gbps),
-                        cache->bytes(), cache->transient_peak_bytes(), peaks.sgemm_gflops, peaks.read_gbps);
-            std::fflush(stdout);
+    std::printf("%-34s %6s %4s %11s %11s %9s %7s %9s %7s %12s %12s %9s %10s %8s\n", "cache", "n", "d", "ms_median",
+                "ms_p25-p75", "GFLOP/s", "%sgemm", "GB/s", "%read", "bytes", "transient", "rel_err", "peak_GF/s",
+                "peak_GB/s");
+    std::vector<ResultRow> rows;
+    const std::string host = host_name();
+    for (const StudyPoint& point : points) {
+        const MachinePeaks unmeasured{0, 0, threads.threads()};
+        std::vector<ResultRow> measured = measure_point(point, unmeasured, mem_limit);
+        const MachinePeaks peaks = around.after_point();
+        for (ResultRow& row : measured) {
+            row.host = host;
+            record_peaks(row, peaks);
         }
+        print_row(measured.back(), peaks);
+        rows.insert(rows.end(), measured.begin(), measured.end());
+        // Rewritten whole after every point (atomically): an interrupted bench keeps what it measured.
+        if (!opt.csv.empty()) write_results_csv(opt.csv, rows);
+    }
 }
 
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
     auto opt = std::make_shared<BenchOptions>();
-    CLI::App* command = app.add_subcommand("bench", "Time one attend per cache and n against the machine's peaks");
-    command->add_option("--cache", opt->caches, "cache specs (repeatable)");
-    command->add_option("--n", opt->n, "tokens in the cache (repeatable)")->check(whole_in(bounds::kTokens));
-    command->add_option("--d", opt->d, "head dimension")->check(whole_in(bounds::kHeadDim));
-    command->add_option("--heads", opt->heads, "heads")->check(whole_in(bounds::kHeads));
-    command->add_option("--repetitions", opt->repetitions, "timed attends")->check(whole_in(bounds::kRepetitions));
-    command->add_option("--warmup", opt->warmup, "untimed attends first")->check(whole_in(bounds::kWarmup));
-    command->add_option("--threads", opt->threads, "worker threads (0 = all)")->check(whole_in(bounds::kThreads));
-    command->add_option("--seed", opt->seed, "data seed (gaussian tokens, without --inputs)")
-        ->check(whole_in(bounds::kSeed));
-    command->add_option("--scale", opt->scale, "score scale (default 1/d)")->check(finite_number());
+    CLI::App* command = app.add_subcommand(
+        "bench", "Measure the points on the command line as a study does; print them beside the machine's peaks");
+    add_point_options(command, opt->points);
     command->add_option("--inputs", opt->inputs,
-                        "directory holding k1, k2, v1, v2 .npy [N, d] (N ≥ every --n) and q .npy [d]; "
-                        "default: gaussian tokens");
-    command->add_option("--out", opt->out, "directory to write each cache's last output to, <spec>_n<n>_d<d>.npy");
-    command->add_option("--csv", opt->csv, "file to write one row per timed attend to");
-    command->add_flag("--no-peaks", opt->no_peaks, "skip measuring the machine's peaks (fraction columns show 0)");
+                        "directory holding q, k1, k2, v1, v2 .npy ([N, d] or [heads, N, d]; N ≥ n + warm-up + "
+                        "repetitions); default: gaussian tokens");
+    command->add_option("--csv", opt->csv, "file to write one row per point to, with results.csv's columns");
     command->callback([opt] { run(*opt); });
 }
 

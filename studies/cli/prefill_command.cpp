@@ -11,7 +11,7 @@
 #include "framework/timer.hpp"
 #include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
-#include "studies/machine_peaks.hpp"
+#include "studies/measure/machine_peaks.hpp"
 
 namespace trikv::cli {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // The gnuplot side of a figure NAME: the generated NAME.gp holds only what depends on the data
 // (title, series, axis titles, flags) and then loads the figure's template, which loads the
-// shared style trikv.gp. Style and templates live in studies/gnuplot/ and are copied into the
+// shared style trikv.gp. Style and templates live in studies/figures/gnuplot/ and are copied into the
 // figures directory's gnuplot/ folder, so that a study directory redraws on its own.
 #include <filesystem>
 #include <string>
@@ -13,7 +13,7 @@ namespace trikv {
 
 class GnuplotScript {
 public:
-    // `name` is the figure (NAME.gp), `template_name` its template in studies/gnuplot/, `data`
+    // `name` is the figure (NAME.gp), `template_name` its template in studies/figures/gnuplot/, `data`
     // the csv it reads (beside it); TITLE, SUBTITLE and the series' LABEL, COLOUR, POINT and
     // DASH arrays, one entry per series, are what every figure states.
     GnuplotScript(std::string name, std::string template_name, std::string data, const std::string& title,
@@ -48,7 +48,7 @@ struct Figure {
 // the file and gnuplot's error line; nothing half-written is left.
 std::vector<std::filesystem::path> write_figure(const std::filesystem::path& dir, const Figure& figure, bool render);
 bool gnuplot_on_path();
-// The folder holding trikv.gp and the templates: the source tree's studies/gnuplot/ (its
+// The folder holding trikv.gp and the templates: the source tree's studies/figures/gnuplot/ (its
 // absolute path fixed at configure time) when present, else the installed copy.
 std::filesystem::path gnuplot_style_dir();
 

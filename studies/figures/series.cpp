@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "caches/registry.hpp"
-#include "studies/pareto.hpp"
+#include "studies/results/pareto.hpp"
 
 namespace trikv {
 namespace {
@@ -50,9 +50,10 @@ std::string default_of(const std::string& type, const std::string& parameter) {
 // The spec with the parameters that are off their defaults or differ between the study's specs
 // of the same type: a label shows every difference between series, and no more.
 std::string spec_label(const std::string& spec, const std::set<std::string>& specs) {
-    const auto [type, parameters] = split_cache_spec(spec);
+    const SpecParts parts_of_spec = split_cache_spec(spec);
+    const std::string& type = parts_of_spec.type;
     std::string shown;
-    for (const auto& [name, value] : parameters) {
+    for (const auto& [name, value] : parts_of_spec.parameters) {
         bool differs = value != default_of(type, name);
         for (const std::string& other : specs) {
             const SpecParts parts = split_cache_spec(other);
@@ -152,7 +153,7 @@ SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<s
         if (extra) label += extra(r);
         const auto [it, added] = index.insert({label, set.series.size()});
         if (added) {
-            set.series.push_back({.label = label, .type = r.cache_type, .exact = counts_as_exact(r), .rows = {}});
+            set.series.push_back({.label = label, .type = r.cache_type, .exact = r.exact, .rows = {}});
             style_series(set.series.back(), variants[r.cache_type]++);
         }
         set.series[it->second].rows.push_back(i);

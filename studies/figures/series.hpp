@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "studies/results.hpp"
+#include "studies/results/results.hpp"
 
 namespace trikv {
 
 struct Series {
     std::string label;   // "factor:strategy=recompute", "window:w1=128,w2=128, d=64", ...
     std::string type;    // cache type name
-    bool exact = true;   // counts_as_exact: filled markers; approximate ones are open
+    bool exact = true;   // the row's exact column: filled markers; approximate ones are open
     unsigned colour = 0; // 0xRRGGBB, the type's
     int point = 7;       // gnuplot point type
     int dash = 1;        // gnuplot dash type

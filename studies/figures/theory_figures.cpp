@@ -4,7 +4,7 @@
 #include <set>
 
 #include "caches/registry.hpp"
-#include "studies/pareto.hpp"
+#include "studies/results/pareto.hpp"
 
 namespace trikv {
 namespace {
@@ -92,7 +92,7 @@ std::vector<Figure> cost_figure(const Rows& all, std::vector<std::string>& notes
 bool dominated(const Rows& rows, const std::vector<std::size_t>& panel, std::size_t i) {
     double rounding = 0;
     for (std::size_t j : panel)
-        if (counts_as_exact(rows[j])) rounding = std::max(rounding, rows[j].rel_l2_error);
+        if (rows[j].exact) rounding = std::max(rounding, rows[j].rel_l2_error);
     const auto error = [&](std::size_t j) { return rows[j].rel_l2_error <= rounding ? 0 : rows[j].rel_l2_error; };
     return std::any_of(panel.begin(), panel.end(), [&](std::size_t j) {
         return rows[j].bytes <= rows[i].bytes && error(j) <= error(i) &&

@@ -8,7 +8,7 @@
 //
 // FLOPs per step: 4·G·W1·W2·D — the scores GEMM (2·G·W1·W2·D) and the value GEMM (as many);
 // the n² exps and the O(G·(W1+W2)·D) rest are not counted. Every round times one OpenBLAS SGEMM
-// of 2048² (both threads: the peak's definition, studies/machine_peaks.cpp) and then each case
+// of 2048² (both threads: the peak's definition, studies/measure/machine_peaks.cpp) and then each case
 // once, so a change in the shared machine's load hits the peak and the kernels alike; each
 // case's % of peak is taken round by round against that round's SGEMM, and the median and
 // p25–p75 (min–max) over rounds are printed. A sample repeats the step for at least
@@ -42,7 +42,7 @@
 #include "framework/npy.hpp"
 #include "framework/threads.hpp"
 #include "framework/timer.hpp"
-#include "studies/machine_peaks.hpp"
+#include "studies/measure/machine_peaks.hpp"
 
 namespace trikv {
 namespace {

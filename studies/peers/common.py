@@ -17,7 +17,7 @@ def quantiles(ms):
 
 def run_trikv_bench(trikv, args, csv_path):
     """Runs `trikv bench ARGS --csv CSV_PATH` (its table goes to our stdout) and returns its
-    rows, one per timed attend. Fails loudly when trikv does."""
+    rows, one per point with results.csv's columns. Fails loudly when trikv does."""
     command = [trikv, "bench", *map(str, args), "--csv", csv_path]
     print("$", " ".join(command), flush=True)
     completed = subprocess.run(command)

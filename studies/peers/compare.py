@@ -33,20 +33,21 @@ RATIOS = [
 
 
 def make_inputs(directory, rows, d, seed):
-    """Gaussian k1, k2, v1, v2 [rows, d] and q [d], float32, written as .npy for trikv."""
+    """Gaussian q, k1, k2, v1, v2 [rows, d], float32, written as .npy for trikv (`bench --inputs`:
+    the decode step at position t appends token t and attends q[t])."""
     rng = np.random.default_rng(seed)
     os.makedirs(directory, exist_ok=True)
-    arrays = {name: rng.standard_normal((rows, d)).astype(np.float32) for name in ("k1", "k2", "v1", "v2")}
-    arrays["q"] = rng.standard_normal(d).astype(np.float32)
+    arrays = {name: rng.standard_normal((rows, d)).astype(np.float32) for name in ("q", "k1", "k2", "v1", "v2")}
     for name, array in arrays.items():
         np.save(os.path.join(directory, name + ".npy"), array)
     return arrays
 
 
 def reference(x, n, scale):
-    """Float64 tensor attention of q over all pairs (i, j < n), by reassociation (docs/math.md §3)."""
-    k1, k2, v1, v2 = (x[s][:n].astype(np.float64) for s in ("k1", "k2", "v1", "v2"))
-    q = x["q"].astype(np.float64)
+    """Float64 tensor attention of the step at position n — q[n] over all pairs (i, j ≤ n) — by
+    reassociation (docs/math.md §3): trikv's first timed step at n."""
+    k1, k2, v1, v2 = (x[s][:n + 1].astype(np.float64) for s in ("k1", "k2", "v1", "v2"))
+    q = x["q"][n].astype(np.float64)
     s = scale * ((k1 * q) @ k2.T)
     p = np.exp(s - s.max())
     return ((p @ v2) * v1).sum(0) / p.sum()
@@ -57,9 +58,10 @@ def relative_error(out, expected):
     return np.linalg.norm(out - expected) / np.linalg.norm(expected) if np.all(np.isfinite(out)) else np.inf
 
 
-def check(label, n, d, out, expected):
-    """A wrong trikv output ends the run: nothing is timed on a wrong answer."""
-    error = relative_error(out, expected)
+def check(label, n, d, row):
+    """A wrong trikv output ends the run: nothing is timed on a wrong answer. trikv checks each of
+    its outputs against float64 itself (the row's rel_l2_error, the worst of its steps)."""
+    error = float(row["rel_l2_error"]) if row["status"] == "ok" else np.inf
     if not error <= TOLERANCE:
         sys.exit(f"peers: {label} at n={n}, d={d}: relative L2 error {error:.3g} against float64 "
                  f"exceeds {TOLERANCE:g}; nothing is timed on a wrong answer")
@@ -111,7 +113,8 @@ PEERS = {  # label: (builder, library, thread counts tried)
 
 
 def peer_inputs(x, n, library):
-    arrays = [x[s][:n] for s in ("k1", "k2", "v1", "v2")] + [x["q"]]
+    """The step at position n: tokens 0 … n and the query q[n], as trikv's first timed step."""
+    arrays = [x[s][:n + 1] for s in ("k1", "k2", "v1", "v2")] + [x["q"][n]]
     if library == "torch":
         return [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays]
     return [np.ascontiguousarray(a) for a in arrays]
@@ -128,10 +131,10 @@ def time_steps(step, warmup, repetitions):
     return ms, out
 
 
-def trikv_args(args, inputs_dir, n, d, labels, warmup, repetitions, out_dir):
+def trikv_args(args, inputs_dir, n, d, labels, warmup, repetitions):
     caches = [a for label in labels for a in ("--cache", TRIKV[label][0])]
     return [*caches, "--n", n, "--d", d, "--scale", repr(1.0 / d), "--inputs", inputs_dir, "--threads", 0,
-            "--warmup", warmup, "--repetitions", repetitions, "--out", out_dir]
+            "--warmup", warmup, "--repetitions", repetitions]
 
 
 def fits(label, n, d, max_pair_bytes):
@@ -154,10 +157,10 @@ def main():
     torch.set_grad_enabled(False)
 
     wrong = {}  # (peer, n, d) → its relative error, when above TOLERANCE
-    rows = []  # method, n, d, threads, repetition, ms, sgemm_gflops, read_gbps, flops, bytes_moved
+    rows = []  # method, n, d, threads, ms median, p25, p75, % of SGEMM, % of read bandwidth
     for d in args.d:
         inputs_dir = os.path.join(args.out, "inputs", f"d{d}")
-        x = make_inputs(inputs_dir, max(args.n), d, args.seed + d)
+        x = make_inputs(inputs_dir, max(args.n) + args.warmup + args.repetitions, d, args.seed + d)
         scale = 1.0 / d
         for n in args.n:
             expected = reference(x, n, scale)
@@ -169,13 +172,12 @@ def main():
                       f"{2 * n * n * d * 4 / 1e9:.1f} GB > --max-pair-bytes {args.max_pair_bytes / 1e9:.1f} GB)")
 
             # 1. Every output checked before anything is timed.
-            check_dir = os.path.join(args.out, "outputs", "check")
             check_rows = common.run_trikv_bench(
-                args.trikv, trikv_args(args, inputs_dir, n, d, trikv_labels, 0, 1, check_dir),
+                args.trikv, trikv_args(args, inputs_dir, n, d, trikv_labels, 0, 1),
                 os.path.join(args.out, "check.csv"))
             for row in check_rows:
                 label = next(k for k, v in TRIKV.items() if v[1] == row["cache"])
-                check(label, n, d, np.load(row["output"]), expected)
+                check(label, n, d, row)
             for label in list(peer_labels):  # a wrong peer is reported in the table, not timed
                 builder, library, _ = PEERS[label]
                 error = relative_error(builder(*peer_inputs(x, n, library), scale)(), expected)
@@ -188,15 +190,14 @@ def main():
 
             # 2. Timing, trikv first, then the peers, on the same inputs and cores.
             timed = common.run_trikv_bench(
-                args.trikv, trikv_args(args, inputs_dir, n, d, trikv_labels, args.warmup, args.repetitions,
-                                       os.path.join(args.out, "outputs", "timed")),
+                args.trikv, trikv_args(args, inputs_dir, n, d, trikv_labels, args.warmup, args.repetitions),
                 os.path.join(args.out, "timed.csv"))
             for row in timed:
                 label = next(k for k, v in TRIKV.items() if v[1] == row["cache"])
-                check(label, n, d, np.load(row["output"]), expected)
-                rows.append([label, n, d, row["threads"], row["repetition"], float(row["ms"]),
-                             float(row["sgemm_gflops"]), float(row["read_gbps"]), float(row["flops"]),
-                             float(row["bytes_moved"])])
+                check(label, n, d, row)
+                rows.append([label, n, d, row["threads"], *(float(row[c]) for c in (
+                    "step_ms_median", "step_ms_p25", "step_ms_p75")),
+                    100 * float(row["gflops_fraction"]), 100 * float(row["gbps_fraction"])])
             for label in peer_labels:
                 builder, library, thread_counts = PEERS[label]
                 for threads in thread_counts:
@@ -210,11 +211,10 @@ def main():
                     med, p25, p75 = common.quantiles(ms)
                     print(f"{label:24s} n={n:5d} d={d:4d} threads={threads}: {med:10.3f} ms "
                           f"[{p25:.3f}-{p75:.3f}]", flush=True)
-                    rows.extend([label, n, d, threads if threads else "openblas", r, t, "", "", "", ""]
-                                for r, t in enumerate(ms))
+                    rows.append([label, n, d, threads if threads else "openblas", med, p25, p75, "", ""])
             common.write_csv(os.path.join(args.out, "peers.csv"),
-                             ["method", "n", "d", "threads", "repetition", "ms", "sgemm_gflops", "read_gbps",
-                              "flops", "bytes_moved"], rows)
+                             ["method", "n", "d", "threads", "ms_median", "ms_p25", "ms_p75", "sgemm_percent",
+                              "read_percent"], rows)
 
     summary = summarise(rows)
     with open(os.path.join(args.out, "peers.md"), "w") as f:
@@ -225,25 +225,19 @@ def main():
 
 def summarise(rows):
     """(method, n, d) → best thread count's median, p25, p75, threads, and trikv's fractions."""
-    groups = {}
-    for method, n, d, threads, _, ms, sgemm, read, flops, moved in rows:
-        entry = groups.setdefault((method, n, d, threads), {"ms": [], "peaks": (sgemm, read, flops, moved)})
-        entry["ms"].append(ms)
     summary = {}
-    for (method, n, d, threads), entry in groups.items():
-        med, p25, p75 = common.quantiles(entry["ms"])
+    for method, n, d, threads, med, p25, p75, sgemm, read in rows:
         best = summary.get((method, n, d))
         if best is None or med < best["median"]:
             summary[(method, n, d)] = {"median": med, "p25": p25, "p75": p75, "threads": threads,
-                                       "peaks": entry["peaks"]}
+                                       "fractions": (sgemm, read)}
     return summary
 
 
 def fractions(entry):
-    """% of the SGEMM peak and of read bandwidth, for trikv rows (their peaks from the same run)."""
-    sgemm, read, flops, moved = entry["peaks"]
-    seconds = entry["median"] / 1e3
-    return 100 * flops / seconds / 1e9 / sgemm, 100 * moved / seconds / 1e9 / read
+    """% of the SGEMM peak and of read bandwidth, for trikv rows (the peaks `trikv bench`
+    measured around the point)."""
+    return entry["fractions"]
 
 
 def ceiling(peer, own, column):

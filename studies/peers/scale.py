@@ -37,9 +37,9 @@ def main():
                          "--warmup", args.warmup, "--repetitions", args.repetitions],
             os.path.join(args.out, f"scale-{spec}.csv"))
         for n in ns:
-            ms = [float(r["ms"]) for r in rows if int(r["n"]) == n]
-            resident = int(next(r["resident_bytes"] for r in rows if int(r["n"]) == n))
-            points.setdefault(label, []).append((n, *common.quantiles(ms), resident))
+            row = next(r for r in rows if int(r["n"]) == n)
+            times = (float(row[c]) for c in ("step_ms_median", "step_ms_p25", "step_ms_p75"))
+            points.setdefault(label, []).append((n, *times, int(float(row["bytes"]))))
 
     fits = {}
     table = []

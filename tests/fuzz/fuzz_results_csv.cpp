@@ -4,7 +4,7 @@
 #include <string>
 
 #include "framework/error.hpp"
-#include "studies/results.hpp"
+#include "studies/results/results.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

@@ -104,7 +104,7 @@ def _gnuplot_array(name, values):
 
 def draw_sweep(stem, rows, config):
     """stem.png and stem.pdf from stem.csv (sweep.py's rows, as written there) through
-    studies/gnuplot/model-sweep.gp; config: the model's (network.Config)."""
+    studies/figures/gnuplot/model-sweep.gp; config: the model's (network.Config)."""
     drawn = [r for r in rows if r["status"] == "ok"]
     tags = [sweep_series(r["cache"])[1] for r in drawn]
     memory_tags = list(tags)

@@ -5,7 +5,7 @@ caches' budgets, with the exact caches as reference points (docs/model.md):
     python3 -m trikv.model.sweep --out results/model-sweep --redraw   # the figure from OUT/sweep.csv
 
 writes OUT/sweep.csv (a failed cache: status failed and its error, not drawn) and
-OUT/sweep.{png,pdf} (gnuplot: studies/gnuplot/model-sweep.gp). The model attends a window
+OUT/sweep.{png,pdf} (gnuplot: studies/figures/gnuplot/model-sweep.gp). The model attends a window
 (w1, w2): `window` with its windows is the exact cache; every other trikv cache attends the
 whole stored square, so `factor` is the exact reference of the full-square family, whose
 approximations (reduced storage, SubGen, polynomial) are judged against it.

@@ -1,0 +1,27 @@
+#pragma once
+// Text every layer builds the same way: lists joined with a separator, and numbers in their
+// shortest round-trip form (the form results.csv, point keys and resolved study files store,
+// so a number written and read back is the same number).
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trikv {
+
+inline std::string join(const std::vector<std::string>& items, std::string_view separator) {
+    std::string out;
+    for (const std::string& item : items) {
+        if (!out.empty()) out += separator;
+        out += item;
+    }
+    return out;
+}
+
+// "0.1", "1e+06", "0.123456789": the shortest text that reads back as `value`.
+inline std::string shortest_text(double value) {
+    char text[32];
+    return std::string(text, std::to_chars(text, text + sizeof text, value).ptr);
+}
+
+}  // namespace trikv

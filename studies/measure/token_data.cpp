@@ -1,0 +1,153 @@
+#include "studies/measure/token_data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "framework/error.hpp"
+#include "framework/npy.hpp"
+#include "framework/rng.hpp"
+
+namespace trikv {
+namespace {
+
+Heads<double> gaussian(std::size_t heads, std::size_t tokens, std::size_t d, Rng& rng) {
+    Heads<double> x = xt::zeros<double>({heads, tokens, d});
+    for (double& value : x) value = rng.normal();
+    return x;
+}
+
+// Keys in `clusters` balls: centre c (N(0,1) entries, ‖c‖ ≈ √d) plus an offset of norm
+// radius·√d·u^(1/d) in a uniform direction, i.e. uniform in the ball of radius δ√d.
+Heads<double> clustered(std::size_t heads, std::size_t tokens, std::size_t d, const DataSpec& data, Rng& rng) {
+    Heads<double> x = xt::zeros<double>({heads, tokens, d});
+    const double ball = data.radius * std::sqrt(double(d));
+    for (std::size_t h = 0; h < heads; ++h) {
+        std::vector<double> centres(data.clusters * d);
+        for (double& c : centres) c = rng.normal();
+        for (std::size_t t = 0; t < tokens; ++t) {
+            const double* centre = &centres[(rng.next() % data.clusters) * d];
+            std::vector<double> direction(d);
+            double norm = 0;
+            for (double& v : direction) {
+                v = rng.normal();
+                norm += v * v;
+            }
+            const double length = ball * std::pow(rng.uniform(), 1.0 / double(d)) / std::sqrt(norm);
+            for (std::size_t l = 0; l < d; ++l) x(h, t, l) = centre[l] + length * direction[l];
+        }
+    }
+    return x;
+}
+
+// Rows of exactly `data.nonzeros` N(0, 1) non-zeros on supports chosen by `data.support`
+// (studies/measure/token_data.hpp).
+Heads<double> sparse(std::size_t heads, std::size_t tokens, std::size_t d, const DataSpec& data, Rng& rng) {
+    const std::size_t s = data.nonzeros;
+    require(s >= 1 && s <= d, "data.nonzeros = " + std::to_string(s) + " is out of range [1, d = " + std::to_string(d) + "]");
+    Heads<double> x = xt::zeros<double>({heads, tokens, d});
+    std::vector<std::size_t> coordinates(d);
+    for (std::size_t h = 0; h < heads; ++h)
+        for (std::size_t t = 0; t < tokens; ++t) {
+            if (data.support == Support::random) {
+                for (std::size_t l = 0; l < d; ++l) coordinates[l] = l;
+                for (std::size_t k = 0; k < s; ++k) std::swap(coordinates[k], coordinates[k + rng.next() % (d - k)]);
+            } else {
+                const std::size_t first = (rng.next() % (d / s)) * s;
+                for (std::size_t k = 0; k < s; ++k) coordinates[k] = first + k;
+            }
+            for (std::size_t k = 0; k < s; ++k) {
+                double value = rng.normal();
+                while (value == 0.0) value = rng.normal();
+                x(h, t, coordinates[k]) = value;
+            }
+        }
+    return x;
+}
+
+Heads<double> load(const DataSpec& data, const char* name, std::size_t heads, std::size_t tokens, std::size_t d) {
+    const std::string path = data.arrays_dir() + "/" + name + ".npy";
+    xt::xarray<double> x = read_npy(path).to_xarray<double>();
+    if (x.dimension() == 2) x.reshape({1, x.shape(0), x.shape(1)});
+    require(x.dimension() == 3, path + ": expected [n, d] or [h, n, d]");
+    require(x.shape(0) == heads && x.shape(2) == d,
+            path + ": holds h=" + std::to_string(x.shape(0)) + ", d=" + std::to_string(x.shape(2)) +
+                "; the study point needs h=" + std::to_string(heads) + ", d=" + std::to_string(d));
+    require(x.shape(1) >= tokens, path + ": holds " + std::to_string(x.shape(1)) + " tokens; the point needs " +
+                                      std::to_string(tokens) + " (n + warmup + repetitions)");
+    Heads<double> out = xt::zeros<double>({heads, tokens, d});
+    for (std::size_t h = 0; h < heads; ++h)
+        for (std::size_t t = 0; t < tokens; ++t)
+            for (std::size_t l = 0; l < d; ++l) {
+                out(h, t, l) = x(h, t, l);
+                require(std::isfinite(out(h, t, l)), path + ": element (" + std::to_string(h) + ", " +
+                                                         std::to_string(t) + ", " + std::to_string(l) + ") is not finite");
+            }
+    return out;
+}
+
+const char* const kNpyNames[] = {"q", "k1", "k2", "v1", "v2"};
+
+}  // namespace
+
+void inspect_npy_data(DataSpec& data) {
+    if (data.kind == DataKind::trace) {
+        const std::filesystem::path k1 = data.arrays_dir() + "/k1.npy";
+        require(std::filesystem::exists(k1),
+                "data.layer = " + std::to_string(data.layer) + ", data.head = " + std::to_string(data.head) + ": " +
+                    k1.string() + " does not exist (only a 2-simplicial layer's heads hold q, k1, k2, v1, v2)");
+    }
+    std::uint64_t hash = 1469598103934665603ull;
+    auto mix = [&](const void* bytes, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) hash = (hash ^ static_cast<const unsigned char*>(bytes)[i]) * 1099511628211ull;
+    };
+    data.tokens = std::numeric_limits<std::size_t>::max();
+    data.largest_array = 0;
+    for (const char* name : kNpyNames) {
+        const std::string path = data.arrays_dir() + "/" + name + ".npy";
+        const NpyArray array = read_npy(path);
+        require(array.shape.size() == 2 || array.shape.size() == 3, path + ": expected [n, d] or [h, n, d]");
+        data.tokens = std::min(data.tokens, array.shape[array.shape.size() - 2]);
+        data.largest_array = std::max(data.largest_array, array.size());
+        mix(&array.dtype, sizeof array.dtype);
+        mix(array.shape.data(), array.shape.size() * sizeof(std::size_t));
+        mix(array.data.data(), array.data.size());
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    data.digest = hex;
+}
+
+TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
+                          std::uint64_t seed) {
+    if (data.reads_files())
+        return {load(data, kNpyNames[0], heads, tokens, d), load(data, kNpyNames[1], heads, tokens, d),
+                load(data, kNpyNames[2], heads, tokens, d), load(data, kNpyNames[3], heads, tokens, d),
+                load(data, kNpyNames[4], heads, tokens, d)};
+    Rng rng(seed);
+    TokenData out;
+    out.q = gaussian(heads, tokens, d, rng);
+    if (data.kind == DataKind::sparse) {
+        out.k1 = sparse(heads, tokens, d, data, rng);
+        out.k2 = sparse(heads, tokens, d, data, rng);
+        out.v1 = sparse(heads, tokens, d, data, rng);
+        out.v2 = sparse(heads, tokens, d, data, rng);
+        return out;
+    }
+    if (data.kind == DataKind::clustered) {
+        out.k1 = clustered(heads, tokens, d, data, rng);
+        out.k2 = clustered(heads, tokens, d, data, rng);
+    } else {
+        out.k1 = gaussian(heads, tokens, d, rng);
+        out.k2 = gaussian(heads, tokens, d, rng);
+    }
+    out.v1 = gaussian(heads, tokens, d, rng);
+    out.v2 = gaussian(heads, tokens, d, rng);
+    return out;
+}
+
+}  // namespace trikv

@@ -1,0 +1,556 @@
+#include "studies/spec/study_spec.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "caches/registry.hpp"
+#include "framework/error.hpp"
+#include "framework/text.hpp"
+#include "attention/matrix_attention.hpp"
+#include "attention/tensor_attention.hpp"
+#include "studies/spec/bounds.hpp"
+#include "studies/figures/figures.hpp"
+#include "studies/measure/token_data.hpp"
+
+namespace trikv {
+namespace {
+
+const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "kv_heads", "variant",
+                                           "k2_bias", "v2_bias", "dtype", "data", "seed",
+                                           "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
+                                           "figures", "measure_peaks"};
+const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir", "layer", "head"};
+
+void check_keys(const toml::table& table, const std::vector<std::string>& known, const std::string& where) {
+    for (const auto& [key, value] : table) {
+        const std::string name(key.str());
+        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+        const auto closest = std::min_element(known.begin(), known.end(), [&](const auto& a, const auto& b) {
+            return edit_distance(name, a) < edit_distance(name, b);
+        });
+        std::string hint = edit_distance(name, *closest) <= 2 ? " (did you mean '" + *closest + "'?)" : "";
+        throw Error(where + ": unknown key '" + name + "'" + hint + "; known keys: " + join(known, ", "));
+    }
+}
+
+void require_choice(const std::string& value, const std::vector<std::string>& choices, const std::string& where) {
+    require(std::find(choices.begin(), choices.end(), value) != choices.end(),
+            where + " = '" + value + "' is not one of " + join(choices, ", "));
+}
+
+// Typed readers: each names the key and what was expected when the value does not fit.
+class Reader {
+public:
+    Reader(const toml::table& table, std::string where) : table_(table), where_(std::move(where)) {}
+
+    void text(const char* key, std::string& out) const {
+        if (const toml::node* node = table_.get(key)) {
+            require(node->is_string(), field(key) + " must be a string");
+            out = **node->as_string();
+        }
+    }
+    void texts(const char* key, std::vector<std::string>& out) const {
+        if (const toml::node* node = table_.get(key)) out = strings(*node, field(key));
+    }
+    // A string or an array of strings.
+    void text_or_texts(const char* key, std::vector<std::string>& out) const {
+        const toml::node* node = table_.get(key);
+        if (!node) return;
+        if (node->is_string()) out = {**node->as_string()};
+        else out = strings(*node, field(key));
+        require(!out.empty(), field(key) + " must not be empty");
+    }
+    // An integer or a non-empty array of integers.
+    void whole_or_wholes(const char* key, std::vector<std::size_t>& out, bounds::Range range) const {
+        const toml::node* node = table_.get(key);
+        if (node && node->is_integer()) out = {static_cast<std::size_t>(integer(*node, field(key), range.min, range.max))};
+        else wholes(key, out, range);
+    }
+    template <class Int>
+    void whole(const char* key, Int& out, bounds::Range range) const {
+        if (const toml::node* node = table_.get(key))
+            out = static_cast<Int>(integer(*node, field(key), range.min, range.max));
+    }
+    void wholes(const char* key, std::vector<std::size_t>& out, bounds::Range range) const {
+        const toml::node* node = table_.get(key);
+        if (!node) return;
+        const toml::array* array = node->as_array();
+        require(array && !array->empty(), field(key) + " must be a non-empty array of integers");
+        out.clear();
+        for (const toml::node& item : *array)
+            out.push_back(static_cast<std::size_t>(integer(item, field(key), range.min, range.max)));
+    }
+    void real(const char* key, double& out, double min, double max) const {
+        if (const toml::node* node = table_.get(key)) out = number(*node, field(key), min, max);
+    }
+    // A number or a non-empty array of numbers.
+    void real_or_reals(const char* key, std::vector<double>& out, double min, double max) const {
+        const toml::node* node = table_.get(key);
+        if (!node) return;
+        out.clear();
+        if (const toml::array* array = node->as_array()) {
+            require(!array->empty(), field(key) + " must not be empty");
+            for (const toml::node& item : *array) out.push_back(number(item, field(key), min, max));
+        } else {
+            out.push_back(number(*node, field(key), min, max));
+        }
+    }
+    // One of an enum's names (studies/spec/study_kinds.hpp); `name` is the field as messages name it.
+    template <class Kind>
+    void kind(const char* key, Kind& out, const std::string& name) const {
+        if (!table_.get(key)) return;
+        std::string text;
+        this->text(key, text);
+        out = parse_kind<Kind>(text, name);
+    }
+    template <class Kind>
+    void kind_or_kinds(const char* key, std::vector<Kind>& out, const std::string& name) const {
+        if (!table_.get(key)) return;
+        std::vector<std::string> texts;
+        text_or_texts(key, texts);
+        out.clear();
+        for (const std::string& text : texts) out.push_back(parse_kind<Kind>(text, name));
+    }
+    std::string field(const char* key) const { return where_ + ": " + key; }
+
+    static std::vector<std::string> strings(const toml::node& node, const std::string& where) {
+        const toml::array* array = node.as_array();
+        require(array != nullptr, where + " must be an array of strings");
+        std::vector<std::string> out;
+        for (const toml::node& item : *array) {
+            require(item.is_string(), where + " must hold only strings");
+            out.push_back(**item.as_string());
+        }
+        return out;
+    }
+    static double number(const toml::node& node, const std::string& where, double min, double max) {
+        require(node.is_number(), where + " must be a number");
+        const double value = node.is_integer() ? double(**node.as_integer()) : **node.as_floating_point();
+        require(std::isfinite(value) && value >= min && value <= max,
+                where + " = " + std::to_string(value) + " is out of range [" + std::to_string(min) + ", " +
+                    std::to_string(max) + "]");
+        return value;
+    }
+    static long long integer(const toml::node& node, const std::string& where, long long min, long long max) {
+        require(node.is_integer(), where + " must be an integer");
+        const long long value = **node.as_integer();
+        require(value >= min && value <= max, where + " = " + std::to_string(value) + " is out of range [" +
+                                                  std::to_string(min) + ", " + std::to_string(max) + "]");
+        return value;
+    }
+
+private:
+    const toml::table& table_;
+    std::string where_;
+};
+
+// A byte count, or a percentage of the memory available when the study starts ("80%").
+void parse_mem_limit(const toml::node& node, const std::string& where, StudySpec& spec) {
+    if (node.is_integer()) {
+        const long long bytes = **node.as_integer();
+        require(bytes > 0, where + " = " + std::to_string(bytes) + " must be a positive byte count");
+        spec.mem_limit = double(bytes);
+        return;
+    }
+    const std::string text = node.is_string() ? std::string(**node.as_string()) : std::string();
+    double percent = 0;
+    const bool parsed = text.size() > 1 && text.back() == '%' &&
+                        std::from_chars(text.data(), text.data() + text.size() - 1, percent).ptr == text.data() + text.size() - 1;
+    require(parsed && percent > 0 && percent <= 100,
+            where + " = '" + text + "' must be a positive byte count or a percentage in (0%, 100%] like \"80%\"");
+    spec.mem_limit = 0;
+    spec.mem_limit_fraction = percent / 100;
+}
+
+CacheGrid parse_grid(const toml::table& table, const std::string& where) {
+    CacheGrid grid;
+    const toml::node* cache = table.get("cache");
+    require(cache && cache->is_string(), where + ": cache must be a cache name string");
+    grid.cache = **cache->as_string();
+    const CacheType& type = find_cache_type(grid.cache);
+    for (const auto& [key, value] : table) {
+        const std::string name(key.str());
+        if (name == "cache") continue;
+        const bool known = std::any_of(type.params.begin(), type.params.end(),
+                                       [&](const CacheParam& p) { return p.name == name; });
+        require(known, where + ": cache '" + grid.cache + "' has no parameter '" + name + "'");
+        const toml::array* array = value.as_array();
+        require(array && !array->empty(), where + ": " + name + " must be a non-empty array of values");
+        for (const toml::node& item : *array) {
+            std::string text;
+            if (item.is_string()) text = **item.as_string();
+            else if (item.is_integer()) text = std::to_string(**item.as_integer());
+            else if (item.is_floating_point()) text = shortest_text(**item.as_floating_point());
+            else throw Error(where + ": " + name + " values must be strings or numbers");
+            grid.values[name].push_back(text);
+        }
+    }
+    return grid;
+}
+
+std::uint64_t fnv1a(const std::string& text) {
+    std::uint64_t hash = 1469598103934665603ull;
+    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+    return hash;
+}
+
+// A TOML basic string: quotes, backslashes and control characters escaped, so any --out or
+// name makes a study TOML that parses back.
+std::string toml_string(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+template <class T>
+std::string toml_list(const std::vector<T>& values) {
+    std::ostringstream out;
+    out << "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        out << (i ? ", " : "");
+        if constexpr (std::is_same_v<T, std::string>) out << toml_string(values[i]);
+        else out << values[i];
+    }
+    out << "]";
+    return out.str();
+}
+
+// A scale given and other than the attention kind's default (which is the same point as none).
+bool has_own_scale(const StudyPoint& point) {
+    StudyPoint unscaled = point;
+    unscaled.scale = 0;
+    return point.scale > 0 && point.scale != unscaled.resolved_scale();
+}
+
+// [0.0625, 0.25]: each scale as shortest_text() spells it, so it reads back as itself.
+std::string scale_list(const std::vector<double>& scales) {
+    std::string out;
+    for (double scale : scales) out += (out.empty() ? "[" : ", ") + shortest_text(scale);
+    return out + "]";
+}
+
+}  // namespace
+
+std::string DataSpec::label() const {
+    std::ostringstream out;
+    switch (kind) {
+        case DataKind::clustered: out << "clustered(m=" << clusters << ",delta=" << radius << ")"; break;
+        case DataKind::sparse: out << "sparse(s=" << nonzeros << ",support=" << name_of(support) << ")"; break;
+        case DataKind::npy: out << "npy(" << dir << ")"; break;
+        case DataKind::trace: out << "trace(" << dir << ",layer=" << layer << ",head=" << head << ")"; break;
+        case DataKind::gaussian: out << name_of(kind); break;
+    }
+    return out.str();
+}
+
+std::string DataSpec::arrays_dir() const {
+    return kind == DataKind::trace ? dir + "/layer" + std::to_string(layer) + "/head" + std::to_string(head) : dir;
+}
+
+StudySpec parse_study(const std::string& toml_text, const std::string& source) {
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, source);
+    } catch (const toml::parse_error& e) {
+        throw Error(source + ":" + std::to_string(e.source().begin.line) + ":" +
+                    std::to_string(e.source().begin.column) + ": TOML syntax error: " + std::string(e.description()));
+    }
+    check_keys(root, kTopKeys, source);
+    StudySpec spec;
+    const Reader top(root, source);
+    top.text("name", spec.name);
+    top.texts("caches", spec.caches);
+    top.wholes("n", spec.n, bounds::kTokens);
+    top.wholes("d", spec.d, bounds::kHeadDim);
+    top.wholes("heads", spec.heads, bounds::kHeads);
+    top.wholes("kv_heads", spec.kv_heads, bounds::kHeads);
+    std::vector<std::string> variants;
+    top.text_or_texts("variant", variants);
+    if (!variants.empty()) spec.variants.clear();
+    for (const std::string& variant : variants) spec.variants.push_back(parse_variant(variant, source + ": variant"));
+    top.real("k2_bias", spec.k2_bias, bounds::kBias.min, bounds::kBias.max);
+    top.real("v2_bias", spec.v2_bias, bounds::kBias.min, bounds::kBias.max);
+    top.text("dtype", spec.dtype);
+    top.whole("seed", spec.seed, bounds::kSeed);
+    top.kind("workload", spec.workload, source + ": workload");
+    top.wholes("schedule", spec.schedule, bounds::kScheduleSide);
+    top.whole("warmup", spec.warmup, bounds::kWarmup);
+    top.whole("repetitions", spec.repetitions, bounds::kRepetitions);
+    top.whole("threads", spec.threads, bounds::kThreads);
+    top.real_or_reals("scale", spec.scales, bounds::kScale.min, bounds::kScale.max);
+    top.text("out", spec.out);
+    top.texts("figures", spec.figures);
+    if (const toml::node* peaks = root.get("measure_peaks")) {
+        require(peaks->is_boolean(), source + ": measure_peaks must be true or false");
+        spec.measure_peaks = **peaks->as_boolean();
+    }
+    if (const toml::node* limit = root.get("mem_limit")) parse_mem_limit(*limit, source + ": mem_limit", spec);
+    if (const toml::node* data = root.get("data")) {
+        require(data->is_table(), source + ": data must be a table ([data])");
+        check_keys(*data->as_table(), kDataKeys, source + ": [data]");
+        const Reader reader(*data->as_table(), source + ": data");
+        reader.kind_or_kinds("kind", spec.kinds, source + ": data.kind");
+        reader.whole("clusters", spec.data.clusters, bounds::kClusters);
+        reader.real("radius", spec.data.radius, 0.0, 1e6);
+        reader.whole_or_wholes("nonzeros", spec.nonzeros, bounds::kNonzeros);
+        reader.kind_or_kinds("support", spec.supports, source + ": data.support");
+        reader.text("dir", spec.data.dir);
+        reader.whole_or_wholes("layer", spec.trace_layers, bounds::kTraceIndex);
+        reader.whole_or_wholes("head", spec.trace_heads, bounds::kTraceIndex);
+    }
+    if (const toml::node* grids = root.get("grid")) {
+        const toml::array* array = grids->as_array();
+        require(array != nullptr, source + ": grid must be an array of tables ([[grid]])");
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            const toml::table* table = (*array)[i].as_table();
+            const std::string where = source + ": grid[" + std::to_string(i) + "]";
+            require(table != nullptr, where + " must be a table");
+            spec.grids.push_back(parse_grid(*table, where));
+        }
+    }
+    return spec;
+}
+
+StudySpec load_study(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    require(in.good(), path.string() + ": cannot open study file");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_study(text.str(), path.string());
+}
+
+void validate_study(const StudySpec& spec) {
+    require(!spec.caches.empty() || !spec.grids.empty(), "study: no caches; give caches = [...] or --cache");
+    if (spec.workload == Workload::var) {
+        require(spec.n.empty(), "study: n is not used by workload 'var' (its tokens are the schedule's); remove n");
+        require(!spec.schedule.empty(), "study: schedule is empty; give the sides of the token maps, e.g. [1, 2, 4]");
+    } else {
+        require(!spec.n.empty(), "study: no sequence lengths; give n = [...] or --n");
+    }
+    require(!spec.d.empty(), "study: no head dimensions; give d = [...] or --d");
+    require(!spec.heads.empty(), "study: heads is empty");
+    require(!spec.kinds.empty() && !spec.scales.empty(), "study: data.kind and scale must not be empty");
+    const auto has_kind = [&](DataKind kind) {
+        return std::find(spec.kinds.begin(), spec.kinds.end(), kind) != spec.kinds.end();
+    };
+    require(spec.dtype == "float32", "study: dtype = '" + spec.dtype +
+                                         "' is not supported; caches store float32 (choose storage per cache spec)");
+    for (const DataKind kind : spec.kinds)
+        if (kind == DataKind::npy || kind == DataKind::trace)
+            require(!spec.data.dir.empty(), "study: data.kind = '" + name_of(kind) + "' needs data.dir");
+    if (has_kind(DataKind::trace)) {
+        require(!spec.trace_layers.empty() && !spec.trace_heads.empty(),
+                "study: data.kind = 'trace' needs data.layer and data.head (which of the trace's heads to read)");
+        require(spec.heads == std::vector<std::size_t>{1},
+                "study: heads = " + toml_list(spec.heads) + "; a trace point reads one head, so heads must be [1]");
+    }
+    if (has_kind(DataKind::sparse)) {
+        require(!spec.nonzeros.empty() && !spec.supports.empty(), "study: data.nonzeros and data.support must not be empty");
+        for (std::size_t s : spec.nonzeros)
+            for (std::size_t d : spec.d)
+                require(s >= 1 && s <= d, "study: data.nonzeros = " + std::to_string(s) + " is out of range [1, d = " +
+                                              std::to_string(d) + "]");
+    }
+    for (const std::string& figure : spec.figures) require_choice(figure, figure_names(), "study: figures");
+    // Parses every spec; npy and trace data must hold the tokens of the study's longest point.
+    for (const StudyPoint& point : expand_study(spec)) {
+        const bool var = point.workload == Workload::var;
+        const std::size_t needed = var ? point.n : point.n + point.warmup + point.repetitions;
+        require(!point.data.reads_files() || point.data.tokens >= needed,
+                "study: data.dir = '" + point.data.arrays_dir() + "' holds " + std::to_string(point.data.tokens) +
+                    " tokens; the point " + point.describe() + " needs " + std::to_string(needed) +
+                    (var ? " (the schedule's)" : " (n + warmup + repetitions)"));
+    }
+}
+
+std::vector<StudyPoint> expand_study(const StudySpec& spec) {
+    std::vector<std::string> caches;
+    for (const std::string& cache : spec.caches) caches.push_back(parse_cache_spec(cache).canonical());
+    for (const CacheGrid& grid : spec.grids) {
+        std::vector<std::string> specs = {""};
+        for (const auto& [param, values] : grid.values) {
+            std::vector<std::string> longer;
+            for (const std::string& prefix : specs)
+                for (const std::string& value : values)
+                    longer.push_back(prefix + (prefix.empty() ? "" : ",") + param + "=" + value);
+            specs = std::move(longer);
+        }
+        for (const std::string& params : specs)
+            caches.push_back(parse_cache_spec(params.empty() ? grid.cache : grid.cache + ":" + params).canonical());
+    }
+    std::vector<std::string> distinct;  // `--cache factor --cache factor` is one point
+    for (const std::string& cache : caches)
+        if (std::find(distinct.begin(), distinct.end(), cache) == distinct.end()) distinct.push_back(cache);
+    caches = std::move(distinct);
+    const bool var = spec.workload == Workload::var;
+    std::size_t var_tokens = 0;
+    for (std::size_t side : spec.schedule) var_tokens += side * side;
+    const std::vector<std::size_t> lengths = var ? std::vector<std::size_t>{var_tokens} : spec.n;
+    // One data per point: the [data] table as given per kind, one per (nonzeros, support) if
+    // sparse, one per (layer, head) if a trace.
+    std::vector<DataSpec> datas;
+    for (const DataKind kind : spec.kinds) {
+        DataSpec data = spec.data;
+        data.kind = kind;
+        if (kind == DataKind::trace) {
+            for (std::size_t layer : spec.trace_layers)
+                for (std::size_t head : spec.trace_heads) {
+                    data.layer = layer;
+                    data.head = head;
+                    inspect_npy_data(data);
+                    datas.push_back(data);
+                }
+            continue;
+        }
+        if (kind != DataKind::sparse) {
+            if (kind == DataKind::npy) inspect_npy_data(data);
+            datas.push_back(data);
+            continue;
+        }
+        for (std::size_t s : spec.nonzeros)
+            for (const Support support : spec.supports) {
+                data.nonzeros = s;
+                data.support = support;
+                datas.push_back(data);
+            }
+    }
+    std::vector<StudyPoint> points;
+    for (const std::string& cache : caches) {
+        const std::vector<ScoreVariant> computed = supported_variants(parse_cache_spec(cache));
+        for (std::size_t n : lengths)
+            for (std::size_t d : spec.d)
+                for (std::size_t heads : spec.heads)
+                    for (std::size_t kv : spec.kv_heads.empty() ? std::vector<std::size_t>{heads} : spec.kv_heads)
+                        for (const ScoreVariant variant : spec.variants) {
+                            require(heads % kv == 0, "study: kv_heads = " + std::to_string(kv) +
+                                                         " does not divide heads = " + std::to_string(heads));
+                            if (std::find(computed.begin(), computed.end(), variant) == computed.end()) continue;
+                            for (double scale : spec.scales)
+                                for (const DataSpec& data : datas)
+                                    points.push_back(point_for(
+                                        cache, {.n = n,
+                                                .d = d,
+                                                .heads = heads,
+                                                .dtype = spec.dtype,
+                                                .workload = spec.workload,
+                                                .schedule = var ? spec.schedule : std::vector<std::size_t>{},
+                                                .data = data,
+                                                .seed = spec.seed,
+                                                .warmup = spec.warmup,
+                                                .repetitions = spec.repetitions,
+                                                .threads = spec.threads,
+                                                .scale = scale,
+                                                .kv_heads = kv,
+                                                .variant = variant,
+                                                .k2_bias = spec.k2_bias,
+                                                .v2_bias = spec.v2_bias}));
+                        }
+    }
+    return points;
+}
+
+StudyPoint point_for(const std::string& cache_spec, StudyPoint rest) {
+    const CacheConfig config = parse_cache_spec(cache_spec);
+    rest.cache = config.canonical();
+    rest.type = &find_cache_type(config.name());
+    return rest;
+}
+
+double StudyPoint::resolved_scale() const {
+    if (scale > 0) return scale;
+    return default_scale(type->attention, d);
+}
+
+CacheShape StudyPoint::shape() const {
+    CacheShape shape{heads, d, resolved_scale(), kv_heads ? kv_heads : heads, variant};
+    shape.k2_bias = k2_bias;
+    shape.v2_bias = v2_bias;
+    return shape;
+}
+
+std::string StudyPoint::key() const {
+    std::ostringstream config;
+    // npy and trace data by their content: rewriting q.npy in place makes new points, moving the
+    // folder does not.
+    const std::string data_text = data.kind == DataKind::npy     ? "npy(" + data.digest + ")"
+                                  : data.kind == DataKind::trace ? "trace(" + data.digest + ",layer=" +
+                                                                       std::to_string(data.layer) + ",head=" +
+                                                                       std::to_string(data.head) + ")"
+                                                                 : data.label();
+    config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
+           << ";workload=" << name_of(workload) << ";data=" << data_text << ";seed=" << seed << ";warmup=" << warmup
+           << ";repetitions=" << repetitions << ";threads=" << threads;
+    // Later fields only where they differ from what keys had before them, so results resume.
+    if (workload == Workload::var) config << ";schedule=" << toml_list(schedule);
+    if (has_own_scale(*this)) config << ";scale=" << shortest_text(scale);
+    if (kv_heads != 0 && kv_heads != heads) config << ";kv_heads=" << kv_heads;
+    if (variant != ScoreVariant::trilinear) config << ";variant=" << variant_name(variant);
+    if (k2_bias != 0 || v2_bias != 0) config << ";k2_bias=" << shortest_text(k2_bias) << ";v2_bias=" << shortest_text(v2_bias);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
+    return hex;
+}
+
+std::string StudyPoint::describe() const {
+    return cache + (workload == Workload::var ? " var(" + std::to_string(schedule.size()) + " scales)" : "") +
+           " n=" + std::to_string(n) + " d=" + std::to_string(d) + " h=" + std::to_string(heads) +
+           (kv_heads != 0 && kv_heads != heads ? "/" + std::to_string(kv_heads) : "") +
+           (variant != ScoreVariant::trilinear ? " " + variant_name(variant) : "") +
+           (data.kind == DataKind::gaussian ? "" : " " + data.label()) +
+           (has_own_scale(*this) ? " scale=" + shortest_text(scale) : "");
+}
+
+std::string to_toml(const StudySpec& spec) {
+    std::vector<std::string> support_names;
+    for (const Support support : spec.supports) support_names.push_back(name_of(support));
+    std::vector<std::string> kind_names;
+    for (const DataKind kind : spec.kinds) kind_names.push_back(name_of(kind));
+    std::vector<std::string> variant_names_of;
+    for (const ScoreVariant variant : spec.variants) variant_names_of.push_back(variant_name(variant));
+    std::ostringstream out;
+    out << "name = " << toml_string(spec.name) << "\n"
+        << "caches = " << toml_list(spec.caches) << "\n"
+        << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
+        << "dtype = " << toml_string(spec.dtype) << "\nseed = " << spec.seed << "\nworkload = " << toml_string(name_of(spec.workload)) << "\n"
+        << "schedule = " << toml_list(spec.schedule) << "\n"
+        << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
+        << (spec.scales != std::vector<double>{0} ? "scale = " + scale_list(spec.scales) + "\n" : "")
+        << (spec.kv_heads.empty() ? "" : "kv_heads = " + toml_list(spec.kv_heads) + "\n")
+        << "variant = " << toml_list(variant_names_of) << "\n"
+        << (spec.k2_bias != 0 ? "k2_bias = " + shortest_text(spec.k2_bias) + "\n" : "")
+        << (spec.v2_bias != 0 ? "v2_bias = " + shortest_text(spec.v2_bias) + "\n" : "")
+        << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
+                                                 : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
+        << "\nout = " << toml_string(spec.out) << "\n"
+        << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
+        << "\n\n[data]\nkind = " << toml_list(kind_names) << "\nclusters = "
+        << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
+        << "\nsupport = " << toml_list(support_names) << "\ndir = " << toml_string(spec.data.dir) << "\n"
+        << (spec.trace_layers.empty() && spec.trace_heads.empty()
+                ? ""
+                : "layer = " + toml_list(spec.trace_layers) + "\nhead = " + toml_list(spec.trace_heads) + "\n");
+    for (const CacheGrid& grid : spec.grids) {
+        out << "\n[[grid]]\ncache = " << toml_string(grid.cache) << "\n";
+        for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace trikv
