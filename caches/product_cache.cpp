@@ -42,7 +42,7 @@ public:
 
     std::string spec() const override { return std::string("product:dtype=") + dtype_name(dtype_of<S>()); }
 
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         factors_.reserve(tokens);
         for (PairedRowStore<S>& pairs : pairs_) pairs.reserve(tokens * tokens);
     }

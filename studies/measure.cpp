@@ -378,6 +378,12 @@ std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks
     } catch (const std::bad_alloc&) {
         row.status = PointStatus::failed;
         row.reason = "out of memory";
+    } catch (const std::exception& e) {
+        // Not trikv's: a cache type's own failure (a Python cache raising, a plugin throwing).
+        // The point failed; the study goes on. Its first line only (Python adds a traceback).
+        const std::string message = e.what();
+        row.status = PointStatus::failed;
+        row.reason = "the cache threw: " + printable(message.substr(0, message.find('\n')));
     }
     return {row};
 }

@@ -35,6 +35,18 @@ struct StudyOptions {
     // study take one lock each, so they run side by side but each shard only once.
     std::string lock_name = ".lock";
     bool wait_for_lock = false;
+    // SIGINT and SIGTERM record state "interrupted" in results.json either way. false (the
+    // CLI): the process then ends at once, status 128 + signal. true (in process, Python): a
+    // SIGINT lets the point being measured finish and its row be recorded, then run_study
+    // throws StudyInterrupted; a second SIGINT, or SIGTERM, still ends the process at once.
+    bool interrupt_throws = false;
+};
+
+// Thrown by run_study after a SIGINT when StudyOptions::interrupt_throws: results.json already
+// says "interrupted". Not a trikv::Error (it is no bad input): Python raises KeyboardInterrupt.
+class StudyInterrupted : public std::exception {
+public:
+    const char* what() const noexcept override { return "study interrupted (SIGINT); results.json records it"; }
 };
 
 struct StudySummary {

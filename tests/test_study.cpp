@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <stdexcept>
 #include <set>
 
 #include "caches/registry.hpp"
@@ -207,6 +209,13 @@ TEST_CASE("study files are validated field by field", "[study]") {
     CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\n[[grid]]\ncache = \"factor\"\nstrategi = [\"fused\"]"),
                Contains("has no parameter 'strategi'"));
     CHECK(error_of("caches = [\"product\"]\nn=[4]\nd=[4]") == "no error");
+    // A value twice would be measured once, then reported as recorded by another process.
+    CHECK(error_of("caches = [\"product\"]\nn=[4, 8, 4]\nd=[4]") == "study: n: 4 is given twice; give each value once");
+    CHECK(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\nscale = [0.5, 0.5]") ==
+          "study: scale: 0.5 is given twice; give each value once");
+    // A NUL would cut the directory's name short where the system reads it.
+    CHECK(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\nout = \"results/a\\u0000b\"") ==
+          "study: out = 'results/a\\x00b' holds a NUL character");
 }
 
 TEST_CASE("the time-memory front keeps strict improvements and breaks ties by order", "[study][pareto]") {
@@ -479,6 +488,51 @@ TEST_CASE("failed points are retried, skipped ones re-evaluated, stale rows kept
     CHECK_THAT(pareto_text, Contains("factor"));
     CHECK_THAT(pareto_text, !Contains("product"));
     CHECK_THAT(json_text, Contains("\"rows_not_in_study\": 1"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a cache type throwing a non-trikv exception fails its point and the study goes on", "[study]") {
+    // A plugin's make() throwing std::runtime_error, a type's attend throwing std::logic_error
+    // with a newline in it (Python adds its traceback so).
+    trikv::CacheType make_throws;
+    make_throws.name = "test-foreign-make";
+    make_throws.description = "make() throws std::runtime_error";
+    make_throws.make = [](const trikv::CacheConfig&, const trikv::CacheShape&) -> std::unique_ptr<trikv::Cache> {
+        throw std::runtime_error("plugin could not start");
+    };
+    struct AttendThrows final : trikv::Cache {
+        using Cache::Cache;
+        std::string spec() const override { return "test-foreign-attend"; }
+        trikv::CacheCost cost(std::size_t) const override { return {}; }
+        void reserve_storage(std::size_t) override {}
+        void append_tokens(std::size_t, const float*, const float*, const float*, const float*) override {}
+        void attend_tokens(std::size_t, const float*, float*) override {
+            throw std::logic_error("attend blew up\nTraceback: line 2");
+        }
+        void clear_storage() override {}
+    };
+    trikv::CacheType attend_throws;
+    attend_throws.name = "test-foreign-attend";
+    attend_throws.description = "attend throws std::logic_error";
+    attend_throws.make = [](const trikv::CacheConfig&, const trikv::CacheShape& shape) -> std::unique_ptr<trikv::Cache> {
+        return std::make_unique<AttendThrows>(shape);
+    };
+    REQUIRE(trikv::register_cache(make_throws));
+    REQUIRE(trikv::register_cache(attend_throws));
+    const fs::path dir = fresh_dir("foreign");
+    const trikv::StudySpec spec = small_spec(dir, {"test-foreign-make", "factor", "test-foreign-attend"});
+    const trikv::StudySummary summary = trikv::run_study(spec, known_peaks());
+    CHECK(summary.failed == 2);
+    CHECK(summary.measured == 1);
+    std::map<std::string, std::string> reasons;
+    for (const trikv::ResultRow& row : trikv::read_results_csv(dir / "results.csv"))
+        reasons[row.cache_type] = row.status == trikv::PointStatus::failed ? row.reason : "ok";
+    CHECK(reasons["factor"] == "ok");
+    CHECK(reasons["test-foreign-make"] == "the cache threw: plugin could not start");
+    CHECK(reasons["test-foreign-attend"] == "the cache threw: attend blew up");
+    std::ifstream json(dir / "results.json");
+    const std::string json_text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+    CHECK_THAT(json_text, Contains("\"state\": \"complete\""));
     fs::remove_all(dir);
 }
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -269,4 +270,27 @@ TEST_CASE("trikv study without a file outside the repository names the file it l
     CHECK(fs::is_empty(dir));  // nothing started here
     fs::remove_all(dir);
     fs::remove(log);
+}
+
+TEST_CASE("trikv study refuses an empty --shard and a trace directory that is a symlink loop in one line",
+          "[study][reliability]") {
+    const fs::path dir = trikv::test::fresh_dir("study-cli-refusals");
+    std::vector<std::string> args = small_study(dir / "out");
+    args.insert(args.end(), {"--shard", ""});  // read as "no --shard", it ran the whole study
+    CHECK(wait_status(start_cli(args, dir / "shard.log")) == 2);
+    std::ifstream shard_log(dir / "shard.log");
+    const std::string shard_err((std::istreambuf_iterator<char>(shard_log)), std::istreambuf_iterator<char>());
+    CHECK_THAT(shard_err, Contains("--shard: an empty shard; expected i/N"));
+    CHECK(!fs::exists(dir / "out" / "results.csv"));
+
+    fs::create_directory_symlink(dir / "loop", dir / "loop");
+    std::ofstream(dir / "trace.toml") << "name = \"loop\"\ncaches = [\"product\"]\nn = [8]\nd = [4]\n[data]\n"
+                                      << "kind = \"trace\"\nlayer = 0\nhead = 0\ndir = \"" << (dir / "loop").string() << "\"\n";
+    CHECK(wait_status(start_cli({"study", (dir / "trace.toml").string(), "--out", (dir / "out").string(), "--no-peaks"},
+                                dir / "trace.log")) == 2);
+    std::ifstream trace_log(dir / "trace.log");
+    const std::string trace_err((std::istreambuf_iterator<char>(trace_log)), std::istreambuf_iterator<char>());
+    CHECK_THAT(trace_err, Contains("loop/layer0/head0/k1.npy") && Contains("symbolic links") && !Contains("internal error"));
+    CHECK(std::count(trace_err.begin(), trace_err.end(), '\n') == 1);
+    fs::remove_all(dir);
 }

@@ -3,10 +3,23 @@ import copy
 import csv
 import json
 import os
+import stat
 import tomllib
 
 from . import _core
 from .pycache import python_cache_types
+
+
+def _read_regular_file(path):
+    """The bytes of a regular file: a FIFO would block forever, /dev/zero never end."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO would wait for a writer
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{path!r}: is not a regular file")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read()
+    finally:
+        os.close(fd)
 
 
 def _toml_value(value):
@@ -69,8 +82,7 @@ def run_study(study, out=None, **overrides):
         spec, source = copy.deepcopy(study), "study dict"
     else:
         source = os.fspath(study)
-        with open(source, "rb") as f:
-            spec = tomllib.load(f)
+        spec = tomllib.loads(_read_regular_file(source).decode())
     spec.update(overrides)
     directory = _core._run_study_toml(to_toml(spec), source, "" if out is None else os.fspath(out))
     return _read_rows(directory)
