@@ -359,17 +359,18 @@ double available_memory_bytes() {
 
 std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes) {
     ResultRow row = describe_point(point);
-    const double projected = projected_bytes(point), resident = resident_bytes();
-    if (resident + projected > mem_limit_bytes) {
-        std::ostringstream reason;
-        reason << "projected " << format_bytes(projected) << " (" << format_bytes(harness_bytes(point))
-               << " of it the harness's) on top of " << format_bytes(resident) << " resident exceed the memory limit of "
-               << format_bytes(mem_limit_bytes);
-        row.status = PointStatus::skipped;
-        row.reason = reason.str();
-        return {row};
-    }
     try {
+        // Inside the try: the projection builds the cache, whose make() may throw too.
+        const double projected = projected_bytes(point), resident = resident_bytes();
+        if (resident + projected > mem_limit_bytes) {
+            std::ostringstream reason;
+            reason << "projected " << format_bytes(projected) << " (" << format_bytes(harness_bytes(point))
+                   << " of it the harness's) on top of " << format_bytes(resident)
+                   << " resident exceed the memory limit of " << format_bytes(mem_limit_bytes);
+            row.status = PointStatus::skipped;
+            row.reason = reason.str();
+            return {row};
+        }
         reset_peak_rss();
         return point.workload == Workload::var ? measure_var(point, peaks, row) : measure_decode(point, peaks, row);
     } catch (const Error& e) {

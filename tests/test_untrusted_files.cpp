@@ -86,7 +86,7 @@ TEST_CASE("a results.csv starting with a byte order mark is refused naming it", 
                       Contains("line 1, column 1: the file starts with a UTF-8 byte order mark (bytes EF BB BF)"));
 }
 
-TEST_CASE("--slurm refuses an out path sbatch would rewrite, writing nothing", "[untrusted]") {
+TEST_CASE("trikv study --slurm refuses an out path sbatch would rewrite, writing nothing", "[untrusted]") {
     const trikv::test::ScratchDir dir("slurm");
     trikv::SlurmOptions options;
     options.dry_run = true;

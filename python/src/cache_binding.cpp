@@ -208,6 +208,11 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
              },
              "Drops every token and returns the storage.")
         .def("reserve", [](CacheHandle& h, std::size_t tokens) {
+                 // The CLI's bound on n keeps the cost models' size products within 64 bits, so
+                 // reserve's check against memory sees the true size, not a wrapped one.
+                 require(tokens <= std::size_t(bounds::kTokens.max), "reserve: tokens: " + std::to_string(tokens) +
+                                                                         " is outside 0 to " +
+                                                                         std::to_string(bounds::kTokens.max));
                  const GilReleased unlocked;
                  const Busy busy(h);
                  h.cache->reserve(tokens);

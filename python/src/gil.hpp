@@ -3,27 +3,42 @@
 //
 // When Python finalises while a daemon thread is inside trikv, that thread is ended with
 // pthread_exit the moment it next takes the GIL: inside a Python cache type's method, or as a
-// binding takes the GIL back. pthread_exit unwinds the C++ stack like an exception, and
-// pybind11's guards would then release a GIL the thread does not hold (a fatal error) or take
-// it again while unwinding (std::terminate): the process aborted at exit. These guards step
-// aside instead, and the thread ends quietly.
+// binding takes the GIL back. pthread_exit unwinds the C++ stack like an exception; pybind11's
+// guards then released a GIL the thread did not hold, took it again mid-unwind, or freed
+// Python objects without it — the process aborted or crashed at exit. Here every place such a
+// thread can be ended catches the unwinding at once, before any C++ destructor runs, and parks
+// the thread until the process is gone.
 #include <Python.h>
-
-#include <exception>
+#include <cxxabi.h>
+#include <unistd.h>
 
 namespace trikv::python {
+
+// Never returns: the thread waits for the process to end (Python no longer runs it).
+[[noreturn]] inline void park_ended_thread() {
+    for (;;) ::pause();
+}
+
+// Runs `c_api_call` (C API calls only, no C++ objects to destroy) and returns its result; a
+// thread Python ends inside it is parked there.
+template <class CApiCall>
+auto guarded(CApiCall c_api_call) -> decltype(c_api_call()) {
+    try {
+        return c_api_call();
+    } catch (abi::__forced_unwind&) {
+        park_ended_thread();
+    }
+}
 
 // Releases the GIL for its lifetime, as py::gil_scoped_release.
 class GilReleased {
 public:
     GilReleased() : state_(PyEval_SaveThread()) {}
-    // noexcept(false): taking the GIL back may end the thread (pthread_exit) if Python is
-    // finalising; the unwinding must be able to leave this destructor.
-    ~GilReleased() noexcept(false) {
-        // Already unwinding while Python finalises: taking the GIL would end the thread inside
-        // this destructor, mid-unwind (terminate). The thread is ending: leave the GIL alone.
-        if (std::uncaught_exceptions() > 0 && _Py_IsFinalizing()) return;
-        PyEval_RestoreThread(state_);
+    ~GilReleased() {
+        guarded([this] {
+            PyEval_RestoreThread(state_);
+            return 0;
+        });
     }
     GilReleased(const GilReleased&) = delete;
     GilReleased& operator=(const GilReleased&) = delete;
@@ -35,12 +50,8 @@ private:
 // Holds the GIL for its lifetime, from any thread, as py::gil_scoped_acquire.
 class GilHeld {
 public:
-    GilHeld() : state_(PyGILState_Ensure()) {}
-    ~GilHeld() {
-        // A thread that pthread_exit ended inside Python unwinds through here without the GIL
-        // (it has no current thread state): there is nothing to release.
-        if (_PyThreadState_UncheckedGet() != nullptr) PyGILState_Release(state_);
-    }
+    GilHeld() : state_(guarded([] { return PyGILState_Ensure(); })) {}
+    ~GilHeld() { PyGILState_Release(state_); }
     GilHeld(const GilHeld&) = delete;
     GilHeld& operator=(const GilHeld&) = delete;
 
