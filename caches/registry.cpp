@@ -60,8 +60,8 @@ void require_plain_name(const std::string& name, const std::string& what) {
     const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
         return c > 0x20 && c < 0x7f && std::string_view(":,=\"'\\").find(c) == std::string_view::npos;
     });
-    require(plain, "register_cache: " + what + " '" + printable(name) +
-                       "' is invalid; expected printable ASCII without white space, quotes, ':', ',' or '='");
+    require(plain, "register_cache: invalid " + what + " '" + printable(name) +
+                       "'; expected printable ASCII without white space, quotes, ':', ',' or '='");
 }
 
 // Text `trikv caches` prints (a plugin's or a Python class's): no control characters, so it
@@ -120,7 +120,7 @@ bool register_cache(CacheType type) {
         require(!types().count(type.name), "register_cache: cache '" + type.name + "' is registered twice");
         require_plain_text(type.description, "cache '" + type.name + "': description");
         for (const CacheParam& param : type.params) {
-            require_plain_name(param.name, "cache '" + type.name + "': parameter name");
+            require_plain_name(param.name, "parameter name of cache '" + type.name + "'");
             require_plain_text(param.description, "cache '" + type.name + "': parameter '" + param.name + "': description");
             for (const std::string& choice : param.choices)
                 require_plain_text(choice, "cache '" + type.name + "': parameter '" + param.name + "': choice");

@@ -17,6 +17,7 @@
 #include "attention/tensor_attention.hpp"
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "framework/finite.hpp"
 #include "framework/timer.hpp"
 #include "framework/units.hpp"
 #include "studies/pareto.hpp"
@@ -121,6 +122,12 @@ std::vector<double> exact_block(const TokenData& data, std::size_t first, std::s
 // query (worst kept) and the largest absolute error.
 void record_error(ResultRow& row, const std::vector<float>& out, const std::vector<double>& exact, std::size_t count,
                   std::size_t width) {
+    // A NaN would drop out of the maxima below (std::max ignores it) and leave a perfect error:
+    // an output that overflowed fails the point, as `trikv attend` refuses it.
+    const std::size_t bad = first_non_finite(out.data(), count * width);
+    if (bad < count * width)
+        throw Error(overflow_message("output of query " + std::to_string(bad / width) + " of a step", out[bad], "float32",
+                                     "lower the study's scale"));
     for (std::size_t r = 0; r < count; ++r) {
         double diff2 = 0, ref2 = 0;
         for (std::size_t i = r * width; i < (r + 1) * width; ++i) {

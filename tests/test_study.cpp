@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <set>
@@ -491,7 +492,7 @@ TEST_CASE("failed points are retried, skipped ones re-evaluated, stale rows kept
     fs::remove_all(dir);
 }
 
-TEST_CASE("a cache type throwing a non-trikv exception fails its point and the study goes on", "[study]") {
+TEST_CASE("a cache type throwing a non-trikv exception or answering NaN fails its point and the study goes on", "[study]") {
     // A plugin's make() throwing std::runtime_error, a type's attend throwing std::logic_error
     // with a newline in it (Python adds its traceback so).
     trikv::CacheType make_throws;
@@ -511,6 +512,24 @@ TEST_CASE("a cache type throwing a non-trikv exception fails its point and the s
         }
         void clear_storage() override {}
     };
+    struct AnswersNaN final : trikv::Cache {
+        using Cache::Cache;
+        std::string spec() const override { return "test-nan-output"; }
+        trikv::CacheCost cost(std::size_t) const override { return {}; }
+        void reserve_storage(std::size_t) override {}
+        void append_tokens(std::size_t, const float*, const float*, const float*, const float*) override {}
+        void attend_tokens(std::size_t count, const float*, float* out) override {
+            std::fill_n(out, count * shape_.query_width(), std::numeric_limits<float>::quiet_NaN());
+        }
+        void clear_storage() override {}
+    };
+    trikv::CacheType nan_output;
+    nan_output.name = "test-nan-output";
+    nan_output.description = "attends to NaN, as scores that overflowed would";
+    nan_output.make = [](const trikv::CacheConfig&, const trikv::CacheShape& shape) -> std::unique_ptr<trikv::Cache> {
+        return std::make_unique<AnswersNaN>(shape);
+    };
+    REQUIRE(trikv::register_cache(nan_output));
     trikv::CacheType attend_throws;
     attend_throws.name = "test-foreign-attend";
     attend_throws.description = "attend throws std::logic_error";
@@ -520,9 +539,9 @@ TEST_CASE("a cache type throwing a non-trikv exception fails its point and the s
     REQUIRE(trikv::register_cache(make_throws));
     REQUIRE(trikv::register_cache(attend_throws));
     const fs::path dir = fresh_dir("foreign");
-    const trikv::StudySpec spec = small_spec(dir, {"test-foreign-make", "factor", "test-foreign-attend"});
+    const trikv::StudySpec spec = small_spec(dir, {"test-foreign-make", "factor", "test-foreign-attend", "test-nan-output"});
     const trikv::StudySummary summary = trikv::run_study(spec, known_peaks());
-    CHECK(summary.failed == 2);
+    CHECK(summary.failed == 3);
     CHECK(summary.measured == 1);
     std::map<std::string, std::string> reasons;
     for (const trikv::ResultRow& row : trikv::read_results_csv(dir / "results.csv"))
@@ -530,6 +549,9 @@ TEST_CASE("a cache type throwing a non-trikv exception fails its point and the s
     CHECK(reasons["factor"] == "ok");
     CHECK(reasons["test-foreign-make"] == "the cache threw: plugin could not start");
     CHECK(reasons["test-foreign-attend"] == "the cache threw: attend blew up");
+    // A NaN output used to drop out of the error's maximum and be recorded ok with error 0.
+    CHECK(reasons["test-nan-output"] ==
+          "output of query 0 of a step is NaN: the scores overflow float32; lower the study's scale");
     std::ifstream json(dir / "results.json");
     const std::string json_text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
     CHECK_THAT(json_text, Contains("\"state\": \"complete\""));
