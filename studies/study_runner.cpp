@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -111,6 +112,7 @@ public:
         text_ = text;
         throws_ = throws;
         requested_ = 0;
+        static_assert(std::atomic<int>::is_always_lock_free);
         struct sigaction action {};
         action.sa_handler = &InterruptRecorder::handle;
         sigemptyset(&action.sa_mask);
@@ -143,7 +145,7 @@ private:
 
     static inline std::string json_, temporary_, text_;
     static inline bool throws_ = false;
-    static inline volatile sig_atomic_t requested_ = 0;
+    static inline std::atomic<int> requested_{0};  // lock-free: safe in a handler, seen by every thread
     struct sigaction previous_int_ {}, previous_term_ {};
 };
 

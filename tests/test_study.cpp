@@ -501,43 +501,40 @@ TEST_CASE("a cache type throwing a non-trikv exception or answering NaN fails it
     make_throws.make = [](const trikv::CacheConfig&, const trikv::CacheShape&) -> std::unique_ptr<trikv::Cache> {
         throw std::runtime_error("plugin could not start");
     };
-    struct AttendThrows final : trikv::Cache {
-        using Cache::Cache;
-        std::string spec() const override { return "test-foreign-attend"; }
-        trikv::CacheCost cost(std::size_t) const override { return {}; }
-        void reserve_storage(std::size_t) override {}
-        void append_tokens(std::size_t, const float*, const float*, const float*, const float*) override {}
-        void attend_tokens(std::size_t, const float*, float*) override {
-            throw std::logic_error("attend blew up\nTraceback: line 2");
-        }
-        void clear_storage() override {}
-    };
-    struct AnswersNaN final : trikv::Cache {
-        using Cache::Cache;
-        std::string spec() const override { return "test-nan-output"; }
+    // Types that store nothing and whose attend does `attend` (throws, or writes NaN).
+    using Attend = std::function<void(std::size_t count, float* out, std::size_t width)>;
+    struct Scripted final : trikv::Cache {
+        Scripted(const trikv::CacheShape& shape, std::string name, Attend attend)
+            : Cache(shape), name_(std::move(name)), attend_(std::move(attend)) {}
+        std::string spec() const override { return name_; }
         trikv::CacheCost cost(std::size_t) const override { return {}; }
         void reserve_storage(std::size_t) override {}
         void append_tokens(std::size_t, const float*, const float*, const float*, const float*) override {}
         void attend_tokens(std::size_t count, const float*, float* out) override {
-            std::fill_n(out, count * shape_.query_width(), std::numeric_limits<float>::quiet_NaN());
+            attend_(count, out, shape_.query_width());
         }
         void clear_storage() override {}
+        std::string name_;
+        Attend attend_;
     };
-    trikv::CacheType nan_output;
-    nan_output.name = "test-nan-output";
-    nan_output.description = "attends to NaN, as scores that overflowed would";
-    nan_output.make = [](const trikv::CacheConfig&, const trikv::CacheShape& shape) -> std::unique_ptr<trikv::Cache> {
-        return std::make_unique<AnswersNaN>(shape);
+    const auto scripted = [](const std::string& name, const std::string& description, Attend attend) {
+        trikv::CacheType type;
+        type.name = name;
+        type.description = description;
+        type.make = [name, attend](const trikv::CacheConfig&, const trikv::CacheShape& shape) -> std::unique_ptr<trikv::Cache> {
+            return std::make_unique<Scripted>(shape, name, attend);
+        };
+        return type;
     };
-    REQUIRE(trikv::register_cache(nan_output));
-    trikv::CacheType attend_throws;
-    attend_throws.name = "test-foreign-attend";
-    attend_throws.description = "attend throws std::logic_error";
-    attend_throws.make = [](const trikv::CacheConfig&, const trikv::CacheShape& shape) -> std::unique_ptr<trikv::Cache> {
-        return std::make_unique<AttendThrows>(shape);
-    };
+    REQUIRE(trikv::register_cache(scripted("test-nan-output", "attends to NaN, as scores that overflowed would",
+                                           [](std::size_t count, float* out, std::size_t width) {
+                                               std::fill_n(out, count * width, std::numeric_limits<float>::quiet_NaN());
+                                           })));
+    REQUIRE(trikv::register_cache(scripted("test-foreign-attend", "attend throws std::logic_error",
+                                           [](std::size_t, float*, std::size_t) {
+                                               throw std::logic_error("attend blew up\nTraceback: line 2");
+                                           })));
     REQUIRE(trikv::register_cache(make_throws));
-    REQUIRE(trikv::register_cache(attend_throws));
     const fs::path dir = fresh_dir("foreign");
     const trikv::StudySpec spec = small_spec(dir, {"test-foreign-make", "factor", "test-foreign-attend", "test-nan-output"});
     const trikv::StudySummary summary = trikv::run_study(spec, known_peaks());
