@@ -219,6 +219,10 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
              },
              py::arg("tokens"), "Allocates storage for `tokens` tokens up front, so appends then never allocate.")
         .def("cost", [](const CacheHandle& h, std::optional<std::size_t> tokens) {
+                 // As reserve: beyond the CLI's n, the cost models' size products may wrap.
+                 require(!tokens || *tokens <= std::size_t(bounds::kTokens.max),
+                         "cost: tokens: " + std::to_string(tokens.value_or(0)) + " is outside 0 to " +
+                             std::to_string(bounds::kTokens.max));
                  return cost_dict(h.cache->cost(tokens.value_or(h.cache->size())));
              },
              py::arg("tokens") = py::none(),

@@ -60,6 +60,8 @@ def test_reserve_is_checked_before_it_allocates_and_leaves_the_cache_usable(spec
     held = cache.bytes
     with pytest.raises(ValueError, match=r"^reserve: tokens: 4611686018427387904 is outside 0 to 1048576$"):
         cache.reserve(2**62)
+    with pytest.raises(ValueError, match=r"^cost: tokens: 4611686018427387904 is outside 0 to 1048576$"):
+        cache.cost(2**62)  # factor's wrapped to a product of 0 and segfaulted
     cache.set_memory_limit(1 << 20)
     with pytest.raises(MemoryError, match="above the memory limit of 1048576 bytes"):
         cache.reserve(10**6)
@@ -246,3 +248,13 @@ def test_run_study_refuses_a_fifo_in_place_of_the_study_file(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ValueError, match=r"study.toml': is not a regular file$"):
         trikv.run_study(fifo)  # a hang here fails under ctest's time limit
+
+
+def test_a_python_cache_type_whose_text_holds_escape_sequences_is_refused():
+    class Loud(PairSketch):
+        """\x1b[2Jclears your terminal"""
+    with pytest.raises(ValueError, match=r"description '\\x1b\[2Jclears your terminal \(Python; bytes self-reported\)' "
+                                         r"holds control characters"):
+        trikv.register("loud", Loud, params={"budget": 1})
+    with pytest.raises(ValueError, match=r"invalid cache name 'lo\\x07ud'"):
+        trikv.register("lo\x07ud", PairSketch, params={"budget": 1})
