@@ -61,7 +61,7 @@ def test_reserve_is_checked_before_it_allocates_and_leaves_the_cache_usable(spec
     with pytest.raises(ValueError, match=r"^reserve: tokens: 4611686018427387904 is outside 0 to 1048576$"):
         cache.reserve(2**62)
     with pytest.raises(ValueError, match=r"^cost: tokens: 4611686018427387904 is outside 0 to 1048576$"):
-        cache.cost(2**62)  # factor's wrapped to a product of 0 and segfaulted
+        cache.cost(2**62)  # beyond the bound, the cost models' size products wrap
     cache.set_memory_limit(1 << 20)
     with pytest.raises(MemoryError, match="above the memory limit of 1048576 bytes"):
         cache.reserve(10**6)
