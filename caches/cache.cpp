@@ -1,6 +1,7 @@
 #include "caches/cache.hpp"
 
 #include "caches/registry.hpp"
+#include "framework/checked.hpp"
 #include "framework/error.hpp"
 
 namespace trikv {
@@ -11,8 +12,9 @@ void Cache::check_memory_limit(std::size_t tokens, const char* operation) const 
     if (memory_limit_ == 0) return;
     const double projected = cost(tokens).resident_bytes;
     if (projected <= static_cast<double>(memory_limit_)) return;
+    // format_number: a cost model may give more than 64 bits hold, or NaN.
     throw MemoryLimitError(std::string(operation) + ": cache '" + spec() + "' would hold " +
-                           std::to_string(static_cast<long long>(projected)) + " bytes at " + std::to_string(tokens) +
+                           format_number(projected) + " bytes at " + std::to_string(tokens) +
                            " tokens, above the memory limit of " + std::to_string(memory_limit_) + " bytes");
 }
 
@@ -40,6 +42,23 @@ void Cache::attend(std::size_t count, const float* q, float* out) {
     transient_.reset_peak();
     attend_tokens(count, q, out);
     last_transient_peak_ = transient_.peak() - transient_.current();
+}
+
+void Cache::reserve(std::size_t tokens) {
+    if (tokens <= tokens_) return;
+    check_memory_limit(tokens, "reserve");
+    const double projected = cost(tokens).resident_bytes;
+    const std::size_t memory = physical_memory_bytes();
+    require(projected <= static_cast<double>(memory),
+            "reserve: cache '" + spec() + "' would hold " + format_number(projected) + " bytes at " +
+                std::to_string(tokens) + " tokens, more than this machine's " + std::to_string(memory) +
+                " bytes of memory");
+    try {
+        reserve_storage(tokens);
+    } catch (...) {
+        if (tokens_ == 0) clear_storage();  // nothing stored: give back every chunk allocated so far
+        throw;
+    }
 }
 
 void Cache::clear() {

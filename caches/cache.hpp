@@ -58,12 +58,15 @@ public:
     void attend(std::size_t count, const float* q, float* out);
     // Drops every token and returns the storage.
     void clear();
-    // An append that would take resident bytes (by the cost model) above `bytes` throws
-    // trikv::Error instead of allocating; 0 removes the limit. (reserve is the caller's call:
-    // check cost(tokens) first, as `trikv attend` does.)
+    // An append or reserve that would take resident bytes (by the cost model) above `bytes`
+    // throws MemoryLimitError instead of allocating; 0 removes the limit.
     void set_memory_limit(std::size_t bytes) { memory_limit_ = bytes; }
-    // Allocates storage for `tokens` tokens up front (appends then never allocate).
-    virtual void reserve(std::size_t tokens) = 0;
+    // Allocates storage for `tokens` tokens up front (appends then never allocate). Checked
+    // before anything is allocated: the cost model's resident bytes at `tokens` must be within
+    // the memory limit and this machine's physical memory (else trikv::Error, nothing
+    // allocated). If allocating fails anyway, an empty cache returns all its storage before
+    // the exception propagates, so it is left as it was and usable.
+    void reserve(std::size_t tokens);
 
     std::size_t size() const { return tokens_; }
     const CacheShape& shape() const { return shape_; }
@@ -87,6 +90,8 @@ protected:
                                const float* v2) = 0;
     virtual void attend_tokens(std::size_t count, const float* q, float* out) = 0;
     virtual void clear_storage() = 0;
+    // Allocates storage for `tokens` tokens (reserve has checked the limits).
+    virtual void reserve_storage(std::size_t tokens) = 0;
 
     // For types whose natural step is one token: push(index, k1, k2, v1, v2) for each token of
     // a block, index being its position in the cache; attend_one(q, out) for each query.

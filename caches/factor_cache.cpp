@@ -46,7 +46,7 @@ public:
     std::string spec() const override {
         return std::string("factor:strategy=") + (fused_ ? "fused" : "recompute") + ",dtype=" + dtype_name(dtype_of<S>());
     }
-    void reserve(std::size_t tokens) override { factors_.reserve(tokens); }
+    void reserve_storage(std::size_t tokens) override { factors_.reserve(tokens); }
 
     CacheCost cost(std::size_t tokens) const override {
         // Flops follow the query heads; storage and the bytes streamed follow the kv heads (a

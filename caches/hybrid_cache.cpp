@@ -52,7 +52,7 @@ public:
 
     std::string spec() const override { return "hybrid:window=" + std::to_string(window_); }
 
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         factors_.reserve(tokens);
         const std::size_t r = std::min(tokens, window_);
         for (RowStore<float>& store : pair_keys_) store.reserve(r * r);

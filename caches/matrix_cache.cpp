@@ -30,7 +30,7 @@ public:
     }
 
     std::string spec() const override { return "matrix"; }
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         for (std::size_t head = 0; head < shape_.kv_heads; ++head) {
             keys_[head].reserve(tokens);
             values_[head].reserve(tokens);

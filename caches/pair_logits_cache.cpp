@@ -43,7 +43,7 @@ public:
     }
 
     std::string spec() const override { return "pair-logits"; }
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         factors_.reserve(tokens);
         for (RowStore<float>& logits : logits_) logits.reserve(tokens * tokens);
     }

@@ -135,7 +135,7 @@ public:
 
     std::string spec() const override { return "poly:degree=" + std::to_string(degree_); }
 
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         if (tokens > 0) allocate();
     }
 

@@ -42,7 +42,7 @@ public:
 
     std::string spec() const override { return std::string("product:dtype=") + dtype_name(dtype_of<S>()); }
 
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         factors_.reserve(tokens);
         for (PairedRowStore<S>& pairs : pairs_) pairs.reserve(tokens * tokens);
     }
@@ -54,8 +54,9 @@ public:
         // Per reducer: a tile of scores and two d-vectors of accumulators, plus decoded K and V tiles for a reduced dtype.
         const double decoded = std::is_same_v<S, float> ? 0.0 : 2.0 * kStreamTileRows * d;
         CacheCost c;
-        c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens) +
-                                               shape_.kv_heads * pairs_[0].bytes_for(tokens * tokens));
+        // In double: kv_heads times a kv head's pair bytes may pass 64 bits (heads and d at their bounds).
+        c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens)) +
+                           kv * static_cast<double>(pairs_[0].bytes_for(tokens * tokens));
         c.transient_bytes = static_cast<double>(worker_count()) *
                             (kStreamTileRows + 2 * d + decoded) * sizeof(float) * kv;
         c.flops = 4.0 * pairs * d * h;

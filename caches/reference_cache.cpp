@@ -16,7 +16,7 @@ public:
     explicit ReferenceCache(const CacheShape& shape) : Cache(shape) {}
 
     std::string spec() const override { return "reference"; }
-    void reserve(std::size_t) override {}
+    void reserve_storage(std::size_t) override {}
 
     CacheCost cost(std::size_t tokens) const override {
         const double h = static_cast<double>(shape_.heads), d = static_cast<double>(shape_.dim);

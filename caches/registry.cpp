@@ -42,6 +42,25 @@ void validate(const CacheType& type, const CacheParam& param, const std::string&
                 format_number(param.max) + "]");
 }
 
+// Names go into specs, point keys and CSV files: printable ASCII without the spec's separators.
+void require_plain_name(const std::string& name, const std::string& what) {
+    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return c > 0x20 && c < 0x7f && std::string_view(":,=\"'\\").find(c) == std::string_view::npos;
+    });
+    require(plain, "register_cache: invalid " + what + " '" + printable(name) +
+                       "'; expected printable ASCII without white space, quotes, ':', ',' or '='");
+}
+
+// Text `trikv caches` prints (a plugin's or a Python class's): no control characters, so it
+// cannot carry terminal escape sequences or break a line.
+void require_plain_text(const std::string& text, const std::string& what) {
+    const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7f;
+    });
+    require(plain, "register_cache: " + what + " '" + printable(text) + "' holds control characters");
+}
+
 // Where register_cache records refusals while a DeferredRegistrationErrors is alive.
 std::vector<std::string>*& deferred_errors() {
     static std::vector<std::string>* errors = nullptr;
@@ -84,10 +103,16 @@ std::string CacheConfig::canonical() const {
 
 bool register_cache(CacheType type) {
     try {
-        require(!type.name.empty() && type.name.find_first_of(":,= ") == std::string::npos,
-                "register_cache: invalid cache name '" + type.name + "'");
+        require_plain_name(type.name, "cache name");
         require(!types().count(type.name), "register_cache: cache '" + type.name + "' is registered twice");
-        for (const CacheParam& param : type.params) validate(type, param, param.default_value);
+        require_plain_text(type.description, "cache '" + type.name + "': description");
+        for (const CacheParam& param : type.params) {
+            require_plain_name(param.name, "parameter name of cache '" + type.name + "'");
+            require_plain_text(param.description, "cache '" + type.name + "': parameter '" + param.name + "': description");
+            for (const std::string& choice : param.choices)
+                require_plain_text(choice, "cache '" + type.name + "': parameter '" + param.name + "': choice");
+            validate(type, param, param.default_value);
+        }
     } catch (const Error& refused) {
         if (!deferred_errors()) throw;
         deferred_errors()->push_back(refused.what());

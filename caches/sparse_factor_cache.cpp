@@ -209,7 +209,7 @@ public:
 
     std::string spec() const override { return "sparse-factor"; }
     // Only the per-row counts can be allocated ahead: the entries depend on the data.
-    void reserve(std::size_t tokens) override { factors_.reserve_rows(tokens); }
+    void reserve_storage(std::size_t tokens) override { factors_.reserve_rows(tokens); }
 
     // At the observed densities ρ (stored entries / (rows·d) per stream; 1 before any token):
     // resident bytes by the chunk formula (caches/sparse_rows.hpp) at ρ·d·n entries per stream

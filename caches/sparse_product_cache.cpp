@@ -100,7 +100,7 @@ public:
     std::string spec() const override { return "sparse-product"; }
 
     // Only the per-row counts can be allocated ahead: the entries depend on the data.
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         factors_.reserve_rows(tokens);
         for (std::size_t head = 0; head < shape_.kv_heads; ++head) {
             pair_keys_[head].reserve_rows(tokens * tokens);

@@ -64,7 +64,7 @@ public:
     std::string spec() const override { return spec_; }
 
     // The factors and samplers have known sizes; pair clusters open as pairs arrive.
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         factors_.reserve(tokens);
         for (Head& head : heads_) head.samplers.allocate();
     }

@@ -49,7 +49,7 @@ public:
     std::string spec() const override { return spec_; }
 
     // Only the samplers have a size known in advance; clusters open as keys arrive.
-    void reserve(std::size_t) override {
+    void reserve_storage(std::size_t) override {
         for (Head& head : heads_) head.s1.allocate(), head.s2.allocate();
     }
 

@@ -46,7 +46,7 @@ public:
         return "window:w1=" + std::to_string(w1_) + ",w2=" + std::to_string(w2_);
     }
 
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         for (std::size_t i = 0; i < rings_.size(); ++i)
             rings_[i].reserve(std::min(tokens, window(static_cast<Stream>(i % 4))));
     }

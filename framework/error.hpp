@@ -49,6 +49,19 @@ inline std::string printable(std::string_view text, std::size_t max_shown = kMax
     return out;
 }
 
+// Text for a terminal: control characters (a newline, an escape sequence's ESC) as \xNN, every
+// other byte kept, so UTF-8 such as "≥" stays readable. For text printed whole (status lines,
+// error messages); printable() is for quoting a bounded piece of a value.
+inline std::string without_controls(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        out += byte < 0x20 || byte == 0x7f ? printable(std::string_view(&c, 1)) : std::string(1, c);
+    }
+    return out;
+}
+
 // Levenshtein distance, for suggesting the name a misspelt one was meant to be.
 inline std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);

@@ -27,6 +27,22 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
     return dir;
 }
 
+// fresh_dir(name), removed with everything in it when the test ends, also when a REQUIRE fails.
+class ScratchDir {
+public:
+    explicit ScratchDir(const std::string& name) : path_(fresh_dir(name)) {}
+    ~ScratchDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
 // n×d matrix of N(0, sigma²) entries.
 template <Scalar T>
 Matrix<T> random_matrix(Rng& rng, std::size_t n, std::size_t d, double sigma = 1.0) {

@@ -3,9 +3,12 @@
 // limit stays under it.
 #include <catch2/catch.hpp>
 
+#include <new>
+#include <utility>
 #include <vector>
 
 #include "caches/registry.hpp"
+#include "caches/row_store.hpp"
 #include "framework/error.hpp"
 #include "studies/measure/measure.hpp"
 
@@ -34,6 +37,72 @@ TEST_CASE("an append past the memory limit throws and leaves the cache as it was
         cache->append(1, token.data(), token.data(), token.data(), token.data());
         CHECK(cache->size() == appended + 1);
     }
+}
+
+TEST_CASE("reserve is checked against the memory limit and physical memory before allocating",
+          "[caches][memory][reliability]") {
+    const std::size_t h = 1, d = 8;
+    // Token counts far beyond any machine for each (a window keeps its windows whatever the count).
+    const std::pair<const char*, std::size_t> cases[] = {{"product", std::size_t(1) << 24},
+                                                         {"factor", std::size_t(1) << 40},
+                                                         {"window:w1=512,w2=512", 0}};
+    for (const auto& [spec, too_many] : cases) {
+        INFO(spec);
+        const auto cache = trikv::make_cache(spec, {h, d, 0.125});
+        std::vector<float> token(h * d, 0.5f), out(h * d);
+        cache->append(1, token.data(), token.data(), token.data(), token.data());
+        const std::size_t held = cache->bytes();
+        // Refused from the cost model, nothing allocated (it used to allocate chunk by chunk until killed).
+        if (too_many > 0)
+            CHECK_THROWS_WITH(cache->reserve(too_many), Catch::Contains("more than this machine's") &&
+                                                            Catch::Contains("bytes of memory"));
+        CHECK(cache->bytes() == held);
+        // Under a limit: refused as an append past it would be (MemoryLimitError).
+        cache->set_memory_limit(static_cast<std::size_t>(cache->cost(40).resident_bytes));
+        CHECK_THROWS_AS(cache->reserve(1 << 20), trikv::MemoryLimitError);
+        CHECK(cache->bytes() == held);
+        cache->reserve(20);  // within the limit: allowed
+        cache->attend(1, token.data(), out.data());  // still usable
+        CHECK(out[0] == Approx(0.25f));
+        CHECK(cache->size() == 1);
+    }
+}
+
+namespace {
+
+// Storage that runs out halfway through a reservation, as when the machine's memory is held
+// by other processes: the chunks allocated so far must be given back.
+class HalfReservingCache final : public trikv::Cache {
+public:
+    explicit HalfReservingCache(const trikv::CacheShape& shape) : Cache(shape), rows_(shape.dim, 64, resident_) {}
+    std::string spec() const override { return "test-half-reserving"; }
+    trikv::CacheCost cost(std::size_t tokens) const override {
+        return {double(tokens * shape_.dim * sizeof(float)), 0, 0, 0};
+    }
+
+private:
+    void reserve_storage(std::size_t tokens) override {
+        rows_.reserve(tokens / 2);
+        throw std::bad_alloc();
+    }
+    void append_tokens(std::size_t count, const float* k1, const float*, const float*, const float*) override {
+        for (std::size_t t = 0; t < count; ++t) rows_.append(k1 + t * shape_.dim);
+    }
+    void attend_tokens(std::size_t, const float*, float*) override {}
+    void clear_storage() override { rows_.clear(); }
+
+    trikv::RowStore<float> rows_;
+};
+
+}  // namespace
+
+TEST_CASE("a reservation that fails on an empty cache gives back what it allocated", "[caches][memory][reliability]") {
+    HalfReservingCache cache({1, 8, 0.125});
+    CHECK_THROWS_AS(cache.reserve(4096), std::bad_alloc);
+    CHECK(cache.bytes() == 0);
+    const std::vector<float> token(8, 1.0f);
+    cache.append(1, token.data(), token.data(), token.data(), token.data());  // still usable
+    CHECK(cache.size() == 1);
 }
 
 TEST_CASE("a study point admitted under the memory limit peaks under it", "[study][memory][reliability]") {

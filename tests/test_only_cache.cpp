@@ -31,7 +31,7 @@ public:
     // Canonical: every parameter spelled out, so make_cache(spec()) rebuilds this cache.
     std::string spec() const override { return "test-naive:chunk_rows=" + std::to_string(chunk_rows_); }
 
-    void reserve(std::size_t tokens) override {
+    void reserve_storage(std::size_t tokens) override {
         for (trikv::RowStore<float>& stream : streams_) stream.reserve(tokens);
     }
 

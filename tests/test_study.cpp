@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
+#include <map>
+#include <stdexcept>
 #include <set>
 
 #include "caches/registry.hpp"
@@ -207,6 +210,13 @@ TEST_CASE("study files are validated field by field", "[study]") {
     CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\n[[grid]]\ncache = \"factor\"\nstrategi = [\"fused\"]"),
                Contains("has no parameter 'strategi'"));
     CHECK(error_of("caches = [\"product\"]\nn=[4]\nd=[4]") == "no error");
+    // A value twice would be measured once, then reported as recorded by another process.
+    CHECK(error_of("caches = [\"product\"]\nn=[4, 8, 4]\nd=[4]") == "study: n: 4 is given twice; give each value once");
+    CHECK(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\nscale = [0.5, 0.5]") ==
+          "study: scale: 0.5 is given twice; give each value once");
+    // A NUL would cut the directory's name short where the system reads it.
+    CHECK(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\nout = \"results/a\\u0000b\"") ==
+          "study: out = 'results/a\\x00b' holds a NUL character");
 }
 
 TEST_CASE("the time-memory front keeps strict improvements and breaks ties by order", "[study][pareto]") {
@@ -479,6 +489,69 @@ TEST_CASE("failed points are retried, skipped ones re-evaluated, stale rows kept
     CHECK_THAT(pareto_text, Contains("factor"));
     CHECK_THAT(pareto_text, !Contains("product"));
     CHECK_THAT(json_text, Contains("\"rows_not_in_study\": 1"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a cache type throwing a non-trikv exception or answering NaN fails its point and the study goes on", "[study]") {
+    // A plugin's make() throwing std::runtime_error, a type's attend throwing std::logic_error
+    // with a newline in it (Python adds its traceback so).
+    trikv::CacheType make_throws;
+    make_throws.name = "test-foreign-make";
+    make_throws.description = "make() throws std::runtime_error";
+    make_throws.make = [](const trikv::CacheConfig&, const trikv::CacheShape&) -> std::unique_ptr<trikv::Cache> {
+        throw std::runtime_error("plugin could not start");
+    };
+    // Types that store nothing and whose attend does `attend` (throws, or writes NaN).
+    using Attend = std::function<void(std::size_t count, float* out, std::size_t width)>;
+    struct Scripted final : trikv::Cache {
+        Scripted(const trikv::CacheShape& shape, std::string name, Attend attend)
+            : Cache(shape), name_(std::move(name)), attend_(std::move(attend)) {}
+        std::string spec() const override { return name_; }
+        trikv::CacheCost cost(std::size_t) const override { return {}; }
+        void reserve_storage(std::size_t) override {}
+        void append_tokens(std::size_t, const float*, const float*, const float*, const float*) override {}
+        void attend_tokens(std::size_t count, const float*, float* out) override {
+            attend_(count, out, shape_.query_width());
+        }
+        void clear_storage() override {}
+        std::string name_;
+        Attend attend_;
+    };
+    const auto scripted = [](const std::string& name, const std::string& description, Attend attend) {
+        trikv::CacheType type;
+        type.name = name;
+        type.description = description;
+        type.make = [name, attend](const trikv::CacheConfig&, const trikv::CacheShape& shape) -> std::unique_ptr<trikv::Cache> {
+            return std::make_unique<Scripted>(shape, name, attend);
+        };
+        return type;
+    };
+    REQUIRE(trikv::register_cache(scripted("test-nan-output", "attends to NaN, as scores that overflowed would",
+                                           [](std::size_t count, float* out, std::size_t width) {
+                                               std::fill_n(out, count * width, std::numeric_limits<float>::quiet_NaN());
+                                           })));
+    REQUIRE(trikv::register_cache(scripted("test-foreign-attend", "attend throws std::logic_error",
+                                           [](std::size_t, float*, std::size_t) {
+                                               throw std::logic_error("attend blew up\nTraceback: line 2");
+                                           })));
+    REQUIRE(trikv::register_cache(make_throws));
+    const fs::path dir = fresh_dir("foreign");
+    const trikv::StudySpec spec = small_spec(dir, {"test-foreign-make", "factor", "test-foreign-attend", "test-nan-output"});
+    const trikv::StudySummary summary = trikv::run_study(spec, known_peaks());
+    CHECK(summary.failed == 3);
+    CHECK(summary.measured == 1);
+    std::map<std::string, std::string> reasons;
+    for (const trikv::ResultRow& row : trikv::read_results_csv(dir / "results.csv"))
+        reasons[row.cache_type] = row.status == trikv::PointStatus::failed ? row.reason : "ok";
+    CHECK(reasons["factor"] == "ok");
+    CHECK(reasons["test-foreign-make"] == "the cache threw: plugin could not start");
+    CHECK(reasons["test-foreign-attend"] == "the cache threw: attend blew up");
+    // A NaN output used to drop out of the error's maximum and be recorded ok with error 0.
+    CHECK(reasons["test-nan-output"] ==
+          "output of query 0 of a step is NaN: the scores overflow float32; lower the study's scale");
+    std::ifstream json(dir / "results.json");
+    const std::string json_text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+    CHECK_THAT(json_text, Contains("\"state\": \"complete\""));
     fs::remove_all(dir);
 }
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -150,11 +151,12 @@ TEST_CASE("a failed or skipped point's row is replaced, an ok one is kept", "[st
 
 TEST_CASE("a second run on the same directory refuses naming the holder's pid, and --wait queues", "[study][reliability]") {
     const fs::path dir = trikv::test::fresh_dir("study-second");
-    const pid_t first = start_cli(small_study(dir), dir.parent_path() / (dir.filename().string() + "-1.log"));
+    const trikv::test::ScratchDir logs("study-second-logs");  // beside dir, which must hold only the study's files
+    const pid_t first = start_cli(small_study(dir), logs.path() / "first.log");
     // The first run holds the lock as soon as .lock holds its pid.
     for (int i = 0; i < 2000 && slurp(dir / ".lock") != std::to_string(first) + "\n"; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    const fs::path log2 = dir.parent_path() / (dir.filename().string() + "-2.log");
+    const fs::path log2 = logs.path() / "second.log";
     const int refused = wait_status(start_cli(small_study(dir), log2));
     const int status = wait_status(first);
     CHECK(status == 0);
@@ -169,10 +171,10 @@ TEST_CASE("a second run on the same directory refuses naming the holder's pid, a
     const fs::path again = trikv::test::fresh_dir("study-wait");
     waiting[2] = again.string();
     std::vector<std::string> plain = small_study(again);
-    const pid_t a = start_cli(plain, again.parent_path() / "trikv-wait-a.log");
+    const pid_t a = start_cli(plain, logs.path() / "wait-a.log");
     for (int i = 0; i < 2000 && slurp(again / ".lock") != std::to_string(a) + "\n"; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    const pid_t b = start_cli(waiting, again.parent_path() / "trikv-wait-b.log");
+    const pid_t b = start_cli(waiting, logs.path() / "wait-b.log");
     CHECK(wait_status(a) == 0);
     CHECK(wait_status(b) == 0);
     const auto rows = trikv::read_results_csv(again / "results.csv");
@@ -184,9 +186,10 @@ TEST_CASE("a second run on the same directory refuses naming the holder's pid, a
 TEST_CASE("SIGINT records state interrupted and exits promptly, and the next run removes stale temporaries",
           "[study][reliability]") {
     const fs::path dir = trikv::test::fresh_dir("study-interrupt");
+    const trikv::test::ScratchDir logs("study-interrupt-logs");  // beside dir: it must hold no stray files
     std::vector<std::string> args = small_study(dir);
     args.insert(args.end(), {"--n", "1024", "--n", "2048"});
-    const pid_t pid = start_cli(args, dir.parent_path() / (dir.filename().string() + ".log"));
+    const pid_t pid = start_cli(args, logs.path() / "interrupted.log");
     for (int i = 0; i < 4000 && slurp(dir / "results.json").find("\"running\"") == std::string::npos; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ::kill(pid, SIGINT);
@@ -201,7 +204,7 @@ TEST_CASE("SIGINT records state interrupted and exits promptly, and the next run
     for (const fs::path& stale : {dir / "results.csv.tmp.4194303.0", dir / "results.json.tmp.4194303.1",
                                   dir / "figures" / ".pareto.png.tmp.4194303.2"})
         std::ofstream(stale) << "torn";
-    const int rerun = wait_status(start_cli(small_study(dir), dir.parent_path() / "trikv-interrupt-2.log"));
+    const int rerun = wait_status(start_cli(small_study(dir), logs.path() / "rerun.log"));
     CHECK(rerun == 0);
     for (const auto& entry : fs::recursive_directory_iterator(dir))
         CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
@@ -269,4 +272,27 @@ TEST_CASE("trikv study without a file outside the repository names the file it l
     CHECK(fs::is_empty(dir));  // nothing started here
     fs::remove_all(dir);
     fs::remove(log);
+}
+
+TEST_CASE("trikv study refuses an empty --shard and a trace directory that is a symlink loop in one line",
+          "[study][reliability]") {
+    const fs::path dir = trikv::test::fresh_dir("study-cli-refusals");
+    std::vector<std::string> args = small_study(dir / "out");
+    args.insert(args.end(), {"--shard", ""});  // read as "no --shard", it ran the whole study
+    CHECK(wait_status(start_cli(args, dir / "shard.log")) == 2);
+    std::ifstream shard_log(dir / "shard.log");
+    const std::string shard_err((std::istreambuf_iterator<char>(shard_log)), std::istreambuf_iterator<char>());
+    CHECK_THAT(shard_err, Contains("--shard: an empty shard; expected i/N"));
+    CHECK(!fs::exists(dir / "out" / "results.csv"));
+
+    fs::create_directory_symlink(dir / "loop", dir / "loop");
+    std::ofstream(dir / "trace.toml") << "name = \"loop\"\ncaches = [\"product\"]\nn = [8]\nd = [4]\n[data]\n"
+                                      << "kind = \"trace\"\nlayer = 0\nhead = 0\ndir = \"" << (dir / "loop").string() << "\"\n";
+    CHECK(wait_status(start_cli({"study", (dir / "trace.toml").string(), "--out", (dir / "out").string(), "--no-peaks"},
+                                dir / "trace.log")) == 2);
+    std::ifstream trace_log(dir / "trace.log");
+    const std::string trace_err((std::istreambuf_iterator<char>(trace_log)), std::istreambuf_iterator<char>());
+    CHECK_THAT(trace_err, Contains("loop/layer0/head0/k1.npy") && Contains("symbolic links") && !Contains("internal error"));
+    CHECK(std::count(trace_err.begin(), trace_err.end(), '\n') == 1);
+    fs::remove_all(dir);
 }

@@ -77,7 +77,8 @@ std::vector<ResultRow> theory_rows() {
 }  // namespace
 
 TEST_CASE("theory figures: the data each one draws", "[figures][theory]") {
-    const fs::path dir = trikv::test::fresh_dir("theory-figures-data");
+    const trikv::test::ScratchDir scratch("theory-figures-data");
+    const fs::path& dir = scratch.path();
     const auto report = trikv::write_figures(dir, theory_rows(), {"theory"});
     for (const std::string name : {"theory-bound", "theory-cost", "theory-front", "theory-subgen"}) {
         INFO(name);
@@ -119,7 +120,8 @@ TEST_CASE("theory figures: the data each one draws", "[figures][theory]") {
 }
 
 TEST_CASE("theory figures: each left out with a note without its rows", "[figures][theory]") {
-    const fs::path dir = trikv::test::fresh_dir("theory-figures-none");
+    const trikv::test::ScratchDir scratch("theory-figures-none");
+    const fs::path& dir = scratch.path();
     std::vector<ResultRow> exact;
     for (const ResultRow& r : theory_rows())
         if (r.exact && r.n == 64) exact.push_back(r);
@@ -138,7 +140,8 @@ TEST_CASE("theory figures: every series and reference line is in the rendered ke
         WARN("gnuplot is not on PATH: renderings not checked");
         return;
     }
-    const fs::path dir = trikv::test::fresh_dir("theory-figures-keys");
+    const trikv::test::ScratchDir scratch("theory-figures-keys");
+    const fs::path& dir = scratch.path();
     trikv::write_figures(dir, theory_rows(), {"theory"});
     const std::vector<std::pair<std::string, std::vector<std::string>>> keys = {
         {"theory-bound",

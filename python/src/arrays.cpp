@@ -15,7 +15,7 @@ py::array as_array(py::handle object, const std::string& name) {
     py::array array = py::array::ensure(object);
     if (!array) {
         PyErr_Clear();
-        throw Error(name + ": " + std::string(py::str(py::type::handle_of(object).attr("__name__"))) +
+        throw Error(name + ": " + printable(std::string(py::str(py::type::handle_of(object).attr("__name__")))) +
                     " is not an array; expected a NumPy array or a CPU tensor (detach() one that requires grad)");
     }
     return array;

@@ -8,9 +8,11 @@
 #include "arrays.hpp"
 #include "attention/tensor_attention.hpp"
 #include "bindings.hpp"
+#include "gil.hpp"
 #include "caches/registry.hpp"
 #include "caches/sequence_decode.hpp"
 #include "framework/error.hpp"
+#include "framework/finite.hpp"
 
 namespace trikv::python {
 namespace {
@@ -35,6 +37,17 @@ void check_shapes(const py::handle (&inputs)[5]) {
     }
 }
 
+// As `trikv attend`: a result holding NaN or infinity (scores that overflowed `type`) is an
+// error naming head and token, never returned. `out` is [h, n, d].
+template <class T>
+void require_finite_output(const T* out, std::size_t size, std::size_t n, std::size_t d, const char* type) {
+    const std::size_t bad = first_non_finite(out, size);
+    if (bad == size) return;
+    throw Error(overflow_message("attend: output of head " + std::to_string(bad / (n * d)) + ", token " +
+                                     std::to_string(bad / d % n),
+                                 out[bad], type, "scale the inputs or the scale down"));
+}
+
 // [n, d] or [h, n, d] viewed as [h, n, d].
 template <Scalar T>
 Heads<T> as_heads(const py::array_t<T, py::array::c_style>& a) {
@@ -53,9 +66,10 @@ py::array_t<T> run_engine(const py::handle (&inputs)[5], double scale) {
     const std::vector<std::size_t> shape = shape_of(py::array::ensure(inputs[0]));
     Heads<T> out;
     {
-        py::gil_scoped_release unlocked;
+        const GilReleased unlocked;
         out = tensor_prefill(x[0], x[1], x[2], x[3], x[4], /*causal=*/true, static_cast<T>(scale));
     }
+    require_finite_output(out.data(), out.size(), out.shape(1), out.shape(2), std::is_same_v<T, float> ? "float32" : "float64");
     py::array_t<T> result(shape);
     std::copy_n(out.data(), out.size(), result.mutable_data());
     return result;
@@ -70,11 +84,12 @@ py::array run_cache(const py::handle (&inputs)[5], const std::string& spec, doub
     py::array_t<float> out(shape_of(x[0]));
     float* result = out.mutable_data();
     {
-        py::gil_scoped_release unlocked;
+        const GilReleased unlocked;
         const std::unique_ptr<Cache> cache = make_cache(spec, {h, d, scale});
         cache->reserve(n);
         decode_sequence(*cache, n, x[0].data(), x[1].data(), x[2].data(), x[3].data(), x[4].data(), result);
     }
+    require_finite_output(result, static_cast<std::size_t>(out.size()), n, d, "float32");
     const py::dtype dtype = float_dtype_of(inputs[0], "q");
     return dtype.equal(py::dtype::of<float>()) ? py::array(out) : py::array(out.attr("astype")(dtype));
 }
@@ -86,9 +101,14 @@ py::array attend(py::handle q, py::handle k1, py::handle k2, py::handle v1, py::
     check_shapes(inputs);
     require(!scale || std::isfinite(*scale), "scale: " + std::to_string(scale.value_or(0)) + " is not finite");
     require(!scale || *scale > 0, "scale: " + std::to_string(scale.value_or(0)) + " must be positive");
+    require(!cache || !scale || std::isfinite(static_cast<float>(*scale)),
+            "scale: " + std::to_string(scale.value_or(0)) + " is beyond float32's range, the type caches compute in");
     if (cache) return run_cache(inputs, *cache, scale.value_or(0));  // unset: the type's default (make_cache)
     const double s = scale.value_or(default_tensor_scale(py::array::ensure(q).shape(py::array::ensure(q).ndim() - 1)));
-    if (float_dtype_of(q, "q").equal(py::dtype::of<double>())) return run_engine<double>(inputs, s);
+    const bool in_double = float_dtype_of(q, "q").equal(py::dtype::of<double>());
+    require(in_double || std::isfinite(static_cast<float>(s)),
+            "scale: " + std::to_string(s) + " is beyond float32's range, the type attend computes in");
+    if (in_double) return run_engine<double>(inputs, s);
     return run_engine<float>(inputs, s);
 }
 

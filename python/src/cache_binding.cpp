@@ -1,16 +1,21 @@
 // trikv.Cache and trikv.caches(): any registered cache type, driven from Python.
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <pybind11/stl.h>
 
 #include "arrays.hpp"
 #include "attention/tensor_attention.hpp"
 #include "bindings.hpp"
+#include "gil.hpp"
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "framework/finite.hpp"
+#include "studies/spec/bounds.hpp"
 
 namespace trikv::python {
 namespace {
@@ -20,7 +25,38 @@ namespace {
 struct CacheHandle {
     std::unique_ptr<Cache> cache;
     std::mutex busy;
+    std::atomic<std::thread::id> holder{};  // the thread inside a call, if any
 };
+
+// Holds a handle's lock for one call; take it with the GIL released. A cache type written in
+// Python that calls back into its own trikv.Cache from inside a call would wait for itself
+// forever: that re-entry raises RuntimeError instead.
+class Busy {
+public:
+    explicit Busy(CacheHandle& handle) : handle_(handle) {
+        if (handle.holder.load() == std::this_thread::get_id())
+            throw std::runtime_error("trikv.Cache('" + printable(handle.cache->spec()) +
+                                     "'): called again from inside one of its own calls (a Python cache type "
+                                     "calling back into the trikv.Cache that drives it)");
+        handle.busy.lock();
+        handle.holder = std::this_thread::get_id();
+    }
+    ~Busy() {
+        handle_.holder = std::thread::id();
+        handle_.busy.unlock();
+    }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+
+private:
+    CacheHandle& handle_;
+};
+
+void require_within(const char* name, std::size_t value, bounds::Range range) {
+    require(value >= std::size_t(range.min) && value <= std::size_t(range.max),
+            std::string(name) + ": " + std::to_string(value) + " is outside " + std::to_string(range.min) + " to " +
+                std::to_string(range.max));
+}
 
 // Tokens in `a`, which must be [heads, d] (one token) or [count, heads, d] like the cache, with
 // heads = the cache's kv_heads for keys and values and its heads for queries.
@@ -50,8 +86,8 @@ void append(CacheHandle& handle, py::handle k1, py::handle k2, py::handle v1, py
     for (const auto& [array, name] : others)
         if (shape_of(*array) != shape_of(a1))
             throw Error(std::string(name) + ": shape " + shape_text(*array) + " differs from k1's " + shape_text(a1));
-    py::gil_scoped_release unlocked;
-    std::lock_guard lock(handle.busy);
+    const GilReleased unlocked;
+    const Busy busy(handle);
     handle.cache->append(count, a1.data(), a2.data(), b1.data(), b2.data());
 }
 
@@ -61,10 +97,16 @@ py::array_t<float> attend(CacheHandle& handle, py::handle q) {
     py::array_t<float> out(std::vector<py::ssize_t>(queries.shape(), queries.shape() + queries.ndim()));
     float* result = out.mutable_data();
     {
-        py::gil_scoped_release unlocked;
-        std::lock_guard lock(handle.busy);
+        const GilReleased unlocked;
+        const Busy busy(handle);
         handle.cache->attend(count, queries.data(), result);
     }
+    const std::size_t width = handle.cache->shape().query_width(), bad = first_non_finite(result, count * width);
+    if (bad < count * width)
+        throw Error(overflow_message("attend: cache '" + handle.cache->spec() + "': output of query " +
+                                         std::to_string(bad / width) + ", head " +
+                                         std::to_string(bad % width / handle.cache->shape().dim),
+                                     result[bad], "float32", "scale the inputs or the scale down"));
     return out;
 }
 
@@ -135,12 +177,19 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
         .def(py::init([](const std::string& spec, std::size_t heads, std::size_t d, std::optional<double> scale,
                          std::optional<std::size_t> kv_heads, const std::string& variant, double k2_bias,
                          double v2_bias) {
-                 require(heads >= 1, "heads: " + std::to_string(heads) + " must be at least 1");
-                 require(d >= 1, "d: " + std::to_string(d) + " must be at least 1");
+                 // The CLI's and study files' ranges: they keep every size product within 64 bits.
+                 require_within("heads", heads, bounds::kHeads);
+                 require_within("d", d, bounds::kHeadDim);
+                 if (kv_heads) require_within("kv_heads", *kv_heads, bounds::kHeads);
                  // Unset: make_cache gives the type's attention kind its default, as every entry point.
                  const double s = scale.value_or(0);
                  require(std::isfinite(s), "scale: " + std::to_string(s) + " is not finite");
                  require(!scale || s > 0, "scale: " + std::to_string(s) + " must be positive");
+                 require(std::isfinite(static_cast<float>(s)),
+                         "scale: " + std::to_string(s) + " is beyond float32's range, the type caches compute in");
+                 for (const auto& [name, bias] : {std::pair{"k2_bias", k2_bias}, std::pair{"v2_bias", v2_bias}})
+                     require(std::isfinite(static_cast<float>(bias)),
+                             std::string(name) + ": " + std::to_string(bias) + " is not a finite float32");
                  CacheShape shape{heads, d, s, kv_heads.value_or(heads), parse_variant(variant, "variant")};
                  shape.k2_bias = k2_bias;
                  shape.v2_bias = v2_bias;
@@ -159,18 +208,27 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
              "Tensor attention of each query over every stored pair: [heads, d] -> [heads, d], or\n"
              "[count, heads, d] -> [count, heads, d]. Needs at least one stored token.")
         .def("clear", [](CacheHandle& h) {
-                 py::gil_scoped_release unlocked;  // never wait for the lock holding the GIL
-                 std::lock_guard lock(h.busy);
+                 const GilReleased unlocked;  // never wait for the lock holding the GIL
+                 const Busy busy(h);
                  h.cache->clear();
              },
              "Drops every token and returns the storage.")
         .def("reserve", [](CacheHandle& h, std::size_t tokens) {
-                 py::gil_scoped_release unlocked;
-                 std::lock_guard lock(h.busy);
+                 // The CLI's bound on n keeps the cost models' size products within 64 bits, so
+                 // reserve's check against memory sees the true size, not a wrapped one.
+                 require(tokens <= std::size_t(bounds::kTokens.max), "reserve: tokens: " + std::to_string(tokens) +
+                                                                         " is outside 0 to " +
+                                                                         std::to_string(bounds::kTokens.max));
+                 const GilReleased unlocked;
+                 const Busy busy(h);
                  h.cache->reserve(tokens);
              },
              py::arg("tokens"), "Allocates storage for `tokens` tokens up front, so appends then never allocate.")
         .def("cost", [](const CacheHandle& h, std::optional<std::size_t> tokens) {
+                 // As reserve: beyond the CLI's n, the cost models' size products may wrap.
+                 require(!tokens || *tokens <= std::size_t(bounds::kTokens.max),
+                         "cost: tokens: " + std::to_string(tokens.value_or(0)) + " is outside 0 to " +
+                             std::to_string(bounds::kTokens.max));
                  return cost_dict(h.cache->cost(tokens.value_or(h.cache->size())));
              },
              py::arg("tokens") = py::none(),

@@ -1,6 +1,8 @@
 // trikv._core: the compiled half of the `trikv` package (python/trikv/ is the other).
 #include "bindings.hpp"
 
+#include <filesystem>
+
 #include "framework/error.hpp"
 
 PYBIND11_MODULE(_core, m) {
@@ -15,6 +17,8 @@ PYBIND11_MODULE(_core, m) {
             PyErr_SetString(PyExc_MemoryError, e.what());
         } catch (const trikv::Error& e) {
             PyErr_SetString(PyExc_ValueError, e.what());
+        } catch (const std::filesystem::filesystem_error& e) {
+            PyErr_SetString(PyExc_OSError, e.what());  // a symlink loop, no permission: as Python's own
         }
     });
     bind_arrays(m);

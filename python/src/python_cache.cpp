@@ -1,6 +1,9 @@
 // Cache types written in Python (trikv.PyCache subclasses) in the C++ registry, so every
 // driver — trikv.Cache, trikv.attend, the study runner — can build and measure them. The C++
 // side is a trampoline: each call takes the GIL and calls the Python object.
+#include <cmath>
+#include <limits>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -8,11 +11,33 @@
 
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "gil.hpp"
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 
 namespace trikv::python {
 namespace {
+
+// A Python value's type name, for messages: escaped, as a class may name itself anything.
+std::string type_name(py::handle value) { return printable(std::string(py::str(py::type::handle_of(value).attr("__name__")))); }
+
+// object.method(*args), through the C API so that a thread Python ends inside the call (see
+// gil.hpp) is parked there, before any C++ object is destroyed without the GIL.
+py::object call_method(py::handle object, const char* method, std::initializer_list<py::handle> args = {}) {
+    const py::str name(method);
+    std::vector<PyObject*> stack{object.ptr()};
+    for (const py::handle arg : args) stack.push_back(arg.ptr());
+    PyObject* result = guarded([&] { return PyObject_VectorcallMethod(name.ptr(), stack.data(), stack.size(), nullptr); });
+    if (result == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(result);
+}
+
+// object.name (a property runs Python code), guarded the same way.
+py::object get_attribute(py::handle object, const char* name) {
+    PyObject* result = guarded([&] { return PyObject_GetAttrString(object.ptr(), name); });
+    if (result == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(result);
+}
 
 class PythonCache final : public Cache {
 public:
@@ -21,23 +46,33 @@ public:
         sync_bytes();
     }
     ~PythonCache() override {
-        py::gil_scoped_acquire gil;
+        const GilHeld gil;
         impl_ = py::object();
         resident_.on_release(charged_);
     }
 
-    void reserve(std::size_t tokens) override {
-        py::gil_scoped_acquire gil;
-        impl_.attr("reserve")(tokens);
+    void reserve_storage(std::size_t tokens) override {
+        const GilHeld gil;
+        call_method(impl_, "reserve", {py::int_(tokens)});
         sync_bytes();
     }
     std::string spec() const override { return spec_; }
     CacheCost cost(std::size_t tokens) const override {
-        py::gil_scoped_acquire gil;
-        const py::dict cost = impl_.attr("cost")(tokens);
+        const GilHeld gil;
+        const py::object answer = call_method(impl_, "cost", {py::int_(tokens)});
+        require(py::isinstance<py::dict>(answer), spec_ + ": cost(" + std::to_string(tokens) + ") returned a " + type_name(answer) + "; expected a dict");
+        const auto cost = answer.cast<py::dict>();
+        const std::string where = spec_ + ": cost(" + std::to_string(tokens) + ")";
         auto field = [&](const char* key) {
-            require(cost.contains(key), spec_ + ": cost(" + std::to_string(tokens) + ") has no '" + key + "'");
-            return cost[key].cast<double>();
+            require(cost.contains(key), where + " has no '" + key + "'");
+            const py::handle value = cost[key];
+            // A NaN would pass every limit check (NaN <= limit is false, but so is NaN > limit).
+            require(py::isinstance<py::int_>(value) || py::isinstance<py::float_>(value),
+                    where + "['" + key + "'] is a " + type_name(value) + "; expected a number");
+            const double number = value.cast<double>();
+            require(std::isfinite(number) && number >= 0,
+                    where + "['" + key + "'] is " + std::string(py::str(value)) + "; expected a finite number >= 0");
+            return number;
         };
         return {field("resident_bytes"), field("transient_bytes"), field("flops"), field("bytes_moved")};
     }
@@ -45,13 +80,13 @@ public:
 protected:
     void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1,
                        const float* v2) override {
-        py::gil_scoped_acquire gil;
-        impl_.attr("append")(view(count, k1), view(count, k2), view(count, v1), view(count, v2));
+        const GilHeld gil;
+        call_method(impl_, "append", {view(count, k1), view(count, k2), view(count, v1), view(count, v2)});
         sync_bytes();
     }
     void attend_tokens(std::size_t count, const float* q, float* out) override {
-        py::gil_scoped_acquire gil;
-        const py::object result = impl_.attr("attend")(view(count, q));
+        const GilHeld gil;
+        const py::object result = call_method(impl_, "attend", {view(count, q)});
         const auto values = finite_array<float>(result, spec_ + ": attend's result");
         const std::vector<std::size_t> expected = {count, shape_.heads, shape_.dim};
         require(shape_of(values) == expected, spec_ + ": attend returned shape " + shape_text(values) + "; expected (" +
@@ -60,8 +95,8 @@ protected:
         std::copy_n(values.data(), values.size(), out);
     }
     void clear_storage() override {
-        py::gil_scoped_acquire gil;
-        impl_.attr("clear")();
+        const GilHeld gil;
+        call_method(impl_, "clear");
         sync_bytes();
     }
 
@@ -75,7 +110,14 @@ private:
     // The class reports its own bytes; the resident meter follows, so bytes() and the study's
     // byte columns show the self-reported figure.
     void sync_bytes() {
-        const auto reported = impl_.attr("bytes").cast<std::size_t>();
+        const py::object value = get_attribute(impl_, "bytes");
+        // bool is an int in Python, but never a byte count.
+        require(py::isinstance<py::int_>(value) && !py::isinstance<py::bool_>(value) && value >= py::int_(0),
+                spec_ + ": bytes is " + printable(std::string(py::str(py::repr(value)))) + " (a " + type_name(value) +
+                    "); expected a whole number >= 0");
+        require(value <= py::int_(std::numeric_limits<std::size_t>::max()),
+                spec_ + ": bytes is " + printable(std::string(py::str(value))) + ", more than 64 bits hold");
+        const auto reported = value.cast<std::size_t>();
         if (reported > charged_) resident_.on_allocate(reported - charged_);
         else resident_.on_release(charged_ - reported);
         charged_ = reported;
@@ -118,7 +160,7 @@ void register_python_cache(const std::string& name, py::object cls, const std::s
     // has finalised: the class is kept by a reference the registry owns for good.
     PyObject* factory = cls.release().ptr();
     type.make = [factory, declared = type.params](const CacheConfig& config, const CacheShape& shape) {
-        py::gil_scoped_acquire gil;
+        const GilHeld gil;
         py::dict kwargs;
         for (const CacheParam& param : declared) kwargs[py::str(param.name)] = typed_value(config, param);
         // The class's interface (heads, dim, scale) has no kv heads: a grouped shape is refused
@@ -127,7 +169,10 @@ void register_python_cache(const std::string& name, py::object cls, const std::s
                                                    std::to_string(shape.kv_heads) + " differs from heads=" +
                                                    std::to_string(shape.heads) +
                                                    "; a Python cache type takes one kv head per query head");
-        py::object impl = py::reinterpret_borrow<py::object>(factory)(shape.heads, shape.dim, shape.scale, **kwargs);
+        const py::tuple args = py::make_tuple(shape.heads, shape.dim, shape.scale);
+        PyObject* made = guarded([&] { return PyObject_Call(factory, args.ptr(), kwargs.ptr()); });
+        if (made == nullptr) throw py::error_already_set();
+        py::object impl = py::reinterpret_steal<py::object>(made);
         return std::unique_ptr<Cache>(std::make_unique<PythonCache>(std::move(impl), config.canonical(), shape));
     };
     register_cache(std::move(type));

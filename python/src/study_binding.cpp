@@ -2,6 +2,7 @@
 // overrides) into that text, so this surface stays as small as parse + run. Also the figures'
 // style, so that the model's figure (python/trikv/model/figures.py) looks like a study's.
 #include "bindings.hpp"
+#include "gil.hpp"
 #include "studies/figures/gnuplot_script.hpp"
 #include "studies/results/results.hpp"
 #include "studies/run/study_runner.hpp"
@@ -15,9 +16,16 @@ void bind_studies(py::module_& m) {
         [](const std::string& toml_text, const std::string& source, const std::string& out) {
             StudySpec spec = parse_study(toml_text, source);
             if (!out.empty()) spec.out = out;
-            // Released: the runner may call back into caches written in Python, which take it.
-            py::gil_scoped_release unlocked;
-            return run_study(spec).out_dir;
+            StudyOptions options;
+            options.interrupt_throws = true;  // Ctrl-C must not end the interpreter (a notebook's kernel)
+            try {
+                // Released: the runner may call back into caches written in Python, which take it.
+                const GilReleased unlocked;
+                return run_study(spec, options).out_dir;
+            } catch (const StudyInterrupted&) {
+                PyErr_SetNone(PyExc_KeyboardInterrupt);
+                throw py::error_already_set();
+            }
         },
         py::arg("toml_text"), py::arg("source"), py::arg("out") = "",
         "Runs the study in `toml_text` (`source` names it in errors); returns its output directory.");

@@ -1,12 +1,26 @@
 """Studies from Python: a TOML file or a dict in, the rows of results.csv out."""
 import copy
 import csv
+import io
 import json
 import os
+import stat
 import tomllib
 
 from . import _core
 from .pycache import python_cache_types
+
+
+def _read_regular_file(path):
+    """The bytes of a regular file: a FIFO would block forever, /dev/zero never end."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO would wait for a writer
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{path!r}: is not a regular file")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read()
+    finally:
+        os.close(fd)
 
 
 def _toml_value(value):
@@ -63,8 +77,8 @@ def _read_rows(path):
     (`trikv bench --csv`, a shard's file, a model sweep's)."""
     csv_path = os.path.join(path, "results.csv") if os.path.isdir(path) else path
     types = _column_types()
-    with open(csv_path, newline="") as f:
-        rows = [_typed_row(row, types) for row in csv.DictReader(f)]
+    text = _read_regular_file(csv_path).decode("utf-8")  # a FIFO in its place must not hang
+    rows = [_typed_row(row, types) for row in csv.DictReader(io.StringIO(text, newline=""))]
     registered = {t["name"] for t in _core.caches()}
     for row in rows:
         kind = row.get("cache_type")
@@ -85,8 +99,7 @@ def run_study(study, out=None, **overrides):
         spec, source = copy.deepcopy(study), "study dict"
     else:
         source = os.fspath(study)
-        with open(source, "rb") as f:
-            spec = tomllib.load(f)
+        spec = tomllib.loads(_read_regular_file(source).decode())
     spec.update(overrides)
     directory = _core._run_study_toml(to_toml(spec), source, "" if out is None else os.fspath(out))
     return _read_rows(directory)

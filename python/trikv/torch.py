@@ -11,6 +11,7 @@ v2 + v2_bias replace k2 and v2 (0, the default, is no shift; the reference's own
 (window w2).
 """
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -32,10 +33,18 @@ def _scores(q, k1, k2, variant):
     raise ValueError(f"variant={variant!r} is not one of trilinear, rank1, strassen")
 
 
+def _check_window(name, value):
+    """A window holds at least the token itself: w < 1 would mask every pair (all-NaN output)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}: {value!r} is not a whole number >= 1 (a window includes the query's own token)")
+
+
 def simplicial_attention(q, k1, k2, v1, v2, w1, w2, scale=None, variant="trilinear", k2_bias=0.0, v2_bias=0.0):
     """The training path in plain torch (differentiable): q [batch, seq, heads, d], keys and
     values [batch, seq, kv_heads, d] in, [batch, seq, heads, d] out. Memory grows as seq^3 per
     head: a reference, not a kernel."""
+    _check_window("w1", w1)
+    _check_window("w2", w2)
     batch, seq, heads, d = q.shape
     scale = 1.0 / math.sqrt(d) if scale is None else scale
     group = heads // k1.shape[2]  # query head h reads kv head h // group
@@ -97,6 +106,8 @@ class SimplicialAttention(nn.Module):
 
     def __init__(self, w1, w2, scale=None, variant="trilinear", k2_bias=0.0, v2_bias=0.0):
         super().__init__()
+        _check_window("w1", w1)
+        _check_window("w2", w2)
         self.w1, self.w2, self.scale = w1, w2, scale
         self.variant, self.k2_bias, self.v2_bias = variant, k2_bias, v2_bias
 

@@ -13,6 +13,7 @@
 #include "caches/sequence_decode.hpp"
 #include "framework/checked.hpp"
 #include "framework/error.hpp"
+#include "framework/finite.hpp"
 #include "framework/npy.hpp"
 #include "framework/threads.hpp"
 #include "studies/cli/arguments.hpp"
@@ -145,12 +146,11 @@ Heads<float> run_cache(const Inputs<float>& in, Cache& cache) {
 // A NaN or infinity in the output means a score overflowed: an error, never a silent NaN file.
 template <Scalar T>
 void require_finite_output(const Heads<T>& out, const char* type) {
-    const T* bad = std::find_if(out.data(), out.data() + out.size(), [](T x) { return !std::isfinite(x); });
-    if (bad == out.data() + out.size()) return;
-    const std::size_t index = static_cast<std::size_t>(bad - out.data()), n = out.shape(1), d = out.shape(2);
-    throw Error("attend: output of head " + std::to_string(index / (n * d)) + ", token " +
-                std::to_string(index / d % n) + " is " + (std::isnan(*bad) ? "NaN" : "infinite") +
-                ": the scores overflow " + type + "; scale the inputs or --scale down");
+    const std::size_t index = first_non_finite(out.data(), out.size()), n = out.shape(1), d = out.shape(2);
+    if (index == out.size()) return;
+    throw Error(overflow_message("attend: output of head " + std::to_string(index / (n * d)) + ", token " +
+                                     std::to_string(index / d % n),
+                                 out.data()[index], type, "scale the inputs or --scale down"));
 }
 
 // Writes `out` in q's shape and dtype (cache outputs are float32; float64 inputs get float64 back).

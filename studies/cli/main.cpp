@@ -1,5 +1,6 @@
 // `trikv` — the command line. Exit status: 0 success, 2 usage or input error (one line on
 // stderr naming the field and value), 3 a study finished with failed points, 1 anything unexpected.
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <string_view>
@@ -14,11 +15,7 @@ namespace {
 // Non-ASCII bytes pass (messages use "≥", "×"); control characters such as a newline are escaped.
 std::string one_line(std::string_view message) {
     constexpr std::size_t kMaxMessage = 2000;
-    std::string line;
-    for (const char c : message.substr(0, kMaxMessage)) {
-        const auto byte = static_cast<unsigned char>(c);
-        line += byte < 0x20 || byte == 0x7f ? trikv::printable(std::string_view(&c, 1)) : std::string(1, c);
-    }
+    const std::string line = trikv::without_controls(message.substr(0, kMaxMessage));
     return message.size() > kMaxMessage ? line + "..." : line;
 }
 
@@ -51,6 +48,10 @@ int main(int argc, char** argv) {
         // Sizes are checked against memory before allocating; this is what the checks cannot see
         // (other processes' memory, a cost model's underestimate).
         std::cerr << "trikv: out of memory: an allocation failed; use smaller --n, --d or --heads\n";
+        return 2;
+    } catch (const std::filesystem::filesystem_error& e) {
+        // The file system refused (a symlink loop, no permission): the input's fault, not trikv's.
+        std::cerr << "trikv: " << one_line(e.what()) << "\n";
         return 2;
     } catch (const std::exception& e) {
         std::cerr << "trikv: internal error: " << one_line(e.what()) << "\n";

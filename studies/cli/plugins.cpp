@@ -1,8 +1,10 @@
 #include "studies/cli/plugins.hpp"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <set>
 
@@ -10,10 +12,44 @@
 #include "framework/error.hpp"
 
 namespace trikv::cli {
+namespace {
+
+// An exception thrown by a plugin's static initialiser cannot cross dlopen: the C++ runtime
+// calls std::terminate, which aborts. While a plugin loads, terminate instead prints the CLI's
+// one-line error and exits with status 2 (the process cannot go on: the loader is mid-load).
+class TerminateAsLoadError {
+public:
+    explicit TerminateAsLoadError(const std::string& where) {
+        where_ = where;
+        previous_ = std::set_terminate(&handle);
+    }
+    ~TerminateAsLoadError() { std::set_terminate(previous_); }
+    TerminateAsLoadError(const TerminateAsLoadError&) = delete;
+    TerminateAsLoadError& operator=(const TerminateAsLoadError&) = delete;
+
+private:
+    [[noreturn]] static void handle() {
+        std::string message = "an exception that is not a std::exception";
+        try {
+            if (const std::exception_ptr error = std::current_exception()) std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            message = e.what();
+        } catch (...) {
+        }
+        const std::string line = "trikv: " + where_ + ": its static initialiser threw: " + without_controls(message) + "\n";
+        [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+        ::_exit(2);
+    }
+
+    static inline std::string where_;
+    std::terminate_handler previous_ = nullptr;
+};
+
+}  // namespace
 
 void load_plugin(const std::string& path, const std::string& field) {
     require(!path.empty(), field + ": an empty path");
-    const std::string where = field + ": '" + path + "'";
+    const std::string where = field + ": '" + printable(path) + "'";
     std::error_code error;
     require(std::filesystem::is_regular_file(path, error), where + " is not a file");
     // An absolute path: dlopen would search the library path for a bare file name.
@@ -23,6 +59,7 @@ void load_plugin(const std::string& path, const std::string& field) {
     void* handle = nullptr;
     {
         const DeferredRegistrationErrors deferred;
+        const TerminateAsLoadError terminate_as_error(where);
         // RTLD_NOW: an unresolved symbol fails here, with dlopen's message, not at first use.
         // The handle is never closed: the registered factories live in the library.
         handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);

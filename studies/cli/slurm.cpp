@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <regex>
 #include <sstream>
+#include <string_view>
 
 #include "framework/error.hpp"
 #include "framework/files.hpp"
@@ -29,6 +30,9 @@ void check_sbatch_value(const std::string& option, const std::string& value, con
     for (char c : value) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || allowed.find(c) != std::string::npos);
     require(ok, option + ": '" + shown(value) + "': expected letters, digits or any of \"" + allowed + "\"");
 }
+
+// Characters sbatch rewrites in an #SBATCH line's value (docs/cluster.md).
+constexpr std::string_view kUnsafeInSbatch{" \t\n\r\v\f%\"'\\", 10};
 
 std::string shell_quote(const std::string& text) {
     std::string out = "'";
@@ -86,9 +90,12 @@ SlurmJobs submit_study_to_slurm(StudySpec spec, const SlurmOptions& options, con
     spec.out = fs::absolute(spec.out).lexically_normal().string();
     spec.threads = options.cpus;  // the point keys hold the threads: every task uses the same
     validate_study(spec);
-    // sbatch splits #SBATCH lines at white space.
+    // sbatch splits #SBATCH lines at white space, strips quotes and backslashes, and expands
+    // %-patterns in --output: such a path would name another file and every job die unseen.
     for (const std::string& path : {spec.out, fs::current_path().string()})
-        require(path.find_first_of(" \t\n\r") == std::string::npos, "--slurm: '" + path + "': a path with white space cannot go into an sbatch script");
+        require(path.find_first_of(kUnsafeInSbatch) == std::string::npos,
+                "--slurm: '" + printable(path) + "': a path with white space, '%', a quote or a backslash cannot go "
+                "into an sbatch script's #SBATCH lines");
 
     const fs::path dir = fs::path(spec.out) / "slurm";
     std::error_code error;

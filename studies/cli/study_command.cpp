@@ -41,15 +41,15 @@ bool run_sharded(const StudyOverrides& o, StudySpec& spec) {
         print_study_status(spec, std::cout);
     } else if (o.merge) {
         const MergeReport report = merge_shards(spec, o.wait);
-        for (const std::string& note : report.notes) std::cerr << "merge: " << note << "\n";
-        std::cerr << "merged " << report.present << " of " << report.points << " points -> " << spec.out << "\n";
+        for (const std::string& note : report.notes) std::cerr << "merge: " << without_controls(note) << "\n";
+        std::cerr << "merged " << report.present << " of " << report.points << " points -> " << without_controls(spec.out) << "\n";
     } else if (o.slurm) {
         const std::string trikv = std::filesystem::read_symlink("/proc/self/exe").string();
         const SlurmJobs jobs = submit_study_to_slurm(spec, o.slurm_options, trikv);
         const std::string study = std::filesystem::absolute(spec.out).lexically_normal().string() + "/slurm/study.toml";
         if (o.slurm_options.dry_run) std::cout << jobs.array_script << "\n" << jobs.merge_script;
         else std::cerr << "submitted: shards as array job " << jobs.array_job << ", merge as job " << jobs.merge_job
-                       << "\nprogress: trikv study " << study << " --status\n";
+                       << "\nprogress: trikv study " << without_controls(study) << " --status\n";
     } else if (!o.shard.empty()) {
         const StudySummary summary = run_shard(spec, parse_shard(o.shard));
         std::cerr << "shard " << o.shard << " done: " << summary.measured << " measured, " << summary.resumed
@@ -82,7 +82,7 @@ void run(const StudyOverrides& o) {
     if (run_sharded(o, spec)) return;
     const StudySummary summary = run_study(spec, options);
     std::cerr << "study done: " << summary.measured << " measured, " << summary.resumed << " resumed, "
-              << summary.skipped << " skipped, " << summary.failed << " failed -> " << summary.out_dir << "\n";
+              << summary.skipped << " skipped, " << summary.failed << " failed -> " << without_controls(summary.out_dir) << "\n";
     if (summary.failed > 0) {
         std::cerr << "trikv: study: " << summary.failed << " point(s) failed (reasons in results.csv); "
                   << "a rerun retries them\n";
@@ -99,7 +99,9 @@ void add_study_command(CLI::App& app) {
     command->add_option("--out", o->out, "output directory");
     add_point_options(command, o->points);
     command->add_flag("--wait", o->wait, "if another run holds the output directory, wait for it instead of refusing");
-    auto* shard = command->add_option("--shard", o->shard, "measure only shard i of N (i/N, 0-based) into OUT/shards/");
+    auto* shard = command->add_option("--shard", o->shard, "measure only shard i of N (i/N, 0-based) into OUT/shards/")
+                      // Empty would read as "no --shard": the whole study, unsharded, by mistake.
+                      ->check([](const std::string& text) { return text.empty() ? "an empty shard; expected i/N, e.g. 0/4" : ""; });
     auto* merge = command->add_flag("--merge", o->merge, "combine the shards into results.csv, pareto.csv, figures");
     auto* status = command->add_flag("--status", o->status, "report the shards done, running, failed");
     auto* slurm = command->add_flag("--slurm", o->slurm, "submit the study as a Slurm job array and a merge job");

@@ -19,11 +19,14 @@ namespace trikv {
 namespace fs = std::filesystem;
 namespace {
 
+// Printed: the state file's text with its control characters escaped.
 std::string describe_state(const ShardState& s) {
-    if (interrupted(s)) return "interrupted on " + s.host + " (pid " + std::to_string(s.pid) + " is gone)";
-    if (s.state == ShardPhase::running) return "running on " + s.host + " (pid " + std::to_string(s.pid) + ") since " + s.start;
-    if (s.state == ShardPhase::failed) return "failed on " + s.host + ": " + s.error;
-    return "done on " + s.host + " at " + s.end;
+    const std::string host = without_controls(s.host);
+    if (interrupted(s)) return "interrupted on " + host + " (pid " + std::to_string(s.pid) + " is gone)";
+    if (s.state == ShardPhase::running)
+        return "running on " + host + " (pid " + std::to_string(s.pid) + ") since " + without_controls(s.start);
+    if (s.state == ShardPhase::failed) return "failed on " + host + ": " + without_controls(s.error);
+    return "done on " + host + " at " + without_controls(s.end);
 }
 
 // Notes naming the shards whose points are missing (and the points, when few).

@@ -10,15 +10,23 @@
 #include "framework/error.hpp"
 #include "framework/files.hpp"
 #include "studies/results/provenance.hpp"
+#include "studies/spec/toml_depth.hpp"
 
 namespace trikv {
 namespace fs = std::filesystem;
 namespace {
 
+// A state file is about twenty short lines; an error message is the longest field.
+constexpr std::uint64_t kMaxShardStateBytes = 1 << 20;
+
 ShardState parse_state(const fs::path& path) {
+    // Read as a regular file (a FIFO in its place would block --status and --merge forever),
+    // its nesting bounded before toml++ sees it.
+    const std::string content = read_regular_file(path, kMaxShardStateBytes);
+    require_toml_depth(content, path.string());
     toml::table table;
     try {
-        table = toml::parse_file(path.string());
+        table = toml::parse(content, path.string());
     } catch (const toml::parse_error& e) {
         throw Error(path.string() + ": " + std::string(e.description()));
     }
@@ -83,8 +91,9 @@ std::vector<ShardState> read_shard_states(const fs::path& out) {
     std::vector<ShardState> states;
     std::error_code error;
     if (!fs::is_directory(dir, error)) return states;
-    for (const fs::directory_entry& entry : fs::directory_iterator(dir))
-        if (entry.path().extension() == ".toml") states.push_back(parse_state(entry.path()));
+    for (fs::directory_iterator it(dir, error), end; it != end; it.increment(error))
+        if (it->path().extension() == ".toml") states.push_back(parse_state(it->path()));
+    require(!error, printable(dir.string()) + ": cannot list: " + error.message());
     std::sort(states.begin(), states.end(), [](const ShardState& a, const ShardState& b) {
         return std::pair(a.shard.count, a.shard.index) < std::pair(b.shard.count, b.shard.index);
     });

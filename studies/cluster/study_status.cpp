@@ -27,7 +27,7 @@ StatusCounts print_study_status(const StudySpec& spec, std::ostream& out) {
     const std::vector<ShardState> states = read_shard_states(spec.out);
     StatusCounts counts;
     if (states.empty()) {
-        out << "no shards in " << shards_dir(spec.out).string() << "\n";
+        out << "no shards in " << without_controls(shards_dir(spec.out).string()) << "\n";
         return counts;
     }
     std::set<std::size_t> totals;
@@ -41,18 +41,18 @@ StatusCounts print_study_status(const StudySpec& spec, std::ostream& out) {
             out << "shard " << s.shard.label() << ": ";
             if (s.state == ShardPhase::done) {
                 ++counts.done;
-                out << "done on " << s.host << ", " << progress << " (" << s.measured << " measured, " << s.resumed
-                    << " resumed, " << s.skipped << " skipped, " << s.failed << " failed), " << s.start << " to " << s.end;
+                out << "done on " << without_controls(s.host) << ", " << progress << " (" << s.measured << " measured, " << s.resumed
+                    << " resumed, " << s.skipped << " skipped, " << s.failed << " failed), " << without_controls(s.start) << " to " << without_controls(s.end);
             } else if (s.state == ShardPhase::failed) {
                 ++counts.failed;
-                out << "failed on " << s.host << " at " << s.end << ": " << s.error;
+                out << "failed on " << without_controls(s.host) << " at " << without_controls(s.end) << ": " << without_controls(s.error);
             } else if (interrupted(s)) {
                 ++counts.failed;
-                out << "interrupted on " << s.host << " (pid " << s.pid << " is gone), " << progress << "; rerun it to resume";
+                out << "interrupted on " << without_controls(s.host) << " (pid " << s.pid << " is gone), " << progress << "; rerun it to resume";
             } else {
                 ++counts.running;
-                out << "running on " << s.host << " (pid " << s.pid
-                    << (s.slurm_job.empty() ? "" : ", Slurm job " + s.slurm_job) << ") since " << s.start << ", " << progress;
+                out << "running on " << without_controls(s.host) << " (pid " << s.pid
+                    << (s.slurm_job.empty() ? "" : ", Slurm job " + without_controls(s.slurm_job)) << ") since " << without_controls(s.start) << ", " << progress;
             }
             out << "\n";
         }

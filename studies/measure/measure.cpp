@@ -17,6 +17,7 @@
 #include "attention/tensor_attention.hpp"
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "framework/finite.hpp"
 #include "framework/timer.hpp"
 #include "framework/units.hpp"
 #include "studies/results/pareto.hpp"
@@ -118,6 +119,12 @@ std::vector<double> exact_block(const TokenData& data, std::size_t first, std::s
 // query (worst kept) and the largest absolute error.
 void record_error(ResultRow& row, const std::vector<float>& out, const std::vector<double>& exact, std::size_t count,
                   std::size_t width) {
+    // A NaN would drop out of the maxima below (std::max ignores it) and leave a perfect error:
+    // an output that overflowed fails the point, as `trikv attend` refuses it.
+    const std::size_t bad = first_non_finite(out.data(), count * width);
+    if (bad < count * width)
+        throw Error(overflow_message("output of query " + std::to_string(bad / width) + " of a step", out[bad], "float32",
+                                     "lower the study's scale"));
     for (std::size_t r = 0; r < count; ++r) {
         double diff2 = 0, ref2 = 0;
         for (std::size_t i = r * width; i < (r + 1) * width; ++i) {
@@ -363,26 +370,20 @@ double memory_limit(const StudySpec& spec) {
 
 std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes) {
     ResultRow row = describe_point(point);
-    // One cache per point: its cost model projects the bytes, then it is measured.
-    std::unique_ptr<Cache> cache;
     try {
-        cache = make_cache(point.cache, point.shape());
-    } catch (const Error& e) {
-        row.status = PointStatus::failed;
-        row.reason = e.what();
-        return {row};
-    }
-    const double projected = projected_bytes(point, *cache), resident = resident_bytes();
-    if (resident + projected > mem_limit_bytes) {
-        std::ostringstream reason;
-        reason << "projected " << format_bytes(projected) << " (" << format_bytes(harness_bytes(point))
-               << " of it the harness's) on top of " << format_bytes(resident) << " resident exceed the memory limit of "
-               << format_bytes(mem_limit_bytes);
-        row.status = PointStatus::skipped;
-        row.reason = reason.str();
-        return {row};
-    }
-    try {
+        // One cache per point, built inside the try (a type's make() may throw): its cost model
+        // projects the bytes, then it is measured.
+        const std::unique_ptr<Cache> cache = make_cache(point.cache, point.shape());
+        const double projected = projected_bytes(point, *cache), resident = resident_bytes();
+        if (resident + projected > mem_limit_bytes) {
+            std::ostringstream reason;
+            reason << "projected " << format_bytes(projected) << " (" << format_bytes(harness_bytes(point))
+                   << " of it the harness's) on top of " << format_bytes(resident)
+                   << " resident exceed the memory limit of " << format_bytes(mem_limit_bytes);
+            row.status = PointStatus::skipped;
+            row.reason = reason.str();
+            return {row};
+        }
         reset_peak_rss();
         return point.workload == Workload::var ? measure_var(point, *cache, peaks, row)
                                                : measure_decode(point, *cache, peaks, row);
@@ -392,6 +393,12 @@ std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks
     } catch (const std::bad_alloc&) {
         row.status = PointStatus::failed;
         row.reason = "out of memory";
+    } catch (const std::exception& e) {
+        // Not trikv's: a cache type's own failure (a Python cache raising, a plugin throwing).
+        // The point failed; the study goes on. Its first line only (Python adds a traceback).
+        const std::string message = e.what();
+        row.status = PointStatus::failed;
+        row.reason = "the cache threw: " + printable(message.substr(0, message.find('\n')));
     }
     return {row};
 }

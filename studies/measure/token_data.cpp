@@ -97,7 +97,10 @@ const char* const kNpyNames[] = {"q", "k1", "k2", "v1", "v2"};
 void inspect_npy_data(DataSpec& data) {
     if (data.kind == DataKind::trace) {
         const std::filesystem::path k1 = data.arrays_dir() + "/k1.npy";
-        require(std::filesystem::exists(k1),
+        std::error_code error;  // a symlink loop, a directory that cannot be searched: the path and why
+        const bool exists = std::filesystem::exists(k1, error);
+        require(!error, "data.dir: " + printable(k1.string()) + ": " + error.message());
+        require(exists,
                 "data.layer = " + std::to_string(data.layer) + ", data.head = " + std::to_string(data.head) + ": " +
                     k1.string() + " does not exist (only a 2-simplicial layer's heads hold q, k1, k2, v1, v2)");
     }

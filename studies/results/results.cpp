@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <sstream>
 
 #include "framework/error.hpp"
+#include "framework/files.hpp"
 
 namespace trikv {
 
@@ -132,7 +132,7 @@ std::vector<const Column*> header_columns(const std::string& line, const std::st
     for (const Field& field : split_csv(line, where)) {
         const auto known = std::find_if(columns().begin(), columns().end(),
                                         [&](const Column& c) { return field.text == c.name; });
-        require(known != columns().end(), where + ", column " + std::to_string(field.column) + ": '" + field.text +
+        require(known != columns().end(), where + ", column " + std::to_string(field.column) + ": '" + printable(field.text) +
                                               "' is not a results column (expected the header " + csv_header() + ")");
         require(std::find(order.begin(), order.end(), &*known) == order.end(),
                 where + ", column " + std::to_string(field.column) + ": column '" + field.text + "' is given twice");
@@ -174,6 +174,9 @@ std::string to_csv_line(const ResultRow& row) {
 ResultsTable parse_results_csv(const std::string& text, const std::string& source) {
     require(!text.empty(), source + ": line 1, column 1: the file is empty; expected the header line " + csv_header() +
                                " (delete the file to start afresh)");
+    // Named, as it is invisible in the header's own message: editors on Windows add it.
+    require(text.rfind("\xef\xbb\xbf", 0) != 0, source + ": line 1, column 1: the file starts with a UTF-8 byte order "
+                                                      "mark (bytes EF BB BF); save it without one");
     std::vector<std::string> lines;
     for (std::size_t begin = 0; begin < text.size();) {
         const std::size_t end = std::min(text.find('\n', begin), text.size());
@@ -206,7 +209,7 @@ ResultsTable parse_results_csv(const std::string& text, const std::string& sourc
                 throw Error(at + " (" + order[i]->name + "): " + e.what());
             }
             if (std::string(order[i]->name) != "key") continue;
-            require(is_key(row.key), at + ": key '" + row.key +
+            require(is_key(row.key), at + ": key '" + printable(row.key) +
                                          "' is not 16 hex digits (optionally /scale): the row is cut short or edited");
             const auto [previous, fresh] = key_lines.emplace(row.key, index + 1);
             require(fresh, at + ": key " + row.key + " is already on line " + std::to_string(previous->second) +
@@ -218,15 +221,9 @@ ResultsTable parse_results_csv(const std::string& text, const std::string& sourc
 }
 
 ResultsTable read_results_table(const std::filesystem::path& path) {
-    std::error_code error;
-    const auto status = std::filesystem::status(path, error);
-    require(!std::filesystem::is_directory(status), path.string() + ": is a directory, not a results file");
-    require(std::filesystem::is_regular_file(status), path.string() + ": is not a regular file");
-    std::ifstream in(path, std::ios::binary);
-    require(in.good(), path.string() + ": cannot open");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_results_csv(text.str(), path.string());
+    // A regular file only, checked on the opened descriptor: a FIFO in its place would block.
+    constexpr std::uint64_t kMaxResultsFileBytes = std::uint64_t(1) << 32;  // ~10 million points
+    return parse_results_csv(read_regular_file(path, kMaxResultsFileBytes), path.string());
 }
 
 std::vector<ResultRow> read_results_csv(const std::filesystem::path& path) { return read_results_table(path).rows; }

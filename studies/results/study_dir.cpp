@@ -2,11 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "framework/error.hpp"
 #include "framework/files.hpp"
@@ -15,9 +15,14 @@ namespace trikv {
 namespace fs = std::filesystem;
 namespace {
 
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+// The lock file's content, the holder's pid, for a message only: "" when it cannot be read.
+std::string holder_pid(const fs::path& file) {
+    constexpr std::uint64_t kMaxLockFileBytes = 64;  // a pid and a newline
+    try {
+        return read_regular_file(file, kMaxLockFileBytes);
+    } catch (const Error&) {
+        return "";
+    }
 }
 
 // Writes all of `text` at the end of `file` and syncs it: one write call, so a process killed
@@ -37,10 +42,15 @@ void append_synced(const fs::path& file, const std::string& text) {
 FileLock::FileLock(const fs::path& file, Busy busy) {
     fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     require(fd_ >= 0, file.string() + ": cannot open the lock file: " + std::strerror(errno));
+    struct stat status {};
+    if (::fstat(fd_, &status) != 0 || !S_ISREG(status.st_mode)) {
+        ::close(fd_);
+        throw Error(printable(file.string()) + ": the lock file is not a regular file; remove it");
+    }
     if (::flock(fd_, LOCK_EX | (busy == Busy::refuse ? LOCK_NB : 0)) != 0) {
         const int error = errno;
         ::close(fd_);
-        std::string holder = read_text(file);
+        std::string holder = holder_pid(file);
         while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
         require(error != EWOULDBLOCK, file.parent_path().string() + " is in use by another trikv process (pid " +
                                           (holder.empty() ? "unknown" : holder) + ", lock " + file.string() +

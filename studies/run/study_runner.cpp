@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -67,13 +68,17 @@ private:
 // While alive, SIGINT and SIGTERM record state "interrupted" in results.json and end the
 // process at once (status 128 + signal), whatever it is computing: the handler only makes
 // async-signal-safe calls on text prepared beforehand. A row being appended is whole or
-// absent; a rewrite's temporary is removed by the next run.
+// absent; a rewrite's temporary is removed by the next run. With `throws` (in process), the
+// first SIGINT only records and raises requested(); the runner throws between points.
 class InterruptRecorder {
 public:
-    InterruptRecorder(const fs::path& json, const std::string& text) {
+    InterruptRecorder(const fs::path& json, const std::string& text, bool throws) {
         json_ = json.string();
         temporary_ = json_ + ".tmp." + std::to_string(::getpid()) + ".interrupted";
         text_ = text;
+        throws_ = throws;
+        requested_ = 0;
+        static_assert(std::atomic<int>::is_always_lock_free);
         struct sigaction action {};
         action.sa_handler = &InterruptRecorder::handle;
         sigemptyset(&action.sa_mask);
@@ -87,18 +92,26 @@ public:
     InterruptRecorder(const InterruptRecorder&) = delete;
     InterruptRecorder& operator=(const InterruptRecorder&) = delete;
 
+    static bool requested() { return requested_ != 0; }
+
 private:
     static void handle(int signal) {
-        const int fd = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            const bool written = ::write(fd, text_.data(), text_.size()) == ssize_t(text_.size()) && ::fsync(fd) == 0;
-            ::close(fd);
-            if (written) ::rename(temporary_.c_str(), json_.c_str());
+        const bool again = requested_ != 0;
+        if (!again) {
+            const int fd = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd >= 0) {
+                const bool written = ::write(fd, text_.data(), text_.size()) == ssize_t(text_.size()) && ::fsync(fd) == 0;
+                ::close(fd);
+                if (written) ::rename(temporary_.c_str(), json_.c_str());
+            }
         }
-        ::_exit(128 + signal);
+        requested_ = 1;
+        if (!throws_ || signal != SIGINT || again) ::_exit(128 + signal);
     }
 
     static inline std::string json_, temporary_, text_;
+    static inline bool throws_ = false;
+    static inline std::atomic<int> requested_{0};  // lock-free: safe in a handler, seen by every thread
     struct sigaction previous_int_ {}, previous_term_ {};
 };
 
@@ -149,8 +162,8 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
         const auto found = recorded.find(p.key());
         return found != recorded.end() && found->second == PointStatus::ok;
     });
-    std::cerr << "study '" << spec.name << "': " << study.points.size() << " points (" << finished
-              << " already measured in " << results.path().string() << ")\n";
+    std::cerr << "study '" << without_controls(spec.name) << "': " << study.points.size() << " points (" << finished
+              << " already measured in " << without_controls(results.path().string()) << ")\n";
     MachinePeaks peaks{0, 0, threads.threads()};
     if (options.peaks) peaks = *options.peaks;
     else if (spec.measure_peaks) peaks = measure_machine_peaks(threads.threads());
@@ -163,7 +176,7 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
         };
         remove_temporaries(study.out, {"results.json"});
         write_file_atomically(study.out / "results.json", state("running"));
-        interrupts.emplace(study.out / "results.json", state("interrupted"));
+        interrupts.emplace(study.out / "results.json", state("interrupted"), options.interrupt_throws);
     }
 
     StudySummary summary;
@@ -172,6 +185,7 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
     Progress progress(study.points.size());
     const std::string host = host_name();
     for (std::size_t i = 0; i < study.points.size(); ++i) {
+        if (interrupts && interrupts->requested()) throw StudyInterrupted();
         const StudyPoint& point = study.points[i];
         if (options.measures && !options.measures(i, point)) {
             ++summary.elsewhere;
@@ -197,6 +211,7 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
         summary.failed += row.status == PointStatus::failed;
         progress.finish(i, point, row, "");
     }
+    if (interrupts && interrupts->requested()) throw StudyInterrupted();
     if (options.write_outputs) summary.stale_rows = write_outputs(study, finisher, mem_limit);
     return summary;
 }

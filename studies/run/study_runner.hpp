@@ -39,6 +39,18 @@ struct StudyOptions {
     // The study's points when the caller has expanded it already (a shard, to pick its share):
     // expanding again would read and hash every npy or trace file a second time.
     std::optional<std::vector<StudyPoint>> points{};
+    // SIGINT and SIGTERM record state "interrupted" in results.json either way. false (the
+    // CLI): the process then ends at once, status 128 + signal. true (in process, Python): a
+    // SIGINT lets the point being measured finish and its row be recorded, then run_study
+    // throws StudyInterrupted; a second SIGINT, or SIGTERM, still ends the process at once.
+    bool interrupt_throws = false;
+};
+
+// Thrown by run_study after a SIGINT when StudyOptions::interrupt_throws: results.json already
+// says "interrupted". Not a trikv::Error (it is no bad input): Python raises KeyboardInterrupt.
+class StudyInterrupted : public std::exception {
+public:
+    const char* what() const noexcept override { return "study interrupted (SIGINT); results.json records it"; }
 };
 
 struct StudySummary {

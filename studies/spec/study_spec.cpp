@@ -11,12 +11,14 @@
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
+#include "framework/files.hpp"
 #include "framework/text.hpp"
 #include "attention/matrix_attention.hpp"
 #include "attention/tensor_attention.hpp"
 #include "studies/spec/bounds.hpp"
 #include "studies/figures/figures.hpp"
 #include "studies/measure/token_data.hpp"
+#include "studies/spec/toml_depth.hpp"
 
 namespace trikv {
 namespace {
@@ -265,6 +267,7 @@ std::string DataSpec::arrays_dir() const {
 }
 
 StudySpec parse_study(const std::string& toml_text, const std::string& source) {
+    require_toml_depth(toml_text, source);
     toml::table root;
     try {
         root = toml::parse(toml_text, source);
@@ -328,16 +331,38 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     return spec;
 }
 
+// A study file is a few kilobytes; this is far beyond any real one.
+constexpr std::uint64_t kMaxStudyFileBytes = 16 << 20;
+
 StudySpec load_study(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    require(in.good(), path.string() + ": cannot open study file");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_study(text.str(), path.string());
+    // A regular file only: a FIFO given as the study would block forever.
+    return parse_study(read_regular_file(path, kMaxStudyFileBytes), path.string());
+}
+
+// A value given twice would be the same points twice (measured once, then reported as
+// "recorded by another process"): a typo, refused naming it.
+template <class T>
+void require_distinct(const std::vector<T>& values, const char* field) {
+    for (std::size_t i = 0; i < values.size(); ++i)
+        require(std::find(values.begin(), values.begin() + i, values[i]) == values.begin() + i,
+                std::string("study: ") + field + ": " + format_number(double(values[i])) +
+                    " is given twice; give each value once");
 }
 
 void validate_study(const StudySpec& spec) {
     require(!spec.caches.empty() || !spec.grids.empty(), "study: no caches; give caches = [...] or --cache");
+    // A NUL would cut the path short where the system reads it: another directory than named.
+    for (const auto& [field, path] : {std::pair{"out", &spec.out}, std::pair{"data.dir", &spec.data.dir}})
+        require(path->find('\0') == std::string::npos,
+                std::string("study: ") + field + " = '" + printable(*path) + "' holds a NUL character");
+    require_distinct(spec.n, "n");
+    require_distinct(spec.d, "d");
+    require_distinct(spec.heads, "heads");
+    require_distinct(spec.kv_heads, "kv_heads");
+    require_distinct(spec.scales, "scale");
+    require_distinct(spec.nonzeros, "data.nonzeros");
+    require_distinct(spec.trace_layers, "data.layer");
+    require_distinct(spec.trace_heads, "data.head");
     if (spec.workload == Workload::var) {
         require(spec.n.empty(), "study: n is not used by workload 'var' (its tokens are the schedule's); remove n");
         require(!spec.schedule.empty(), "study: schedule is empty; give the sides of the token maps, e.g. [1, 2, 4]");

@@ -19,7 +19,7 @@ public:
         : Cache(shape), streams_(shape.kv_heads, shape.dim, trikv::kPairTileRows, resident_) {}
 
     std::string spec() const override { return "consumer-factor"; }
-    void reserve(std::size_t tokens) override { streams_.reserve(tokens); }
+    void reserve_storage(std::size_t tokens) override { streams_.reserve(tokens); }
 
     trikv::CacheCost cost(std::size_t tokens) const override {
         const double n = static_cast<double>(tokens), hd = static_cast<double>(shape_.heads * shape_.dim);

@@ -105,6 +105,8 @@ cli("a file that is not a library" 2 "cannot be loaded" ${cli} --plugin ${data}/
 cli("a library registering no cache type" 2 "registered no cache type" ${cli} --plugin ${prefix}/lib/libtrikv.so caches)
 cli("a second library registering the same type" 2 "'consumer-factor' is registered twice"
     ${cli} --plugin ${plugin} --plugin ${data}/libconsumer_cache_copy.so caches)
+cli("a plugin whose static initialiser throws (escaped, no abort)" 2
+    "its static initialiser threw: plugin initialiser failed\\x1b[31m" ${cli} --plugin ${build}/libthrowing_plugin.so caches)
 cli("an attend naming a type no plugin provides" 2 "consumer-factor" ${cli} attend ${inputs}
     --cache consumer-factor --out ${data}/never.npy)
 if(EXISTS ${data}/never.npy)

@@ -96,6 +96,12 @@ def main(argv=None):
         w1, w2 = entry["window"]["w1"], entry["window"]["w2"]
         for head in range(entry["heads"]):
             streams = {n: x[:args.tokens] for n, x in read_trace(args.trace, entry["layer"], head).items()}
+            # Statistics of a NaN are NaN: refuse the trace rather than print nan and exit 0.
+            bad = next((n for n in sorted(streams) if not np.isfinite(streams[n]).all()), None)
+            if bad is not None:
+                print(f"--trace: layer {entry['layer']} head {head}: {bad}.npy holds NaN or infinity in its first "
+                      f"{args.tokens} tokens; a trace must be finite", file=sys.stderr)
+                return 2
             rows.append({"data": f"trace layer {entry['layer']} head {head}",
                          **describe(streams, entry["scale"], w1, w2)})
         rng = np.random.default_rng(0)
