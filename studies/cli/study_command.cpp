@@ -33,7 +33,8 @@ struct StudyOverrides {
     std::optional<std::size_t> heads;
     std::optional<int> threads, repetitions, warmup;
     std::vector<double> scales;
-    std::optional<std::uint64_t> seed;
+    std::vector<std::uint64_t> seeds;
+    std::optional<std::size_t> accuracy_positions;
     std::string mem_limit;  // empty: the study file's limit
     bool no_peaks = false, wait = false;
     // sharded studies (docs/cluster.md)
@@ -99,7 +100,8 @@ void run(const StudyOverrides& o) {
     if (o.threads) spec.threads = *o.threads;
     if (o.repetitions) spec.repetitions = *o.repetitions;
     if (o.warmup) spec.warmup = *o.warmup;
-    if (o.seed) spec.seed = *o.seed;
+    if (!o.seeds.empty()) spec.seeds = o.seeds;
+    if (o.accuracy_positions) spec.accuracy_positions = *o.accuracy_positions;
     if (!o.scales.empty()) spec.scales = o.scales;
     if (!o.kinds.empty()) {
         spec.kinds.clear();
@@ -151,7 +153,11 @@ void add_study_command(CLI::App& app) {
     command->add_option("--threads", o->threads, "worker threads (0 = all)")->check(whole_in(bounds::kThreads));
     command->add_option("--repetitions", o->repetitions, "timed steps per point")->check(whole_in(bounds::kRepetitions));
     command->add_option("--warmup", o->warmup, "untimed steps first")->check(whole_in(bounds::kWarmup));
-    command->add_option("--seed", o->seed, "data seed")->check(whole_in(bounds::kSeed));
+    command->add_option("--seed", o->seeds, "data seed (repeatable: each seed a point of its own)")
+        ->check(whole_in(bounds::kSeed));
+    command->add_option("--accuracy-positions", o->accuracy_positions,
+                        "decode: query positions over the sequence the accuracy is measured at")
+        ->check(whole_in(bounds::kAccuracyPositions));
     command->add_option("--scale", o->scales, "scale of the scores (repeatable; default: 1/d for tensor attention)")
         ->check(CLI::Range(std::numeric_limits<double>::min(), 1e6));
     command->add_option("--data", o->kinds, kind_choices<DataKind>() + " (repeatable)");
