@@ -41,7 +41,9 @@ std::string cpu_model() {
 }
 
 std::string metadata_json(const StudySpec& spec, const MachinePeaks& peaks, double mem_limit, const std::string& state,
-                          std::size_t rows_not_in_study) {
+                          std::size_t rows_not_in_study, const std::vector<std::string>& figure_notes = {}) {
+    std::string notes;
+    for (const std::string& note : figure_notes) notes += (notes.empty() ? "" : ", ") + json_string(note);
     std::ostringstream out;
     out << "{\n"
         << "  \"state\": " << json_string(state) << ",\n"
@@ -58,6 +60,7 @@ std::string metadata_json(const StudySpec& spec, const MachinePeaks& peaks, doub
         << "  \"peaks\": {\"sgemm_gflops\": " << peaks.sgemm_gflops << ", \"read_gbps\": " << peaks.read_gbps << "},\n"
         << "  \"mem_limit_bytes\": " << static_cast<long long>(mem_limit) << ",\n"
         << "  \"rows_not_in_study\": " << rows_not_in_study << ",\n"
+        << "  \"figure_notes\": [" << notes << "],\n"
         << "  \"study_toml\": " << json_string(to_toml(spec)) << "\n}\n";
     return out.str();
 }
@@ -172,7 +175,7 @@ std::size_t write_outputs(const Resolved& study, const MachinePeaks& peaks, doub
     write_pareto_csv(study.out / "pareto.csv", pareto_fronts(rows));
     const FigureReport figures = write_figures(study.out / "figures", rows, study.spec.figures);
     for (const std::string& note : figures.notes) std::cerr << "figures: " << note << "\n";
-    write_file_atomically(study.out / "results.json", metadata_json(study.spec, peaks, mem_limit, "complete", stale));
+    write_file_atomically(study.out / "results.json", metadata_json(study.spec, peaks, mem_limit, "complete", stale, figures.notes));
     return stale;
 }
 

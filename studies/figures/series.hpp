@@ -29,12 +29,29 @@ struct SeriesSet {
     std::vector<Series> series;          // by cache type (a fixed order), then first appearance
 };
 
-// Groups the drawable rows of `all` (ok, positive time and memory); notes what is left out.
-SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes);
+// Where a figure tells data apart: in the series' labels, or in panels of its own (the labels
+// then leave the data out, and a series spans every panel).
+enum class DataIn { label, panels };
 
-// Groups `rows` (all drawable) without telling data apart, with `extra` appended to each row's
-// label instead: how the sparsity figure splits one cache's rows by support.
-SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<std::string(const ResultRow&)>& extra);
+// Groups the drawable rows of `all` (ok, positive time and memory); notes what is left out.
+SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes, DataIn data = DataIn::label);
+
+// Groups `rows` (all drawable); with `extra` the data is not told apart and `extra` is
+// appended to each row's label instead: how the sparsity figure splits one cache's rows by support.
+SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<std::string(const ResultRow&)>& extra,
+                       DataIn data = DataIn::label);
+
+// How figures name a row's data, short and without its folder: a trace as its model (the trace
+// folder's name) and head, "kjv L1H0", in the family "kjv trace"; npy data by its folder's name;
+// generated data by its label. A k2/v2 bias is appended: "gaussian +bias(0.03125, 1)".
+struct DataName {
+    std::string family, instance;
+};
+DataName data_name(const ResultRow& r);
+std::string data_family(const ResultRow& r);
+std::string data_instance(const ResultRow& r);
+// The last component of a path, trailing slashes ignored.
+std::string short_path_name(const std::string& path);
 
 // A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
 std::string csv_line(const std::vector<std::string>& fields);
@@ -76,6 +93,8 @@ inline std::size_t keep_largest(std::vector<ResultRow>& rows, std::size_t Result
 // figure: the type's colour everywhere, shapes and dashes stepping with the variant, approximate
 // (not `series.exact`) ones open. Also how the model's figure (python/trikv/model) matches them.
 void style_series(Series& series, std::size_t variant);
+// How many variants of one type style_series tells apart by colour and marker alone.
+std::size_t distinct_styles();
 
 // "d = 64, 1 head, gaussian data, scale 1/d": the configuration every figure states.
 std::string configuration_text(const std::vector<ResultRow>& rows);
