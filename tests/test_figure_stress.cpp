@@ -204,3 +204,19 @@ TEST_CASE("figures with 64 series, long specs and non-ASCII absolute paths keep 
 #endif
     }
 }
+
+TEST_CASE("a key entry wider than a page is drawn all the same, and reported", "[figures][stress]") {
+    if (!on_path("gnuplot")) {
+        WARN("gnuplot is not on PATH: renderings not checked");
+        return;
+    }
+    TempDir dir("too wide");
+    std::vector<ResultRow> rows = stress_rows();
+    std::erase_if(rows, [](const ResultRow& r) { return r.cache_type != "product"; });
+    rows.front().cache = rows.front().cache_type = "plugin-" + std::string(300, 'w');  // alone: all of it shows
+    const trikv::FigureReport report = trikv::write_figures(dir.path, rows, {"pareto"});
+    REQUIRE(report.warnings.size() == 4);  // one per format
+    CHECK_THAT(report.warnings[0], Catch::Matchers::StartsWith("pareto.png: a key entry or the subtitle needs"));
+    CHECK(std::count(report.notes.begin(), report.notes.end(), report.warnings[1]) == 1);
+    CHECK(fs::file_size(dir.path / "pareto.pdf") > 0);
+}
