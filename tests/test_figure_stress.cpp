@@ -147,6 +147,21 @@ TEST_CASE("figures with 64 series, long specs and non-ASCII absolute paths keep 
         CHECK(script.find("/home/") == std::string::npos);
         CHECK(slurp(dir.path / (figure == "error-n" ? "error-n.csv" : figure + ".csv")).find("/tmp/") == std::string::npos);
 
+        // Every series its own colour and marker (dashes come on top where lines are drawn).
+        const auto array_of = [&](const std::string& name) {
+            const std::size_t start = script.find("array " + name + "["), open = script.find("= [", start) + 3;
+            return words(script.substr(open, script.find(']', open) - open));
+        };
+        const std::vector<std::string> colours = array_of("COLOUR"), points = array_of("POINT");
+        const std::vector<std::string> keyed = script_labels(script);  // '' : not drawn (error-n's exact ones)
+        REQUIRE((colours.size() == 64 && points.size() == 64 && keyed.size() == 64));
+        for (std::size_t a = 0; a < colours.size(); ++a)
+            for (std::size_t b = a + 1; b < colours.size(); ++b) {
+                if (keyed[a].empty() || keyed[b].empty()) continue;
+                INFO("series " << a + 1 << " and " << b + 1);
+                CHECK((colours[a] != colours[b] || points[a] != points[b]));
+            }
+
         const auto [page, found] = pdf_words(dir.path / (figure + ".pdf"), dir.path / (figure + ".html"));
         CHECK(page.x1 <= kMaxWidthPt + 1);
         CHECK(page.y1 <= kMaxHeightPt + 1);

@@ -136,8 +136,6 @@ void style_series(Series& series, std::size_t variant) {
     series.dash = int(1 + variant % kDashes);
 }
 
-std::size_t distinct_styles() { return std::size_t(kShapes) * kShades.size(); }
-
 std::string short_path_name(const std::string& path) {
     std::string trimmed = path;
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();

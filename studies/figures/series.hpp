@@ -93,8 +93,6 @@ inline std::size_t keep_largest(std::vector<ResultRow>& rows, std::size_t Result
 // figure: the type's colour everywhere, shapes and dashes stepping with the variant, approximate
 // (not `series.exact`) ones open. Also how the model's figure (python/trikv/model) matches them.
 void style_series(Series& series, std::size_t variant);
-// How many variants of one type style_series tells apart by colour and marker alone.
-std::size_t distinct_styles();
 
 // "d = 64, 1 head, gaussian data, scale 1/d": the configuration every figure states.
 std::string configuration_text(const std::vector<ResultRow>& rows);
