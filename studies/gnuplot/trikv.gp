@@ -23,7 +23,7 @@ if (!exists("MAXKEYCOLS")) MAXKEYCOLS = 6
 # beyond it, on stderr, prefixed "trikv-figure-warning:" (trikv notes it in results.json).
 if (!exists("MAXW")) MAXW = 7.2
 if (!exists("MAXH")) MAXH = 9.0
-if (!exists("MINPANELW")) MINPANELW = 2.3   # a panel's width when many share a row [in]
+if (!exists("MINPANELW")) MINPANELW = 1.8   # a panel's width when many share a row [in]: 4 fit a page
 if (!exists("ROWS")) ROWS = 1              # rows of panels (templates with several scale PLOTH)
 
 FORMATS = 'png pdf svg tex'
@@ -66,6 +66,7 @@ do for [i = 1:|EXTRA|] { if (EXTRA[i] ne '') { KEYENTRIES = KEYENTRIES + 1; KEYL
 KEYCHARS = 0
 do for [i = 1:KEYENTRIES] { KEYCHARS = max(KEYCHARS, KEYLENGTH[i]) }
 W = (PANELS <= 2 ? COLUMN : max(MINPANELW, MAXW / PANELS)) * PANELS
+if (W > MAXW + 1e-9) { print sprintf("trikv-figure-warning: %s: %d panels side by side need %.1f in, wider than a page's %.1f in", out, PANELS, W, MAXW) }
 pitch(chars) = (chars * CHARW + 4) * KEYFONT / 72.0     # a key column: sample, gap and text [in]
 KEYPITCH = pitch(KEYCHARS)
 # Wide enough for one key column, the subtitle, the key's title and the title, up to MAXW.
