@@ -20,7 +20,7 @@ stats DATA using (drawn(column('bytes'))):(drawn(plotted_error(column('error_low
 XLO = STATS_min_x / 1.6; XHI = STATS_max_x * 1.6; YLO = STATS_min_y / 2
 stats DATA using (drawn(plotted_error(column('error_high')))) nooutput
 YHI = STATS_max * 2
-point(k, i) = column('panel') == k && column('series') == i ? column('bytes') : NaN
+in_panel(k) = column('panel') == k ? column('bytes') : NaN
 do for [k = 1:COLUMNS * ROWS] {
     eval cell((k - 1) % COLUMNS, (k - 1) / COLUMNS)
     set logscale xy
@@ -31,8 +31,8 @@ do for [k = 1:COLUMNS * ROWS] {
     if (FLOORED) { set arrow 1 from graph 0, first FLOOR to graph 1, first FLOOR nohead dt 3 lw 1 lc rgb rgb(BOUNDGREY) }
     plot DATA using (column('front') == 1 && column('panel') == k ? column('bytes') : NaN):(plotted_error(column('error'))) \
              with lines lw 1.2 lc rgb rgb(GREY), \
-         for [i = 1:|LABEL|] DATA using (point(k, i)):(plotted_error(column('error'))):(plotted_error(column('error_low'))):(plotted_error(column('error_high'))) \
-             with yerrorbars pt POINT[i] lc rgb rgb(COLOUR[i])
+         DATA using (in_panel(k)):(plotted_error(column('error'))):(plotted_error(column('error_low'))):(plotted_error(column('error_high'))):(POINT[int(column('series'))]):(COLOUR[int(column('series'))]) \
+             with yerrorbars pt variable lc rgb variable   # one clause: marker and colour from the series
     unset title; unset arrow 1
 }
 

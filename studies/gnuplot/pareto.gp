@@ -31,7 +31,9 @@ YHI = STATS_max * 1.6
 stats DATA using (drawn(@BOUND_ND)):(drawn(@BOUND_N2D)) nooutput
 XLO = min(XLO, STATS_min_x) / 1.6; XHI = max(XHI, STATS_max_y) * 1.6
 
-point(faded, k, i) = (column('class') == 1) == faded && column('panel') == k && column('series') == i ? column('bytes') : NaN
+# One clause per kind of point, its marker and colour from its series (pt/lc variable).
+point(faded, k) = (column('class') == 1) == faded && column('panel') == k ? column('bytes') : NaN
+series_colour(faded) = faded ? fade(COLOUR[int(column('series'))]) : COLOUR[int(column('series'))]
 do for [k = 1:COLUMNS * ROWS] {
     eval cell((k - 1) % COLUMNS, (k - 1) / COLUMNS)
     set logscale xy
@@ -43,10 +45,10 @@ do for [k = 1:COLUMNS * ROWS] {
     plot DATA using (in(k, @BOUND_ND)):(YLO):(0):(YHI - YLO) with vectors nohead dt 2 lw 1 lc rgb rgb(BOUNDGREY), \
          DATA using (in(k, @BOUND_N2D)):(YLO):(0):(YHI - YLO) with vectors nohead dt 4 lw 1 lc rgb rgb(BOUNDGREY), \
          DATA using (column('front') == 1 ? in(k, column('bytes')) : NaN):(column('step_ms')) with lines lw 1.2 lc rgb rgb(GREY), \
-         for [i = 1:|LABEL|] DATA using (point(1, k, i)):(column('step_ms')):(column('step_ms_low')):(column('step_ms_high')) \
-             with yerrorbars pt POINT[i] lc rgb rgb(fade(COLOUR[i])), \
-         for [i = 1:|LABEL|] DATA using (point(0, k, i)):(column('step_ms')):(column('step_ms_low')):(column('step_ms_high')) \
-             with yerrorbars pt POINT[i] lc rgb rgb(COLOUR[i])
+         DATA using (point(1, k)):(column('step_ms')):(column('step_ms_low')):(column('step_ms_high')):(POINT[int(column('series'))]):(series_colour(1)) \
+             with yerrorbars pt variable lc rgb variable, \
+         DATA using (point(0, k)):(column('step_ms')):(column('step_ms_low')):(column('step_ms_high')):(POINT[int(column('series'))]):(series_colour(0)) \
+             with yerrorbars pt variable lc rgb variable
     unset title
 }
 
