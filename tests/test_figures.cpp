@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "caches/registry.hpp"
+#include "figure_checks.hpp"
 #include "framework/error.hpp"
 #include "studies/figures/figures.hpp"
 #include "studies/results/pareto.hpp"
@@ -20,32 +21,11 @@
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using trikv::ResultRow;
+using namespace figure_checks;
 
 namespace {
 
-// A fresh directory (with a space in its name: paths must be quoted) removed at scope exit.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag)
-        : path(fs::temp_directory_path() / ("trikv figures " + tag + "." + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::size_t lines_of(const std::string& text) { return std::size_t(std::count(text.begin(), text.end(), '\n')); }
-
-bool on_path(const std::string& program) {
-    return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
-}
 
 ResultRow row(const std::string& cache, std::size_t n, double ms, double bytes, bool exact = true, double error = 1e-7) {
     ResultRow r;
@@ -153,19 +133,22 @@ TEST_CASE("write_figures writes data, scripts, the style and renderings", "[figu
         INFO(file);
         CHECK(written(report, dir.path / file));
     }
-    CHECK_FALSE(fs::exists(dir.path / "error-n.csv"));  // error-n draws error.csv
+    CHECK(written(report, dir.path / "error-n.csv"));
 
-    // pareto.csv: the exact fronts first (by n, then memory), then the other points. At n = 512
-    // factor fused (small) and product (fast) make the front; recompute is dominated.
+    // pareto.csv: a point per series, data and n; panels by n, the smallest and largest (256 is
+    // in panel 0, not drawn). Each panel's exact front first (by memory), then the other points.
+    // At n = 512 factor fused (small) and product (fast) make the front; recompute is dominated.
     const std::string pareto = slurp(dir.path / "pareto.csv");
     CHECK(lines_of(pareto) == 1 + 11);
-    CHECK(pareto.rfind("series,group,class,n,d,heads,bytes,step_ms,rel_l2_error,n_label,cache,label\n", 0) == 0);
-    CHECK_THAT(pareto, Contains("2,3,0,512,64,1,524288,0.48,1e-07,n=512,\"factor:strategy=fused,dtype=f32\","));
-    CHECK_THAT(pareto, Contains("1,3,0,512,64,1,134217728,0.32,1e-07,n=512,"));
-    CHECK_THAT(pareto, Contains("3,0,1,512,64,1,524288,12.8,1e-07,,"));     // recompute: dominated, unlabelled
-    CHECK_THAT(pareto, Contains("5,0,2,512,64,1,40000,0.05,0.03,n=512,"));  // window: approximate, labelled
-    CHECK_THAT(pareto, Contains("4,0,2,512,64,1,40000,0.4,0.002,n=512,"));  // int8: approximate
-    CHECK(pareto.find("w1=64") == std::string::npos);                       // the failed row
+    CHECK(pareto.rfind("series,data,panel,class,front,n,d,heads,instances,bytes,step_ms,step_ms_low,step_ms_high,"
+                       "error,error_low,error_high,label\n2,1,1,0,1,128,", 0) == 0);
+    CHECK_THAT(pareto, Contains("2,1,2,0,1,512,64,1,1,524288,0.48,0.48,0.48,1e-07,1e-07,1e-07,\"factor:strategy=fused,dtype=f32\"\n"
+                                "1,1,2,0,1,512,64,1,1,134217728,0.32,0.32,0.32,1e-07,1e-07,1e-07,product\n"));
+    CHECK_THAT(pareto, Contains("3,1,2,1,0,512,64,1,1,524288,12.8,"));   // recompute: dominated
+    CHECK_THAT(pareto, Contains("5,1,2,2,0,512,64,1,1,40000,0.05,0.05,0.05,0.03,"));  // window: approximate
+    CHECK_THAT(pareto, Contains("4,1,2,2,0,512,64,1,1,40000,0.4,0.4,0.4,0.002,"));    // int8: approximate
+    CHECK_THAT(pareto, Contains("1,1,0,1,0,256,"));  // n = 256: no panel
+    CHECK(pareto.find("w1=64") == std::string::npos);  // the failed row
 
     // The generated script: only data-dependent settings, then the template.
     const std::string script = slurp(dir.path / "pareto.gp");
@@ -174,20 +157,28 @@ TEST_CASE("write_figures writes data, scripts, the style and renderings", "[figu
     CHECK_THAT(script, Contains("array LABEL[5] = ['product', 'factor:strategy=fused,dtype=f32', "
                                 "'factor:strategy=recompute,dtype=f32', 'factor:strategy=fused,dtype=int8', "
                                 "'window:w1=32,w2=32']"));
-    CHECK_THAT(script, Contains("NGROUPS = 3"));
+    CHECK_THAT(script, Contains("array PANEL_TITLE[2] = ['gaussian, n = 128', 'gaussian, n = 512']"));
+    CHECK_THAT(script, Contains("COLUMNS = 1\nROWS = 2\nHAS_DOMINATED = 1"));
     CHECK_THAT(script, Contains("load STYLE_DIR . '/pareto.gp'"));
     CHECK(script.find("set key") == std::string::npos);  // the key is the style's business
-    CHECK_THAT(slurp(dir.path / "scaling.gp"), Contains("'factor:strategy=recompute,dtype=f32 (slopes 3.00, 1.00)'"));
-    CHECK_THAT(slurp(dir.path / "scaling.gp"), Contains("'window:w1=32,w2=32'"));  // one n: no slopes
+    CHECK(noted(report, "pareto figure: panels at n = 128, 512"));
+    // Slopes from three n or more only, and the key's title names the n fitted.
+    const std::string scaling = slurp(dir.path / "scaling.gp");
+    CHECK_THAT(scaling, Contains("'factor:strategy=recompute,dtype=f32 (slopes 3.00, 1.00)'"));
+    CHECK_THAT(scaling, Contains("'window:w1=32,w2=32'"));  // one n: no slopes
+    CHECK_THAT(scaling, Contains("fitted over n = 128–512)'"));
+    CHECK_THAT(scaling, Contains("array NVALUES[3] = [128, 256, 512]"));  // ticks at the n measured
 
-    // error.csv: exact rows as series 0 (grey context), approximate ones keyed and labelled with n.
+    // error.csv: approximate rows class 0, exact ones class 1 (reference points); each panel's
+    // approximate front first: int8 beats the window at the same memory.
     const std::string error = slurp(dir.path / "error.csv");
     CHECK(lines_of(error) == 1 + 11);
-    CHECK_THAT(error, Contains("2,512,40000,0.03,n=512,\"window:w1=32,w2=32\",\"window:w1=32,w2=32\"\n"));
-    CHECK_THAT(error, Contains("0,128,131072,1e-07,,"));  // factor fused: exact, grey, unlabelled
-    CHECK_THAT(slurp(dir.path / "error-n.gp"), Contains("DATA = 'error.csv'"));
+    CHECK_THAT(error, Contains("4,1,2,0,1,512,64,1,1,40000,0.4,0.4,0.4,0.002,"));
+    CHECK_THAT(error, Contains("5,1,2,0,0,512,64,1,1,40000,0.05,0.05,0.05,0.03,0.03,0.03,\"window:w1=32,w2=32\"\n"));
+    CHECK_THAT(error, Contains("2,1,1,1,0,128,64,1,1,131072,"));  // factor fused: exact, a reference
+    CHECK_THAT(slurp(dir.path / "error.gp"), Contains("ERROR_METRIC = 'worst'"));  // rows without positions
     CHECK_THAT(slurp(dir.path / "error-n.gp"),
-               Contains("array LABEL[2] = ['factor:strategy=fused,dtype=int8', 'window:w1=32,w2=32']"));
+               Contains("array LABEL[5] = ['', '', '', 'factor:strategy=fused,dtype=int8', 'window:w1=32,w2=32']"));
 
     if (!on_path("gnuplot")) {
         WARN("gnuplot is not on PATH: renderings not checked");
@@ -241,40 +232,6 @@ std::vector<ResultRow> many_series_rows() {
                                exact ? 1e-7 : 1e-3 * double(k)));
         }
     return rows;
-}
-
-std::vector<std::string> words(const std::string& text) {
-    std::istringstream in(text);
-    return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
-}
-
-// A word pdftotext -bbox found, in points from the page's top left.
-struct Word {
-    std::string text;
-    double x0, y0, x1, y1;
-};
-
-double attribute(const std::string& tag, const std::string& name) {
-    const std::size_t at = tag.find(name + "=\"");
-    return at == std::string::npos ? -1 : std::stod(tag.substr(at + name.size() + 2));
-}
-
-// The page size and the words of a one-page pdf.
-std::pair<Word, std::vector<Word>> pdf_words(const fs::path& pdf, const fs::path& html) {
-    REQUIRE(std::system(("pdftotext -bbox '" + pdf.string() + "' '" + html.string() + "'").c_str()) == 0);
-    const std::string text = slurp(html);
-    const std::size_t page = text.find("<page ");
-    REQUIRE(page != std::string::npos);
-    const std::string page_tag = text.substr(page, text.find('>', page) - page);
-    Word size{"page", 0, 0, attribute(page_tag, "width"), attribute(page_tag, "height")};
-    std::vector<Word> found;
-    for (std::size_t at = text.find("<word "); at != std::string::npos; at = text.find("<word ", at + 1)) {
-        const std::size_t close = text.find('>', at), end = text.find("</word>", close);
-        const std::string tag = text.substr(at, close - at);
-        found.push_back({text.substr(close + 1, end - close - 1), attribute(tag, "xMin"), attribute(tag, "yMin"),
-                         attribute(tag, "xMax"), attribute(tag, "yMax")});
-    }
-    return {size, found};
 }
 
 }  // namespace
@@ -427,9 +384,11 @@ TEST_CASE("the sparsity figure draws time and memory vs s at the largest n", "[f
     CHECK_THAT(gp, Contains("array DENSE[3] = [1, 0, 0]"));
     CHECK_THAT(gp, Contains("(n = 512)"));
 
-    // Other figures name sparse data briefly in their labels.
+    // Other figures name sparse data briefly in their labels; two n fit no slopes.
     trikv::write_figures(dir.path, sparse_rows(), {"scaling"});
-    CHECK_THAT(slurp(dir.path / "scaling.gp"), Contains("'sparse-factor, s=16 blocks (slopes 0.00, 1.00)'"));
+    CHECK_THAT(slurp(dir.path / "scaling.gp"), Contains("'sparse-factor, s=16 blocks'"));
+    CHECK_THAT(slurp(dir.path / "scaling.gp"), Contains("array PANEL_TITLE[1] = ['sparse']"));
+    CHECK(slurp(dir.path / "scaling.gp").find("slopes") == std::string::npos);
 
     // Whole VAR generations on sparse data draw var-sparsity.
     std::vector<ResultRow> var = sparse_rows();

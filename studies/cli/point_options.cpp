@@ -22,7 +22,11 @@ void add_point_options(CLI::App* command, PointOptions& o) {
     command->add_option("--threads", o.threads, "worker threads (0 = all)")->check(whole_in(bounds::kThreads));
     command->add_option("--repetitions", o.repetitions, "timed steps per point")->check(whole_in(bounds::kRepetitions));
     command->add_option("--warmup", o.warmup, "untimed steps first")->check(whole_in(bounds::kWarmup));
-    command->add_option("--seed", o.seed, "data seed")->check(whole_in(bounds::kSeed));
+    command->add_option("--seed", o.seeds, "data seed (repeatable: each seed a point of its own)")
+        ->check(whole_in(bounds::kSeed));
+    command->add_option("--accuracy-positions", o.accuracy_positions,
+                        "decode: query positions over the sequence the accuracy is measured at")
+        ->check(whole_in(bounds::kAccuracyPositions));
     command->add_option("--scale", o.scales,
                         "scale of the scores (repeatable; default: each cache's attention kind's, tensor 1/d, matrix 1/√d)")
         ->check(real_in(bounds::kScale));
@@ -56,7 +60,8 @@ void apply_point_options(const PointOptions& o, StudySpec& spec) {
     if (o.threads) spec.threads = *o.threads;
     if (o.repetitions) spec.repetitions = *o.repetitions;
     if (o.warmup) spec.warmup = *o.warmup;
-    if (o.seed) spec.seed = *o.seed;
+    if (!o.seeds.empty()) spec.seeds = o.seeds;
+    if (o.accuracy_positions) spec.accuracy_positions = *o.accuracy_positions;
     if (!o.scales.empty()) spec.scales = o.scales;
     if (!o.kinds.empty()) {
         spec.kinds.clear();

@@ -20,14 +20,15 @@ struct PointOptions {
     std::optional<int> threads, repetitions, warmup;
     std::vector<double> scales;
     std::optional<double> k2_bias, v2_bias;
-    std::optional<std::uint64_t> seed;
+    std::vector<std::uint64_t> seeds;
+    std::optional<std::size_t> accuracy_positions;
     std::string workload;
     std::string mem_limit;  // empty: the study's own limit
     bool no_peaks = false;
 };
 
 // Registers --cache, --n, --d, --heads, --kv-heads, --variant, --k2-bias, --v2-bias, --threads,
-// --repetitions, --warmup, --seed, --scale, --data, --nonzeros, --support, --workload,
+// --repetitions, --warmup, --seed (repeatable), --accuracy-positions, --scale, --data, --nonzeros, --support, --workload,
 // --schedule, --mem-limit and --no-peaks on `command`.
 void add_point_options(CLI::App* command, PointOptions& options);
 

@@ -153,9 +153,7 @@ MergeReport merge_shards(const StudySpec& spec, bool wait) {
     if (!missing.empty()) record.notes = missing_notes(points, missing, states);
     finish_study(spec, points, merged, finisher, record);
 
-    MergeReport report{.points = record.points, .present = record.present, .hosts = {}, .notes = {}};
-    for (const std::string& note : record.notes)  // finish_study has printed the figures' own
-        if (note.rfind("figures: ", 0) != 0) report.notes.push_back(note);
+    MergeReport report{.points = record.points, .present = record.present, .hosts = {}, .notes = record.notes};
     for (const Provenance& p : record.provenance)
         if (std::find(report.hosts.begin(), report.hosts.end(), p.host) == report.hosts.end()) report.hosts.push_back(p.host);
     std::sort(report.hosts.begin(), report.hosts.end());

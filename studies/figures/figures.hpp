@@ -19,6 +19,8 @@ namespace trikv {
 struct FigureReport {
     std::vector<std::filesystem::path> files;  // every file written, in order
     std::vector<std::string> notes;            // figures not drawn, gnuplot missing, rows left out
+    // A rendering whose key or subtitle may be cut or that outgrows a page (also in notes).
+    std::vector<std::string> warnings;
 };
 
 // The figure names write_figures understands: pareto, scaling, error (also error-n), sparsity,

@@ -52,8 +52,13 @@ std::string error_line(const std::string& output) {
     return start == std::string::npos ? "no message" : output.substr(start, output.find('\n', start) - start);
 }
 
-// Runs `gnuplot -e "fmt='…'" NAME.gp` into a temporary file renamed into place.
-fs::path render(const fs::path& dir, const std::string& name, const std::string& format) {
+// What the style prints when a figure outgrows a page or cannot fit its key (trikv.gp).
+constexpr std::string_view kWarningPrefix = "trikv-figure-warning: ";
+
+// Runs `gnuplot -e "fmt='…'" NAME.gp` into a temporary file renamed into place; the style's
+// warnings go to `warnings`, the temporary file's name replaced by the figure's.
+fs::path render(const fs::path& dir, const std::string& name, const std::string& format,
+                std::vector<std::string>& warnings) {
     static std::atomic<unsigned> counter{0};
     const std::string target = name + "." + format;
     const fs::path temporary = dir / ("." + target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++));
@@ -70,6 +75,13 @@ fs::path render(const fs::path& dir, const std::string& name, const std::string&
     std::error_code error, ignored;
     const bool made = status == 0 && fs::file_size(temporary, error) > 0 && !error;
     if (made) fs::rename(temporary, dir / target, error);
+    for (std::size_t at = output.find(kWarningPrefix); made && at != std::string::npos;
+         at = output.find(kWarningPrefix, at + 1)) {
+        std::string warning = output.substr(at + kWarningPrefix.size(), output.find('\n', at) - at - kWarningPrefix.size());
+        if (const std::size_t file = warning.find(temporary.filename().string()); file != std::string::npos)
+            warning.replace(file, temporary.filename().string().size(), target);
+        warnings.push_back(warning);
+    }
     if (made && !error) return dir / target;
     fs::remove(temporary, ignored);
     require(!made, (dir / target).string() + ": cannot replace: " + error.message());
@@ -136,7 +148,8 @@ void GnuplotScript::texts(const std::string& variable, const std::vector<std::st
 
 std::string GnuplotScript::str() const { return header_ + body_ + "\nload STYLE_DIR . '/" + template_ + ".gp'\n"; }
 
-std::vector<fs::path> write_figure(const fs::path& dir, const Figure& figure, bool rendered) {
+std::vector<fs::path> write_figure(const fs::path& dir, const Figure& figure, bool rendered,
+                                   std::vector<std::string>& warnings) {
     const GnuplotScript& script = figure.script;
     const fs::path style = gnuplot_style_dir(), copies = dir / kStyleFolder;
     std::error_code error;
@@ -153,7 +166,7 @@ std::vector<fs::path> write_figure(const fs::path& dir, const Figure& figure, bo
         write_file_atomically(written.emplace_back(copies / file), read_regular_file(style / file, kMaxTemplateBytes));
     }
     for (const std::string format : {"png", "pdf", "svg", "tex"})
-        if (rendered) written.push_back(render(dir, script.name(), format));
+        if (rendered) written.push_back(render(dir, script.name(), format, warnings));
     return written;
 }
 

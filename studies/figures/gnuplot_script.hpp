@@ -44,9 +44,11 @@ struct Figure {
 
 // Writes the figure's data file (unless empty), NAME.gp, and copies of the style and the
 // template into dir/gnuplot/; renders it into every format (png, pdf, svg, tex: TikZ) when
-// `render`. Returns the files written. A gnuplot failure throws trikv::Error naming the figure,
-// the file and gnuplot's error line; nothing half-written is left.
-std::vector<std::filesystem::path> write_figure(const std::filesystem::path& dir, const Figure& figure, bool render);
+// `render`. Returns the files written; a rendering that outgrows a page or cannot fit its key
+// (the style's judgement, trikv.gp) adds a line to `warnings`. A gnuplot failure throws
+// trikv::Error naming the figure, the file and gnuplot's error line; nothing half-written is left.
+std::vector<std::filesystem::path> write_figure(const std::filesystem::path& dir, const Figure& figure, bool render,
+                                                std::vector<std::string>& warnings);
 bool gnuplot_on_path();
 // The folder holding trikv.gp and the templates: the source tree's studies/figures/gnuplot/ (its
 // absolute path fixed at configure time) when present, else the installed copy.

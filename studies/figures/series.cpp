@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -27,11 +28,25 @@ constexpr std::array<TypeStyle, 11> kTypeStyles{{
     {"hybrid", 0xCC79A7, 3},         {"subgen2", 0xE69F00, 4},       {"subgen4", 0x56B4E9, 5},
     {"sparse-product", 0x999933, 0}, {"sparse-factor", 0x882255, 1}, {"matrix", 0x332288, 4},
     {"reference", 0x000000, 2},
-    {"poly", 0x117733, 3},
+    {"poly", 0x661100, 4},
 }};
 // Types not listed: a colour and shape from their name's hash, the same in every study.
-constexpr std::array<unsigned, 5> kFallbackColours{0xAA4499, 0x44AA99, 0x117733, 0xCC6677, 0x661100};
+constexpr std::array<unsigned, 5> kFallbackColours{0xAA4499, 0x44AA99, 0x117733, 0xCC6677, 0xDDCC77};
 constexpr int kShapes = 6;
+constexpr int kDashes = 5;
+// A type's colour, then darker and lighter shades of it: mixed with black (negative) or white.
+constexpr std::array<double, 5> kShades{0, -0.45, 0.45, -0.7, 0.65};
+
+unsigned shaded(unsigned colour, std::size_t shade) {
+    const double mix = kShades[shade];
+    unsigned out = 0;
+    for (int shift : {16, 8, 0}) {
+        const double channel = double((colour >> shift) & 255);
+        const double mixed = mix < 0 ? channel * (1 + mix) : channel + (255 - channel) * mix;
+        out |= unsigned(std::lround(mixed)) << shift;
+    }
+    return out;
+}
 // A scale within float64 rounding of 1/d or 1/√d is named so (results.csv stores it in full).
 constexpr double kScaleTolerance = 1e-12;
 
@@ -40,21 +55,28 @@ std::size_t type_rank(const std::string& type) {
            kTypeStyles.begin();
 }
 
-std::string default_of(const std::string& type, const std::string& parameter) {
+// The registered default of a type's parameter; none for types and parameters not registered
+// in this process (a plugin's, a Python type's).
+std::optional<std::string> default_of(const std::string& type, const std::string& parameter) {
     for (const CacheType* known : cache_types())
         for (const CacheParam& p : known->params)
             if (known->name == type && p.name == parameter) return p.default_value;
-    return {};  // unknown types and parameters: never at a default, always shown
+    return std::nullopt;
 }
 
 // The spec with the parameters that are off their defaults or differ between the study's specs
-// of the same type: a label shows every difference between series, and no more.
+// of the same type: a label shows every difference between series, and no more. A parameter
+// without a known default shows where it differs, or where its type has a single spec.
 std::string spec_label(const std::string& spec, const std::set<std::string>& specs) {
     const SpecParts parts_of_spec = split_cache_spec(spec);
     const std::string& type = parts_of_spec.type;
+    const bool alone = std::ranges::count_if(specs, [&](const std::string& other) {
+                           return split_cache_spec(other).type == type;
+                       }) == 1;
     std::string shown;
     for (const auto& [name, value] : parts_of_spec.parameters) {
-        bool differs = value != default_of(type, name);
+        const std::optional<std::string> fallback = default_of(type, name);
+        bool differs = fallback ? value != *fallback : alone;
         for (const std::string& other : specs) {
             const SpecParts parts = split_cache_spec(other);
             for (const auto& [other_name, other_value] : parts.parameters)
@@ -69,7 +91,13 @@ std::string spec_label(const std::string& spec, const std::set<std::string>& spe
 using Dimension = std::string (*)(const ResultRow&);
 std::string data_text(const ResultRow& r) {
     const Sparsity sparsity = sparsity_of(r.data);
-    return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : r.data;
+    return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : data_instance(r);
+}
+// Sparse data's non-zeros and support: in figures with data panels a series dimension still,
+// so that the panels are per data kind and not per s.
+std::string sparsity_text(const ResultRow& r) {
+    const Sparsity sparsity = sparsity_of(r.data);
+    return sparsity.s ? "s=" + std::to_string(sparsity.s) + " " + sparsity.support : "";
 }
 constexpr std::array<Dimension, 8> kDimensions{
     [](const ResultRow& r) { return name_of(r.workload); }, [](const ResultRow& r) { return r.dtype; }, data_text,
@@ -100,11 +128,44 @@ std::string distinct_values(const std::vector<ResultRow>& rows, Get get) {
 void style_series(Series& series, std::size_t variant) {
     const std::size_t rank = type_rank(series.type), hash = std::hash<std::string>{}(series.type);
     const bool listed = rank < kTypeStyles.size();
-    series.colour = listed ? kTypeStyles[rank].colour : kFallbackColours[hash % kFallbackColours.size()];
+    const unsigned colour = listed ? kTypeStyles[rank].colour : kFallbackColours[hash % kFallbackColours.size()];
+    // The first kShapes variants of a type differ in shape; the next ones in shade as well, so
+    // that colour and marker tell every series apart also where no line is drawn.
+    series.colour = shaded(colour, (variant / kShapes) % kShades.size());
     const int shape = int(((listed ? kTypeStyles[rank].shape : int(hash % kShapes)) + variant) % kShapes);
     series.point = 4 + 2 * shape + (series.exact ? 1 : 0);
-    series.dash = int(1 + variant % 5);
+    series.dash = int(1 + variant % kDashes);
 }
+
+std::string short_path_name(const std::string& path) {
+    std::string trimmed = path;
+    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    return trimmed.substr(trimmed.rfind('/') == std::string::npos ? 0 : trimmed.rfind('/') + 1);
+}
+
+DataName data_name(const ResultRow& r) {
+    const std::string bias = r.k2_bias != 0 || r.v2_bias != 0
+                                 ? " +bias(" + number_text(r.k2_bias) + ", " + number_text(r.v2_bias) + ")" : "";
+    // trace(DIR,layer=L,head=H) and npy(DIR): DIR may hold commas, so it is cut from the end.
+    if (r.data.starts_with("trace(") && r.data.ends_with(")")) {
+        const std::size_t layer = r.data.rfind(",layer="), head = r.data.rfind(",head=");
+        if (layer != std::string::npos && head != std::string::npos && layer < head) {
+            const std::string model = short_path_name(r.data.substr(6, layer - 6));
+            const std::string layer_text = r.data.substr(layer + 7, head - layer - 7),
+                              head_text = r.data.substr(head + 6, r.data.size() - head - 7);
+            return {model + " trace" + bias, model + " L" + layer_text + "H" + head_text + bias};
+        }
+    }
+    if (r.data.starts_with("npy(") && r.data.ends_with(")")) {
+        const std::string stem = short_path_name(r.data.substr(4, r.data.size() - 5));
+        return {stem + bias, stem + bias};
+    }
+    if (sparsity_of(r.data).s) return {"sparse" + bias, sparsity_text(r) + bias};
+    return {r.data + bias, r.data + bias};
+}
+
+std::string data_family(const ResultRow& r) { return data_name(r).family; }
+std::string data_instance(const ResultRow& r) { return data_name(r).instance; }
 
 std::string scale_text(const ResultRow& row) {
     const double d = double(row.d), scale = row.attention_scale;
@@ -132,7 +193,8 @@ Sparsity sparsity_of(const std::string& data) {
     return sparsity;
 }
 
-SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<std::string(const ResultRow&)>& extra) {
+SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<std::string(const ResultRow&)>& extra,
+                       DataIn data) {
     SeriesSet set;
     set.source.resize(rows.size());  // by type, then as measured: series come in that order
     std::iota(set.source.begin(), set.source.end(), 0);
@@ -142,7 +204,11 @@ SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<s
     for (const ResultRow& r : set.rows) specs.insert(r.cache);
     std::vector<Dimension> dimensions;  // `extra` replaces the data's
     for (const Dimension dimension : kDimensions)
-        if ((!extra || dimension != data_text) && varies(dimension, set.rows)) dimensions.push_back(dimension);
+        if (dimension != data_text || (data == DataIn::label && !extra)) {
+            if (varies(dimension, set.rows)) dimensions.push_back(dimension);
+        } else if (data == DataIn::panels && !extra && varies(sparsity_text, set.rows)) {
+            dimensions.push_back(sparsity_text);
+        }
 
     std::map<std::string, std::size_t> index, variants;  // label → series; type → its series so far
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
@@ -166,7 +232,7 @@ SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<s
     return set;
 }
 
-SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes) {
+SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes, DataIn data) {
     const std::vector<ResultRow> rows =
         rows_where(all, [](const ResultRow& r) { return r.ok() && r.step_ms_median > 0 && r.bytes > 0; });
     const auto not_ok = std::count_if(all.begin(), all.end(), [](const ResultRow& r) { return !r.ok(); });
@@ -174,7 +240,7 @@ SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string
     if (not_ok) notes.push_back(std::to_string(not_ok) + " rows whose status is not ok are not drawn");
     if (not_positive)
         notes.push_back(std::to_string(not_positive) + " ok rows without a positive step time and memory are not drawn");
-    return group_series(rows, {});
+    return group_series(rows, {}, data);
 }
 
 std::string csv_line(const std::vector<std::string>& fields) { return csv_fields(fields) + "\n"; }
@@ -198,7 +264,7 @@ std::string scaling_csv(const SeriesSet& set) {
 std::string configuration_text(const std::vector<ResultRow>& rows) {
     const std::string heads = distinct_values(rows, [](const ResultRow& r) { return std::to_string(r.heads); });
     const std::string data = distinct_values(rows, [](const ResultRow& r) {
-        return sparsity_of(r.data).s ? std::string("sparse") : r.data;
+        return sparsity_of(r.data).s ? std::string("sparse") : data_family(r);
     });
     // The tensor caches' scales; the matrix baseline's default 1/√d said apart.
     const std::vector<ResultRow> tensor = rows_where(rows, [](const ResultRow& r) { return !is_matrix_baseline(r); });

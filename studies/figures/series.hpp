@@ -29,12 +29,29 @@ struct SeriesSet {
     std::vector<Series> series;          // by cache type (a fixed order), then first appearance
 };
 
-// Groups the drawable rows of `all` (ok, positive time and memory); notes what is left out.
-SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes);
+// Where a figure tells data apart: in the series' labels, or in panels of its own (the labels
+// then leave the data out, and a series spans every panel).
+enum class DataIn { label, panels };
 
-// Groups `rows` (all drawable) without telling data apart, with `extra` appended to each row's
-// label instead: how the sparsity figure splits one cache's rows by support.
-SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<std::string(const ResultRow&)>& extra);
+// Groups the drawable rows of `all` (ok, positive time and memory); notes what is left out.
+SeriesSet make_series(const std::vector<ResultRow>& all, std::vector<std::string>& notes, DataIn data = DataIn::label);
+
+// Groups `rows` (all drawable); with `extra` the data is not told apart and `extra` is
+// appended to each row's label instead: how the sparsity figure splits one cache's rows by support.
+SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<std::string(const ResultRow&)>& extra,
+                       DataIn data = DataIn::label);
+
+// How figures name a row's data, short and without its folder: a trace as its model (the trace
+// folder's name) and head, "kjv L1H0", in the family "kjv trace"; npy data by its folder's name;
+// generated data by its label. A k2/v2 bias is appended: "gaussian +bias(0.03125, 1)".
+struct DataName {
+    std::string family, instance;
+};
+DataName data_name(const ResultRow& r);
+std::string data_family(const ResultRow& r);
+std::string data_instance(const ResultRow& r);
+// The last component of a path, trailing slashes ignored.
+std::string short_path_name(const std::string& path);
 
 // A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
 std::string csv_line(const std::vector<std::string>& fields);

@@ -21,6 +21,7 @@
 #include "framework/timer.hpp"
 #include "framework/units.hpp"
 #include "studies/results/pareto.hpp"
+#include "studies/measure/statistics.hpp"
 #include "studies/measure/theory_metrics.hpp"
 #include "studies/measure/token_data.hpp"
 
@@ -137,6 +138,50 @@ void record_error(ResultRow& row, const std::vector<float>& out, const std::vect
     }
 }
 
+// The data with v1 and v2 squared elementwise: summed over its d outputs, its exact answer is
+// the softmax-weighted mean of ‖v1_i ∘ v2_j‖² (matrix attention: of ‖v_i‖²), the value scale
+// the value-normalised error divides by (docs/math.md §8).
+TokenData squared_values(const TokenData& data) {
+    TokenData out = data;
+    out.v1 = data.v1 * data.v1;
+    out.v2 = data.v2 * data.v2;
+    return out;
+}
+
+// Per query: the relative error and the value-normalised error, from one output of `width`
+// values, its exact answer and the exact answer on squared values.
+struct QueryErrors {
+    std::vector<double> relative, value;
+    void add(const float* out, const double* exact, const double* squared, std::size_t width) {
+        double diff2 = 0, ref2 = 0, attended2 = 0;
+        for (std::size_t i = 0; i < width; ++i) {
+            const double e = double(out[i]) - exact[i];
+            diff2 += e * e;
+            ref2 += exact[i] * exact[i];
+            attended2 += squared[i];
+        }
+        relative.push_back(std::sqrt(diff2 / std::max(ref2, 1e-300)));
+        value.push_back(std::sqrt(diff2 / std::max(attended2, 1e-300)));
+    }
+};
+
+void record_accuracy(ResultRow& row, const QueryErrors& errors) {
+    if (errors.relative.empty()) return;
+    row.accuracy_positions = errors.relative.size();
+    const Spread relative = spread_of(errors.relative), value = spread_of(errors.value);
+    row.rel_error_median = relative.median, row.rel_error_p90 = relative.p90, row.rel_error_max = relative.max;
+    row.value_error_median = value.median, row.value_error_p90 = value.p90, row.value_error_max = value.max;
+}
+
+// The positions t (query t attends tokens [0, t]) at which a decode point checks its accuracy:
+// `count` of them (at most n), evenly spread, the last at n − 1.
+std::vector<std::size_t> accuracy_positions_of(std::size_t n, std::size_t count) {
+    count = std::min(count, n);
+    std::vector<std::size_t> positions;
+    for (std::size_t i = 1; i <= count; ++i) positions.push_back(i * n / count - 1);
+    return positions;
+}
+
 // Step-time statistics, and the achieved rates of `cost` at the median.
 void record_times(ResultRow& row, const std::vector<double>& step_ms, double flops, double bytes_moved,
                   const MachinePeaks& peaks) {
@@ -144,6 +189,10 @@ void record_times(ResultRow& row, const std::vector<double>& step_ms, double flo
     row.step_ms_p25 = quantile(step_ms, 0.25);
     row.step_ms_p75 = quantile(step_ms, 0.75);
     row.step_ms_min = quantile(step_ms, 0.0);
+    const MedianInterval interval = median_interval(step_ms);
+    row.step_ms_median_ci_low = interval.low;
+    row.step_ms_median_ci_high = interval.high;
+    row.step_ms_median_ci_level = interval.level;
     row.flops = flops;
     row.bytes_moved = bytes_moved;
     const double seconds = row.step_ms_median / 1e3;
@@ -172,7 +221,17 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, Cache& cache_of_p
         gather(data.v2, t, 1, v2);
         cache->append(1, k1.data(), k2.data(), v1.data(), v2.data());
     };
-    for (std::size_t t = 0; t < point.n; ++t) append(t);
+    // Accuracy at positions spread over the sequence, while filling (untimed): query t attends
+    // the t + 1 tokens appended so far.
+    const std::vector<std::size_t> positions = accuracy_positions_of(point.n, point.accuracy_positions);
+    std::vector<std::vector<float>> position_outputs;
+    for (std::size_t t = 0; t < point.n; ++t) {
+        append(t);
+        if (position_outputs.size() == positions.size() || positions[position_outputs.size()] != t) continue;
+        gather(data.q, t, 1, q);
+        cache->attend(1, q.data(), out.data());
+        position_outputs.push_back(out);
+    }
 
     // The outputs are checked after the timed steps: the O(n²d) float64 check between two steps
     // would evict the cache's state and leave worker threads busy, timing a constant-cost step
@@ -201,6 +260,14 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, Cache& cache_of_p
         record_error(row, outputs[r], exact, 1, width);
         if (theory) record_theory_metrics(row, exact_data, t, t + 1, attention.scale, outputs[r].data(), exact.data());
     }
+    const TokenData squared = squared_values(exact_data);
+    QueryErrors errors;
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+        const std::size_t t = positions[i];
+        errors.add(position_outputs[i].data(), exact_block(exact_data, t, 1, t + 1, attention).data(),
+                   exact_block(squared, t, 1, t + 1, attention).data(), width);
+    }
+    record_accuracy(row, errors);
     row.bytes = double(cache->bytes());
     row.rss_peak_bytes = read_status_kib("VmHWM");
     const CacheCost cost = cache->cost(point.n + 1);
@@ -221,7 +288,9 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, Cache& cache_of_poin
     const TokenData& exact_data = shifted ? *shifted : data;
     Cache* const cache = &cache_of_point;
 
+    const TokenData squared = squared_values(exact_data);
     std::vector<ResultRow> rows(scales, config);
+    std::vector<QueryErrors> scale_errors(scales);  // every query of the checked generation
     std::vector<std::vector<double>> step_ms(scales);
     std::vector<double> generation_ms;
     std::vector<float> q, k1, k2, v1, v2, out;
@@ -247,13 +316,18 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, Cache& cache_of_poin
             ResultRow& row = rows[k];
             row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
             row.bytes = double(cache->bytes());
-            if (checked)
-                record_error(row, out, exact_block(exact_data, first, block, first + block, attention), block, width);
+            if (!checked) continue;
+            const std::vector<double> exact = exact_block(exact_data, first, block, first + block, attention),
+                                      attended = exact_block(squared, first, block, first + block, attention);
+            record_error(row, out, exact, block, width);
+            for (std::size_t r = 0; r < block; ++r)
+                scale_errors[k].add(out.data() + r * width, exact.data() + r * width, attended.data() + r * width, width);
         }
         if (timed) generation_ms.push_back(total);
     }
 
     ResultRow whole = config;
+    QueryErrors generation_errors;
     double flops = 0, bytes_moved = 0;
     for (std::size_t k = 0, tokens = 0; k < scales; ++k) {
         const std::size_t block = point.schedule[k] * point.schedule[k];
@@ -266,6 +340,10 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, Cache& cache_of_poin
         // The cost model describes one query; a block step serves `block` of them.
         const CacheCost cost = cache->cost(tokens);
         record_times(row, step_ms[k], cost.flops * double(block), cost.bytes_moved * double(block), peaks);
+        record_accuracy(row, scale_errors[k]);
+        for (auto [to, from] : {std::pair{&generation_errors.relative, &scale_errors[k].relative},
+                                std::pair{&generation_errors.value, &scale_errors[k].value}})
+            to->insert(to->end(), from->begin(), from->end());
         flops += row.flops;
         bytes_moved += row.bytes_moved;
         whole.bytes = std::max(whole.bytes, row.bytes);
@@ -274,6 +352,7 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, Cache& cache_of_poin
         whole.max_abs_error = std::max(whole.max_abs_error, row.max_abs_error);
     }
     whole.rss_peak_bytes = read_status_kib("VmHWM");
+    record_accuracy(whole, generation_errors);
     record_times(whole, generation_ms, flops, bytes_moved, peaks);
     rows.push_back(whole);
     return rows;
@@ -316,16 +395,17 @@ double harness_bytes(const StudyPoint& point) {
     const double tokens = double(point.n) + (var ? 0.0 : double(steps_of(point)));
     double block = 1;  // queries (and tokens) of one step
     for (std::size_t side : point.schedule) block = std::max(block, double(side) * double(side));
-    // The tokens, and their biased copy when the point has a bias.
-    const double streams = (has_bias(attention_of(point).shape) ? 2 : 1) * 5 * tokens * width * sizeof(double);
+    // The tokens, their biased copy when the point has a bias, and the copy with squared values.
+    const double streams = (has_bias(attention_of(point).shape) ? 3 : 2) * 5 * tokens * width * sizeof(double);
+    const double positions = var ? 0.0 : double(std::min<std::size_t>(point.accuracy_positions, point.n)) * width * sizeof(float);
     const double loading = point.data.kind == DataKind::npy ? double(point.data.largest_array) * 2 * sizeof(double) : 0.0;
     const double staged = 6 * block * width * sizeof(float);        // q, k1, k2, v1, v2 and out
-    const double reference = 2 * block * width * sizeof(double);    // exact_block's head_out and out
+    const double reference = 3 * block * width * sizeof(double);    // exact_block's head_out, its answers on the values and squared values
     // tensor_decode_batch: per reducer a kPairTileRows² score tile and a few kPairTileRows × d
     // panels; TBB may hold two reducers per worker (split and join).
     const double tiles = 2 * double(workers()) *
                          double(kPairTileRows * kPairTileRows + 4 * kPairTileRows * point.d) * sizeof(double);
-    return streams + loading + staged + reference + tiles;
+    return streams + positions + loading + staged + reference + tiles;
 }
 
 double projected_bytes(const StudyPoint& point) { return projected_bytes(point, *make_cache(point.cache, point.shape())); }

@@ -125,8 +125,11 @@ void inspect_npy_data(DataSpec& data) {
     data.digest = hex;
 }
 
-TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
-                          std::uint64_t seed) {
+namespace {
+
+// The tokens as read or drawn, before the data's mean shifts.
+TokenData read_or_drawn(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
+                        std::uint64_t seed) {
     if (data.reads_files())
         return {load(data, kNpyNames[0], heads, tokens, d), load(data, kNpyNames[1], heads, tokens, d),
                 load(data, kNpyNames[2], heads, tokens, d), load(data, kNpyNames[3], heads, tokens, d),
@@ -150,6 +153,18 @@ TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t t
     }
     out.v1 = gaussian(heads, tokens, d, rng);
     out.v2 = gaussian(heads, tokens, d, rng);
+    return out;
+}
+
+}  // namespace
+
+TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
+                          std::uint64_t seed) {
+    TokenData out = read_or_drawn(data, heads, tokens, d, seed);
+    if (!data.reads_files()) {
+        out.k2 += data.k2_mean;
+        out.v2 += data.v2_mean;
+    }
     return out;
 }
 

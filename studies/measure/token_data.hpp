@@ -25,6 +25,8 @@ struct TokenData {
 //             are aligned to multiples of s, and when s does not divide d the last d mod s
 //             coordinates are never used.
 //   After q, the streams are drawn k1, k2, v1, v2, each head by head and token by token.
+// gaussian, clustered, sparse: data.k2_mean and data.v2_mean are then added to every k2 and v2
+//   entry (a model's bias, docs/model.md); npy and trace data are read as they are.
 // npy: the first `tokens` tokens of data.dir/{q,k1,k2,v1,v2}.npy ([N,d] or [h,N,d]).
 // trace: the same from data.arrays_dir(), data.dir/layer{L}/head{H}, a one-head [N, d] each.
 // npy and trace: reads data.arrays_dir()'s five arrays and fills data.digest (FNV-1a of each

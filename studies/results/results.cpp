@@ -70,7 +70,12 @@ const std::vector<Column>& columns() {
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
         REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error),
         WHOLE(kv_heads), TEXT(variant), REAL(k2_bias), REAL(v2_bias), TEXT(bytes_source), TEXT(trace_layer),
-        TEXT(trace_head), TEXT(host), KIND(status), TEXT(reason), TEXT(key),
+        TEXT(trace_head),
+        // the median step time's interval; accuracy over many query positions
+        REAL(step_ms_median_ci_low), REAL(step_ms_median_ci_high), REAL(step_ms_median_ci_level),
+        WHOLE(accuracy_positions), REAL(rel_error_median), REAL(rel_error_p90), REAL(rel_error_max),
+        REAL(value_error_median), REAL(value_error_p90), REAL(value_error_max),
+        TEXT(host), KIND(status), TEXT(reason), TEXT(key),
     };
     return table;
 }
@@ -84,7 +89,10 @@ const std::vector<Column>& columns() {
 bool is_later_column(const std::string& name) {
     for (const char* later : {"scale", "side", "attention_scale", "warmup", "repetitions", "threads", "score_bound",
                               "subgen_normalised_error", "host", "bytes_source", "kv_heads", "variant", "k2_bias",
-                              "v2_bias", "trace_layer", "trace_head"})
+                              "v2_bias", "trace_layer", "trace_head", "step_ms_median_ci_low",
+                              "step_ms_median_ci_high", "step_ms_median_ci_level", "accuracy_positions",
+                              "rel_error_median", "rel_error_p90", "rel_error_max", "value_error_median",
+                              "value_error_p90", "value_error_max"})
         if (name == later) return true;
     return false;
 }

@@ -43,6 +43,15 @@ struct ResultRow {
     double gflops = 0, gbps = 0;        // achieved, from the median step time
     double gflops_fraction = 0, gbps_fraction = 0;  // of the machine's measured peaks
     double rel_l2_error = 0, max_abs_error = 0;     // vs float64 exact, worst over timed steps
+    // The median's distribution-free interval over the timed steps (studies/measure/statistics.hpp) and
+    // its confidence level: 95%, or less (the widest, [min, max]) below 6 repetitions.
+    double step_ms_median_ci_low = 0, step_ms_median_ci_high = 0, step_ms_median_ci_level = 0;
+    // Accuracy over `accuracy_positions` query positions spread over the sequence, apart from
+    // the timed steps (docs/math.md §8): the relative error ‖o − o*‖/‖o*‖ and the value-normalised
+    // error ‖o − o*‖/‖ō‖ (meaningful when ‖o*‖ → 0), each's median, 90th percentile and largest.
+    std::size_t accuracy_positions = 0;
+    double rel_error_median = 0, rel_error_p90 = 0, rel_error_max = 0;
+    double value_error_median = 0, value_error_p90 = 0, value_error_max = 0;
     double score_bound = 0, subgen_normalised_error = 0;  // decode, tensor: studies/measure/theory_metrics.hpp
     PointStatus status = PointStatus::ok;
     std::string reason;         // why skipped or failed

@@ -78,7 +78,7 @@ void write_fronts_and_figures(const fs::path& out, const std::vector<ResultRow>&
     write_pareto_csv(out / "pareto.csv", fronts);
     for (const std::string& note : figure_notes) {
         std::cerr << "figures: " << note << "\n";
-        record.notes.push_back("figures: " + note);
+        record.figure_notes.push_back(note);
     }
 }
 
@@ -96,9 +96,10 @@ Provenance this_process(const MachinePeaks& peaks) {
 }
 
 std::string results_json(const StudySpec& spec, const Provenance& finisher, const StudyRecord& record) {
-    std::vector<std::string> provenance, notes;
+    std::vector<std::string> provenance, notes, figure_notes;
     for (const Provenance& p : record.provenance) provenance.push_back(provenance_json(p));
     for (const std::string& note : record.notes) notes.push_back(json_string(note));
+    for (const std::string& note : record.figure_notes) figure_notes.push_back(json_string(note));
     std::ostringstream out;
     out << "{\n"
         << "  \"state\": " << json_string(record.state) << ",\n"
@@ -121,6 +122,7 @@ std::string results_json(const StudySpec& spec, const Provenance& finisher, cons
         << "  \"provenance\": " << json_list(provenance) << ",\n"
         << "  \"shards\": " << json_list(record.shards) << ",\n"
         << "  \"notes\": " << json_list(notes) << ",\n"
+        << "  \"figure_notes\": " << json_list(figure_notes) << ",\n"
         << "  \"study_toml\": " << json_string(to_toml(spec)) << "\n}\n";
     return out.str();
 }

@@ -34,7 +34,8 @@ struct StudyRecord {
     std::string state{};                   // running, interrupted, complete or incomplete
     std::vector<Provenance> provenance{};  // every machine whose rows results.csv holds
     std::vector<std::string> shards{};     // each shard's JSON object; empty when not sharded
-    std::vector<std::string> notes{};      // missing points, hosts, figures
+    std::vector<std::string> notes{};         // missing points, hosts
+    std::vector<std::string> figure_notes{};  // what the figures left out or could not fit
     std::size_t points = 0, present = 0;  // the study's points; those with a row
     std::size_t rows_not_in_study = 0;
     double mem_limit_bytes = 0;

@@ -22,6 +22,7 @@ inline constexpr Range kScheduleSide{1, 1 << 10};     // var: side of a scale's 
 inline constexpr Range kNonzeros{1, 65535};           // sparse data: non-zeros per row
 inline constexpr Range kClusters{1, 1 << 20};         // clustered data: balls per key stream
 inline constexpr Range kTraceIndex{0, 1 << 16};       // trace data: a layer or head number
+inline constexpr Range kAccuracyPositions{1, 1 << 16};  // query positions a point's accuracy is measured at
 inline constexpr Range kSeed{0, std::numeric_limits<long long>::max()};      // TOML integers are signed 64-bit
 inline constexpr Range kMemLimitBytes{1, std::numeric_limits<long long>::max()};
 

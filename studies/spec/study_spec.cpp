@@ -24,10 +24,12 @@ namespace trikv {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "kv_heads", "variant",
-                                           "k2_bias", "v2_bias", "dtype", "data", "seed",
+                                           "k2_bias", "v2_bias", "dtype", "data", "seed", "seeds",
+                                           "accuracy_positions",
                                            "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
                                            "figures", "measure_peaks"};
-const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir", "layer", "head"};
+const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir", "layer", "head",
+                                            "k2_mean", "v2_mean"};
 
 void check_keys(const toml::table& table, const std::vector<std::string>& known, const std::string& where) {
     for (const auto& [key, value] : table) {
@@ -259,6 +261,9 @@ std::string DataSpec::label() const {
         case DataKind::trace: out << "trace(" << dir << ",layer=" << layer << ",head=" << head << ")"; break;
         case DataKind::gaussian: out << name_of(kind); break;
     }
+    // Only where given, so that points keep the keys they had before the means existed.
+    if (!reads_files() && (k2_mean != 0 || v2_mean != 0))
+        out << "+mean(k2=" << shortest_text(k2_mean) << ",v2=" << shortest_text(v2_mean) << ")";
     return out.str();
 }
 
@@ -291,7 +296,13 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     top.real("k2_bias", spec.k2_bias, bounds::kBias.min, bounds::kBias.max);
     top.real("v2_bias", spec.v2_bias, bounds::kBias.min, bounds::kBias.max);
     top.text("dtype", spec.dtype);
-    top.whole("seed", spec.seed, bounds::kSeed);
+    require(!(root.get("seed") && root.get("seeds")), source + ": give either seed or seeds, not both");
+    if (const toml::node* seed = root.get("seed"))
+        spec.seeds = {std::uint64_t(Reader::integer(*seed, source + ": seed", bounds::kSeed.min, bounds::kSeed.max))};
+    std::vector<std::size_t> seeds;
+    top.wholes("seeds", seeds, bounds::kSeed);
+    if (!seeds.empty()) spec.seeds.assign(seeds.begin(), seeds.end());
+    top.whole("accuracy_positions", spec.accuracy_positions, bounds::kAccuracyPositions);
     top.kind("workload", spec.workload, source + ": workload");
     top.wholes("schedule", spec.schedule, bounds::kScheduleSide);
     top.whole("warmup", spec.warmup, bounds::kWarmup);
@@ -312,6 +323,8 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
         reader.kind_or_kinds("kind", spec.kinds, source + ": data.kind");
         reader.whole("clusters", spec.data.clusters, bounds::kClusters);
         reader.real("radius", spec.data.radius, 0.0, 1e6);
+        reader.real("k2_mean", spec.data.k2_mean, -1e6, 1e6);
+        reader.real("v2_mean", spec.data.v2_mean, -1e6, 1e6);
         reader.whole_or_wholes("nonzeros", spec.nonzeros, bounds::kNonzeros);
         reader.kind_or_kinds("support", spec.supports, source + ": data.support");
         reader.text("dir", spec.data.dir);
@@ -371,6 +384,10 @@ void validate_study(const StudySpec& spec) {
     }
     require(!spec.d.empty(), "study: no head dimensions; give d = [...] or --d");
     require(!spec.heads.empty(), "study: heads is empty");
+    for (std::size_t i = 0; i < spec.seeds.size(); ++i)
+        require(std::find(spec.seeds.begin(), spec.seeds.begin() + std::ptrdiff_t(i), spec.seeds[i]) ==
+                    spec.seeds.begin() + std::ptrdiff_t(i),
+                "study: seeds lists " + std::to_string(spec.seeds[i]) + " twice; each seed is a point of its own");
     require(!spec.kinds.empty() && !spec.scales.empty(), "study: data.kind and scale must not be empty");
     const auto has_kind = [&](DataKind kind) {
         return std::find(spec.kinds.begin(), spec.kinds.end(), kind) != spec.kinds.end();
@@ -469,6 +486,10 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
                             if (std::find(computed.begin(), computed.end(), variant) == computed.end()) continue;
                             for (double scale : spec.scales)
                                 for (const DataSpec& data : datas)
+                                    // Data read from files is the same under every seed: its first only.
+                                    for (const std::uint64_t seed : data.reads_files()
+                                                                        ? std::vector<std::uint64_t>{spec.seeds.front()}
+                                                                        : spec.seeds)
                                     points.push_back(point_for(
                                         cache, {.n = n,
                                                 .d = d,
@@ -477,7 +498,7 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
                                                 .workload = spec.workload,
                                                 .schedule = var ? spec.schedule : std::vector<std::size_t>{},
                                                 .data = data,
-                                                .seed = spec.seed,
+                                                .seed = seed,
                                                 .warmup = spec.warmup,
                                                 .repetitions = spec.repetitions,
                                                 .threads = spec.threads,
@@ -485,7 +506,8 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
                                                 .kv_heads = kv,
                                                 .variant = variant,
                                                 .k2_bias = spec.k2_bias,
-                                                .v2_bias = spec.v2_bias}));
+                                                .v2_bias = spec.v2_bias,
+                                                .accuracy_positions = spec.accuracy_positions}));
                         }
     }
     return points;
@@ -528,6 +550,8 @@ std::string StudyPoint::key() const {
     if (kv_heads != 0 && kv_heads != heads) config << ";kv_heads=" << kv_heads;
     if (variant != ScoreVariant::trilinear) config << ";variant=" << variant_name(variant);
     if (k2_bias != 0 || v2_bias != 0) config << ";k2_bias=" << shortest_text(k2_bias) << ";v2_bias=" << shortest_text(v2_bias);
+    if (workload != Workload::var && accuracy_positions != kDefaultAccuracyPositions)
+        config << ";accuracy_positions=" << accuracy_positions;
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
     return hex;
@@ -553,7 +577,11 @@ std::string to_toml(const StudySpec& spec) {
     out << "name = " << toml_string(spec.name) << "\n"
         << "caches = " << toml_list(spec.caches) << "\n"
         << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
-        << "dtype = " << toml_string(spec.dtype) << "\nseed = " << spec.seed << "\nworkload = " << toml_string(name_of(spec.workload)) << "\n"
+        << "dtype = " << toml_string(spec.dtype) << "\n"
+        << (spec.seeds.size() == 1 ? "seed = " + std::to_string(spec.seeds.front()) : "seeds = " + toml_list(spec.seeds))
+        << "\nworkload = " << toml_string(name_of(spec.workload)) << "\n"
+        << (spec.accuracy_positions != kDefaultAccuracyPositions
+                ? "accuracy_positions = " + std::to_string(spec.accuracy_positions) + "\n" : "")
         << "schedule = " << toml_list(spec.schedule) << "\n"
         << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
         << (spec.scales != std::vector<double>{0} ? "scale = " + scale_list(spec.scales) + "\n" : "")
@@ -568,6 +596,8 @@ std::string to_toml(const StudySpec& spec) {
         << "\n\n[data]\nkind = " << toml_list(kind_names) << "\nclusters = "
         << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
         << "\nsupport = " << toml_list(support_names) << "\ndir = " << toml_string(spec.data.dir) << "\n"
+        << (spec.data.k2_mean != 0 ? "k2_mean = " + shortest_text(spec.data.k2_mean) + "\n" : "")
+        << (spec.data.v2_mean != 0 ? "v2_mean = " + shortest_text(spec.data.v2_mean) + "\n" : "")
         << (spec.trace_layers.empty() && spec.trace_heads.empty()
                 ? ""
                 : "layer = " + toml_list(spec.trace_layers) + "\nhead = " + toml_list(spec.trace_heads) + "\n");

@@ -17,12 +17,18 @@ namespace trikv {
 
 struct CacheType;
 
+// Query positions a decode point checks its accuracy at unless the study says otherwise.
+inline constexpr std::size_t kDefaultAccuracyPositions = 64;
+
 struct DataSpec {
     DataKind kind = DataKind::gaussian;
     std::size_t clusters = 16;      // clustered: m balls per key stream
     double radius = 0.1;            // clustered: δ, the balls' radius (keys' centres have norm ≈ √d)
     std::size_t nonzeros = 8;       // sparse: s non-zeros in every k1, k2, v1, v2 row (1 ≤ s ≤ d)
     Support support = Support::random;  // sparse (studies/measure/token_data.hpp)
+    // gaussian, clustered, sparse: added to every k2 and v2 entry drawn (0: none), as a model's
+    // bias shifts them (docs/model.md); npy and trace data are read as they are.
+    double k2_mean = 0, v2_mean = 0;
     std::string dir;                // npy: folder holding q.npy k1.npy k2.npy v1.npy v2.npy
                                     // trace: a model's trace (python/trikv/model/traces.py, docs/model.md)
     // trace: the point reads dir/layer{layer}/head{head}/{q,k1,k2,v1,v2}.npy, one head.
@@ -65,7 +71,13 @@ struct StudySpec {
     std::vector<DataKind> kinds = {DataKind::gaussian};
     // [data] layer and head (kind = trace): every (layer, head) combination is a point of its own.
     std::vector<std::size_t> trace_layers, trace_heads;
-    std::uint64_t seed = 1;
+    // Data seeds: every seed is a point of its own on independently generated data (`seed = S`
+    // or `seeds = [..]`; npy and trace data take the first only); a single seed keeps the keys
+    // points had before seeds existed.
+    std::vector<std::uint64_t> seeds = {1};
+    // Query positions, spread over the sequence, at which a decode point's accuracy is measured
+    // apart from the timed steps (docs/math.md §8).
+    std::size_t accuracy_positions = kDefaultAccuracyPositions;
     Workload workload = Workload::decode;
     // var: the sides r_k of the square token maps, one step per scale (docs/math.md §7); n is then
     // not swept (a point's tokens are Σ r_k²). Default: VAR's schedule, 680 tokens.
@@ -108,6 +120,7 @@ struct StudyPoint {
     std::size_t kv_heads = 0;  // set by expand_study: heads when the study gives no kv_heads
     ScoreVariant variant = ScoreVariant::trilinear;
     double k2_bias = 0, v2_bias = 0;
+    std::size_t accuracy_positions = kDefaultAccuracyPositions;  // decode only; var checks every query
 
     // The scale the point runs at: `scale`, or its cache's attention kind's default at d
     // (default_scale, as make_cache resolves an unset scale: every entry point agrees).
