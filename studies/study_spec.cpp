@@ -344,7 +344,12 @@ StudySpec load_study(const std::filesystem::path& path) {
     require(in.good(), path.string() + ": cannot open study file");
     std::stringstream text;
     text << in.rdbuf();
-    return parse_study(text.str(), path.string());
+    StudySpec spec = parse_study(text.str(), path.string());
+    // A study names its data relative to itself, so it runs from any directory (and the resolved
+    // copy `--slurm` writes elsewhere keeps pointing at the same files).
+    if (!spec.data.dir.empty() && std::filesystem::path(spec.data.dir).is_relative())
+        spec.data.dir = (std::filesystem::absolute(path).parent_path() / spec.data.dir).lexically_normal().string();
+    return spec;
 }
 
 void validate_study(const StudySpec& spec) {

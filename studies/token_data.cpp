@@ -95,6 +95,7 @@ const char* const kNpyNames[] = {"q", "k1", "k2", "v1", "v2"};
 }  // namespace
 
 void inspect_npy_data(DataSpec& data) {
+    require(std::filesystem::is_directory(data.dir), "data.dir = '" + data.dir + "': the directory does not exist");
     if (data.kind == DataKind::trace) {
         const std::filesystem::path k1 = data.arrays_dir() + "/k1.npy";
         require(std::filesystem::exists(k1),

@@ -4,12 +4,33 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <set>
 
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 
 namespace trikv::cli {
+namespace {
+
+std::vector<std::string> loaded_files;
+
+// Why another user could change the code `file` runs: the file, or its directory (unless
+// sticky, as /tmp is: then only the owner may replace the file), writable by everyone.
+std::string world_writable(const std::filesystem::path& file) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::perms own = fs::status(file, error).permissions();
+    if ((own & fs::perms::others_write) != fs::perms::none) return "the file is writable by every user";
+    const fs::perms dir = fs::status(file.parent_path(), error).permissions();
+    if ((dir & fs::perms::others_write) != fs::perms::none && (dir & fs::perms::sticky_bit) == fs::perms::none)
+        return "its directory is writable by every user";
+    return "";
+}
+
+}  // namespace
+
+const std::vector<std::string>& loaded_plugins() { return loaded_files; }
 
 void load_plugin(const std::string& path, const std::string& field) {
     require(!path.empty(), field + ": an empty path");
@@ -17,7 +38,9 @@ void load_plugin(const std::string& path, const std::string& field) {
     std::error_code error;
     require(std::filesystem::is_regular_file(path, error), where + " is not a file");
     // An absolute path: dlopen would search the library path for a bare file name.
-    const std::string file = std::filesystem::absolute(path).string();
+    const std::string file = std::filesystem::absolute(path).lexically_normal().string();
+    if (const std::string why = world_writable(file); !why.empty())
+        std::cerr << "trikv: warning: " << where << ": " << why << "; anyone could change the code it runs\n";
     const std::size_t types_before = cache_types().size();
     std::vector<std::string> refused;
     void* handle = nullptr;
@@ -35,6 +58,7 @@ void load_plugin(const std::string& path, const std::string& field) {
     if (!loaded.insert(handle).second) return;
     require(cache_types().size() > types_before,
             where + " registered no cache type (it must call trikv::register_cache from a static initialiser)");
+    loaded_files.push_back(file);
 }
 
 void load_plugins_from_environment() {
@@ -43,6 +67,9 @@ void load_plugins_from_environment() {
     std::string path;
     for (const char* c = list;; ++c) {
         if (*c == ':' || *c == '\0') {
+            // Set once and forgotten, a relative entry would load whatever the current directory holds.
+            require(path.empty() || std::filesystem::path(path).is_absolute(),
+                    "TRIKV_PLUGINS: '" + path + "' is a relative path; give absolute paths");
             if (!path.empty()) load_plugin(path, "TRIKV_PLUGINS");
             path.clear();
             if (*c == '\0') return;
