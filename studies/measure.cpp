@@ -197,6 +197,7 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, const MachinePeak
         if (theory) record_theory_metrics(row, exact_data, t, t + 1, attention.scale, outputs[r].data(), exact.data());
     }
     row.bytes = double(cache->bytes());
+    row.logical_bytes = double(cache->logical_bytes());
     row.rss_peak_bytes = read_status_kib("VmHWM");
     const CacheCost cost = cache->cost(point.n + 1);
     record_times(row, step_ms, cost.flops, cost.bytes_moved, peaks);
@@ -241,6 +242,7 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& 
             ResultRow& row = rows[k];
             row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
             row.bytes = double(cache->bytes());
+            row.logical_bytes = double(cache->logical_bytes());
             if (checked)
                 record_error(row, out, exact_block(exact_data, first, block, first + block, attention), block, width);
         }
@@ -263,6 +265,7 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, const MachinePeaks& 
         flops += row.flops;
         bytes_moved += row.bytes_moved;
         whole.bytes = std::max(whole.bytes, row.bytes);
+        whole.logical_bytes = std::max(whole.logical_bytes, row.logical_bytes);
         whole.transient_peak_bytes = std::max(whole.transient_peak_bytes, row.transient_peak_bytes);
         whole.rel_l2_error = std::max(whole.rel_l2_error, row.rel_l2_error);
         whole.max_abs_error = std::max(whole.max_abs_error, row.max_abs_error);

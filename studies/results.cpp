@@ -70,7 +70,7 @@ const std::vector<Column>& columns() {
          [](ResultRow& r, const std::string& v) { r.exact = v == "1"; }},
         KIND(workload), WHOLE(scale), WHOLE(side), WHOLE(n), WHOLE(d), WHOLE(heads), TEXT(dtype), TEXT(data), WHOLE(seed),
         REAL(attention_scale), WHOLE(warmup), WHOLE(repetitions), WHOLE(threads),
-        REAL(bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
+        REAL(bytes), REAL(logical_bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
         REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error),
@@ -89,7 +89,7 @@ const std::vector<Column>& columns() {
 bool is_later_column(const std::string& name) {
     for (const char* later : {"scale", "side", "attention_scale", "warmup", "repetitions", "threads", "score_bound",
                               "subgen_normalised_error", "host", "bytes_source", "kv_heads", "variant", "k2_bias",
-                              "v2_bias", "trace_layer", "trace_head"})
+                              "v2_bias", "trace_layer", "trace_head", "logical_bytes"})
         if (name == later) return true;
     return false;
 }
