@@ -8,6 +8,7 @@
 
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "attention/score_variant.hpp"
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 
@@ -46,12 +47,13 @@ protected:
     void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1,
                        const float* v2) override {
         py::gil_scoped_acquire gil;
-        impl_.attr("append")(view(count, k1), view(count, k2), view(count, v1), view(count, v2));
+        const std::size_t kv = shape_.kv_heads;
+        impl_.attr("append")(view(count, kv, k1), view(count, kv, k2), view(count, kv, v1), view(count, kv, v2));
         sync_bytes();
     }
     void attend_tokens(std::size_t count, const float* q, float* out) override {
         py::gil_scoped_acquire gil;
-        const py::object result = impl_.attr("attend")(view(count, q));
+        const py::object result = impl_.attr("attend")(view(count, shape_.heads, q));
         const auto values = finite_array<float>(result, spec_ + ": attend's result");
         const std::vector<std::size_t> expected = {count, shape_.heads, shape_.dim};
         require(shape_of(values) == expected, spec_ + ": attend returned shape " + shape_text(values) + "; expected (" +
@@ -67,8 +69,8 @@ protected:
 
 private:
     // A read-only [count, heads, dim] view of trikv's buffer, valid during the call only.
-    py::array_t<float> view(std::size_t count, const float* data) const {
-        py::array_t<float> array({count, shape_.heads, shape_.dim}, data, py::none());
+    py::array_t<float> view(std::size_t count, std::size_t heads, const float* data) const {
+        py::array_t<float> array({count, heads, shape_.dim}, data, py::none());
         array.attr("flags").attr("writeable") = false;
         return array;
     }
@@ -106,27 +108,34 @@ py::object typed_value(const CacheConfig& config, const CacheParam& param) {
     return py::float_(config.number(param.name));
 }
 
+// `shaped`: the class's __init__ takes kv_heads and variant (trikv.register checks its
+// signature); a class without them is built for one kv head per query head, trilinear only.
 void register_python_cache(const std::string& name, py::object cls, const std::string& description, bool exact,
-                           const std::vector<py::dict>& params) {
+                           const std::vector<py::dict>& params, const std::vector<std::string>& variant_names,
+                           bool shaped) {
     CacheType type;
     type.name = name;
     type.description = description;
     type.exact = exact;
     type.bytes_self_reported = true;
     for (const py::dict& p : params) type.params.push_back(to_param(p));
+    std::vector<ScoreVariant> variants;
+    for (const std::string& variant : variant_names) variants.push_back(parse_variant(variant, "variants"));
+    type.variants = [variants](const CacheConfig&) { return variants; };
     // The registry outlives the interpreter, and a py::object must not be released after it
     // has finalised: the class is kept by a reference the registry owns for good.
     PyObject* factory = cls.release().ptr();
-    type.make = [factory, declared = type.params](const CacheConfig& config, const CacheShape& shape) {
+    type.make = [factory, shaped, declared = type.params](const CacheConfig& config, const CacheShape& shape) {
         py::gil_scoped_acquire gil;
         py::dict kwargs;
         for (const CacheParam& param : declared) kwargs[py::str(param.name)] = typed_value(config, param);
-        // The class's interface (heads, dim, scale) has no kv heads: a grouped shape is refused
-        // rather than handed to a class that would read [heads, d] keys.
-        require(shape.kv_heads == shape.heads, "cache '" + config.canonical() + "': kv_heads=" +
-                                                   std::to_string(shape.kv_heads) + " differs from heads=" +
-                                                   std::to_string(shape.heads) +
-                                                   "; a Python cache type takes one kv head per query head");
+        require(shaped || shape.kv_heads == shape.heads,
+                "cache '" + config.canonical() + "': kv_heads=" + std::to_string(shape.kv_heads) + " differs from heads=" +
+                    std::to_string(shape.heads) + "; this Python cache type's __init__ takes no kv_heads");
+        if (shaped) {
+            kwargs["kv_heads"] = shape.kv_heads;
+            kwargs["variant"] = variant_name(shape.variant);
+        }
         py::object impl = py::reinterpret_borrow<py::object>(factory)(shape.heads, shape.dim, shape.scale, **kwargs);
         return std::unique_ptr<Cache>(std::make_unique<PythonCache>(std::move(impl), config.canonical(), shape));
     };
@@ -137,7 +146,7 @@ void register_python_cache(const std::string& name, py::object cls, const std::s
 
 void bind_python_caches(py::module_& m) {
     m.def("_register_cache", &register_python_cache, py::arg("name"), py::arg("cls"), py::arg("description"),
-          py::arg("exact"), py::arg("params"),
+          py::arg("exact"), py::arg("params"), py::arg("variants"), py::arg("shaped"),
           "Registers a trikv.PyCache subclass under `name`; use trikv.register, which checks its arguments.");
 }
 
