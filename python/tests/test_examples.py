@@ -8,11 +8,16 @@ import sys
 
 import pytest
 
+import trikv
+
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
 
 
 def run(script, *args, cwd):
-    result = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), *args], cwd=cwd,
+    # The trikv these tests import (the build tree's, an install's), whatever the working directory.
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(trikv.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), *args], cwd=cwd, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout

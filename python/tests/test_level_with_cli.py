@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import trikv
-from reference import decode, head_major
+from reference import decode
+from sketches import KeepsEverything
 
 VARIANTS = ["trilinear", "rank1", "strassen"]
 
@@ -58,44 +59,7 @@ def test_a_wrong_argument_type_is_one_short_line(call, message):
     assert "\n" not in str(error.value) and len(str(error.value)) < 200
 
 
-class GroupedSketch(trikv.PyCache):
-    """Keeps every token; attends by looping over pairs, grouped heads, any variant."""
-
-    def __init__(self, heads, d, scale, kv_heads, variant):
-        super().__init__(heads, d, scale, kv_heads, variant)
-        self.rows = []
-
-    def append(self, k1, k2, v1, v2):
-        assert k1.shape[1] == self.kv_heads  # keys come per kv head
-        self.rows += [np.array(t, np.float64) for t in np.stack([k1, k2, v1, v2], axis=1)]
-
-    def attend(self, q):
-        k1, k2, v1, v2 = (np.repeat(np.stack([r[s] for r in self.rows]), self.group, axis=1) for s in range(4))
-        q = q.astype(np.float64)
-        if self.variant == "trilinear":
-            s = np.einsum("chd,ihd,jhd->chij", q, k1, k2)
-        else:
-            s = np.einsum("chd,ihd->chi", q, k1)[..., :, None] + np.einsum("chd,jhd->chj", q, k2)[..., None, :]
-            if self.variant == "strassen":
-                s = s + np.einsum("ihd,jhd->hij", k1, k2)[None]
-        s = self.scale * s
-        p = np.exp(s - s.max(axis=(2, 3), keepdims=True))
-        p /= p.sum(axis=(2, 3), keepdims=True)
-        return np.einsum("chij,ihd,jhd->chd", p, v1, v2).astype(np.float32)
-
-    def clear(self):
-        self.rows = []
-
-    @property
-    def bytes(self):
-        return sum(r.nbytes for r in self.rows)
-
-    def cost(self, tokens):
-        return dict(resident_bytes=32.0 * tokens * self.kv_heads * self.d, transient_bytes=0.0, flops=0.0,
-                    bytes_moved=0.0)
-
-
-class UngroupedSketch(GroupedSketch):
+class UngroupedSketch(KeepsEverything):
     """An __init__ without kv_heads and variant: one kv head per query head, trilinear."""
 
     def __init__(self, heads, d, scale):
@@ -106,8 +70,8 @@ class UngroupedSketch(GroupedSketch):
 def python_types():
     names = {t["name"] for t in trikv.caches()}
     if "grouped-sketch" not in names:
-        trikv.register("grouped-sketch", GroupedSketch, exact=True, variants=["trilinear", "rank1", "strassen"])
-        trikv.register("trilinear-sketch", GroupedSketch, exact=True)
+        trikv.register("grouped-sketch", KeepsEverything, exact=True, variants=["trilinear", "rank1", "strassen"])
+        trikv.register("trilinear-sketch", KeepsEverything, exact=True)
         trikv.register("ungrouped-sketch", UngroupedSketch, exact=True)
     return "grouped-sketch"
 
@@ -129,7 +93,7 @@ def test_undeclared_variants_and_grouping_are_refused_in_one_line(python_types):
     with pytest.raises(ValueError, match=r"^variants: UngroupedSketch.__init__ takes no kv_heads and variant"):
         trikv.register("never", UngroupedSketch, variants=["rank1"])
     with pytest.raises(ValueError, match="cubic"):
-        trikv.register("never", GroupedSketch, variants=["cubic"])
+        trikv.register("never", KeepsEverything, variants=["cubic"])
     assert "never" not in {t["name"] for t in trikv.caches()}
 
 
@@ -171,8 +135,8 @@ def test_logical_bytes_leave_out_unfilled_chunks_and_match_a_python_prototype(py
     for cache in (factor, sketch):
         cache.append(*k)
     assert factor.logical_bytes == 4 * n * heads * d * 4 < factor.bytes  # 256-row chunks held
-    # The prototype keeps float64 rows: twice the float32 port's data, whatever the chunks.
-    assert sketch.logical_bytes == sketch.bytes == 2 * factor.logical_bytes
+    # The prototype keeps what its C++ port keeps: the same data, whatever the chunks.
+    assert sketch.logical_bytes == sketch.bytes == factor.logical_bytes
     factor.clear()
     assert factor.logical_bytes == 0
 

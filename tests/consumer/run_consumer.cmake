@@ -59,6 +59,12 @@ endif()
 # LD_LIBRARY_PATH, no PATH): its relative RUNPATH ($ORIGIN/../lib) must find the installed
 # libtrikv on its own.
 set(clean_environment /usr/bin/env -i)
+# Sanitizer settings pass (scripts/sanitize.sh turns leak detection off); no search path does.
+foreach(var ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS LSAN_OPTIONS)
+  if(DEFINED ENV{${var}})
+    list(APPEND clean_environment "${var}=$ENV{${var}}")
+  endif()
+endforeach()
 set(cli ${prefix}/bin/trikv)
 set(plugin ${build}/libconsumer_cache.so)
 set(data ${WORK_DIR}/data)
