@@ -159,3 +159,19 @@ def test_load_plugin_brings_a_cpp_type_beside_python_ones():
     assert trikv.load_plugin(plugin) == []     # a library is loaded once
     x = grouped(np.random.default_rng(26), 2, 2, 6, 8)
     np.testing.assert_allclose(trikv.attend(*x, cache="consumer-factor"), decode(*x, 1 / 8), rtol=1e-4, atol=1e-5)
+
+
+def test_run_study_reads_a_study_files_data_relative_to_the_file(tmp_path):
+    (tmp_path / "studies" / "data").mkdir(parents=True)
+    rng = np.random.default_rng(27)
+    for name in ("q", "k1", "k2", "v1", "v2"):
+        np.save(tmp_path / "studies" / "data" / f"{name}.npy", rng.standard_normal((8, 4)).astype(np.float32))
+    study = tmp_path / "studies" / "relative.toml"
+    study.write_text('name = "relative"\ncaches = ["factor"]\nn = [4]\nd = [4]\nwarmup = 1\nrepetitions = 1\n'
+                     'measure_peaks = false\nfigures = []\n[data]\nkind = "npy"\ndir = "data"\n')
+    assert not os.path.exists("data")  # the tests do not run from the study's folder
+    row, = trikv.run_study(study, out=tmp_path / "out", threads=1)
+    assert row["status"] == "ok" and row["data"].startswith("npy")
+    study.write_text(study.read_text().replace('dir = "data"', 'dir = "nowhere"'))
+    with pytest.raises(ValueError, match="nowhere': the directory does not exist"):
+        trikv.run_study(study, out=tmp_path / "out2", threads=1)
