@@ -1,8 +1,9 @@
 # Installs the built trikv into a scratch prefix, then configures, builds and runs the
-# out-of-tree consumer in tests/consumer against that prefix, and runs the installed `trikv`
-# CLI with the consumer's plugin (--plugin and TRIKV_PLUGINS: listed, attended through and
-# compared with the exact engine; every loading error exits 2 with one line). Fails on the
-# first failing step.
+# out-of-tree consumer in tests/consumer against that prefix (its plugin's conformance test
+# included, through the installed harness), and runs the installed `trikv` CLI in an empty
+# environment with the consumer's plugin (--plugin and TRIKV_PLUGINS: listed, attended through
+# and compared with the exact engine; every loading error exits 2 with one line; the trust
+# rules; the plugin carried into --slurm's scripts). Fails on the first failing step.
 # Run by ctest (see tests/CMakeLists.txt) as:
 #   cmake -DTRIKV_BUILD_DIR=... -DCONSUMER_SOURCE_DIR=... -DWORK_DIR=... [-DCONSUMER_FLAGS=...]
 #         -P run_consumer.cmake
