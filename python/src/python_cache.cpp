@@ -25,6 +25,7 @@ public:
         py::gil_scoped_acquire gil;
         impl_ = py::object();
         resident_.on_release(charged_);
+        resident_.on_fill(unfilled_);
     }
 
     void reserve(std::size_t tokens) override {
@@ -75,17 +76,27 @@ private:
         return array;
     }
     // The class reports its own bytes; the resident meter follows, so bytes() and the study's
-    // byte columns show the self-reported figure.
+    // byte columns show the self-reported figure. A class that holds room ahead of its data
+    // (a growing buffer, chunks) may say so with a `logical_bytes` property; by default every
+    // byte it holds is data.
     void sync_bytes() {
         const auto reported = impl_.attr("bytes").cast<std::size_t>();
+        const std::size_t logical =
+            py::hasattr(impl_, "logical_bytes") ? impl_.attr("logical_bytes").cast<std::size_t>() : reported;
+        require(logical <= reported, spec_ + ": logical_bytes " + std::to_string(logical) + " exceeds bytes " +
+                                         std::to_string(reported));
         if (reported > charged_) resident_.on_allocate(reported - charged_);
         else resident_.on_release(charged_ - reported);
         charged_ = reported;
+        resident_.on_fill(unfilled_);
+        unfilled_ = reported - logical;
+        resident_.on_allocate_unfilled(unfilled_);
     }
 
     py::object impl_;
     std::string spec_;
     std::size_t charged_ = 0;
+    std::size_t unfilled_ = 0;  // of charged_, room the class holds ahead of its data
 };
 
 // One declared parameter, as python/trikv/pycache.py passes it.

@@ -141,6 +141,41 @@ def test_logical_bytes_leave_out_unfilled_chunks_and_match_a_python_prototype(py
     assert factor.logical_bytes == 0
 
 
+class Chunked(KeepsEverything):
+    """Reports room for 8 tokens at a time, as a chunked C++ store holds it."""
+
+    @property
+    def bytes(self):
+        per_token = 4 * self.kv_heads * self.d * 4
+        return -(-len(self.rows) // 8) * 8 * per_token
+
+    @property
+    def logical_bytes(self):
+        return super().bytes
+
+
+class Overclaiming(KeepsEverything):
+    """Claims more data than it holds (a bug the trampoline must catch)."""
+
+    @property
+    def logical_bytes(self):
+        return self.bytes + 1
+
+
+def test_a_python_type_may_report_logical_bytes_apart_from_bytes():
+    if "chunked-sketch" not in {t["name"] for t in trikv.caches()}:
+        trikv.register("chunked-sketch", Chunked, exact=True)
+        trikv.register("overclaiming-sketch", Overclaiming, exact=True)
+    cache = trikv.Cache("chunked-sketch", heads=2, d=4)
+    k = np.ones((3, 2, 4), np.float32)
+    cache.append(k, k, k, k)
+    assert (cache.bytes, cache.logical_bytes) == (8 * 128, 3 * 128)
+    cache.clear()
+    assert (cache.bytes, cache.logical_bytes) == (0, 0)
+    with pytest.raises(ValueError, match=r"^overclaiming-sketch: logical_bytes 1 exceeds bytes 0$"):
+        trikv.Cache("overclaiming-sketch", heads=2, d=4)
+
+
 def test_a_study_records_logical_bytes(tmp_path):
     study = {"name": "logical", "caches": ["factor"], "n": [16], "d": [8], "heads": [1], "warmup": 0,
              "repetitions": 1, "measure_peaks": False, "figures": []}

@@ -23,6 +23,8 @@ class PyCache(abc.ABC):
       clear()                 drop every token;
       reserve(tokens)         optional: allocate up front (the default does nothing);
       bytes                   property: the bytes you hold now (reported as self-reported);
+      logical_bytes           optional property: of those, the bytes holding data (default: all
+                              of them), for a class that allocates ahead, as chunked C++ stores do;
       cost(tokens)            dict of resident_bytes, transient_bytes, flops, bytes_moved of one
                               attend after `tokens` tokens (studies check memory limits with it).
     An __init__ without kv_heads and variant is built for one kv head per query head and the
