@@ -48,8 +48,9 @@ struct Figure {
 // the file and gnuplot's error line; nothing half-written is left.
 std::vector<std::filesystem::path> write_figure(const std::filesystem::path& dir, const Figure& figure, bool render);
 bool gnuplot_on_path();
-// The folder holding trikv.gp and the templates: the source tree's studies/gnuplot/ (its
-// absolute path fixed at configure time) when present, else the installed copy.
+// The folder holding trikv.gp and the templates: the installed copy beside the running libtrikv
+// (<libdir>/../share/trikv/gnuplot, wherever the install was put), else the source tree's
+// studies/gnuplot/ (its absolute path fixed at configure time), else the configured install's.
 std::filesystem::path gnuplot_style_dir();
 
 }  // namespace trikv
