@@ -72,6 +72,10 @@ public:
     const CacheShape& shape() const { return shape_; }
     // Bytes the cache holds now, counted through its allocator.
     std::size_t bytes() const { return resident_.current(); }
+    // Of bytes(), those holding stored data: without the rows of storage chunks allocated ahead
+    // and not yet filled (RowStore, PairedRowStore), so a design compares with its prototype
+    // (a Python type's own report) whatever the chunk size. Alignment and indexes still count.
+    std::size_t logical_bytes() const { return resident_.current() - resident_.unfilled(); }
     // Peak scratch bytes allocated during the last attend, counted.
     std::size_t transient_peak_bytes() const { return last_transient_peak_; }
     // The canonical spec string: every parameter spelled out; make_cache(spec()) rebuilds it.

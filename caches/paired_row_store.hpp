@@ -36,9 +36,14 @@ public:
         : dim_(other.dim_), tile_rows_(other.tile_rows_), slab_tiles_(other.slab_tiles_), meter_(other.meter_),
           slabs_(std::move(other.slabs_)), first_(std::move(other.first_)), second_(std::move(other.second_)),
           first_scales_(std::move(other.first_scales_)), second_scales_(std::move(other.second_scales_)),
-          index_charged_(std::exchange(other.index_charged_, 0)), rows_(std::exchange(other.rows_, 0)) {}
+          index_charged_(std::exchange(other.index_charged_, 0)), rows_(std::exchange(other.rows_, 0)) {
+        other.slabs_.clear();  // the moved-from store holds nothing, unfilled rows included
+    }
     PairedRowStore& operator=(PairedRowStore&&) = delete;
-    ~PairedRowStore() { charge_index(0); }
+    ~PairedRowStore() {
+        charge_index(0);
+        meter_->on_fill(unfilled_bytes());
+    }
 
     // Appends one row to each stream: fill_first(float* row) and fill_second(float* row)
     // write it in float, in place when S is float, else in `staging` (dim floats) and encoded.
@@ -49,6 +54,7 @@ public:
         store(fill_first, first_[tile] + r * dim_, first_scales_, tile, r, staging);
         store(fill_second, second_[tile] + r * dim_, second_scales_, tile, r, staging);
         ++rows_;
+        meter_->on_fill(row_pair_bytes());
     }
 
     // Allocates whole slabs up front so that `rows` rows fit.
@@ -57,6 +63,7 @@ public:
     }
     // Drops every row and returns the memory.
     void clear() {
+        meter_->on_fill(unfilled_bytes());
         slabs_.clear();
         for (auto* index : {&first_, &second_}) std::vector<S*>().swap(*index);
         for (auto* index : {&first_scales_, &second_scales_}) std::vector<float*>().swap(*index);
@@ -85,6 +92,9 @@ private:
     std::size_t tile_bytes() const { return 2 * rows_bytes() + 2 * scales_bytes(); }
     std::size_t slab_rows() const { return slab_tiles_ * tile_rows_; }
     std::size_t capacity() const { return slabs_.size() * slab_rows(); }
+    // The data of one appended row of each stream (alignment padding and the index are overhead).
+    std::size_t row_pair_bytes() const { return 2 * (dim_ * sizeof(S) + (kRowScaled<S> ? sizeof(float) : 0)); }
+    std::size_t unfilled_bytes() const { return (capacity() - rows_) * row_pair_bytes(); }
     std::size_t index_capacity(std::size_t slabs) const {
         return slabs == 0 ? 0 : slab_tiles_ * std::bit_ceil(slabs);
     }
@@ -110,6 +120,7 @@ private:
                 for (auto* index : {&first_scales_, &second_scales_}) index->reserve(index_capacity(slabs));
             charge_index(index_capacity(slabs));
         }
+        meter_->on_allocate_unfilled(slab_rows() * row_pair_bytes());
         slabs_.emplace_back(slab_tiles_ * tile_bytes(), *meter_);
         unsigned char* tile = slabs_.back().data();
         for (std::size_t t = 0; t < slab_tiles_; ++t, tile += tile_bytes()) {

@@ -8,6 +8,7 @@
 // chunks of their own beside the row chunks (chunk_rows scales per chunk, counted too).
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "attention/rows.hpp"
@@ -22,6 +23,14 @@ class RowStore {
 public:
     RowStore(std::size_t dim, std::size_t chunk_rows, MemoryMeter& meter)
         : dim_(dim), chunk_rows_(chunk_rows), meter_(&meter) {}
+    RowStore(RowStore&& other) noexcept
+        : dim_(other.dim_), chunk_rows_(other.chunk_rows_), meter_(other.meter_), chunks_(std::move(other.chunks_)),
+          pointers_(std::move(other.pointers_)), scale_chunks_(std::move(other.scale_chunks_)),
+          scale_pointers_(std::move(other.scale_pointers_)), rows_(std::exchange(other.rows_, 0)) {
+        other.chunks_.clear();  // the moved-from store holds nothing, unfilled rows included
+    }
+    RowStore& operator=(RowStore&&) = delete;
+    ~RowStore() { meter_->on_fill(unfilled_bytes()); }
 
     // Space for one more row, appended at the end; the caller fills it. (Scaled formats
     // need their scale: use append.)
@@ -67,6 +76,7 @@ public:
     }
     // Drops every row and returns the memory.
     void clear() {
+        meter_->on_fill(unfilled_bytes());
         chunks_.clear();
         pointers_.clear();
         scale_chunks_.clear();
@@ -88,18 +98,22 @@ public:
     std::size_t capacity() const { return chunks_.size() * chunk_rows_; }
     // Bytes this store holds for `rows` rows (whole chunks, scales included), for cost models.
     std::size_t bytes_for(std::size_t rows) const {
-        const std::size_t per_row = dim_ * sizeof(T) + (kRowScaled<T> ? sizeof(float) : 0);
-        return (rows + chunk_rows_ - 1) / chunk_rows_ * chunk_rows_ * per_row;
+        return (rows + chunk_rows_ - 1) / chunk_rows_ * chunk_rows_ * row_bytes();
     }
 
 private:
+    std::size_t row_bytes() const { return dim_ * sizeof(T) + (kRowScaled<T> ? sizeof(float) : 0); }
+    std::size_t unfilled_bytes() const { return (capacity() - rows_) * row_bytes(); }
+
     T* next_row() {
         if (rows_ == capacity()) add_chunk();
         T* row = chunks_[rows_ / chunk_rows_].data() + (rows_ % chunk_rows_) * dim_;
         ++rows_;
+        meter_->on_fill(row_bytes());
         return row;
     }
     void add_chunk() {
+        meter_->on_allocate_unfilled(chunk_rows_ * row_bytes());
         chunks_.emplace_back(chunk_rows_ * dim_, *meter_);
         pointers_.push_back(chunks_.back().data());
         if constexpr (kRowScaled<T>) {

@@ -19,9 +19,17 @@ public:
     // Starts a new peak window at the current level (call before the operation you measure).
     void reset_peak() noexcept { peak_.store(current(), std::memory_order_relaxed); }
 
+    // Of current(), the bytes allocated ahead of the data: rows of a chunked store
+    // (caches/row_store.hpp, paired_row_store.hpp) not yet filled. current() − unfilled() is
+    // what Cache::logical_bytes reports.
+    void on_allocate_unfilled(std::size_t bytes) noexcept { unfilled_.fetch_add(bytes, std::memory_order_relaxed); }
+    void on_fill(std::size_t bytes) noexcept { unfilled_.fetch_sub(bytes, std::memory_order_relaxed); }
+    std::size_t unfilled() const noexcept { return unfilled_.load(std::memory_order_relaxed); }
+
 private:
     std::atomic<std::size_t> current_{0};
     std::atomic<std::size_t> peak_{0};
+    std::atomic<std::size_t> unfilled_{0};
 };
 
 // A fixed-size, 64-byte-aligned, move-only array whose bytes are charged to a meter for its

@@ -10,6 +10,7 @@ packages=(
   gnuplot-nox python3-numpy
   poppler-utils  # pdftotext: tests/test_figures.cpp reads the keys of the PDF figures
   pybind11-dev python3-dev python3-pytest python3-torch python3-pandas
+  python3-pip python3-venv python3-setuptools python3-wheel  # pip install . (pyproject.toml, setup.py)
   bible-kjv bible-kjv-text  # the model's corpus (docs/model.md); python/tests/test_model.py reads it
 )
 # Callers may ask for more (the fuzz build wants clang), space-separated.

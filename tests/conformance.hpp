@@ -1,7 +1,9 @@
 #pragma once
 // The behaviour every exact cache type must show, as one reusable check:
 // test_cache_conformance.cpp runs it for every registered exact type and parameter
-// combination, test_only_cache.cpp for the test-only type it registers.
+// combination, test_only_cache.cpp for the test-only type it registers, and, installed as
+// <trikv/testing/conformance.hpp>, trikv_add_conformance_test (cmake/trikv_conformance.cmake)
+// for a plugin's types (check_type_conformance, at the end of this file).
 //
 //   * random append/attend sequences (h = 2, d = 8 and 16, up to 70 tokens, zero to three
 //     attends between appends) give the same outputs as the `reference` cache fed the same
@@ -484,6 +486,20 @@ inline void check_approximate_conformance(const CacheType& type, const std::stri
         REQUIRE(parse_cache_spec(exact_blocks).name() == type.name);
         check_cache_conformance(exact);
         check_block_conformance(exact_blocks);
+    }
+}
+
+// Every check of `type` for every combination of its parameters' choices: the exact caches'
+// checks (sequences and blocks) for an exact type, check_approximate_conformance for an
+// approximate one. What a plugin's conformance test runs (cmake/trikv_conformance_main.cpp).
+inline void check_type_conformance(const CacheType& type) {
+    for (const std::string& spec : conformance_specs(type)) {
+        if (type.exact) {
+            check_cache_conformance(spec);
+            check_block_conformance(spec);
+        } else {
+            check_approximate_conformance(type, spec);
+        }
     }
 }
 

@@ -10,11 +10,27 @@ namespace {
 
 std::atomic<std::size_t> conversions{0};
 
+// A torch tensor's "torch.float32"-style dtype name, or "" for anything else.
+std::string torch_dtype(py::handle object) {
+    if (py::isinstance<py::array>(object)) return "";  // the common case, without attribute lookups
+    const py::handle type = py::type::handle_of(object);
+    if (!py::hasattr(type, "__module__") || type.attr("__module__").cast<std::string>().rfind("torch", 0) != 0 ||
+        !py::hasattr(object, "dtype"))
+        return "";
+    return py::str(object.attr("dtype")).cast<std::string>();
+}
+
 py::array as_array(py::handle object, const std::string& name) {
     // A torch tensor that requires grad refuses __array__; the caller must detach it first.
-    py::array array = py::array::ensure(object);
+    py::array array = py::array::ensure(accepted_input(object, name));
     if (!array) {
         PyErr_Clear();
+        const std::string dtype = torch_dtype(object);
+        if (!dtype.empty() && object.attr("requires_grad").cast<bool>())
+            throw Error(name + ": a tensor that requires grad; detach() it first");
+        if (!dtype.empty())
+            throw Error(name + ": a " + dtype + " tensor on " + py::str(object.attr("device")).cast<std::string>() +
+                        " cannot be read as an array; expected a floating-point CPU tensor");
         throw Error(name + ": " + printable(std::string(py::str(py::type::handle_of(object).attr("__name__")))) +
                     " is not an array; expected a NumPy array or a CPU tensor (detach() one that requires grad)");
     }
@@ -22,6 +38,14 @@ py::array as_array(py::handle object, const std::string& name) {
 }
 
 }  // namespace
+
+py::object accepted_input(py::handle object, const std::string& name) {
+    // NumPy has no bfloat16: torch widens such a tensor to float32, once, counted like any conversion.
+    if (torch_dtype(object) != "torch.bfloat16") return py::reinterpret_borrow<py::object>(object);
+    require(!object.attr("requires_grad").cast<bool>(), name + ": a tensor that requires grad; detach() it first");
+    ++conversions;
+    return object.attr("float")();
+}
 
 std::string shape_text(const py::array& a) {
     std::string text = "(";

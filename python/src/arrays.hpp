@@ -1,5 +1,5 @@
 #pragma once
-// NumPy arrays (and anything NumPy can view, such as torch CPU tensors) in, checked, with the
+// NumPy arrays (and anything NumPy can view, such as torch CPU tensors, plus torch bfloat16) in, checked, with the
 // same one-line messages as `trikv attend`. A C-contiguous array of the wanted dtype is used
 // in place; anything else is converted once, and every such conversion is counted so tests
 // can prove the fast path copies nothing.
@@ -13,6 +13,11 @@
 namespace trikv::python {
 
 namespace py = pybind11;
+
+// `object` as NumPy can read it: a torch bfloat16 tensor (no NumPy dtype) widened to float32,
+// counted as a conversion; anything else as it is. finite_array and float_dtype_of call it;
+// call it first to read one input several times without converting it each time.
+py::object accepted_input(py::handle object, const std::string& name);
 
 // "(2, 3, 4)", as the CLI prints shapes.
 std::string shape_text(const py::array& a);

@@ -242,6 +242,9 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
         })
         .def_property_readonly("bytes", [](const CacheHandle& h) { return h.cache->bytes(); },
                                "Bytes the cache holds now, counted through its allocator.")
+        .def_property_readonly("logical_bytes", [](const CacheHandle& h) { return h.cache->logical_bytes(); },
+                               "Of bytes, those holding stored data: storage chunks allocated ahead and not\n"
+                               "yet filled left out (equal to bytes for a type written in Python).")
         .def_property_readonly("transient_peak_bytes", [](const CacheHandle& h) { return h.cache->transient_peak_bytes(); },
                                "Peak scratch bytes of the last attend, counted.")
         .def_property_readonly("spec", [](const CacheHandle& h) { return h.cache->spec(); },

@@ -26,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
     bind_attend(m);
     bind_studies(m);
     bind_python_caches(m);
+    bind_plugins(m);
 }

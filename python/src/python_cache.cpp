@@ -12,6 +12,7 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "gil.hpp"
+#include "attention/score_variant.hpp"
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 
@@ -49,6 +50,7 @@ public:
         const GilHeld gil;
         impl_ = py::object();
         resident_.on_release(charged_);
+        resident_.on_fill(unfilled_);
     }
 
     void reserve_storage(std::size_t tokens) override {
@@ -81,12 +83,13 @@ protected:
     void append_tokens(std::size_t count, const float* k1, const float* k2, const float* v1,
                        const float* v2) override {
         const GilHeld gil;
-        call_method(impl_, "append", {view(count, k1), view(count, k2), view(count, v1), view(count, v2)});
+        const std::size_t kv = shape_.kv_heads;
+        call_method(impl_, "append", {view(count, kv, k1), view(count, kv, k2), view(count, kv, v1), view(count, kv, v2)});
         sync_bytes();
     }
     void attend_tokens(std::size_t count, const float* q, float* out) override {
         const GilHeld gil;
-        const py::object result = call_method(impl_, "attend", {view(count, q)});
+        const py::object result = call_method(impl_, "attend", {view(count, shape_.heads, q)});
         const auto values = finite_array<float>(result, spec_ + ": attend's result");
         const std::vector<std::size_t> expected = {count, shape_.heads, shape_.dim};
         require(shape_of(values) == expected, spec_ + ": attend returned shape " + shape_text(values) + "; expected (" +
@@ -102,13 +105,15 @@ protected:
 
 private:
     // A read-only [count, heads, dim] view of trikv's buffer, valid during the call only.
-    py::array_t<float> view(std::size_t count, const float* data) const {
-        py::array_t<float> array({count, shape_.heads, shape_.dim}, data, py::none());
+    py::array_t<float> view(std::size_t count, std::size_t heads, const float* data) const {
+        py::array_t<float> array({count, heads, shape_.dim}, data, py::none());
         array.attr("flags").attr("writeable") = false;
         return array;
     }
     // The class reports its own bytes; the resident meter follows, so bytes() and the study's
-    // byte columns show the self-reported figure.
+    // byte columns show the self-reported figure. A class that holds room ahead of its data
+    // (a growing buffer, chunks) may say so with a `logical_bytes` property; by default every
+    // byte it holds is data.
     void sync_bytes() {
         const py::object value = get_attribute(impl_, "bytes");
         // bool is an int in Python, but never a byte count.
@@ -118,14 +123,22 @@ private:
         require(value <= py::int_(std::numeric_limits<std::size_t>::max()),
                 spec_ + ": bytes is " + printable(std::string(py::str(value))) + ", more than 64 bits hold");
         const auto reported = value.cast<std::size_t>();
+        const std::size_t logical =
+            py::hasattr(impl_, "logical_bytes") ? impl_.attr("logical_bytes").cast<std::size_t>() : reported;
+        require(logical <= reported, spec_ + ": logical_bytes " + std::to_string(logical) + " exceeds bytes " +
+                                         std::to_string(reported));
         if (reported > charged_) resident_.on_allocate(reported - charged_);
         else resident_.on_release(charged_ - reported);
         charged_ = reported;
+        resident_.on_fill(unfilled_);
+        unfilled_ = reported - logical;
+        resident_.on_allocate_unfilled(unfilled_);
     }
 
     py::object impl_;
     std::string spec_;
     std::size_t charged_ = 0;
+    std::size_t unfilled_ = 0;  // of charged_, room the class holds ahead of its data
 };
 
 // One declared parameter, as python/trikv/pycache.py passes it.
@@ -148,27 +161,34 @@ py::object typed_value(const CacheConfig& config, const CacheParam& param) {
     return py::float_(config.number(param.name));
 }
 
+// `shaped`: the class's __init__ takes kv_heads and variant (trikv.register checks its
+// signature); a class without them is built for one kv head per query head, trilinear only.
 void register_python_cache(const std::string& name, py::object cls, const std::string& description, bool exact,
-                           const std::vector<py::dict>& params) {
+                           const std::vector<py::dict>& params, const std::vector<std::string>& variant_names,
+                           bool shaped) {
     CacheType type;
     type.name = name;
     type.description = description;
     type.exact = exact;
     type.bytes_self_reported = true;
     for (const py::dict& p : params) type.params.push_back(to_param(p));
+    std::vector<ScoreVariant> variants;
+    for (const std::string& variant : variant_names) variants.push_back(parse_variant(variant, "variants"));
+    type.variants = [variants](const CacheConfig&) { return variants; };
     // The registry outlives the interpreter, and a py::object must not be released after it
     // has finalised: the class is kept by a reference the registry owns for good.
     PyObject* factory = cls.release().ptr();
-    type.make = [factory, declared = type.params](const CacheConfig& config, const CacheShape& shape) {
+    type.make = [factory, shaped, declared = type.params](const CacheConfig& config, const CacheShape& shape) {
         const GilHeld gil;
         py::dict kwargs;
         for (const CacheParam& param : declared) kwargs[py::str(param.name)] = typed_value(config, param);
-        // The class's interface (heads, dim, scale) has no kv heads: a grouped shape is refused
-        // rather than handed to a class that would read [heads, d] keys.
-        require(shape.kv_heads == shape.heads, "cache '" + config.canonical() + "': kv_heads=" +
-                                                   std::to_string(shape.kv_heads) + " differs from heads=" +
-                                                   std::to_string(shape.heads) +
-                                                   "; a Python cache type takes one kv head per query head");
+        require(shaped || shape.kv_heads == shape.heads,
+                "cache '" + config.canonical() + "': kv_heads=" + std::to_string(shape.kv_heads) + " differs from heads=" +
+                    std::to_string(shape.heads) + "; this Python cache type's __init__ takes no kv_heads");
+        if (shaped) {
+            kwargs["kv_heads"] = shape.kv_heads;
+            kwargs["variant"] = variant_name(shape.variant);
+        }
         const py::tuple args = py::make_tuple(shape.heads, shape.dim, shape.scale);
         PyObject* made = guarded([&] { return PyObject_Call(factory, args.ptr(), kwargs.ptr()); });
         if (made == nullptr) throw py::error_already_set();
@@ -182,7 +202,7 @@ void register_python_cache(const std::string& name, py::object cls, const std::s
 
 void bind_python_caches(py::module_& m) {
     m.def("_register_cache", &register_python_cache, py::arg("name"), py::arg("cls"), py::arg("description"),
-          py::arg("exact"), py::arg("params"),
+          py::arg("exact"), py::arg("params"), py::arg("variants"), py::arg("shaped"),
           "Registers a trikv.PyCache subclass under `name`; use trikv.register, which checks its arguments.");
 }
 

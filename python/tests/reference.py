@@ -46,6 +46,22 @@ def decode(q, k1, k2, v1, v2, scale, w1=None, w2=None, variant="trilinear", k2_b
     return out
 
 
+def attend_stored(q, k1, k2, v1, v2, scale, variant="trilinear"):
+    """Queries q [count, heads, d] over every pair of stored rows k1 … v2 [t, heads, d] (kv heads
+    already spread over query heads), in float64, vectorised: [count, heads, d] float32."""
+    q, k1, k2, v1, v2 = (np.asarray(x, dtype=np.float64) for x in (q, k1, k2, v1, v2))
+    if variant == "trilinear":
+        s = np.einsum("chd,ihd,jhd->chij", q, k1, k2)
+    else:
+        s = np.einsum("chd,ihd->chi", q, k1)[..., :, None] + np.einsum("chd,jhd->chj", q, k2)[..., None, :]
+        if variant == "strassen":
+            s = s + np.einsum("ihd,jhd->hij", k1, k2)[None]
+    s = scale * s
+    p = np.exp(s - s.max(axis=(2, 3), keepdims=True))
+    p /= p.sum(axis=(2, 3), keepdims=True)
+    return np.einsum("chij,ihd,jhd->chd", p, v1, v2).astype(np.float32)
+
+
 def tokens(rng, n, heads, d, dtype=np.float32):
     """Five [n, heads, d] streams (q, k1, k2, v1, v2), token-major as caches take them."""
     return [rng.standard_normal((n, heads, d)).astype(dtype) for _ in range(5)]

@@ -135,7 +135,7 @@ def test_torch_tensors_are_read_in_place():
     assert trikv._core._converted_inputs() == before
     cache_np.append(k1, k2, v1, v2)
     np.testing.assert_array_equal(out_torch, cache_np.attend(q))
-    with pytest.raises(ValueError, match=r"^q: Tensor is not an array; .*detach\(\)"):
+    with pytest.raises(ValueError, match=r"^q: a tensor that requires grad; detach\(\) it first$"):
         cache_np.attend(torch.from_numpy(q).requires_grad_(True))
 
 

@@ -5,37 +5,16 @@ import numpy as np
 import pytest
 
 import trikv
+from sketches import KeepsEverything
 
 
-class PairSketch(trikv.PyCache):
-    """Keeps every token; attends exactly by looping over pairs (a prototype)."""
+class PairSketch(KeepsEverything):
+    """Keeps every token; attends exactly by looping over pairs (a prototype). Its __init__ has
+    the interface without kv_heads and variant: one kv head per query head, trilinear."""
 
     def __init__(self, heads, d, scale, budget):
-        super().__init__(heads, d, scale)
+        super().__init__(heads, d, scale, heads, "trilinear")
         self.budget = budget
-        self.rows = []
-
-    def append(self, k1, k2, v1, v2):
-        self.rows += [np.array(t) for t in np.stack([k1, k2, v1, v2], axis=1)]
-
-    def attend(self, q):
-        k1, k2, v1, v2 = (np.stack([r[s] for r in self.rows]).astype(np.float64) for s in range(4))
-        s = self.scale * np.einsum("chd,ihd,jhd->chij", q.astype(np.float64), k1, k2)
-        p = np.exp(s - s.max(axis=(2, 3), keepdims=True))
-        p /= p.sum(axis=(2, 3), keepdims=True)
-        return np.einsum("chij,ihd,jhd->chd", p, v1, v2).astype(np.float32)
-
-    def clear(self):
-        self.rows = []
-
-    @property
-    def bytes(self):
-        return sum(r.nbytes for r in self.rows)
-
-    def cost(self, tokens):
-        width = self.heads * self.d
-        return dict(resident_bytes=16.0 * tokens * width, transient_bytes=8.0 * tokens * tokens * self.heads,
-                    flops=4.0 * tokens * tokens * width, bytes_moved=16.0 * tokens * width)
 
 
 @pytest.fixture(scope="module")

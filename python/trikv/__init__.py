@@ -6,16 +6,29 @@
     out = cache.attend(q)
 
 trikv.caches() lists the cache types, trikv.attend() decodes whole sequences like `trikv attend`,
+trikv.load_plugin() loads a C++ plugin's cache types,
 trikv.run_study() runs a study, trikv.PyCache/trikv.register() add cache types written in
 Python, and trikv.torch.SimplicialAttention is a PyTorch module. See docs/python.md.
 """
 import importlib
 
-from ._core import Cache, attend, caches, is_exact
+from . import _core
+from ._arguments import one_line_type_errors
+from ._core import Cache, caches, is_exact
 from .pycache import Param, PyCache, register
 from .studies import load_results, run_study
 
-__all__ = ["Cache", "Param", "PyCache", "attend", "caches", "is_exact", "load_results", "register", "run_study"]
+__all__ = ["Cache", "Param", "PyCache", "attend", "caches", "is_exact", "load_plugin", "load_results", "register",
+           "run_study"]
+
+# A wrong argument type is one line, not pybind11's dump of every argument (trikv/_arguments.py).
+# append and attend take any object and check it themselves; they stay unwrapped (no overhead).
+attend = one_line_type_errors(_core.attend, "attend")
+load_plugin = one_line_type_errors(_core.load_plugin, "load_plugin")
+for _method in ("__init__", "cost", "reserve", "set_memory_limit"):
+    _name = "Cache" if _method == "__init__" else f"Cache.{_method}"
+    setattr(Cache, _method, one_line_type_errors(getattr(Cache, _method), _name, bound=True))
+del _method, _name
 
 
 def __getattr__(name):

@@ -100,6 +100,10 @@ def run_study(study, out=None, **overrides):
     else:
         source = os.fspath(study)
         spec = tomllib.loads(_read_regular_file(source).decode())
+        # As the CLI does: the study's data is named relative to the study file.
+        data = spec.get("data", {})
+        if isinstance(data.get("dir"), str) and not os.path.isabs(data["dir"]):
+            data["dir"] = os.path.join(os.path.dirname(os.path.abspath(source)), data["dir"])
     spec.update(overrides)
     directory = _core._run_study_toml(to_toml(spec), source, "" if out is None else os.fspath(out))
     return _read_rows(directory)

@@ -107,12 +107,13 @@ SlurmJobs submit_study_to_slurm(StudySpec spec, const SlurmOptions& options, con
     for (char& c : name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
 
+    std::string command = "exec " + shell_quote(trikv);
+    for (const std::string& plugin : options.plugins) command += " --plugin " + shell_quote(plugin);
     SlurmJobs jobs;
     jobs.array_script = header(name, options.cpus, options, dir / ("shard-%a-of-" + shards + ".log")) +
-                        "#SBATCH --array=0-" + std::to_string(options.shards - 1) + "\n" + "exec " + shell_quote(trikv) +
+                        "#SBATCH --array=0-" + std::to_string(options.shards - 1) + "\n" + command +
                         " study " + shell_quote(study.string()) + " --shard \"${SLURM_ARRAY_TASK_ID}/" + shards + "\"\n";
-    jobs.merge_script = header(name + "-merge", 1, options, dir / "merge.log") + "exec " + shell_quote(trikv) +
-                        " study " + shell_quote(study.string()) + " --merge\n";
+    jobs.merge_script = header(name + "-merge", 1, options, dir / "merge.log") + command + " study " + shell_quote(study.string()) + " --merge\n";
     write_file_atomically(study, to_toml(spec));
     write_file_atomically(dir / "shards.sbatch", jobs.array_script);
     write_file_atomically(dir / "merge.sbatch", jobs.merge_script);

@@ -9,6 +9,7 @@
 // then submits both with `sbatch --parsable` (the merge with --dependency=afterany:ARRAY, so it
 // also runs, and reports what is missing, when a task failed).
 #include <string>
+#include <vector>
 
 #include "studies/spec/study_spec.hpp"
 
@@ -20,6 +21,9 @@ struct SlurmOptions {
     std::string time;       // time limit per task, e.g. 2:00:00; empty: the partition's
     int cpus = 1;           // cpus per task = the study's threads
     bool dry_run = false;   // write and print the scripts, submit nothing
+    // Absolute paths of the plugins loaded at submission (--plugin, TRIKV_PLUGINS): every task
+    // and the merge load them with --plugin, or the study's plugin types would be unknown there.
+    std::vector<std::string> plugins;
 };
 
 struct SlurmJobs {

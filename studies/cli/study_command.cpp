@@ -10,6 +10,7 @@
 #include "framework/error.hpp"
 #include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
+#include "studies/cli/plugins.hpp"
 #include "studies/cli/point_options.hpp"
 #include "studies/cluster/shard_merge.hpp"
 #include "studies/cluster/shard_run.hpp"
@@ -45,7 +46,9 @@ bool run_sharded(const StudyOverrides& o, StudySpec& spec) {
         std::cerr << "merged " << report.present << " of " << report.points << " points -> " << without_controls(spec.out) << "\n";
     } else if (o.slurm) {
         const std::string trikv = std::filesystem::read_symlink("/proc/self/exe").string();
-        const SlurmJobs jobs = submit_study_to_slurm(spec, o.slurm_options, trikv);
+        SlurmOptions options = o.slurm_options;
+        options.plugins = loaded_plugins();
+        const SlurmJobs jobs = submit_study_to_slurm(spec, options, trikv);
         const std::string study = std::filesystem::absolute(spec.out).lexically_normal().string() + "/slurm/study.toml";
         if (o.slurm_options.dry_run) std::cout << jobs.array_script << "\n" << jobs.merge_script;
         else std::cerr << "submitted: shards as array job " << jobs.array_job << ", merge as job " << jobs.merge_job

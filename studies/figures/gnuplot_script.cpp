@@ -1,5 +1,6 @@
 #include "studies/figures/gnuplot_script.hpp"
 
+#include <dlfcn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,11 +93,25 @@ fs::path render(const fs::path& dir, const std::string& name, const std::string&
 
 }  // namespace
 
+namespace {
+
+// <libdir>/../share/trikv/gnuplot beside the libtrikv this code runs in: an install whose prefix
+// is not the configured one (pip packs the install into a venv or user site), or was moved.
+fs::path gnuplot_dir_beside_library() {
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<const void*>(&gnuplot_dir_beside_library), &info) == 0 || info.dli_fname == nullptr)
+        return {};
+    return (fs::absolute(info.dli_fname).parent_path() / ".." / "share" / "trikv" / "gnuplot").lexically_normal();
+}
+
+}  // namespace
+
 fs::path gnuplot_style_dir() {
-    for (const fs::path& dir : {fs::path(TRIKV_GNUPLOT_SOURCE_DIR), fs::path(TRIKV_GNUPLOT_INSTALL_DIR)})
-        if (fs::is_regular_file(dir / kStyleFile)) return dir;
-    throw Error("figures: the gnuplot style " + std::string(kStyleFile) + " is in neither " TRIKV_GNUPLOT_SOURCE_DIR
-                " nor " TRIKV_GNUPLOT_INSTALL_DIR);
+    const fs::path beside_library = gnuplot_dir_beside_library();
+    for (const fs::path& dir : {beside_library, fs::path(TRIKV_GNUPLOT_SOURCE_DIR), fs::path(TRIKV_GNUPLOT_INSTALL_DIR)})
+        if (!dir.empty() && fs::is_regular_file(dir / kStyleFile)) return dir;
+    throw Error("figures: the gnuplot style " + std::string(kStyleFile) + " is in none of " + beside_library.string() +
+                ", " TRIKV_GNUPLOT_SOURCE_DIR ", " TRIKV_GNUPLOT_INSTALL_DIR);
 }
 
 template <class Value, class Format>

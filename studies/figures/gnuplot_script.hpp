@@ -50,8 +50,9 @@ struct Figure {
 std::vector<std::filesystem::path> write_figure(const std::filesystem::path& dir, const Figure& figure, bool render,
                                                 std::vector<std::string>& warnings);
 bool gnuplot_on_path();
-// The folder holding trikv.gp and the templates: the source tree's studies/figures/gnuplot/ (its
-// absolute path fixed at configure time) when present, else the installed copy.
+// The folder holding trikv.gp and the templates: the installed copy beside the running libtrikv
+// (<libdir>/../share/trikv/gnuplot, wherever the install was put), else the source tree's
+// studies/figures/gnuplot/ (its absolute path fixed at configure time), else the configured install's.
 std::filesystem::path gnuplot_style_dir();
 
 }  // namespace trikv

@@ -269,6 +269,7 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, Cache& cache_of_p
     }
     record_accuracy(row, errors);
     row.bytes = double(cache->bytes());
+    row.logical_bytes = double(cache->logical_bytes());
     row.rss_peak_bytes = read_status_kib("VmHWM");
     const CacheCost cost = cache->cost(point.n + 1);
     record_times(row, step_ms, cost.flops, cost.bytes_moved, peaks);
@@ -316,6 +317,7 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, Cache& cache_of_poin
             ResultRow& row = rows[k];
             row.transient_peak_bytes = std::max(row.transient_peak_bytes, double(cache->transient_peak_bytes()));
             row.bytes = double(cache->bytes());
+            row.logical_bytes = double(cache->logical_bytes());
             if (!checked) continue;
             const std::vector<double> exact = exact_block(exact_data, first, block, first + block, attention),
                                       attended = exact_block(squared, first, block, first + block, attention);
@@ -347,6 +349,7 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, Cache& cache_of_poin
         flops += row.flops;
         bytes_moved += row.bytes_moved;
         whole.bytes = std::max(whole.bytes, row.bytes);
+        whole.logical_bytes = std::max(whole.logical_bytes, row.logical_bytes);
         whole.transient_peak_bytes = std::max(whole.transient_peak_bytes, row.transient_peak_bytes);
         whole.rel_l2_error = std::max(whole.rel_l2_error, row.rel_l2_error);
         whole.max_abs_error = std::max(whole.max_abs_error, row.max_abs_error);

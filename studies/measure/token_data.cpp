@@ -95,6 +95,14 @@ const char* const kNpyNames[] = {"q", "k1", "k2", "v1", "v2"};
 }  // namespace
 
 void inspect_npy_data(DataSpec& data) {
+    std::error_code dir_error;  // a symlink loop: its path and why, not a filesystem_error
+    const bool is_dir = std::filesystem::is_directory(data.dir, dir_error);
+    if (dir_error && dir_error != std::errc::no_such_file_or_directory) {
+        // The layer's arrays name the path the loop is found on (data.dir/layerL/headH/k1.npy).
+        const std::string path = data.kind == DataKind::trace ? data.arrays_dir() + "/k1.npy" : data.dir;
+        throw Error("data.dir: " + printable(path) + ": " + dir_error.message());
+    }
+    require(is_dir, "data.dir = '" + printable(data.dir) + "': the directory does not exist");
     if (data.kind == DataKind::trace) {
         const std::filesystem::path k1 = data.arrays_dir() + "/k1.npy";
         std::error_code error;  // a symlink loop, a directory that cannot be searched: the path and why

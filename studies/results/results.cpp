@@ -65,7 +65,7 @@ const std::vector<Column>& columns() {
          [](ResultRow& r, const std::string& v) { r.exact = v == "1"; }, ColumnKind::whole},
         KIND(workload), WHOLE(scale), WHOLE(side), WHOLE(n), WHOLE(d), WHOLE(heads), TEXT(dtype), TEXT(data), WHOLE(seed),
         REAL(attention_scale), WHOLE(warmup), WHOLE(repetitions), WHOLE(threads),
-        REAL(bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
+        REAL(bytes), REAL(logical_bytes), REAL(transient_peak_bytes), REAL(rss_peak_bytes),
         REAL(step_ms_median), REAL(step_ms_p25), REAL(step_ms_p75), REAL(step_ms_min),
         REAL(flops), REAL(bytes_moved), REAL(gflops), REAL(gbps), REAL(gflops_fraction), REAL(gbps_fraction),
         REAL(rel_l2_error), REAL(max_abs_error), REAL(score_bound), REAL(subgen_normalised_error),
@@ -92,7 +92,7 @@ bool is_later_column(const std::string& name) {
                               "v2_bias", "trace_layer", "trace_head", "step_ms_median_ci_low",
                               "step_ms_median_ci_high", "step_ms_median_ci_level", "accuracy_positions",
                               "rel_error_median", "rel_error_p90", "rel_error_max", "value_error_median",
-                              "value_error_p90", "value_error_max"})
+                              "value_error_p90", "value_error_max", "logical_bytes"})
         if (name == later) return true;
     return false;
 }

@@ -36,6 +36,7 @@ struct ResultRow {
     std::size_t threads = 0;
     // measurements
     double bytes = 0;                 // resident cache bytes after the timed steps (counted)
+    double logical_bytes = 0;         // of those, the stored data's (Cache::logical_bytes)
     double transient_peak_bytes = 0;  // largest counted scratch of one step
     double rss_peak_bytes = 0;        // process peak RSS during the point
     double step_ms_median = 0, step_ms_p25 = 0, step_ms_p75 = 0, step_ms_min = 0;

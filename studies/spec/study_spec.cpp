@@ -349,7 +349,12 @@ constexpr std::uint64_t kMaxStudyFileBytes = 16 << 20;
 
 StudySpec load_study(const std::filesystem::path& path) {
     // A regular file only: a FIFO given as the study would block forever.
-    return parse_study(read_regular_file(path, kMaxStudyFileBytes), path.string());
+    StudySpec spec = parse_study(read_regular_file(path, kMaxStudyFileBytes), path.string());
+    // A study names its data relative to itself, so it runs from any directory (and the resolved
+    // copy `--slurm` writes elsewhere keeps pointing at the same files).
+    if (!spec.data.dir.empty() && std::filesystem::path(spec.data.dir).is_relative())
+        spec.data.dir = (std::filesystem::absolute(path).parent_path() / spec.data.dir).lexically_normal().string();
+    return spec;
 }
 
 // A value given twice would be the same points twice (measured once, then reported as

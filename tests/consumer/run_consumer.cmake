@@ -1,8 +1,9 @@
 # Installs the built trikv into a scratch prefix, then configures, builds and runs the
-# out-of-tree consumer in tests/consumer against that prefix, and runs the installed `trikv`
-# CLI with the consumer's plugin (--plugin and TRIKV_PLUGINS: listed, attended through and
-# compared with the exact engine; every loading error exits 2 with one line). Fails on the
-# first failing step.
+# out-of-tree consumer in tests/consumer against that prefix (its plugin's conformance test
+# included, through the installed harness), and runs the installed `trikv` CLI in an empty
+# environment with the consumer's plugin (--plugin and TRIKV_PLUGINS: listed, attended through
+# and compared with the exact engine; every loading error exits 2 with one line; the trust
+# rules; the plugin carried into --slurm's scripts). Fails on the first failing step.
 # Run by ctest (see tests/CMakeLists.txt) as:
 #   cmake -DTRIKV_BUILD_DIR=... -DCONSUMER_SOURCE_DIR=... -DWORK_DIR=... [-DCONSUMER_FLAGS=...]
 #         -P run_consumer.cmake
@@ -42,6 +43,8 @@ step("configure"
      "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_FLAGS}")
 step("build" ${CMAKE_COMMAND} --build ${build})
 step("run" ${build}/app)
+step("the plugin's conformance test (installed harness, trikv_add_conformance_test)"
+     ${CMAKE_CTEST_COMMAND} --test-dir ${build} --output-on-failure --no-tests=error)
 
 # The app must use the installed library, not the one in the build tree.
 if(EXISTS /usr/bin/ldd)
@@ -53,8 +56,16 @@ if(EXISTS /usr/bin/ldd)
   endif()
 endif()
 
-# The plugin, through the installed CLI (its install RPATH is empty: point it at the prefix).
-set(with_prefix_libs ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${prefix}/lib)
+# The plugin, through the installed CLI, run in an empty environment (env -i: no
+# LD_LIBRARY_PATH, no PATH): its relative RUNPATH ($ORIGIN/../lib) must find the installed
+# libtrikv on its own.
+set(clean_environment /usr/bin/env -i)
+# Sanitizer settings pass (scripts/sanitize.sh turns leak detection off); no search path does.
+foreach(var ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS LSAN_OPTIONS)
+  if(DEFINED ENV{${var}})
+    list(APPEND clean_environment "${var}=$ENV{${var}}")
+  endif()
+endforeach()
 set(cli ${prefix}/bin/trikv)
 set(plugin ${build}/libconsumer_cache.so)
 set(data ${WORK_DIR}/data)
@@ -65,7 +76,7 @@ file(MAKE_DIRECTORY ${data})
 # containing it.
 function(cli name want expect)
   message(STATUS "consumer: ${name}")
-  execute_process(COMMAND ${with_prefix_libs} ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  execute_process(COMMAND ${clean_environment} ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT status EQUAL want)
     message(FATAL_ERROR "consumer: ${name}: exit status ${status}, expected ${want}:\n${out}${err}")
   endif()
@@ -85,6 +96,7 @@ function(cli name want expect)
   endif()
 endfunction()
 
+cli("the installed CLI runs in an empty environment" 0 "factor" ${cli} caches)
 cli("trikv --plugin lists the plugin's type" 0 "consumer-factor" ${cli} --plugin ${plugin} caches)
 cli("TRIKV_PLUGINS lists it too" 0 "consumer-factor" TRIKV_PLUGINS=${plugin} ${cli} caches)
 cli("the same library twice (and empty entries) is loaded once" 0 "consumer-factor"
@@ -111,6 +123,32 @@ cli("an attend naming a type no plugin provides" 2 "consumer-factor" ${cli} atte
     --cache consumer-factor --out ${data}/never.npy)
 if(EXISTS ${data}/never.npy)
   message(FATAL_ERROR "consumer: a failed attend wrote ${data}/never.npy")
+endif()
+
+# Trust: TRIKV_PLUGINS, set once and not shown on the command line, takes absolute paths only;
+# a plugin others may write to loads with a warning.
+cli("a relative path in TRIKV_PLUGINS" 2 "TRIKV_PLUGINS: 'libconsumer_cache.so' is a relative path"
+    TRIKV_PLUGINS=libconsumer_cache.so ${cli} caches)
+file(CHMOD ${data}/libconsumer_cache_copy.so PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE WORLD_WRITE)
+execute_process(COMMAND ${clean_environment} ${cli} --plugin ${data}/libconsumer_cache_copy.so caches
+                RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT status EQUAL 0 OR NOT err MATCHES "warning: --plugin: '${data}/libconsumer_cache_copy.so': the file is writable by every user")
+  message(FATAL_ERROR "consumer: a world-writable plugin: exit ${status}, no warning:\n${err}")
+endif()
+
+# A study of the plugin's type as a Slurm job array (--dry-run: the scripts, nothing submitted):
+# every task and the merge load the plugin by its absolute path. The study's npy data is named
+# relative to the study file, and the CLI runs from another directory.
+file(MAKE_DIRECTORY ${WORK_DIR}/study ${WORK_DIR}/elsewhere)
+file(WRITE ${WORK_DIR}/study/plugin.toml "name = \"plugin\"\nout = \"${WORK_DIR}/results\"\ncaches = [\"consumer-factor\"]\n"
+     "n = [4]\nd = [8]\nheads = [2]\nwarmup = 1\nrepetitions = 1\n[data]\nkind = \"npy\"\ndir = \"../data\"\n")
+message(STATUS "consumer: --slurm --dry-run carries the plugin into the job and merge scripts")
+execute_process(COMMAND ${clean_environment} TRIKV_PLUGINS=${plugin} ${cli} study ${WORK_DIR}/study/plugin.toml --slurm --dry-run
+                WORKING_DIRECTORY ${WORK_DIR}/elsewhere RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REGEX MATCHALL "exec '[^'\n]*' --plugin '${plugin}' study" carried "${out}")
+list(LENGTH carried scripts)
+if(NOT status EQUAL 0 OR NOT scripts EQUAL 2)
+  message(FATAL_ERROR "consumer: --slurm --dry-run: exit ${status}, ${scripts} of 2 scripts load the plugin:\n${out}${err}")
 endif()
 
 file(REMOVE_RECURSE ${WORK_DIR})
