@@ -313,3 +313,36 @@ def test_the_sweep_redraw_refuses_a_missing_or_foreign_csv(tmp_path, capsys):
     (tmp_path / "sweep.csv").write_text("a,b\n1,2\n")
     assert sweep.main(["--out", str(tmp_path), "--redraw"]) == 2
     assert capsys.readouterr().err.count("\n") == 2
+
+
+def saved_tiny(folder, **changes):
+    """A tiny untrained language model saved as a checkpoint directory."""
+    model = tiny(vocabulary=256, **changes)
+    folder.mkdir()
+    torch.save(model.state_dict(), folder / "checkpoint.pt")
+    (folder / "record.json").write_text(json.dumps({"config": json.loads(model.config.to_json()),
+                                                    "schedule": {"held_out_chunks": 2}}))
+    return model
+
+
+def test_the_sweep_compares_families_at_equal_budgets_and_redraws(tmp_path, capsys):
+    model = saved_tiny(tmp_path / "model")
+    out = tmp_path / "sweep"
+    assert sweep.main(["--model", "kjv-window", "--checkpoint", str(tmp_path / "model"), "--out", str(out),
+                       "--budgets", "25%,100%"]) == 0
+    rows = list(csv.DictReader(open(out / "sweep.csv", newline="")))
+    assert set(sweep.SWEEP_COLUMNS) == set(rows[0]) and rows[0]["family"] == "exact"
+    factor = next(r for r in rows if r["cache"] == "factor")
+    assert factor["family"] == "factor (exact)" and float(factor["value"]) == pytest.approx(float(rows[0]["value"]), rel=1e-5)
+    config, layers = model.config, sum(kind == SIMPLICIAL for kind in model.config.layers)
+    for r in rows[2:]:
+        assert r["budgets"] and r["status"] == "ok", r
+        smallest = min(budget.parse_budget(b, config.heads, config.d, config.context) for b in r["budgets"].split(";"))
+        if not r["cache_type"].startswith("subgen"):  # SubGen's size varies with each sequence's keys
+            assert int(r["bytes"]) <= layers * smallest, r  # the cost model's promise, counted after decoding
+    assert {r["family"] for r in rows} >= {"window", "poly"}
+    for ext in ("png", "pdf"):
+        (out / f"sweep.{ext}").unlink()
+    capsys.readouterr()
+    assert sweep.main(["--model", "kjv-window", "--out", str(out), "--redraw"]) == 0
+    assert (out / "sweep.png").stat().st_size > 0 and (out / "sweep.pdf").stat().st_size > 0

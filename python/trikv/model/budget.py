@@ -1,7 +1,10 @@
 """Which caches are exact, and equal-memory comparisons (docs/model.md): under a byte budget,
 each approximate cache family is configured to its most accurate setting that fits, by the
 cache's own cost model (trikv.Cache(spec, heads, d).cost(n)["resident_bytes"]), so families
-are compared at equal memory with one counting rule.
+are compared at equal memory with one counting rule. SubGen's size depends on the keys (its
+cluster count), which an empty cache's cost model cannot know: with calibration data (each
+2-simplicial layer's k1, k2, v1, v2 of one sequence) every candidate is filled with them and its
+resident bytes then are what counts, for every layer.
 
 A budget is "25%" (of the exact `factor` cache's resident bytes at the model's context) or an
 absolute byte count; it is the budget of one 2-simplicial layer's cache.
@@ -19,7 +22,7 @@ Choice = collections.namedtuple("Choice", "spec bytes parameters")
 # candidates are a grid of these values, given the model's windows (w1, w2); the most accurate
 # candidate that fits is the largest by `rank`.
 DTYPES = ["f32", "fp16", "bf16", "int8"]  # fp16 keeps more mantissa than bf16
-MOST_SAMPLES = 4096
+MOST_SAMPLES = 64  # SubGen decodes slowly; the old sweep stopped at 32
 FAMILIES = {
     "window": lambda w1, w2: [{"w1": a, "w2": b} for a, b in itertools.product(_powers(w1), _powers(w2))],
     "subgen2": lambda w1, w2: [{"samples": s} for s in _powers(MOST_SAMPLES)],
@@ -65,8 +68,17 @@ def is_exact(spec, heads=1, d=1, kv_heads=None):
     return flags[name] and not reduced
 
 
-def resident_bytes(spec, heads, d, tokens, kv_heads=None):
-    return int(Cache(spec, heads, d, kv_heads=kv_heads).cost(tokens)["resident_bytes"])
+def resident_bytes(spec, heads, d, tokens, kv_heads=None, calibration=None):
+    """The cost model's resident bytes at `tokens`; with calibration (a list, per layer, of
+    k1, k2, v1, v2 [tokens, kv_heads, d] float32), the largest over layers after appending them."""
+    if calibration is None:
+        return int(Cache(spec, heads, d, kv_heads=kv_heads).cost(tokens)["resident_bytes"])
+    sizes = []
+    for streams in calibration:
+        cache = Cache(spec, heads, d, kv_heads=kv_heads)
+        cache.append(*streams)
+        sizes.append(int(cache.cost(tokens)["resident_bytes"]))
+    return max(sizes)
 
 
 def parse_budget(text, heads, d, tokens, kv_heads=None):
@@ -86,7 +98,7 @@ def parse_budget(text, heads, d, tokens, kv_heads=None):
         raise ValueError(f"--budget: {text!r} is neither a positive percentage (25%) nor a byte count") from None
 
 
-def fit(budget, heads, d, tokens, windows, kv_heads=None):
+def fit(budget, heads, d, tokens, windows, kv_heads=None, calibration=None):
     """{family: Choice(spec, resident bytes, parameters)} of each approximate family's most accurate setting whose
     resident bytes at `tokens` are at most `budget`, windows no larger than the model's
     `windows` (w1, w2); a family with none that fits is left out."""
@@ -95,7 +107,7 @@ def fit(budget, heads, d, tokens, windows, kv_heads=None):
         best = None
         for parameters in candidates(*windows):
             spec = spec_of(family, parameters)
-            size = resident_bytes(spec, heads, d, tokens, kv_heads)
+            size = resident_bytes(spec, heads, d, tokens, kv_heads, calibration)
             if size <= budget and (best is None or rank(parameters) > rank(best.parameters)):
                 best = Choice(spec, size, parameters)
         if best is not None:

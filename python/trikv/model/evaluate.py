@@ -29,6 +29,7 @@ from . import budget
 from .checkpoint import CheckpointError, load, writable_directory
 from .network import SIMPLICIAL
 from .tasks import evaluate as training_path_metric
+from .traces import capture
 from .zoo import lookup
 
 RESAMPLES = 2000      # bootstrap resamples of the held-out sequences
@@ -138,10 +139,20 @@ def to_csv(rows, columns):
     return text.getvalue()
 
 
-def budget_caches(text, model):
+def calibration(model, inputs):
+    """Each 2-simplicial layer's (k1, k2, v1, v2) [n, kv_heads, d] float32 for the first held-out
+    sequence, by the training path: what budget.fit fills a data-dependent cache with."""
+    streams = capture(model, inputs[:1])
+    return [tuple(streams[layer][name] for name in ("k1", "k2", "v1", "v2"))
+            for layer, block in enumerate(model.blocks) if block.kind == SIMPLICIAL]
+
+
+def budget_caches(text, model, inputs):
+    """(bytes of one layer's budget, [the spec each approximate family fits into it])."""
     config = model.config
     size = budget.parse_budget(text, config.heads, config.d, config.context, config.groups)
-    chosen = budget.fit(size, config.heads, config.d, config.context, config.windows, config.groups)
+    chosen = budget.fit(size, config.heads, config.d, config.context, config.windows, config.groups,
+                        calibration(model, inputs))
     return size, [choice.spec for choice in chosen.values()]
 
 
@@ -161,13 +172,13 @@ def main(argv=None):
         entry = lookup(args.model)
         model, record = load(args.checkpoint or entry.directory)
         caches = [(text, layer_specs(text, model)) for text in args.cache]
+        sequences = record["schedule"]["held_out_chunks"] if args.sequences is None else args.sequences
+        inputs, targets = entry.task.held_out(model.config, sequences)
         if args.budget:
-            size, specs = budget_caches(args.budget, model)
+            size, specs = budget_caches(args.budget, model, inputs)
             caches += [(spec, layer_specs(spec, model)) for spec in specs]
             print(f"--budget {args.budget}: {size} bytes per 2-simplicial layer: {', '.join(specs) or 'no cache fits'}",
                   file=sys.stderr)
-        sequences = record["schedule"]["held_out_chunks"] if args.sequences is None else args.sequences
-        inputs, targets = entry.task.held_out(model.config, sequences)
         if args.out:
             writable_directory(args.out, "--out")
     except (ValueError, CheckpointError) as error:

@@ -19,7 +19,7 @@ import torch
 
 from . import budget
 from .checkpoint import CheckpointError, load, writable_directory
-from .evaluate import COLUMNS, evaluate, layer_specs, table_rows, to_csv
+from .evaluate import COLUMNS, calibration, evaluate, layer_specs, table_rows, to_csv
 from .figures import draw_memory
 from .zoo import lookup
 
@@ -35,14 +35,16 @@ def family_of(spec, config, chosen_as=None):
     return f"{name} (reduced storage)" if chosen_as in budget.REDUCED_STORAGE else name
 
 
-def plan(model, budgets):
-    """{spec: (family, [budgets that chose it])}, the exact reference cache first."""
+def plan(model, budgets, inputs):
+    """{spec: (family, [budgets that chose it])}, the exact reference cache first; inputs: the
+    held-out sequences (the first calibrates data-dependent sizes)."""
     config = model.config
     specs = {budget.REFERENCE: (family_of(budget.REFERENCE, config), [])}
+    streams = calibration(model, inputs)
     for text in budgets:
         size = budget.parse_budget(text, config.heads, config.d, config.context, config.groups)
         for family, (spec, _, _) in budget.fit(size, config.heads, config.d, config.context, config.windows,
-                                            config.groups).items():
+                                               config.groups, streams).items():
             specs.setdefault(spec, (family_of(spec, config, family), []))[1].append(text)
     return specs
 
@@ -73,9 +75,10 @@ def main(argv=None):
             print(f"wrote {stem}.png, {stem}.pdf")
             return 0
         model, record = load(args.checkpoint or entry.directory)
-        specs = plan(model, [b.strip() for b in args.budgets.split(",")])
+        sequences = record["schedule"]["held_out_chunks"] if args.sequences is None else args.sequences
+        inputs, targets = entry.task.held_out(model.config, sequences)
+        specs = plan(model, [b.strip() for b in args.budgets.split(",")], inputs)
         caches = [(spec, layer_specs(spec, model)) for spec in specs]
-        inputs, targets = entry.task.held_out(model.config, record["schedule"]["held_out_chunks"] if args.sequences is None else args.sequences)
         writable_directory(args.out, "--out")
     except (ValueError, CheckpointError) as error:
         print(error, file=sys.stderr)
