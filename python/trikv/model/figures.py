@@ -12,41 +12,39 @@ set title "{title}" noenhanced
 set logscale x 2
 set format x '%.0s%cB'
 set xlabel "resident bytes of one sequence's 2-simplicial caches (all layers) after {tokens} tokens" noenhanced
-set ylabel "held-out {metric} (95% bootstrap interval)" noenhanced
+set ylabel "held-out {metric}: cache − training path (paired 95% interval)" noenhanced
 set grid
 set key outside right top noenhanced
 set xrange [{xlo}:{xhi}]
 set yrange [{ylo}:{yhi}]
 {blocks}
-plot {exact_band} {series}
+plot 0 with lines lc rgb '#888888' title "training path (exact): {metric} {exact}", {series}
 """
 
 
 def draw_memory(stem, rows, title, metric):
-    """stem.png and stem.pdf: metric against bytes for sweep.py's rows (dicts with family,
-    cache, bytes, value, ci_low, ci_high, status), one series per family, each point with its
-    interval; the training path's value as a grey band (its interval) and line."""
+    """stem.png and stem.pdf: each cache's metric minus the training path's (the paired
+    difference over the same held-out sequences, with its 95% interval) against its bytes,
+    for sweep.py's rows (dicts with family, bytes, difference and its interval, status), one
+    series per family."""
     exact = next(r for r in rows if r["family"] == "exact")
     drawn = [r for r in rows if r["status"] == "ok" and r["family"] != "exact"]
     families = list(dict.fromkeys(r["family"] for r in drawn))
     blocks, series = [], []
     for i, family in enumerate(families):
-        points = sorted((float(r["bytes"]), float(r["value"]), float(r["ci_low"]), float(r["ci_high"]))
-                        for r in drawn if r["family"] == family)
+        points = sorted((float(r["bytes"]), float(r["difference"]), float(r["difference_ci_low"]),
+                         float(r["difference_ci_high"])) for r in drawn if r["family"] == family)
         blocks.append(f"$F{i} << EOD\n" + "\n".join(",".join(f"{v:.8g}" for v in p) for p in points) + "\nEOD")
         cache_type, _, storage = family.partition(" ")
         colour, point = _series_style(cache_type, storage == "(exact)", int(storage == "(reduced storage)"))
         series.append(f"$F{i} using 1:2:3:4 with yerrorlines pt {point} ps 1.3 lc rgb '#{colour:06x}' title '{family}'")
-    values = [float(r[k]) for r in drawn + [exact] for k in ("ci_low", "ci_high")]
+    values = [0.0] + [float(r[k]) for r in drawn for k in ("difference_ci_low", "difference_ci_high")]
     spread = max(values) - min(values) or 1.0
     sizes = [float(r["bytes"]) for r in drawn]
-    lo, hi = float(exact["ci_low"]), float(exact["ci_high"])
-    band = (f"[{min(sizes) / 2:g}:{max(sizes) * 2:g}] '+' using 1:({lo}):({hi}) with filledcurves "
-            f"lc rgb '#dddddd' title 'training path (exact): {float(exact['value']):.4g} [{lo:.4g}, {hi:.4g}]', "
-            f"{float(exact['value'])} with lines lc rgb '#888888' notitle, ")
+    exact_text = f"{float(exact['value']):.4f} [{float(exact['ci_low']):.4f}, {float(exact['ci_high']):.4f}]"
     fields = dict(title=title, tokens=exact["n"], metric=metric, xlo=min(sizes) / 2, xhi=max(sizes) * 2,
                   ylo=min(values) - 0.05 * spread, yhi=max(values) + 0.05 * spread, blocks="\n".join(blocks),
-                  exact_band=band, series=", ".join(series))
+                  exact=exact_text, series=", ".join(series))
     _draw(MEMORY, stem, **fields)
 
 
