@@ -209,9 +209,14 @@ def test_evaluate_prints_json_with_intervals_and_quoted_csv(capsys):
     (["--cache", "factor;factor;factor"], "3 specs"),
     (["--model", "nonesuch", "--cache", "factor"], "nonesuch"),
     (["--budget", "lots"], "--budget"),
+    (["--model", "match3-standard", "--checkpoint", "STANDARD", "--budget", "25%"], "no 2-simplicial"),
     (["--cache", "factor", "--sequences", "0"], "--sequences"),
 ])
-def test_a_bad_argument_is_a_one_line_error_before_any_work(arguments, field, capsys):
+def test_a_bad_argument_is_a_one_line_error_before_any_work(arguments, field, capsys, tmp_path):
+    if "STANDARD" in arguments:
+        saved_tiny(tmp_path / "standard", layers=(STANDARD,), vocabulary=zoo.MATCH3_MODULUS, outputs=2,
+                   context=zoo.MATCH3_LENGTH)
+        arguments = [str(tmp_path / "standard") if a == "STANDARD" else a for a in arguments]
     assert evaluate.main(arguments) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and field in err
@@ -316,8 +321,9 @@ def test_the_sweep_redraw_refuses_a_missing_or_foreign_csv(tmp_path, capsys):
 
 
 def saved_tiny(folder, **changes):
-    """A tiny untrained language model saved as a checkpoint directory."""
-    model = tiny(vocabulary=256, **changes)
+    """A tiny untrained model (a byte language model unless changes say otherwise) saved as a
+    checkpoint directory."""
+    model = tiny(**dict({"vocabulary": 256}, **changes))
     folder.mkdir()
     torch.save(model.state_dict(), folder / "checkpoint.pt")
     (folder / "record.json").write_text(json.dumps({"config": json.loads(model.config.to_json()),

@@ -10,7 +10,10 @@ A spec applies to every 2-simplicial layer; "SPEC1;SPEC2" gives one per 2-simpli
 order. --budget (P% of the exact factor cache's bytes at the model's context, or bytes) adds,
 for each approximate family, its most accurate setting that fits (budget.py). Each sequence
 starts from empty caches, as in training; "exact" is the training path on the same sequences.
-The CSV (stdout, or DIR/evaluation.csv) quotes fields that hold commas; its columns share
+step_ms is the median wall time of one decode step of the whole model, per sequence (sequences
+decode DECODE_BATCH at a time, one trikv.Cache each; a step's time is divided among them);
+bytes are the 2-simplicial caches' resident bytes after a sequence, all layers, the largest
+over sequences. The CSV (stdout, or DIR/evaluation.csv) quotes fields that hold commas; its columns share
 results.csv's names where they mean the same (cache, cache_type, exact, n, d, heads, kv_heads,
 bytes, step_ms_median, status, reason).
 """
@@ -151,8 +154,10 @@ def budget_caches(text, model, inputs):
     """(bytes of one layer's budget, [the spec each approximate family fits into it])."""
     config = model.config
     size = budget.parse_budget(text, config.heads, config.d, config.context, config.groups)
-    chosen = budget.fit(size, config.heads, config.d, config.context, config.windows, config.groups,
-                        calibration(model, inputs))
+    streams = calibration(model, inputs)
+    if not streams:
+        raise ValueError("--budget: the model has no 2-simplicial layer to give a cache")
+    chosen = budget.fit(size, config.heads, config.d, config.context, config.windows, config.groups, streams)
     return size, [choice.spec for choice in chosen.values()]
 
 
