@@ -352,3 +352,19 @@ def test_the_sweep_compares_families_at_equal_budgets_and_redraws(tmp_path, caps
     capsys.readouterr()
     assert sweep.main(["--model", "kjv-window", "--out", str(out), "--redraw"]) == 0
     assert (out / "sweep.png").stat().st_size > 0 and (out / "sweep.pdf").stat().st_size > 0
+
+
+def test_a_cache_per_kv_head_serves_its_group_of_query_heads():
+    model = tiny(heads=4, kv_heads=2)  # two kv heads, each read by two query heads
+    g = torch.Generator().manual_seed(2)
+    inputs, targets = (torch.randint(0, 16, (2, 12), generator=g) for _ in range(2))
+    exact, _ = tasks.evaluate(model, tasks.Language(), inputs, targets)
+    both, _, both_bytes = decoded_loss(model, inputs, targets, "factor|product")
+    np.testing.assert_allclose(both.numpy(), exact.numpy(), rtol=FLOAT32_ROUNDING)
+    mixed, _, mixed_bytes = decoded_loss(model, inputs, targets, "factor|window:w1=2,w2=2")
+    assert (mixed - exact).abs().max() > 10 * FLOAT32_ROUNDING  # one kv head's window cuts pairs
+    small, _, _ = decoded_loss(model, inputs, targets, "window:w1=2,w2=2")
+    assert (mixed - exact).abs().max() < (small - exact).abs().max()  # the other head stays exact
+    assert mixed_bytes < both_bytes
+    with pytest.raises(ValueError, match="3 specs for 2 kv heads"):
+        evaluate.layer_specs("factor|factor|factor", model)

@@ -7,7 +7,7 @@ path with the 2-simplicial layers' caches built from trikv cache specs, token by
     python3 -m trikv.model.evaluate --model match3-simplicial --budget 25% [--sequences 256] [--out DIR]
 
 A spec applies to every 2-simplicial layer; "SPEC1;SPEC2" gives one per 2-simplicial layer, in
-order. --budget (P% of the exact factor cache's bytes at the model's context, or bytes) adds,
+order, and within a layer "SPEC0|SPEC1" one per kv head (serving its group of query heads). --budget (P% of the exact factor cache's bytes at the model's context, or bytes) adds,
 for each approximate family, its most accurate setting that fits (budget.py). Each sequence
 starts from empty caches, as in training; "exact" is the training path on the same sequences.
 step_ms is the median wall time of one decode step of the whole model, per sequence (sequences
@@ -68,7 +68,14 @@ def layer_specs(text, model):
         raise ValueError(f"--cache: {text!r} gives {len(specs)} specs for {layers} 2-simplicial layers")
     config = model.config
     for spec in specs:
-        budget.Cache(spec, config.heads, config.d, kv_heads=config.groups)  # the registry's one-line refusal
+        per_head = spec.split("|")
+        if len(per_head) == 1:
+            budget.Cache(spec, config.heads, config.d, kv_heads=config.groups)  # the registry's one-line refusal
+        elif len(per_head) == config.groups:
+            for head_spec in per_head:
+                budget.Cache(head_spec, config.heads // config.groups, config.d, kv_heads=1)
+        else:
+            raise ValueError(f"--cache: {spec!r} gives {len(per_head)} specs for {config.groups} kv heads")
     return specs
 
 
@@ -99,7 +106,8 @@ def evaluate(model, task, inputs, targets, caches):
     result = {"metric": task.metric, "exact": {"value": value, "ci": ci}, "caches": []}
     for shown, specs in caches:
         row = {"spec": shown, "layers": specs,
-               "exact": all(budget.is_exact(s, config.heads, config.d, config.groups) for s in specs)}
+               "exact": all(budget.is_exact(s, config.heads // config.groups, config.d, 1)
+                            for layer in specs for s in layer.split("|"))}
         try:
             logits, step_ms, cache_bytes = decode(model, inputs, specs)
         except ValueError as error:  # a cache that refuses these activations is a finding, not a crash
@@ -122,7 +130,7 @@ def table_rows(name, task, model, result, sequences):
     rows = [dict(shared, cache="exact (training path)", cache_type="", exact=1, value=result["exact"]["value"],
                  ci_low=result["exact"]["ci"][0], ci_high=result["exact"]["ci"][1], status="ok")]
     for r in result["caches"]:
-        types = sorted({s.partition(":")[0] for s in r["layers"]})
+        types = sorted({s.partition(":")[0] for layer in r["layers"] for s in layer.split("|")})
         row = dict(shared, cache=r["spec"], cache_type=";".join(types), exact=int(r["exact"]), status=r["status"],
                    reason=r.get("reason", ""))
         if r["status"] == "ok":

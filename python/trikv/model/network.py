@@ -136,6 +136,30 @@ class StandardCache:
         return torch.cat(self.v, dim=1)
 
 
+class PerKvHeadCache:
+    """One LayerCache per kv head, each serving that head's group of query heads: a different
+    cache (or budget) per kv head, as LayerCache's interface."""
+
+    def __init__(self, caches, group):
+        self.caches, self.group = caches, group
+
+    def __len__(self):
+        return len(self.caches[0])
+
+    @property
+    def bytes(self):
+        return sum(c.bytes for c in self.caches)
+
+    def append(self, k1, k2, v1, v2):
+        """[batch, count, kv_heads, d] each."""
+        for head, cache in enumerate(self.caches):
+            cache.append(*(x[:, :, head:head + 1] for x in (k1, k2, v1, v2)))
+
+    def attend(self, q):
+        """q [batch, heads, d] -> [batch, heads, d]."""
+        return torch.cat([c.attend(q[:, h * self.group:(h + 1) * self.group]) for h, c in enumerate(self.caches)], 1)
+
+
 class TwoSimplicialAttention(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -156,7 +180,15 @@ class TwoSimplicialAttention(nn.Module):
         return {"q": q, "k1": k1, "k2": k2 + k_bias, "v1": v1, "v2": v2 + v_bias}
 
     def new_cache(self, spec, batch):
-        return self.decoder.new_cache(spec, batch, self.heads, self.d, kv_heads=self.kv_heads)
+        """A trikv LayerCache of spec, or with "SPEC0|SPEC1|…" one per kv head (and its group of
+        query heads)."""
+        if "|" not in spec:
+            return self.decoder.new_cache(spec, batch, self.heads, self.d, kv_heads=self.kv_heads)
+        specs = spec.split("|")
+        if len(specs) != self.kv_heads:
+            raise ValueError(f"cache: {spec!r} gives {len(specs)} specs for {self.kv_heads} kv heads")
+        group = self.heads // self.kv_heads
+        return PerKvHeadCache([self.decoder.new_cache(s, batch, group, self.d, kv_heads=1) for s in specs], group)
 
     def forward(self, x, cache=None):
         a = self.activations(x)
