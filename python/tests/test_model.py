@@ -368,3 +368,15 @@ def test_a_cache_per_kv_head_serves_its_group_of_query_heads():
     assert mixed_bytes < both_bytes
     with pytest.raises(ValueError, match="3 specs for 2 kv heads"):
         evaluate.layer_specs("factor|factor|factor", model)
+
+
+def test_the_traces_command_writes_one_contiguous_sequence_when_it_fits(tmp_path, capsys):
+    assert traces.main(["--out", str(tmp_path / "t"), "--tokens", "100"]) == 0
+    manifest = json.loads((tmp_path / "t" / traces.MANIFEST).read_text())
+    assert manifest["tokens"] == 100 and manifest["contiguous"] is True and "assembled" not in manifest
+    assert "contiguous" in capsys.readouterr().out
+    for bad in ("0", "200"):  # 200 > the context 128 and not a multiple of it
+        assert traces.main(["--out", str(tmp_path / bad), "--tokens", bad]) == 2
+        assert capsys.readouterr().err.count("\n") == 1 and not (tmp_path / bad).exists()
+    assert traces.main(["--model", "match3-standard", "--out", str(tmp_path / "m")]) == 2
+    assert "not a language model" in capsys.readouterr().err

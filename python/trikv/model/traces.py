@@ -30,6 +30,7 @@ from .tasks import Language, as_tensor
 from .zoo import lookup
 
 MANIFEST = "manifest.json"
+DEFAULT_CONTEXTS = 8  # --tokens by default: 8 contexts (1,024 tokens of kjv-window, what studies/model-trace.toml needs)
 
 
 def head_dir(out, layer, head):
@@ -106,14 +107,14 @@ def main(argv=None):
     parser.add_argument("--model", default="kjv-window", help="a zoo language model (python3 -m trikv.model.zoo)")
     parser.add_argument("--checkpoint", help="a checkpoint directory other than the zoo's")
     parser.add_argument("--out", required=True, help="the trace directory (created)")
-    parser.add_argument("--tokens", type=int, help="held-out bytes (default: the model's context)")
+    parser.add_argument("--tokens", type=int, help=f"held-out bytes (default: {DEFAULT_CONTEXTS} contexts)")
     args = parser.parse_args(argv)
     try:
         entry = lookup(args.model)
         if not isinstance(entry.task, Language):
             raise ValueError(f"--model: {entry.name} is not a language model; traces are of held-out text")
         model, _ = load(args.checkpoint or entry.directory)
-        tokens = args.tokens or model.config.context
+        tokens = DEFAULT_CONTEXTS * model.config.context if args.tokens is None else args.tokens
         _, held_out = corpus.split(entry.task.text())
         if not 1 <= tokens <= len(held_out):
             raise ValueError(f"--tokens: {tokens} is out of range [1, {len(held_out)}]")
