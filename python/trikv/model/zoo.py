@@ -71,7 +71,7 @@ MODELS = {m.name: m for m in [
     Model("kjv-square", Language(), Config(d_model=64, heads=2, layers=(STANDARD, SIMPLICIAL), context=128,
                                            w1=None, w2=None),
           Schedule(steps=400, batch=4, learning_rate=3e-3, held_out_chunks=32), os.path.join(CHECKPOINTS, "kjv-square"),
-          "byte LM, full-square 2-simplicial layers (no windows) interleaved with standard ones"),
+          "byte LM, a standard then a full-square 2-simplicial layer (no windows)"),
     Model("match3-simplicial", Match3(MATCH3_MODULUS), _match3_config((STANDARD, SIMPLICIAL), 4), _MATCH3_SCHEDULE,
           os.path.join(CHECKPOINTS, "match3-simplicial"), "Match3, a standard then a full-square 2-simplicial layer"),
     # Two standard layers with a 5x MLP: about the 2-simplicial model's parameters (its layer
