@@ -72,8 +72,8 @@ MODELS = {m.name: m for m in [
                                            w1=None, w2=None),
           Schedule(steps=400, batch=4, learning_rate=3e-3, held_out_chunks=32), os.path.join(CHECKPOINTS, "kjv-square"),
           "byte LM, a standard then a full-square 2-simplicial layer (no windows)"),
-    Model("match3-simplicial", Match3(MATCH3_MODULUS), _match3_config((STANDARD, SIMPLICIAL), 4), _MATCH3_SCHEDULE,
-          os.path.join(CHECKPOINTS, "match3-simplicial"), "Match3, a standard then a full-square 2-simplicial layer"),
+    Model("match3-simplicial", Match3(MATCH3_MODULUS), _match3_config((SIMPLICIAL, STANDARD), 4), _MATCH3_SCHEDULE,
+          os.path.join(CHECKPOINTS, "match3-simplicial"), "Match3, a full-square 2-simplicial layer then a standard one"),
     # Two standard layers with a 5x MLP: about the 2-simplicial model's parameters (its layer
     # projects five streams where a standard one projects three).
     Model("match3-standard", Match3(MATCH3_MODULUS), _match3_config((STANDARD, STANDARD), 5), _MATCH3_SCHEDULE,
