@@ -54,9 +54,9 @@ set terminal {terminal}
 set output '{output}'
 set title "{title}"
 set xlabel 'step'
+set key top right
 {y2}set ylabel 'loss [nats per token]'
 set grid
-set key top right
 plot '{csv}' skip 1 using 1:2 with linespoints pt 7 title 'training batch', \
      '{csv}' skip 1 using 1:3 with linespoints pt 5 title 'held-out'{accuracy}
 """
@@ -67,7 +67,8 @@ def draw_training(stem, title, metric="loss"):
     in the fourth column on a right axis when it is not the loss)."""
     y2 = accuracy = ""
     if metric != "loss":
-        y2 = f"set ytics nomirror\nset y2tics\nset y2label 'held-out {metric}'\n"
+        # the accuracy rises into the top right corner, where the key would sit
+        y2 = f"set ytics nomirror\nset y2tics\nset y2label 'held-out {metric}'\nset key center right\n"
         accuracy = f", '{stem}.csv' skip 1 using 1:4 axes x1y2 with linespoints pt 9 title 'held-out {metric} (right axis)'"
     _draw(TRAINING, stem, title=title, y2=y2, accuracy=accuracy)
 
