@@ -394,3 +394,14 @@ def test_every_trained_checkpoint_loads_weights_only_and_fits_its_record():
         loaded, record = checkpoint.load(model.directory)
         assert sum(p.numel() for p in loaded.parameters()) == record["parameters"] == zoo.parameters(model.config)
         assert loaded.config == model.config  # the zoo's definition is what was trained
+
+
+def test_the_grouped_windowed_models_own_window_reproduces_its_loss():
+    """kjv-grouped: two query heads per kv head, d = 64, a 1,024-token context."""
+    model = checkpoint.load(zoo.MODELS["kjv-grouped"].directory)[0]
+    config = model.config
+    assert config.groups == 1 and config.heads == 2 and config.d == 64 and config.context == 1024
+    inputs, targets = tasks.Language().held_out(config, 1)
+    exact, _ = tasks.evaluate(model, tasks.Language(), inputs, targets)
+    window, _, _ = decoded_loss(model, inputs, targets, f"window:w1={config.w1},w2={config.w2}")
+    assert window.item() == pytest.approx(exact.item(), rel=FLOAT32_ROUNDING)

@@ -72,6 +72,12 @@ MODELS = {m.name: m for m in [
                                            w1=None, w2=None),
           Schedule(steps=400, batch=4, learning_rate=3e-3, held_out_chunks=32), os.path.join(CHECKPOINTS, "kjv-square"),
           "byte LM, a standard then a full-square 2-simplicial layer (no windows)"),
+    # The reference's configuration scaled down: two query heads over one kv head, d = 64,
+    # w2 = 8 w1, standard layers between, a 1,024-token context (training is O(n·w1·w2)).
+    Model("kjv-grouped", Language(), Config(d_model=128, heads=2, kv_heads=1, context=1024, w1=16, w2=128),
+          Schedule(steps=200, batch=2, learning_rate=3e-3, warmup=20, evaluate_every=50, held_out_chunks=8),
+          os.path.join(CHECKPOINTS, "kjv-grouped"),
+          "byte LM, windowed grouped-head 2-simplicial layers (2 query heads per kv head, d = 64, w1 = 16, w2 = 128) interleaved with standard ones"),
     Model("match3-simplicial", Match3(MATCH3_MODULUS), _match3_config((SIMPLICIAL, STANDARD), 4), _MATCH3_SCHEDULE,
           os.path.join(CHECKPOINTS, "match3-simplicial"), "Match3, a full-square 2-simplicial layer then a standard one"),
     # Two standard layers with a 5x MLP: about the 2-simplicial model's parameters (its layer
