@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..torch import SimplicialAttention
+from ..torch import CacheGroup, SimplicialAttention
 
 STANDARD, SIMPLICIAL = "standard", "simplicial"
 
@@ -136,19 +136,12 @@ class StandardCache:
         return torch.cat(self.v, dim=1)
 
 
-class PerKvHeadCache:
+class PerKvHeadCache(CacheGroup):
     """One LayerCache per kv head, each serving that head's group of query heads: a different
     cache (or budget) per kv head, as LayerCache's interface."""
 
     def __init__(self, caches, group):
         self.caches, self.group = caches, group
-
-    def __len__(self):
-        return len(self.caches[0])
-
-    @property
-    def bytes(self):
-        return sum(c.bytes for c in self.caches)
 
     def append(self, k1, k2, v1, v2):
         """[batch, count, kv_heads, d] each."""
