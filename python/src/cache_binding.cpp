@@ -235,7 +235,13 @@ append past set_memory_limit(bytes) raises MemoryError. The GIL is released whil
              "The cache's cost model of one attend after `tokens` tokens (default: now): a dict of\n"
              "resident_bytes, transient_bytes, flops and bytes_moved.")
         .def("__len__", [](const CacheHandle& h) { return h.cache->size(); })
-        .def("__repr__", [](const CacheHandle& h) {
+        .def("__repr__", [](py::handle self) -> std::string {
+            // An instance whose __init__ raised (or never ran) is still repr'd by tracebacks
+            // (pytest's); its value is uninitialised memory, which segfaulted: ask pybind11.
+            auto* instance = reinterpret_cast<py::detail::instance*>(self.ptr());
+            const py::detail::value_and_holder held = instance->get_value_and_holder();
+            if (!held.holder_constructed()) return "trikv.Cache(<not constructed>)";
+            const CacheHandle& h = self.cast<const CacheHandle&>();
             const CacheShape& s = h.cache->shape();
             return "trikv.Cache('" + h.cache->spec() + "', heads=" + std::to_string(s.heads) + ", d=" +
                    std::to_string(s.dim) + ", tokens=" + std::to_string(h.cache->size()) + ")";

@@ -204,3 +204,9 @@ def test_two_threads_on_two_caches_give_the_single_thread_results():
         t.join()
     for a, b in zip(alone, together):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_repr_of_a_cache_whose_construction_failed_does_not_crash():
+    # Tracebacks (pytest's) repr the arguments of a failed __init__: a segfault before.
+    unconstructed = trikv.Cache.__new__(trikv.Cache)
+    assert repr(unconstructed) == "trikv.Cache(<not constructed>)"

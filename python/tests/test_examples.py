@@ -46,7 +46,7 @@ def test_a_python_cache_type_matches_its_cpp_counterpart_and_is_measured(tmp_pat
 
 def test_the_model_under_two_caches(tmp_path):
     pytest.importorskip("torch")
-    out = run("model_under_two_caches.py", "--tokens", "24", cwd=tmp_path)
+    out = run("model_under_two_caches.py", "--sequences", "1", cwd=tmp_path)
     exact = float(re.search(r"training path: loss (\S+)", out).group(1))
     losses = dict(re.findall(r"^(\S+) +loss (\S+) nats/byte", out, re.M))
     own, half = "window:w1=8,w2=32", "window:w1=4,w2=16"  # the shipped model's windows (record.json)

@@ -51,9 +51,11 @@ def to_toml(study, prefix=""):
     return "\n".join(lines)
 
 
-# Columns other writers add to rows trikv.load_results reads (the model sweep's metrics, a peer
-# benchmark's): name -> 'int' or 'float'. Every other column outside results.csv's schema is text.
-EXTRA_COLUMNS = {}
+# Columns other writers add to rows trikv.load_results reads: name -> 'int' or 'float'. Every
+# other column outside results.csv's schema is text. The model evaluation and sweep
+# (trikv/model/evaluate.py COLUMNS) add their metric and its intervals.
+EXTRA_COLUMNS = {"value": "float", "ci_low": "float", "ci_high": "float", "difference": "float",
+                 "difference_ci_low": "float", "difference_ci_high": "float", "sequences": "int"}
 
 _CONVERT = {"int": int, "float": float}
 

@@ -63,12 +63,8 @@ def _float32(x):
     return x.detach().to(device="cpu", dtype=torch.float32).contiguous().numpy()
 
 
-class LayerCache:
-    """One layer's KV cache for generation: one trikv.Cache per batch element."""
-
-    def __init__(self, spec, batch, heads, d, scale, **shape):
-        """shape: kv_heads, variant, k2_bias, v2_bias, as trikv.Cache takes them."""
-        self.caches = [Cache(spec, heads, d, scale, **shape) for _ in range(batch)]
+class CacheGroup:
+    """Caches (self.caches) that act as one: they hold the same tokens, their bytes add up."""
 
     def __len__(self):
         return len(self.caches[0])
@@ -76,6 +72,14 @@ class LayerCache:
     @property
     def bytes(self):
         return sum(c.bytes for c in self.caches)
+
+
+class LayerCache(CacheGroup):
+    """One layer's KV cache for generation: one trikv.Cache per batch element."""
+
+    def __init__(self, spec, batch, heads, d, scale, **shape):
+        """shape: kv_heads, variant, k2_bias, v2_bias, as trikv.Cache takes them."""
+        self.caches = [Cache(spec, heads, d, scale, **shape) for _ in range(batch)]
 
     def append(self, k1, k2, v1, v2):
         """Stores [batch, count, kv_heads, d] tokens (the caches add the bias)."""

@@ -81,11 +81,15 @@ def main(argv=None):
     parser.add_argument("--tokens", type=int, default=256, help="first tokens of each head to use")
     args = parser.parse_args(argv)
     manifest_path = os.path.join(args.trace, MANIFEST)
-    if not os.path.exists(manifest_path):
-        print(f"--trace: {args.trace} has no {MANIFEST}", file=sys.stderr)
+    try:
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("tokens"), int) \
+                or not isinstance(manifest.get("layers"), list):
+            raise ValueError("no integer 'tokens' and list 'layers'")
+    except (OSError, ValueError) as error:
+        print(f"--trace: {manifest_path}: {error}".splitlines()[0], file=sys.stderr)
         return 2
-    with open(manifest_path) as f:
-        manifest = json.load(f)
     if not 1 <= args.tokens <= manifest["tokens"]:
         print(f"--tokens: {args.tokens} is out of range [1, {manifest['tokens']}]", file=sys.stderr)
         return 2

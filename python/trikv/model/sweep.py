@@ -1,14 +1,14 @@
-"""Perplexity of the shipped model against cache memory and decode time, over approximate
-caches' budgets, with the exact caches as reference points (docs/model.md):
+"""A zoo model's metric against cache memory at equal budgets (docs/model.md): at each byte
+budget every approximate family is configured to its most accurate setting that fits
+(budget.py), and the exact `factor` cache is the reference point:
 
-    python3 -m trikv.model.sweep --out results/model-sweep [--chunks 8]
-    python3 -m trikv.model.sweep --out results/model-sweep --redraw   # the figure from OUT/sweep.csv
+    python3 -m trikv.model.sweep --model match3-simplicial --out DIR [--budgets 5%,10%,25%,50%,100%]
+    python3 -m trikv.model.sweep --model match3-simplicial --out DIR --redraw   # the figure from DIR/sweep.csv
 
-writes OUT/sweep.csv (a failed cache: status failed and its error, not drawn) and
-OUT/sweep.{png,pdf} (gnuplot: studies/figures/gnuplot/model-sweep.gp). The model attends a window
-(w1, w2): `window` with its windows is the exact cache; every other trikv cache attends the
-whole stored square, so `factor` is the exact reference of the full-square family, whose
-approximations (reduced storage, SubGen, polynomial) are judged against it.
+writes DIR/sweep.csv (evaluate.py's columns, which share results.csv's names, plus family and
+budgets: the budgets that chose the setting; a cache that refuses the activations has status
+failed and its error) and DIR/sweep.{png,pdf}: the metric with its 95% interval against the
+caches' resident bytes, one series per family.
 """
 import argparse
 import csv
@@ -17,77 +17,84 @@ import sys
 
 import torch
 
-from .evaluate import cache_loss, check_spec, exact_loss, held_out_windows
-from .figures import draw_sweep
-from .shipped import SHIPPED, load
+from . import budget
+from .checkpoint import CheckpointError, load, writable_directory
+from .evaluate import COLUMNS, calibration, evaluate, layer_specs, table_rows, to_csv
+from .figures import draw_memory
+from .zoo import lookup
 
-FULL_SQUARE = ["factor", "product", "factor:dtype=bf16", "factor:dtype=fp16", "factor:dtype=int8",
-               "product:dtype=int8", "subgen2:samples=2", "subgen2:samples=8", "subgen2:samples=32",
-               "subgen4:samples=8", "poly:degree=1", "poly:degree=2"]
-EXACT = {"factor", "product"}  # exact caches of the full square (the registry's exact flag)
-
-
-def window_specs(w1, w2):
-    """The model's own window, then smaller budgets on either side."""
-    sizes = [(w1, w2), (w1, w2 // 2), (w1 // 2, w2), (w1 // 2, w2 // 2), (w1 // 4, w2 // 4), (1, w2)]
-    return [f"window:w1={a},w2={b}" for a, b in dict.fromkeys(sizes) if a >= 1 and b >= 1]
+BUDGETS = "5%,10%,25%,50%,100%"
+SWEEP_COLUMNS = COLUMNS + ["family", "budgets"]
 
 
-def family(spec):
-    name = spec.split(":")[0]
-    return "window" if name == "window" else "exact (full square)" if spec in EXACT else \
-        "reduced storage" if "dtype=" in spec else name.rstrip("24")
+def family_of(spec, config, chosen_as=None):
+    """The series a spec is drawn in: its type, marked exact or reduced storage."""
+    name = spec.partition(":")[0]
+    if budget.is_exact(spec, config.heads, config.d, config.groups):
+        return f"{name} (exact)"
+    return f"{name} (reduced storage)" if chosen_as in budget.REDUCED_STORAGE else name
+
+
+def plan(model, budgets, inputs):
+    """{spec: (family, [budgets that chose it])}, the exact reference cache first; inputs: the
+    held-out sequences (the first calibrates data-dependent sizes)."""
+    config = model.config
+    specs = {budget.REFERENCE: (family_of(budget.REFERENCE, config), [])}
+    streams = calibration(model, inputs)
+    for text in budgets:
+        size = budget.parse_budget(text, config.heads, config.d, config.context, config.groups)
+        for family, (spec, _, _) in budget.fit(size, config.heads, config.d, config.context, config.windows,
+                                               config.groups, streams).items():
+            specs.setdefault(spec, (family_of(spec, config, family), []))[1].append(text)
+    return specs
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="kjv-window", help="a zoo model (python3 -m trikv.model.zoo)")
+    parser.add_argument("--checkpoint", help="a checkpoint directory other than the zoo's")
     parser.add_argument("--out", required=True, help="directory for sweep.csv and the figure")
-    parser.add_argument("--chunks", type=int, default=8, help="held-out context windows per cache")
-    parser.add_argument("--model", default=SHIPPED, help="checkpoint directory")
+    parser.add_argument("--budgets", default=BUDGETS, help=f"comma-separated budgets (default {BUDGETS})")
+    parser.add_argument("--sequences", type=int, help="held-out sequences (default: the model's recorded count)")
     parser.add_argument("--redraw", action="store_true", help="only draw the figure again from OUT/sweep.csv")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    model, _ = load(args.model)
     stem = os.path.join(args.out, "sweep")
-    if args.redraw:
-        try:
-            with open(stem + ".csv", newline="") as f:
-                rows = list(csv.DictReader(f))
-        except OSError as error:
-            print(f"--redraw: {error}", file=sys.stderr)
-            return 2
-        draw_sweep(stem, rows, model.config)
-        print(f"wrote {stem}.png, {stem}.pdf")
-        return 0
     try:
-        chunks = held_out_windows(model, args.chunks)
-    except ValueError as error:
+        entry = lookup(args.model)
+        title = f"{entry.name}: held-out {entry.task.metric} under each cache at equal memory"
+        if args.redraw:
+            try:
+                with open(stem + ".csv", newline="") as f:
+                    rows = list(csv.DictReader(f))
+            except OSError as error:
+                raise ValueError(f"--redraw: {error}") from None
+            if not rows or set(SWEEP_COLUMNS) - set(rows[0]):
+                raise ValueError(f"--redraw: {stem}.csv is not a sweep.csv (columns {', '.join(SWEEP_COLUMNS)})")
+            draw_memory(stem, rows, title, entry.task.metric)
+            print(f"wrote {stem}.png, {stem}.pdf")
+            return 0
+        model, record = load(args.checkpoint or entry.directory)
+        sequences = record["schedule"]["held_out_chunks"] if args.sequences is None else args.sequences
+        inputs, targets = entry.task.held_out(model.config, sequences)
+        specs = plan(model, [b.strip() for b in args.budgets.split(",")], inputs)
+        caches = [(spec, layer_specs(spec, model)) for spec in specs]
+        writable_directory(args.out, "--out")
+    except (ValueError, CheckpointError) as error:
         print(error, file=sys.stderr)
         return 2
-    specs = window_specs(model.config.w1, model.config.w2) + FULL_SQUARE
-    for spec in specs:
-        check_spec(spec, model)  # the sweep's own list: a refusal here is a bug, not bad input
-    exact = exact_loss(model, chunks)
-    rows = []
-    for spec in specs:
-        row = {"cache": spec, "family": family(spec).replace(" ", "_"), "exact_for_model": int(spec == specs[0]),
-               "loss": "", "perplexity": "", "step_ms": "", "cache_bytes": "",
-               "tokens": len(chunks) * model.config.context, "status": "ok", "reason": ""}
-        try:
-            r = cache_loss(model, chunks, spec)
-            row.update(loss=f"{r['loss']:.6f}", perplexity=f"{r['perplexity']:.5f}", step_ms=f"{r['step_ms']:.4f}",
-                       cache_bytes=r["cache_bytes"])
-        except ValueError as error:  # a cache that refuses these activations is a finding, not a crash
-            row.update(status="failed", reason=str(error))
-        rows.append(row)
-        print(",".join(str(v) for v in row.values()), flush=True)
-    os.makedirs(args.out, exist_ok=True)
-    with open(stem + ".csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    draw_sweep(stem, rows, model.config)
-    print(f"exact loss {exact:.5f}; wrote {args.out}/sweep.csv, sweep.png, sweep.pdf")
+    result = evaluate(model, entry.task, inputs, targets, caches)
+    rows = table_rows(entry.name, entry.task, model, result, len(inputs))
+    rows[0].update(family="exact")
+    for row in rows[1:]:
+        family, budgets = specs[row["cache"]]
+        row.update(family=family, budgets=";".join(budgets))
+    with open(stem + ".csv", "w") as f:
+        f.write(to_csv(rows, SWEEP_COLUMNS))
+    with open(stem + ".csv", newline="") as f:  # the figure reads what was written, as --redraw does
+        draw_memory(stem, list(csv.DictReader(f)), title, entry.task.metric)
+    print(to_csv(rows, SWEEP_COLUMNS), end="")
+    print(f"wrote {stem}.csv, {stem}.png, {stem}.pdf")
     return 0
 
 

@@ -6,10 +6,14 @@ study reads without a JSON parser, plus manifest.json for people and Python (doc
     DIR/layer{L}/head{H}/{q,k1,k2,v1,v2}.npy      2-simplicial layer (k2, v2 biased, as cached)
     DIR/layer{L}/head{H}/{q,k,v}.npy              standard layer
 
-    python3 -m trikv.model.traces --out traces/kjv [--chunks 8]
+    python3 -m trikv.model.traces --model kjv-square --out traces/kjv --tokens 128
 
-The text is the held-out part's first `chunks` consecutive windows of the model's context; each
-window runs from an empty context (positions restart), and the trace is their rows in order.
+The text is the first `tokens` bytes of the held-out part. When they fit in the model's context
+they run as one sequence from an empty context and the trace is contiguous (manifest
+"contiguous": true); otherwise they run as consecutive windows of the context, each from an
+empty context (positions restart), and the manifest says so ("contiguous": false, "assembled").
+A 2-simplicial layer with grouped heads writes, in head H's folder, query head H's q beside the
+k1, k2, v1, v2 of the kv head it reads (H // (heads // kv_heads)). Only language models have traces.
 """
 import argparse
 import json
@@ -20,11 +24,13 @@ import numpy as np
 import torch
 
 from . import corpus
+from .checkpoint import CheckpointError, load, writable_directory
 from .network import SIMPLICIAL
-from .shipped import SHIPPED, load
-from .train import as_tensor
+from .tasks import Language, as_tensor
+from .zoo import lookup
 
 MANIFEST = "manifest.json"
+DEFAULT_CONTEXTS = 8  # --tokens by default: 8 contexts (1,024 tokens of kjv-window, what studies/model-trace.toml needs)
 
 
 def head_dir(out, layer, head):
@@ -32,7 +38,7 @@ def head_dir(out, layer, head):
 
 
 def capture(model, tokens):
-    """{layer: {name: [tokens, heads, d]}} for tokens [chunks, context], by the training path."""
+    """{layer: {name: [tokens, heads or kv_heads, d]}} for tokens [sequences, length], by the training path."""
     found = {}
 
     def keep(layer):
@@ -52,30 +58,38 @@ def capture(model, tokens):
 
 
 def write_traces(model, text, out):
-    """Writes the trace of text (bytes, a whole number of context windows) and returns the manifest."""
+    """Writes the trace of text (bytes: at most one context, or a whole number of contexts) and
+    returns the manifest."""
     config = model.config
-    chunks = len(text) // config.context
-    if chunks < 1 or len(text) % config.context:
-        raise ValueError(f"text: {len(text)} bytes is not a positive multiple of the context {config.context}")
-    tokens = as_tensor(text).reshape(chunks, config.context)
+    contiguous = len(text) <= config.context
+    if not text or not contiguous and len(text) % config.context:
+        raise ValueError(f"--tokens: {len(text)} is neither at most the context {config.context} nor a multiple of it")
+    length = len(text) if contiguous else config.context
+    tokens = as_tensor(text).reshape(-1, length)
     layers = []
     for layer, streams in sorted(capture(model, tokens).items()):
         kind = model.blocks[layer].kind
         for head in range(config.heads):
             os.makedirs(head_dir(out, layer, head), exist_ok=True)
             for name, x in streams.items():
+                source = head * x.shape[1] // config.heads  # the kv head a query head reads
                 np.save(os.path.join(head_dir(out, layer, head), f"{name}.npy"),
-                        np.ascontiguousarray(x[:, head, :], dtype=np.float32))
+                        np.ascontiguousarray(x[:, source, :], dtype=np.float32))
         attention = model.blocks[layer].attention
-        entry = {"layer": layer, "kind": kind, "heads": config.heads, "kv_heads": config.heads, "d": config.d,
+        entry = {"layer": layer, "kind": kind, "heads": config.heads,
+                 "kv_heads": config.groups if kind == SIMPLICIAL else config.heads, "d": config.d,
                  "scale": attention.scale if kind == SIMPLICIAL else 1.0 / config.d ** 0.5,
                  "streams": sorted(streams)}
         if kind == SIMPLICIAL:
-            entry.update(window={"w1": config.w1, "w2": config.w2}, variant="trilinear",
+            w1, w2 = config.windows
+            entry.update(window={"w1": w1, "w2": w2}, full_square=not config.windowed, variant="trilinear",
                          bias={"k2": 1.0 / config.d, "v2": 1.0, "applied": True})
         layers.append(entry)
-    manifest = {"tokens": chunks * config.context, "chunks": chunks, "context": config.context,
+    manifest = {"tokens": len(text), "context": config.context, "contiguous": contiguous,
                 "layout": "layer{L}/head{H}/{name}.npy, [tokens, d] float32", "layers": layers}
+    if not contiguous:
+        manifest["assembled"] = (f"{len(tokens)} consecutive held-out windows of {config.context} tokens, "
+                                 "each run from an empty context")
     with open(os.path.join(out, MANIFEST), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
@@ -90,18 +104,30 @@ def read_trace(out, layer, head):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="kjv-window", help="a zoo language model (python3 -m trikv.model.zoo)")
+    parser.add_argument("--checkpoint", help="a checkpoint directory other than the zoo's")
     parser.add_argument("--out", required=True, help="the trace directory (created)")
-    parser.add_argument("--chunks", type=int, default=8, help="context windows of held-out text")
-    parser.add_argument("--model", default=SHIPPED, help="checkpoint directory")
+    parser.add_argument("--tokens", type=int, help=f"held-out bytes (default: {DEFAULT_CONTEXTS} contexts)")
     args = parser.parse_args(argv)
-    model, _ = load(args.model)
-    _, held_out = corpus.split(corpus.text())
-    most = len(held_out) // model.config.context
-    if not 1 <= args.chunks <= most:
-        print(f"--chunks: {args.chunks} is out of range [1, {most}]", file=sys.stderr)
+    try:
+        entry = lookup(args.model)
+        if not isinstance(entry.task, Language):
+            raise ValueError(f"--model: {entry.name} is not a language model; traces are of held-out text")
+        model, _ = load(args.checkpoint or entry.directory)
+        tokens = DEFAULT_CONTEXTS * model.config.context if args.tokens is None else args.tokens
+        _, held_out = corpus.split(entry.task.text())
+        if not 1 <= tokens <= len(held_out):
+            raise ValueError(f"--tokens: {tokens} is out of range [1, {len(held_out)}]")
+        if tokens > model.config.context and tokens % model.config.context:
+            raise ValueError(f"--tokens: {tokens} exceeds the context {model.config.context} "
+                             "and is not a multiple of it")
+        writable_directory(args.out, "--out")
+    except (ValueError, CheckpointError) as error:
+        print(error, file=sys.stderr)
         return 2
-    manifest = write_traces(model, held_out[:args.chunks * model.config.context], args.out)
-    print(f"{args.out}: {len(manifest['layers'])} layers x {model.config.heads} heads, {manifest['tokens']} tokens")
+    manifest = write_traces(model, held_out[:tokens], args.out)
+    how = "contiguous" if manifest["contiguous"] else manifest["assembled"]
+    print(f"{args.out}: {len(manifest['layers'])} layers x {model.config.heads} heads, {manifest['tokens']} tokens ({how})")
     return 0
 
 
