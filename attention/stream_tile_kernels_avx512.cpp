@@ -1,0 +1,61 @@
+// Stream-tile kernels for AVX-512 (F, BW, VL, DQ; FMA and F16C): 16 floats a vector.
+#if defined(__x86_64__) && defined(__GNUC__)
+#if !defined(__clang__)
+// GCC 12 warns that the _mm512_undefined_ps() inside its own AVX-512 intrinsics (reduce,
+// extract, even casts) "may be used uninitialized": a false positive in its headers.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "attention/stream_tile_kernels.hpp"
+#include "framework/storage.hpp"
+#include "framework/target_region.hpp"
+
+// Everything the loops include comes before the region: only the code below is compiled for
+// the level (an inline library function compiled inside it could be the copy the linker keeps).
+
+TRIKV_TARGET_REGION_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
+#include "attention/stream_tile_loops.hpp"
+
+namespace trikv::stream_tile {
+namespace {
+
+struct Avx512Lanes {
+    using V = __m512;
+    static constexpr std::size_t kLanes = 16;
+    static V zero() { return _mm512_setzero_ps(); }
+    static V broadcast(float x) { return _mm512_set1_ps(x); }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static float sum(V v) { return _mm512_reduce_add_ps(v); }
+    static V load(const float* p) { return _mm512_loadu_ps(p); }
+    // bf16 is the top half of a float: widen to 32 bits and shift into place.
+    static V load(const bf16* p) {
+        const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+    }
+    static V load(const fp16* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+    static V load(const std::int8_t* p) {
+        return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+    }
+    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+};
+
+}  // namespace
+
+template <class S>
+StreamTileKernels<S> avx512_kernels() {
+    return kernels_of<Avx512Lanes, S>();
+}
+#define TRIKV_INSTANTIATE(S) template StreamTileKernels<S> avx512_kernels<S>();
+TRIKV_FOR_EACH_STREAM_STORAGE(TRIKV_INSTANTIATE)
+#undef TRIKV_INSTANTIATE
+
+}  // namespace trikv::stream_tile
+TRIKV_TARGET_REGION_END
+#endif
