@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "attention/blas.hpp"
+#include "attention/pair_tile_bf16.hpp"
 #include "attention/pair_tile_kernel.hpp"
 #include "attention/softmax.hpp"
 #include "framework/error.hpp"
@@ -105,6 +106,7 @@ public:
           column_terms_(has_query_terms() ? group.count * kPairTileRows : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
+          p_low_(bf16_dots_ ? pair_tile::panel_floats(stacked(), kPairTileRows) / 2 : 0, scratch),
           first_(group.count, scratch), rows_(group.count, scratch), cols_(group.count, scratch) {
         results_.reserve(group.count);
         for (std::size_t r = 0; r < group.count; ++r) results_.emplace_back(k1.dim(), scratch);
@@ -176,10 +178,15 @@ private:
         }
         std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
         std::fill_n(row_norm_.data(), total, T(0));  // U needs no clearing: the first tile overwrites it
+        if constexpr (std::is_same_v<S, bf16>)
+            if (bf16_dots_)
+                pair_tile_bf16::pack_pairs(scaled_k1_.data(), pair_tile::kPanelRows * d, total, d, a_pairs(),
+                                           pair_tile::kPanelRows * d / 2);
 
         for (std::size_t j0 = j_begin; j0 < last_col;) {
             const std::size_t cols = std::min({kPairTileRows, k2_.contiguous_from(j0), last_col - j0});
-            if (tiled_) fold_tile_tiled(total, j0, cols, j0 == j_begin);
+            if (bf16_dots_) fold_tile_bf16(total, j0, cols, j0 == j_begin);
+            else if (tiled_) fold_tile_tiled(total, j0, cols, j0 == j_begin);
             else fold_tile_blas(total, j0, cols, j0 == j_begin);
             j0 += cols;
         }
@@ -232,17 +239,51 @@ private:
             const std::size_t d = k1_.dim();
             T* s = scores_.data();
             pair_tile::scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
-            for (std::size_t r = 0; r < group_.count; ++r) {
-                const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
-                for (std::size_t j = valid; j < cols; ++j)
-                    for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row)
-                        s[pair_tile::lane_index(row, j, kPairTileRows)] = -std::numeric_limits<T>::infinity();
-            }
-            pair_tile::softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), d,
-                               /*rescale=*/!first_tile);
+            mask_and_softmax(total, j0, cols, first_tile);
             pair_tile::mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
                            /*accumulate=*/!first_tile);
         }
+    }
+
+    // The same with bf16 dot products (attention/pair_tile_bf16.hpp), K2 read as stored: A in
+    // pair panels (packed once per block), V2's tile interleaved by row pairs into the first
+    // half of v2_tile_. P = P_hi + P_lo, two bf16 parts (P_hi packed in place of S): rounding P
+    // once to bf16 raised factor:dtype=bf16's error from 3.2e-3 to 4.1e-3 (n = 2048, d = 64,
+    // gaussian), while rounding A once moved it by < 2% (docs/performance.md).
+    void fold_tile_bf16(std::size_t total, std::size_t j0, std::size_t cols, bool first_tile) {
+        if constexpr (std::is_same_v<S, bf16>) {
+            constexpr std::size_t panel = pair_tile::kPanelRows * kPairTileRows;  // S's floats per lane panel
+            const std::size_t d = k1_.dim();
+            T* s = scores_.data();
+            auto* v2_pairs = reinterpret_cast<std::uint32_t*>(v2_tile_.data());
+            pair_tile_bf16::scores(a_pairs(), total, k2_.values.row(j0), cols, d, s);
+            mask_and_softmax(total, j0, cols, first_tile);
+            pair_tile_bf16::pack_values(v2_.values.row(j0), cols, d, v2_pairs);
+            auto* p_high = reinterpret_cast<std::uint32_t*>(s);
+            pair_tile_bf16::pack_pairs(s, panel, total, cols, p_low_.data(), panel / 2, /*residual=*/true);
+            pair_tile_bf16::pack_pairs(s, panel, total, cols, p_high, panel);
+            pair_tile_bf16::mix(p_high, panel, total, v2_pairs, cols, d, mixed_v2_.data(), /*accumulate=*/!first_tile);
+            pair_tile_bf16::mix(p_low_.data(), panel / 2, total, v2_pairs, cols, d, mixed_v2_.data(),
+                                /*accumulate=*/true);
+        }
+    }
+    // A's pair panels: the second half of v2_tile_ (kPairTileRows·d floats; A takes at most
+    // kMaxRows·d/2 pairs, V2's row pairs kPairTileRows·d/2).
+    std::uint32_t* a_pairs() { return reinterpret_cast<std::uint32_t*>(v2_tile_.data()) + kPairTileRows * k1_.dim() / 2; }
+
+    // Lane panels: scores of pairs a query may not use (columns past its limit) become −inf,
+    // then the online softmax of the tile.
+    void mask_and_softmax(std::size_t total, std::size_t j0, std::size_t cols, bool first_tile) {
+        T* s = scores_.data();
+        for (std::size_t r = 0; r < group_.count; ++r) {
+            const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
+            for (std::size_t j = valid; j < cols; ++j)
+                for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row)
+                    s[pair_tile::lane_index(row, j, kPairTileRows)] = -std::numeric_limits<T>::infinity();
+        }
+        if constexpr (std::is_same_v<T, float>)
+            pair_tile::softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), k1_.dim(),
+                               /*rescale=*/!first_tile);
     }
 
     // The same on row-major A, S, U with two BLAS GEMMs.
@@ -306,11 +347,14 @@ private:
     // The score variants' row and column terms are added on the BLAS path's row-major S.
     bool tiled_ = std::is_same_v<T, float> && pair_tile::available() && blas_pair_tiles.load() == 0 &&
                   group_.variant == ScoreVariant::trilinear;
+    // bf16 storage on avx512bf16: both GEMMs as bf16 dot products (pairs need an even d).
+    bool bf16_dots_ = std::is_same_v<S, bf16> && tiled_ && pair_tile_bf16::available() && k1_.dim() % 2 == 0;
     std::vector<SoftmaxPartial<T>> results_;
     std::size_t rows_per_query_;  // K1 rows of one block
     Buffer<T> scaled_k1_, scores_, mixed_v2_, row_max_, row_norm_, block_acc_;
     Buffer<T> row_terms_, column_terms_;  // rank1 and strassen only: per stacked row, per query × tile column
     Buffer<T> k2_tile_, v2_tile_;  // decoded rows; empty when S = T
+    Buffer<std::uint32_t> p_low_;  // bf16 dot products only: P − P_hi in pair panels
     Buffer<std::size_t> first_, rows_, cols_;  // per query of the group, for the current block
 };
 
