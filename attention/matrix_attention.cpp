@@ -156,6 +156,9 @@ private:
             const char* first = reinterpret_cast<const char*>(rows);
             for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(first + b, 0, 2);
         }
+        if constexpr (kRowScaled<S>)
+            for (const float* scales : {k_.scales.row(i), v_.scales.row(i)})
+                for (std::size_t r = 0; r < kStreamTileRows; r += 16) __builtin_prefetch(scales + r, 0, 2);
     }
 
     const T* q_;

@@ -18,6 +18,7 @@ struct ScalarLanes {
     static V fma(V a, V b, V c) { return a * b + c; }
     static V add(V a, V b) { return a + b; }
     static float sum(V v) { return v; }
+    static V sum_each(const V* v) { return v[0]; }
     template <class S>
     static V load(const S* p) { return element(p); }
     static void store(float* p, V v) { *p = v; }

@@ -32,6 +32,12 @@ struct Avx2Lanes {
         x = _mm_add_ps(x, _mm_movehl_ps(x, x));
         return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
     }
+    // 8 vectors → one: horizontal adds within 128-bit halves, then the halves added.
+    static V sum_each(const V* v) {
+        const V low = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+        const V high = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+        return _mm256_add_ps(_mm256_permute2f128_ps(low, high, 0x20), _mm256_permute2f128_ps(low, high, 0x31));
+    }
     static V load(const float* p) { return _mm256_loadu_ps(p); }
     static V load(const bf16* p) {  // as in AVX-512: widen, shift into a float's top half
         const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));

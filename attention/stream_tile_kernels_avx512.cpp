@@ -33,6 +33,23 @@ struct Avx512Lanes {
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static float sum(V v) { return _mm512_reduce_add_ps(v); }
+    // 16 vectors → one: pairs of vectors, then of 128-bit chunks, halve the partial sums each
+    // step (30 shuffles and 15 adds for 16 sums).
+    static V sum_each(const V* v) {
+        V pairs[8], quads[4];
+        for (int i = 0; i < 8; ++i)  // per 128-bit chunk: v2i_02, v2i+1_02, v2i_13, v2i+1_13 (sums of elements)
+            pairs[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]),
+                                     _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+        for (int i = 0; i < 4; ++i)  // per chunk: the chunk's sums of vectors 4i … 4i+3
+            quads[i] = _mm512_add_ps(_mm512_shuffle_ps(pairs[2 * i], pairs[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                     _mm512_shuffle_ps(pairs[2 * i], pairs[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+        const V low = _mm512_add_ps(_mm512_shuffle_f32x4(quads[0], quads[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                    _mm512_shuffle_f32x4(quads[0], quads[1], _MM_SHUFFLE(3, 1, 3, 1)));
+        const V high = _mm512_add_ps(_mm512_shuffle_f32x4(quads[2], quads[3], _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_f32x4(quads[2], quads[3], _MM_SHUFFLE(3, 1, 3, 1)));
+        return _mm512_add_ps(_mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(3, 1, 3, 1)));
+    }
     static V load(const float* p) { return _mm512_loadu_ps(p); }
     // bf16 is the top half of a float: widen to 32 bits and shift into place.
     static V load(const bf16* p) {

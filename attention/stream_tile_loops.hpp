@@ -2,7 +2,8 @@
 // The loops of attention/stream_tile_kernels.hpp, written once over a level's vector type L:
 //
 //   L::V, L::kLanes        a vector of floats and its width
-//   zero(), broadcast(x), fma(a, b, c) = a·b + c, add(a, b), sum(v) (horizontal)
+//   zero(), broadcast(x), fma(a, b, c) = a·b + c, add(a, b), sum(v) (horizontal),
+//   sum_each(V v[kLanes]) (lane r = sum(v[r]))
 //   load(const S*)         kLanes stored values as floats (converted in registers)
 //   load(const float*), store(float*, V)
 //
@@ -25,6 +26,18 @@ inline float element(const float* p) { return *p; }
 inline float element(const bf16* p) { return to_float(*p); }
 inline float element(const fp16* p) { return to_float(*p); }
 inline float element(const std::int8_t* p) { return static_cast<float>(*p); }
+
+// Each row's lines are asked for kPrefetchAhead bytes before they are read: with one 64-byte
+// int8 row per line, the loads of a row's first line stalled (half of the int8 score loop's
+// samples in perf) although the previous tile asked for this one (matrix_attention.cpp).
+// Product's tiles of keys and values are back to back, so address order is reading order.
+constexpr std::size_t kPrefetchAhead = 4096;
+
+template <class S>
+inline void prefetch_ahead(const S* row, std::size_t d) {
+    const char* bytes = reinterpret_cast<const char*>(row) + kPrefetchAhead;
+    for (std::size_t b = 0; b < d * sizeof(S); b += 64) __builtin_prefetch(bytes + b, 0, 3);
+}
 
 template <class S>
 inline float row_scale(const float* scales, std::size_t r) {
@@ -51,12 +64,47 @@ inline float dot(const float* q, const S* row, std::size_t d) {
     return s;
 }
 
+// ⟨q, row⟩ over the whole vectors of d (d ≥ kLanes), unreduced: its lanes sum to the dot.
+template <class L, class S>
+inline typename L::V dot_lanes(const float* q, const S* row, std::size_t d) {
+    constexpr std::size_t w = L::kLanes;
+    typename L::V a0 = L::zero(), a1 = L::zero();
+    std::size_t l = 0;
+    for (; l + 2 * w <= d; l += 2 * w) {
+        a0 = L::fma(L::load(q + l), L::load(row + l), a0);
+        a1 = L::fma(L::load(q + l + w), L::load(row + l + w), a1);
+    }
+    if (l + w <= d) a0 = L::fma(L::load(q + l), L::load(row + l), a0);
+    return L::add(a0, a1);
+}
+
 // Rows one after another, so the tile is read in address order (what the prefetchers follow
-// best; docs/performance.md). Rows are independent, so their reductions overlap.
+// best; docs/performance.md). kLanes rows at a time keep their dots unreduced and reduce them
+// together (L::sum_each: lane r = the sum of vector r), a few shuffles a row instead of a
+// horizontal sum each — the sums were a third of an int8 tile's score work.
 template <class L, class S>
 void scores(const float* q, const S* k, const float* k_scales, std::size_t rows, std::size_t d, float scale,
             float* s) {
-    for (std::size_t r = 0; r < rows; ++r) s[r] = scale * row_scale<S>(k_scales, r) * dot<L>(q, k + r * d, d);
+    constexpr std::size_t w = L::kLanes;
+    std::size_t r = 0;
+    if constexpr (w > 1) {
+        const std::size_t tail = d / w * w;  // dimensions past the whole vectors
+        for (; d >= w && r + w <= rows; r += w) {
+            typename L::V dots[w];
+            for (std::size_t i = 0; i < w; ++i) {
+                prefetch_ahead(k + (r + i) * d, d);
+                dots[i] = dot_lanes<L>(q, k + (r + i) * d, d);
+            }
+            alignas(64) float sums[w];
+            L::store(sums, L::sum_each(dots));
+            for (std::size_t i = 0; i < w; ++i) {
+                const S* row = k + (r + i) * d;
+                for (std::size_t l = tail; l < d; ++l) sums[i] += q[l] * element(row + l);
+                s[r + i] = scale * row_scale<S>(k_scales, r + i) * sums[i];
+            }
+        }
+    }
+    for (; r < rows; ++r) s[r] = scale * row_scale<S>(k_scales, r) * dot<L>(q, k + r * d, d);
 }
 
 // acc[0, NV·kLanes) += Σ_r w_r·v_r: the accumulators stay in registers over all the rows.
@@ -69,6 +117,7 @@ inline void accumulate_strip(const S* v, const float* v_scales, const float* p, 
     for (std::size_t r = 0; r < rows; ++r) {
         const typename L::V weight = L::broadcast(p[r] * row_scale<S>(v_scales, r));
         const S* row = v + r * d;
+        prefetch_ahead(row, NV * w);
         for (std::size_t k = 0; k < NV; ++k) a[k] = L::fma(weight, L::load(row + k * w), a[k]);
     }
     for (std::size_t k = 0; k < NV; ++k) L::store(acc + k * w, a[k]);
