@@ -11,7 +11,9 @@
 // fractions.
 //
 //   trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...
+//   trikv_dtype_micro --kernel-peaks [--rounds R] [--d D]   (the f32 and bf16 tile kernels' rates)
 //   e.g. trikv_dtype_micro --n 2048 --d 64 product product:dtype=bf16 product:dtype=int8
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <utility>
@@ -23,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "attention/pair_tile_bf16.hpp"
+#include "attention/pair_tile_kernel.hpp"
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 #include "framework/isa.hpp"
@@ -78,6 +82,35 @@ std::pair<double, double> sample_ms(Case& c, const float* q, float* out) {
     return {watch.milliseconds() / count, (process_cpu_ms() - cpu_start) / count};
 }
 
+// The two tile kernels' own rate, one thread, operands in L1/L2 (kMaxRows × kMaxCols scores
+// over d): the f32 register-tiled kernel (AVX2 FMA) and the bf16 one (VDPBF16PS) — the
+// compute ceilings of factor's f32 and bf16 paths. GFLOP/s by CPU time, 2 flops a multiply-add.
+void kernel_peaks(std::size_t d) {
+    const std::size_t rows = pair_tile::kMaxRows, cols = pair_tile::kMaxCols;
+    std::vector<float> a(pair_tile::panel_floats(rows, d), 0.5f), k2(cols * d, 0.25f);
+    std::vector<float> s(pair_tile::panel_floats(rows, cols));
+    std::vector<std::uint32_t> a_pairs(a.size() / 2);
+    std::vector<bf16> k2_bf16(cols * d, to_bf16(0.25f));
+    const double flops = 2.0 * double(rows) * double(cols) * double(d);
+    auto rate = [&](auto&& kernel) {
+        kernel();  // warm
+        std::size_t steps = 0;
+        const double start = process_cpu_ms();
+        const Stopwatch watch;
+        do kernel(), ++steps;
+        while (watch.seconds() < kSampleSeconds);
+        return flops * double(steps) / ((process_cpu_ms() - start) * 1e6);
+    };
+    const double f32 = rate([&] { pair_tile::scores(a.data(), rows, k2.data(), cols, d, s.data()); });
+    double bf16_rate = 0;
+    if (pair_tile_bf16::available()) {
+        pair_tile_bf16::pack_pairs(a.data(), pair_tile::kPanelRows * d, rows, d, a_pairs.data(), pair_tile::kPanelRows * d / 2);
+        bf16_rate = rate([&] { pair_tile_bf16::scores(a_pairs.data(), rows, k2_bf16.data(), cols, d, s.data()); });
+    }
+    std::printf("kernel-peak d=%zu f32-tile %.1f GFLOP/s  bf16-tile %.1f GFLOP/s  ratio %.2f (one thread, CPU time)\n", d,
+                f32, bf16_rate, f32 > 0 ? bf16_rate / f32 : 0.0);
+}
+
 void print_summary(const char* what, const std::vector<double>& values) {
     std::printf("  %s %.3g [%.3g-%.3g]", what, median(values), quantile(values, 0.25), quantile(values, 0.75));
 }
@@ -85,7 +118,7 @@ void print_summary(const char* what, const std::vector<double>& values) {
 int run(int argc, char** argv) {
     int rounds = 9;
     std::size_t n = 2048, d = 64;
-    bool peaks = true;
+    bool peaks = true, kernel_peaks_only = false;
     std::vector<std::string> specs;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -93,7 +126,13 @@ int run(int argc, char** argv) {
         else if (arg == "--n" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
         else if (arg == "--d" && i + 1 < argc) d = std::strtoul(argv[++i], nullptr, 10);
         else if (arg == "--no-peak") peaks = false;
+        else if (arg == "--kernel-peaks") kernel_peaks_only = true;
         else specs.push_back(arg);
+    }
+    if (kernel_peaks_only) {
+        const ThreadControl one(1);
+        for (int round = 0; round < rounds; ++round) kernel_peaks(d);
+        return 0;
     }
     require(!specs.empty() && rounds > 0 && n > 0 && d > 0, "usage: trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...");
     std::mt19937_64 rng(1);
