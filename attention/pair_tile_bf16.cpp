@@ -53,7 +53,9 @@ inline void micro_tile(std::size_t pairs, const std::uint32_t* a, const std::uin
         const __m512bh x = (__m512bh)_mm512_loadu_si512(a + m * kPanelRows);
         const std::uint32_t* bm = b + m * b_step_m;
         for (std::size_t r = 0; r < R; ++r) {
-            const __m512bh y = (__m512bh)_mm512_set1_epi32(static_cast<int>(bm[r * b_step_o]));
+            std::int32_t pair;  // memcpy: K2's pairs are bf16 storage, not uint32 objects
+            std::memcpy(&pair, bm + r * b_step_o, sizeof pair);
+            const __m512bh y = (__m512bh)_mm512_set1_epi32(pair);
             acc[r] = _mm512_dpbf16_ps(acc[r], x, y);
         }
     }

@@ -1,14 +1,18 @@
 // The instruction-set dispatch (framework/isa.hpp) and every kernel path it chooses: each level
 // this CPU runs is forced in turn (IsaOverride) and compared with float64 loops, so the AVX2
 // and portable paths are tested on an AVX-512 machine too.
-//   * TRIKV_ISA's names parse, an unknown one is a one-line error naming the variable;
+//   * TRIKV_ISA's names parse, an unknown one is a one-line error naming the variable (and the
+//     CLI's exit status 2);
 //   * the stream-tile kernels (product's streaming decode) read f32, bf16, fp16 and int8 tiles
 //     as stored: on the dequantised rows they equal float64 loops to float tolerance, at
 //     dimensions with and without a vector tail and across tiles;
 //   * the product and factor caches give the same outputs on every level.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -118,6 +122,16 @@ TEST_CASE("TRIKV_ISA levels parse by name, an unknown one is an error naming the
         const IsaOverride forced(isa);
         CHECK(active_isa() == isa);
     }
+}
+
+TEST_CASE("trikv refuses an unknown TRIKV_ISA before any work, with exit status 2", "[isa][cli]") {
+    const auto status = [](const std::string& level) {
+        const std::string command = "TRIKV_ISA=" + level + " '" + TRIKV_CLI + "' caches >/dev/null 2>&1";
+        const int raw = std::system(command.c_str());
+        return raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    };
+    CHECK(status("sse9") == 2);
+    CHECK(status("portable") == 0);
 }
 
 TEST_CASE("stream-tile kernels of every level read each dtype as stored, exact on its dequantised rows",
