@@ -26,10 +26,7 @@ struct ScalarLanes {
 
 }  // namespace
 
-template <class S>
-StreamTileKernels<S> portable_kernels() {
-    return kernels_of<ScalarLanes, S>();
-}
+TRIKV_STREAM_TILE_LEVEL(portable_kernels, ScalarLanes)
 
 }  // namespace stream_tile
 
@@ -48,9 +45,7 @@ StreamTileKernels<S> stream_tile_kernels(Isa isa) {
     return stream_tile::portable_kernels<S>();
 }
 
-#define TRIKV_INSTANTIATE(S)                                                    \
-    template StreamTileKernels<S> stream_tile::portable_kernels<S>();           \
-    template StreamTileKernels<S> stream_tile_kernels<S>(Isa);
+#define TRIKV_INSTANTIATE(S) template StreamTileKernels<S> stream_tile_kernels<S>(Isa);
 TRIKV_FOR_EACH_STREAM_STORAGE(TRIKV_INSTANTIATE)
 #undef TRIKV_INSTANTIATE
 

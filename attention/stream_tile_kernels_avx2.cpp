@@ -52,13 +52,7 @@ struct Avx2Lanes {
 
 }  // namespace
 
-template <class S>
-StreamTileKernels<S> avx2_kernels() {
-    return kernels_of<Avx2Lanes, S>();
-}
-#define TRIKV_INSTANTIATE(S) template StreamTileKernels<S> avx2_kernels<S>();
-TRIKV_FOR_EACH_STREAM_STORAGE(TRIKV_INSTANTIATE)
-#undef TRIKV_INSTANTIATE
+TRIKV_STREAM_TILE_LEVEL(avx2_kernels, Avx2Lanes)
 
 }  // namespace trikv::stream_tile
 TRIKV_TARGET_REGION_END

@@ -65,13 +65,7 @@ struct Avx512Lanes {
 
 }  // namespace
 
-template <class S>
-StreamTileKernels<S> avx512_kernels() {
-    return kernels_of<Avx512Lanes, S>();
-}
-#define TRIKV_INSTANTIATE(S) template StreamTileKernels<S> avx512_kernels<S>();
-TRIKV_FOR_EACH_STREAM_STORAGE(TRIKV_INSTANTIATE)
-#undef TRIKV_INSTANTIATE
+TRIKV_STREAM_TILE_LEVEL(avx512_kernels, Avx512Lanes)
 
 }  // namespace trikv::stream_tile
 TRIKV_TARGET_REGION_END

@@ -45,26 +45,7 @@ inline float row_scale(const float* scales, std::size_t r) {
     else return 1.0f;
 }
 
-// ⟨q, row⟩ over d values: two accumulators, then the tail one value at a time.
-template <class L, class S>
-inline float dot(const float* q, const S* row, std::size_t d) {
-    constexpr std::size_t w = L::kLanes;
-    typename L::V a0 = L::zero(), a1 = L::zero();
-    std::size_t l = 0;
-    for (; l + 2 * w <= d; l += 2 * w) {
-        a0 = L::fma(L::load(q + l), L::load(row + l), a0);
-        a1 = L::fma(L::load(q + l + w), L::load(row + l + w), a1);
-    }
-    if (l + w <= d) {
-        a0 = L::fma(L::load(q + l), L::load(row + l), a0);
-        l += w;
-    }
-    float s = L::sum(L::add(a0, a1));
-    for (; l < d; ++l) s += q[l] * element(row + l);
-    return s;
-}
-
-// ⟨q, row⟩ over the whole vectors of d (d ≥ kLanes), unreduced: its lanes sum to the dot.
+// ⟨q, row⟩ over the whole vectors of d, unreduced (two accumulators): its lanes sum to the dot.
 template <class L, class S>
 inline typename L::V dot_lanes(const float* q, const S* row, std::size_t d) {
     constexpr std::size_t w = L::kLanes;
@@ -76,6 +57,14 @@ inline typename L::V dot_lanes(const float* q, const S* row, std::size_t d) {
     }
     if (l + w <= d) a0 = L::fma(L::load(q + l), L::load(row + l), a0);
     return L::add(a0, a1);
+}
+
+// ⟨q, row⟩ over d values: the whole vectors, then the tail one value at a time.
+template <class L, class S>
+inline float dot(const float* q, const S* row, std::size_t d) {
+    float s = L::sum(dot_lanes<L>(q, row, d));
+    for (std::size_t l = d / L::kLanes * L::kLanes; l < d; ++l) s += q[l] * element(row + l);
+    return s;
 }
 
 // Rows one after another, so the tile is read in address order (what the prefetchers follow
@@ -159,3 +148,15 @@ StreamTileKernels<S> kernels_of() {
 
 }  // namespace
 }  // namespace trikv::stream_tile
+
+// Defines trikv::stream_tile::NAME<S>(), the kernels over vector type LANES, for every storage
+// type (inside namespace trikv::stream_tile).
+#define TRIKV_STREAM_TILE_LEVEL(NAME, LANES)                         \
+    template <class S>                                               \
+    StreamTileKernels<S> NAME() {                                    \
+        return kernels_of<LANES, S>();                               \
+    }                                                                \
+    template StreamTileKernels<float> NAME<float>();                 \
+    template StreamTileKernels<bf16> NAME<bf16>();                   \
+    template StreamTileKernels<fp16> NAME<fp16>();                   \
+    template StreamTileKernels<std::int8_t> NAME<std::int8_t>();
