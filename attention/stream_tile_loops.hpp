@@ -27,6 +27,12 @@ inline float element(const bf16* p) { return to_float(*p); }
 inline float element(const fp16* p) { return to_float(*p); }
 inline float element(const std::int8_t* p) { return static_cast<float>(*p); }
 
+// Reduced formats (1- or 2-byte values) get the two int8 measures below — the row prefetch
+// and the batched reduction (scores) — and float rows do not: in an A/B of f32 product
+// (docs/performance.md, issue 28) each cost f32 10–15% more CPU.
+template <class S>
+inline constexpr bool kNarrow = sizeof(S) < sizeof(float);
+
 // Each row's lines are asked for kPrefetchAhead bytes before they are read: with one 64-byte
 // int8 row per line, the loads of a row's first line stalled (half of the int8 score loop's
 // samples in perf) although the previous tile asked for this one (matrix_attention.cpp).
@@ -35,6 +41,7 @@ constexpr std::size_t kPrefetchAhead = 4096;
 
 template <class S>
 inline void prefetch_ahead(const S* row, std::size_t d) {
+    if constexpr (!kNarrow<S>) return;
     const char* bytes = reinterpret_cast<const char*>(row) + kPrefetchAhead;
     for (std::size_t b = 0; b < d * sizeof(S); b += 64) __builtin_prefetch(bytes + b, 0, 3);
 }
@@ -68,15 +75,15 @@ inline float dot(const float* q, const S* row, std::size_t d) {
 }
 
 // Rows one after another, so the tile is read in address order (what the prefetchers follow
-// best; docs/performance.md). kLanes rows at a time keep their dots unreduced and reduce them
-// together (L::sum_each: lane r = the sum of vector r), a few shuffles a row instead of a
-// horizontal sum each — the sums were a third of an int8 tile's score work.
+// best; docs/performance.md). Narrow formats: kLanes rows at a time keep their dots unreduced
+// and reduce them together (L::sum_each: lane r = the sum of vector r), a few shuffles a row
+// instead of a horizontal sum each — the sums were a third of an int8 tile's score work.
 template <class L, class S>
 void scores(const float* q, const S* k, const float* k_scales, std::size_t rows, std::size_t d, float scale,
             float* s) {
     constexpr std::size_t w = L::kLanes;
     std::size_t r = 0;
-    if constexpr (w > 1) {
+    if constexpr (w > 1 && kNarrow<S>) {
         const std::size_t tail = d / w * w;  // dimensions past the whole vectors
         for (; d >= w && r + w <= rows; r += w) {
             typename L::V dots[w];
