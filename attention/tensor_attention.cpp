@@ -5,7 +5,6 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -21,7 +20,6 @@
 namespace trikv {
 namespace {
 
-std::atomic<int> blas_pair_tiles{0};  // live BlasPairTiles
 
 // Queries served together by one pass over the pair blocks: their rows of A are stacked, so
 // each K2/V2 tile feeds one GEMM of up to kStackedRows rows instead of one per query (and is
@@ -85,9 +83,17 @@ struct QueryGroup {
 // Float rows run the register-tiled kernel (attention/pair_tile_kernel.hpp) where the CPU has
 // it: A, S and U are then stored in its lane panels. Otherwise (double, or no AVX2/FMA) two
 // BLAS GEMMs per tile on row-major A, S, U.
-template <Scalar T, class S>
+// How a pair tile is computed, chosen once per call (decode_group) and fixed in the reducer's
+// type: two BLAS GEMMs on row-major A, S, U; the register-tiled f32 kernel on lane panels
+// (attention/pair_tile_kernel.hpp); or its bf16 dot-product form (attention/pair_tile_bf16.hpp).
+enum class TilePath { blas, lanes, bf16_dots };
+
+template <Scalar T, class S, TilePath kPath>
 class PairBlockReducer {
     static constexpr bool kDecodes = !std::is_same_v<S, T>;
+    static constexpr bool kLanePanels = kPath != TilePath::blas;
+    static_assert(!kLanePanels || std::is_same_v<T, float>, "the tiled kernels are float");
+    static_assert(kPath != TilePath::bf16_dots || std::is_same_v<S, bf16>, "bf16 dot products read bf16 rows");
 
 public:
     PairBlockReducer(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
@@ -106,7 +112,7 @@ public:
           column_terms_(has_query_terms() ? group.count * kPairTileRows : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
-          p_low_(bf16_dots_ ? pair_tile::panel_floats(stacked(), kPairTileRows) / 2 : 0, scratch),
+          p_low_(kPath == TilePath::bf16_dots ? pair_tile::panel_floats(stacked(), kPairTileRows) / 2 : 0, scratch),
           first_(group.count, scratch), rows_(group.count, scratch), cols_(group.count, scratch) {
         results_.reserve(group.count);
         for (std::size_t r = 0; r < group.count; ++r) results_.emplace_back(k1.dim(), scratch);
@@ -132,10 +138,10 @@ private:
     // Floats of a stacked matrix with n columns, and where its element (row i, column l) is,
     // in either layout.
     std::size_t matrix_floats(std::size_t n) const {
-        return tiled_ ? pair_tile::panel_floats(stacked(), n) : stacked() * n;
+        return kLanePanels ? pair_tile::panel_floats(stacked(), n) : stacked() * n;
     }
     std::size_t at(std::size_t i, std::size_t l) const {
-        return tiled_ ? pair_tile::lane_index(i, l, k1_.dim()) : i * k1_.dim() + l;
+        return kLanePanels ? pair_tile::lane_index(i, l, k1_.dim()) : i * k1_.dim() + l;
     }
     // rank1 and strassen add scale·⟨q, k1_i⟩ per row and scale·⟨q, k2_j⟩ per column.
     bool has_query_terms() const { return group_.variant != ScoreVariant::trilinear; }
@@ -178,15 +184,14 @@ private:
         }
         std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
         std::fill_n(row_norm_.data(), total, T(0));  // U needs no clearing: the first tile overwrites it
-        if constexpr (std::is_same_v<S, bf16>)
-            if (bf16_dots_)
-                pair_tile_bf16::pack_pairs(scaled_k1_.data(), pair_tile::kPanelRows * d, total, d, a_pairs(),
-                                           pair_tile::kPanelRows * d / 2);
+        if constexpr (kPath == TilePath::bf16_dots)
+            pair_tile_bf16::pack_pairs(scaled_k1_.data(), pair_tile::kPanelRows * d, total, d, a_pairs(),
+                                       pair_tile::kPanelRows * d / 2);
 
         for (std::size_t j0 = j_begin; j0 < last_col;) {
             const std::size_t cols = std::min({kPairTileRows, k2_.contiguous_from(j0), last_col - j0});
-            if (bf16_dots_) fold_tile_bf16(total, j0, cols, j0 == j_begin);
-            else if (tiled_) fold_tile_tiled(total, j0, cols, j0 == j_begin);
+            if constexpr (kPath == TilePath::bf16_dots) fold_tile_bf16(total, j0, cols, j0 == j_begin);
+            else if constexpr (kPath == TilePath::lanes) fold_tile_tiled(total, j0, cols, j0 == j_begin);
             else fold_tile_blas(total, j0, cols, j0 == j_begin);
             j0 += cols;
         }
@@ -344,11 +349,6 @@ private:
     std::size_t block_rows_;  // rows i per block (pair_block_rows), ≤ kPairBlockRows
     std::size_t item_cols_;   // columns j per work item (pair_item_cols)
     MemoryMeter& meter_;
-    // The score variants' row and column terms are added on the BLAS path's row-major S.
-    bool tiled_ = std::is_same_v<T, float> && pair_tile::available() && blas_pair_tiles.load() == 0 &&
-                  group_.variant == ScoreVariant::trilinear;
-    // bf16 storage on avx512bf16: both GEMMs as bf16 dot products (pairs need an even d).
-    bool bf16_dots_ = std::is_same_v<S, bf16> && tiled_ && pair_tile_bf16::available() && k1_.dim() % 2 == 0;
     std::vector<SoftmaxPartial<T>> results_;
     std::size_t rows_per_query_;  // K1 rows of one block
     Buffer<T> scaled_k1_, scores_, mixed_v2_, row_max_, row_norm_, block_acc_;
@@ -357,6 +357,18 @@ private:
     Buffer<std::uint32_t> p_low_;  // bf16 dot products only: P − P_hi in pair panels
     Buffer<std::size_t> first_, rows_, cols_;  // per query of the group, for the current block
 };
+
+// The tile path for rows stored as S, computed in T, at the active instruction-set level: the
+// tiled kernels for float where the level has them (avx2: f32 lanes; avx512bf16 and bf16
+// rows of even d: bf16 dot products); BLAS for double, level portable, and the score variants,
+// whose row and column terms are added on the BLAS path's row-major S.
+template <Scalar T, class S>
+TilePath tile_path(ScoreVariant variant, std::size_t d) {
+    if (!std::is_same_v<T, float> || !pair_tile::available() || variant != ScoreVariant::trilinear)
+        return TilePath::blas;
+    if (std::is_same_v<S, bf16> && pair_tile_bf16::available() && d % 2 == 0) return TilePath::bf16_dots;
+    return TilePath::lanes;
+}
 
 // Folds the pairs of every query of `group` into partials[r] (rows stored as S, computed in T).
 // `wanted_items`: work items worth making for this group (column runs are added while its
@@ -371,10 +383,22 @@ void decode_group(const QueryGroup<T>& group, const StoredRows<S>& k1, const Sto
     if (rows == 0 || k2.rows() == 0) return;  // no pairs: nothing to fold
     const std::size_t block_rows = pair_block_rows(rows);
     const std::size_t blocks = (rows + block_rows - 1) / block_rows;
-    PairBlockReducer<T, S> reducer(group, k1, k2, v1, v2, scale, block_rows,
-                                   pair_item_cols(blocks, k2.rows(), wanted_items), scratch);
-    tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks * reducer.column_runs()), reducer);
-    for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
+    const auto fold = [&]<TilePath kPath>() {
+        PairBlockReducer<T, S, kPath> reducer(group, k1, k2, v1, v2, scale, block_rows,
+                                              pair_item_cols(blocks, k2.rows(), wanted_items), scratch);
+        tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks * reducer.column_runs()), reducer);
+        for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
+    };
+    switch (tile_path<T, S>(group.variant, k1.dim())) {
+        case TilePath::bf16_dots:
+            if constexpr (std::is_same_v<S, bf16>) return fold.template operator()<TilePath::bf16_dots>();
+            [[fallthrough]];
+        case TilePath::lanes:
+            if constexpr (std::is_same_v<T, float>) return fold.template operator()<TilePath::lanes>();
+            [[fallthrough]];
+        case TilePath::blas: break;
+    }
+    fold.template operator()<TilePath::blas>();
 }
 
 // out[r] for `count` queries, in groups (queries_per_group) run in parallel; limits as QueryGroup.
@@ -417,9 +441,6 @@ void require_same_shapes(const Array& q, const Array& k1, const Array& k2, const
 }
 
 }  // namespace
-
-BlasPairTiles::BlasPairTiles() { ++blas_pair_tiles; }
-BlasPairTiles::~BlasPairTiles() { --blas_pair_tiles; }
 
 template <class S>
 void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
