@@ -11,15 +11,18 @@
 #include <type_traits>
 
 #include "attention/softmax.hpp"
+#include "attention/stream_tile_kernels.hpp"
 #include "attention/tensor_attention.hpp"
 #include "framework/error.hpp"
-#include "framework/simd.hpp"
+#include "framework/isa.hpp"
 
 
 namespace trikv {
 namespace {
 
-// The inner loops of one tile of rows, written to auto-vectorise, in two loop orders:
+// The inner loops of one tile of double rows (float rows, whatever their storage, run the
+// stream-tile kernels of attention/stream_tile_kernels.hpp), written to auto-vectorise, in two
+// loop orders:
 //
 // - Streaming (rows from memory): one row after another, so rows are read strictly in
 //   address order, which the hardware prefetchers follow at full bandwidth. Four rows at a
@@ -28,19 +31,13 @@ namespace {
 // - In cache (few rows): four rows at a time, four independent dot-product chains. There the
 //   per-row reduction's latency, not memory, sets the pace, and one row at a time was 10–40%
 //   slower (matrix decode at n = 680 … 16384, d = 64).
-//
-// target_clones compiles the float versions for AVX-512, AVX2+FMA and baseline x86-64 (chosen
-// at load time), as in softmax.cpp; always_inline, because a helper GCC keeps out of line is
-// compiled for the baseline only and the clones become trampolines to SSE code (it happened
-// here).
-template <class T>
-[[gnu::always_inline]] inline void score_rows(const T* q, const T* k, std::size_t rows, std::size_t d, T scale,
-                                              bool in_cache, T* s) {
+void tile_scores(const double* q, const double* k, std::size_t rows, std::size_t d, double scale, bool in_cache,
+                 double* s) {
     std::size_t r = 0;
     if (in_cache) {
         for (; r + 4 <= rows; r += 4) {
-            const T *k0 = k + r * d, *k1 = k0 + d, *k2 = k1 + d, *k3 = k2 + d;
-            T dot0 = 0, dot1 = 0, dot2 = 0, dot3 = 0;
+            const double *k0 = k + r * d, *k1 = k0 + d, *k2 = k1 + d, *k3 = k2 + d;
+            double dot0 = 0, dot1 = 0, dot2 = 0, dot3 = 0;
 #pragma omp simd reduction(+ : dot0, dot1, dot2, dot3)
             for (std::size_t l = 0; l < d; ++l) {
                 dot0 += q[l] * k0[l];
@@ -52,49 +49,31 @@ template <class T>
         }
     }
     for (; r < rows; ++r) {
-        const T* row = k + r * d;
-        T dot = 0;
+        const double* row = k + r * d;
+        double dot = 0;
 #pragma omp simd reduction(+ : dot)
         for (std::size_t l = 0; l < d; ++l) dot += q[l] * row[l];
         s[r] = scale * dot;
     }
 }
 
-template <class T>
-[[gnu::always_inline]] inline void accumulate_rows(const T* v, const T* p, std::size_t rows, std::size_t d,
-                                                   bool in_cache, T* acc) {
+void tile_accumulate(const double* v, const double* p, std::size_t rows, std::size_t d, bool in_cache,
+                     double* acc) {
     std::size_t r = 0;
     if (in_cache) {
         for (; r + 4 <= rows; r += 4) {
-            const T *v0 = v + r * d, *v1 = v0 + d, *v2 = v1 + d, *v3 = v2 + d;
-            const T p0 = p[r], p1 = p[r + 1], p2 = p[r + 2], p3 = p[r + 3];
+            const double *v0 = v + r * d, *v1 = v0 + d, *v2 = v1 + d, *v3 = v2 + d;
+            const double p0 = p[r], p1 = p[r + 1], p2 = p[r + 2], p3 = p[r + 3];
 #pragma omp simd
             for (std::size_t l = 0; l < d; ++l) acc[l] += (p0 * v0[l] + p1 * v1[l]) + (p2 * v2[l] + p3 * v3[l]);
         }
     }
     for (; r < rows; ++r) {
-        const T* row = v + r * d;
-        const T weight = p[r];
+        const double* row = v + r * d;
+        const double weight = p[r];
 #pragma omp simd
         for (std::size_t l = 0; l < d; ++l) acc[l] += weight * row[l];
     }
-}
-
-TRIKV_SIMD_CLONES void tile_scores(const float* q, const float* k, std::size_t rows, std::size_t d, float scale,
-                                   bool in_cache, float* s) {
-    score_rows(q, k, rows, d, scale, in_cache, s);
-}
-void tile_scores(const double* q, const double* k, std::size_t rows, std::size_t d, double scale, bool in_cache,
-                 double* s) {
-    score_rows(q, k, rows, d, scale, in_cache, s);
-}
-TRIKV_SIMD_CLONES void tile_accumulate(const float* v, const float* p, std::size_t rows, std::size_t d,
-                                       bool in_cache, float* acc) {
-    accumulate_rows(v, p, rows, d, in_cache, acc);
-}
-void tile_accumulate(const double* v, const double* p, std::size_t rows, std::size_t d, bool in_cache,
-                     double* acc) {
-    accumulate_rows(v, p, rows, d, in_cache, acc);
 }
 
 // Whether an attend's rows count as in cache for the loop order above: both streams together
@@ -108,22 +87,23 @@ constexpr std::size_t kInCacheStreamBytes = std::size_t(8) << 20;
 // once and nothing of size n is ever formed. Each block of kStreamBlockRows rows is summed on
 // its own and then merged into the worker's partial: two-level sums keep the float rounding
 // error of the n² terms near what per-block GEMVs gave (one running sum over all of a
-// worker's rows exceeded the conformance tolerance). Rows are stored as S and computed in T: with S = T the
-// tiles are read in place; otherwise (reduced formats, T = float) each tile of K and V rows
-// is decoded to float scratch first.
+// worker's rows exceeded the conformance tolerance). Rows are stored as S and computed in T,
+// read in place whatever S is: float compute runs the stream-tile kernels of the level
+// chosen at the entry point (`kernels`), which convert reduced formats in registers.
 template <Scalar T, class S>
 class StreamReducer {
-    static constexpr bool kDecodes = !std::is_same_v<S, T>;
+    static constexpr bool kFloat = std::is_same_v<T, float>;
+    static_assert(kFloat || std::is_same_v<S, T>, "reduced formats compute in float");
+    using Kernels = std::conditional_t<kFloat, StreamTileKernels<S>, int>;  // none for double
 
 public:
-    StreamReducer(const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T scale,
+    StreamReducer(const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T scale, Kernels kernels,
                   MemoryMeter& scratch)
-        : q_(q), k_(k), v_(v), scale_(scale),
-          in_cache_(2 * k.rows() * k.dim() * sizeof(S) <= kInCacheStreamBytes), meter_(scratch), result_(k.dim(), scratch),
-          block_(k.dim(), scratch), scores_(kStreamTileRows, scratch), k_rows_(kDecodes ? kStreamTileRows * k.dim() : 0, scratch),
-          v_rows_(kDecodes ? kStreamTileRows * k.dim() : 0, scratch) {}
+        : q_(q), k_(k), v_(v), scale_(scale), kernels_(kernels),
+          in_cache_(2 * k.rows() * k.dim() * sizeof(S) <= kInCacheStreamBytes), meter_(scratch),
+          result_(k.dim(), scratch), block_(k.dim(), scratch), scores_(kStreamTileRows, scratch) {}
     StreamReducer(StreamReducer& other, tbb::split)
-        : StreamReducer(other.q_, other.k_, other.v_, other.scale_, other.meter_) {}
+        : StreamReducer(other.q_, other.k_, other.v_, other.scale_, other.kernels_, other.meter_) {}
 
     void operator()(const tbb::blocked_range<std::size_t>& blocks) {
         for (std::size_t b = blocks.begin(); b != blocks.end(); ++b) {
@@ -148,7 +128,8 @@ private:
         const std::size_t d = k_.dim();
         T* s = scores_.data();
         prefetch_tile(i + rows);
-        tile_scores(q_, dense_rows(k_, i, rows, k_rows_.data()), rows, d, scale_, in_cache_, s);
+        if constexpr (kFloat) kernels_.scores(q_, k_.values.row(i), row_scales(k_, i), rows, d, scale_, s);
+        else tile_scores(q_, k_.values.row(i), rows, d, scale_, in_cache_, s);
         const T top = max_of(s, rows);
         if (top > block_.max) {  // rescale what is folded so far to the new max (0 → 0 at first)
             const T factor = std::exp(block_.max - top);
@@ -157,7 +138,14 @@ private:
             block_.max = top;
         }
         block_.norm += exp_shifted_sum(s, rows, block_.max);
-        tile_accumulate(dense_rows(v_, i, rows, v_rows_.data()), s, rows, d, in_cache_, block_.acc.data());
+        if constexpr (kFloat) kernels_.accumulate(v_.values.row(i), row_scales(v_, i), s, rows, d, block_.acc.data());
+        else tile_accumulate(v_.values.row(i), s, rows, d, in_cache_, block_.acc.data());
+    }
+
+    // The scales of rows from i on (int8), else nullptr.
+    static const float* row_scales(const StoredRows<S>& rows, std::size_t i) {
+        if constexpr (kRowScaled<S>) return rows.scales.row(i);
+        else return nullptr;
     }
 
     // Asks for the next tile's K and V rows to be brought into L2 while this one is computed.
@@ -168,18 +156,28 @@ private:
             const char* first = reinterpret_cast<const char*>(rows);
             for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(first + b, 0, 2);
         }
+        if constexpr (kRowScaled<S>)
+            for (const float* scales : {k_.scales.row(i), v_.scales.row(i)})
+                for (std::size_t r = 0; r < kStreamTileRows; r += 16) __builtin_prefetch(scales + r, 0, 2);
     }
 
     const T* q_;
     StoredRows<S> k_, v_;
     T scale_;
-    bool in_cache_;  // loop order of the tiles (above)
+    Kernels kernels_;
+    bool in_cache_;  // loop order of double tiles (above)
     MemoryMeter& meter_;
     SoftmaxPartial<T> result_;  // this worker's blocks, merged
     SoftmaxPartial<T> block_;   // the running (max, norm, acc) of the current block
     Buffer<T> scores_;
-    Buffer<T> k_rows_, v_rows_;  // decoded tiles; empty when S = T
 };
+
+// The stream-tile kernels of the active level, chosen once per call (float compute only).
+template <Scalar T, class S>
+auto stream_kernels() {
+    if constexpr (std::is_same_v<T, float>) return stream_tile_kernels<S>(active_isa());
+    else return 0;
+}
 
 // matrix_decode_partial for rows stored as S, computed in T.
 template <Scalar T, class S>
@@ -187,7 +185,7 @@ void stream_rows(const T* q, const StoredRows<S>& k, const StoredRows<S>& v, T s
                  MemoryMeter& scratch) {
     require(k.rows() == v.rows(), "matrix_decode: key and value row counts differ");
     if (k.rows() == 0) return;
-    StreamReducer<T, S> reducer(q, k, v, scale, scratch);
+    StreamReducer<T, S> reducer(q, k, v, scale, stream_kernels<T, S>(), scratch);
     const std::size_t blocks = (k.rows() + kStreamBlockRows - 1) / kStreamBlockRows;
     tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks), reducer);
     partial.merge(reducer.result());

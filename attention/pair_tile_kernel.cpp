@@ -5,12 +5,14 @@
 #include <limits>
 
 #include "attention/exp_approx.hpp"
+#include "framework/isa.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-// Every function here is compiled for AVX2+FMA and called only when the CPU has both
-// (available()); no target_clones, so no ifunc resolver (TSan builds run it as well). 256-bit
+// Every function here is compiled for AVX2+FMA and called only when the active level
+// (framework/isa.hpp) is avx2 or above (available()); no target_clones, so no ifunc resolver
+// (TSan builds run it as well). 256-bit
 // vectors: Zen 4 runs 512-bit FMAs as two halves, so the wider form would gain nothing here.
 #define TRIKV_TILE_TARGET __attribute__((target("avx2,fma")))
 
@@ -107,10 +109,7 @@ TRIKV_TILE_TARGET void lane_product(std::size_t rows, std::size_t outputs, std::
 
 }  // namespace
 
-bool available() {
-    static const bool cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cpu;
-}
+bool available() { return active_isa() >= Isa::avx2; }
 
 void scores(const float* a, std::size_t rows, const float* k2, std::size_t cols, std::size_t d, float* s) {
     lane_product(rows, cols, d, a, d, k2, 1, d, s, kMaxCols, false);

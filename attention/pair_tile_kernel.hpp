@@ -32,7 +32,8 @@ inline std::size_t panel_floats(std::size_t rows, std::size_t n) {
     return (rows + kPanelRows - 1) / kPanelRows * kPanelRows * n;
 }
 
-// Whether this CPU runs the kernel (AVX2 and FMA); otherwise callers use BLAS.
+// Whether the kernel runs: the active instruction-set level (framework/isa.hpp) is avx2 or
+// above; otherwise callers use BLAS.
 bool available();
 
 // S = A·K2ᵀ for rows i < rows, columns j < cols ≤ kMaxCols; K2 is cols × d, row-major.

@@ -5,13 +5,13 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
 #include <vector>
 
 #include "attention/blas.hpp"
+#include "attention/pair_tile_bf16.hpp"
 #include "attention/pair_tile_kernel.hpp"
 #include "attention/softmax.hpp"
 #include "framework/error.hpp"
@@ -20,7 +20,6 @@
 namespace trikv {
 namespace {
 
-std::atomic<int> blas_pair_tiles{0};  // live BlasPairTiles
 
 // Queries served together by one pass over the pair blocks: their rows of A are stacked, so
 // each K2/V2 tile feeds one GEMM of up to kStackedRows rows instead of one per query (and is
@@ -84,9 +83,17 @@ struct QueryGroup {
 // Float rows run the register-tiled kernel (attention/pair_tile_kernel.hpp) where the CPU has
 // it: A, S and U are then stored in its lane panels. Otherwise (double, or no AVX2/FMA) two
 // BLAS GEMMs per tile on row-major A, S, U.
-template <Scalar T, class S>
+// How a pair tile is computed, chosen once per call (decode_group) and fixed in the reducer's
+// type: two BLAS GEMMs on row-major A, S, U; the register-tiled f32 kernel on lane panels
+// (attention/pair_tile_kernel.hpp); or its bf16 dot-product form (attention/pair_tile_bf16.hpp).
+enum class TilePath { blas, lanes, bf16_dots };
+
+template <Scalar T, class S, TilePath kPath>
 class PairBlockReducer {
     static constexpr bool kDecodes = !std::is_same_v<S, T>;
+    static constexpr bool kLanePanels = kPath != TilePath::blas;
+    static_assert(!kLanePanels || std::is_same_v<T, float>, "the tiled kernels are float");
+    static_assert(kPath != TilePath::bf16_dots || std::is_same_v<S, bf16>, "bf16 dot products read bf16 rows");
 
 public:
     PairBlockReducer(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
@@ -105,6 +112,7 @@ public:
           column_terms_(has_query_terms() ? group.count * kPairTileRows : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
+          p_low_(kPath == TilePath::bf16_dots ? pair_tile::panel_floats(stacked(), kPairTileRows) / 2 : 0, scratch),
           first_(group.count, scratch), rows_(group.count, scratch), cols_(group.count, scratch) {
         results_.reserve(group.count);
         for (std::size_t r = 0; r < group.count; ++r) results_.emplace_back(k1.dim(), scratch);
@@ -130,10 +138,10 @@ private:
     // Floats of a stacked matrix with n columns, and where its element (row i, column l) is,
     // in either layout.
     std::size_t matrix_floats(std::size_t n) const {
-        return tiled_ ? pair_tile::panel_floats(stacked(), n) : stacked() * n;
+        return kLanePanels ? pair_tile::panel_floats(stacked(), n) : stacked() * n;
     }
     std::size_t at(std::size_t i, std::size_t l) const {
-        return tiled_ ? pair_tile::lane_index(i, l, k1_.dim()) : i * k1_.dim() + l;
+        return kLanePanels ? pair_tile::lane_index(i, l, k1_.dim()) : i * k1_.dim() + l;
     }
     // rank1 and strassen add scale·⟨q, k1_i⟩ per row and scale·⟨q, k2_j⟩ per column.
     bool has_query_terms() const { return group_.variant != ScoreVariant::trilinear; }
@@ -176,10 +184,14 @@ private:
         }
         std::fill_n(row_max_.data(), total, -std::numeric_limits<T>::infinity());
         std::fill_n(row_norm_.data(), total, T(0));  // U needs no clearing: the first tile overwrites it
+        if constexpr (kPath == TilePath::bf16_dots)
+            pair_tile_bf16::pack_pairs(scaled_k1_.data(), pair_tile::kPanelRows * d, total, d, a_pairs(),
+                                       pair_tile::kPanelRows * d / 2);
 
         for (std::size_t j0 = j_begin; j0 < last_col;) {
             const std::size_t cols = std::min({kPairTileRows, k2_.contiguous_from(j0), last_col - j0});
-            if (tiled_) fold_tile_tiled(total, j0, cols, j0 == j_begin);
+            if constexpr (kPath == TilePath::bf16_dots) fold_tile_bf16(total, j0, cols, j0 == j_begin);
+            else if constexpr (kPath == TilePath::lanes) fold_tile_tiled(total, j0, cols, j0 == j_begin);
             else fold_tile_blas(total, j0, cols, j0 == j_begin);
             j0 += cols;
         }
@@ -232,17 +244,51 @@ private:
             const std::size_t d = k1_.dim();
             T* s = scores_.data();
             pair_tile::scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
-            for (std::size_t r = 0; r < group_.count; ++r) {
-                const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
-                for (std::size_t j = valid; j < cols; ++j)
-                    for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row)
-                        s[pair_tile::lane_index(row, j, kPairTileRows)] = -std::numeric_limits<T>::infinity();
-            }
-            pair_tile::softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), d,
-                               /*rescale=*/!first_tile);
+            mask_and_softmax(total, j0, cols, first_tile);
             pair_tile::mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
                            /*accumulate=*/!first_tile);
         }
+    }
+
+    // The same with bf16 dot products (attention/pair_tile_bf16.hpp), K2 read as stored: A in
+    // pair panels (packed once per block), V2's tile interleaved by row pairs into the first
+    // half of v2_tile_. P = P_hi + P_lo, two bf16 parts (P_hi packed in place of S): rounding P
+    // once to bf16 raised factor:dtype=bf16's error from 3.2e-3 to 4.1e-3 (n = 2048, d = 64,
+    // gaussian), while rounding A once moved it by < 2% (docs/performance.md).
+    void fold_tile_bf16(std::size_t total, std::size_t j0, std::size_t cols, bool first_tile) {
+        if constexpr (std::is_same_v<S, bf16>) {
+            constexpr std::size_t panel = pair_tile::kPanelRows * kPairTileRows;  // S's floats per lane panel
+            const std::size_t d = k1_.dim();
+            T* s = scores_.data();
+            auto* v2_pairs = reinterpret_cast<std::uint32_t*>(v2_tile_.data());
+            pair_tile_bf16::scores(a_pairs(), total, k2_.values.row(j0), cols, d, s);
+            mask_and_softmax(total, j0, cols, first_tile);
+            pair_tile_bf16::pack_values(v2_.values.row(j0), cols, d, v2_pairs);
+            auto* p_high = reinterpret_cast<std::uint32_t*>(s);
+            pair_tile_bf16::pack_pairs(s, panel, total, cols, p_low_.data(), panel / 2, /*residual=*/true);
+            pair_tile_bf16::pack_pairs(s, panel, total, cols, p_high, panel);
+            pair_tile_bf16::mix(p_high, panel, total, v2_pairs, cols, d, mixed_v2_.data(), /*accumulate=*/!first_tile);
+            pair_tile_bf16::mix(p_low_.data(), panel / 2, total, v2_pairs, cols, d, mixed_v2_.data(),
+                                /*accumulate=*/true);
+        }
+    }
+    // A's pair panels: the second half of v2_tile_ (kPairTileRows·d floats; A takes at most
+    // kMaxRows·d/2 pairs, V2's row pairs kPairTileRows·d/2).
+    std::uint32_t* a_pairs() { return reinterpret_cast<std::uint32_t*>(v2_tile_.data()) + kPairTileRows * k1_.dim() / 2; }
+
+    // Lane panels: scores of pairs a query may not use (columns past its limit) become −inf,
+    // then the online softmax of the tile.
+    void mask_and_softmax(std::size_t total, std::size_t j0, std::size_t cols, bool first_tile) {
+        T* s = scores_.data();
+        for (std::size_t r = 0; r < group_.count; ++r) {
+            const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
+            for (std::size_t j = valid; j < cols; ++j)
+                for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row)
+                    s[pair_tile::lane_index(row, j, kPairTileRows)] = -std::numeric_limits<T>::infinity();
+        }
+        if constexpr (std::is_same_v<T, float>)
+            pair_tile::softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), k1_.dim(),
+                               /*rescale=*/!first_tile);
     }
 
     // The same on row-major A, S, U with two BLAS GEMMs.
@@ -303,16 +349,26 @@ private:
     std::size_t block_rows_;  // rows i per block (pair_block_rows), ≤ kPairBlockRows
     std::size_t item_cols_;   // columns j per work item (pair_item_cols)
     MemoryMeter& meter_;
-    // The score variants' row and column terms are added on the BLAS path's row-major S.
-    bool tiled_ = std::is_same_v<T, float> && pair_tile::available() && blas_pair_tiles.load() == 0 &&
-                  group_.variant == ScoreVariant::trilinear;
     std::vector<SoftmaxPartial<T>> results_;
     std::size_t rows_per_query_;  // K1 rows of one block
     Buffer<T> scaled_k1_, scores_, mixed_v2_, row_max_, row_norm_, block_acc_;
     Buffer<T> row_terms_, column_terms_;  // rank1 and strassen only: per stacked row, per query × tile column
     Buffer<T> k2_tile_, v2_tile_;  // decoded rows; empty when S = T
+    Buffer<std::uint32_t> p_low_;  // bf16 dot products only: P − P_hi in pair panels
     Buffer<std::size_t> first_, rows_, cols_;  // per query of the group, for the current block
 };
+
+// The tile path for rows stored as S, computed in T, at the active instruction-set level: the
+// tiled kernels for float where the level has them (avx2: f32 lanes; avx512bf16 and bf16
+// rows of even d: bf16 dot products); BLAS for double, level portable, and the score variants,
+// whose row and column terms are added on the BLAS path's row-major S.
+template <Scalar T, class S>
+TilePath tile_path(ScoreVariant variant, std::size_t d) {
+    if (!std::is_same_v<T, float> || !pair_tile::available() || variant != ScoreVariant::trilinear)
+        return TilePath::blas;
+    if (std::is_same_v<S, bf16> && pair_tile_bf16::available() && d % 2 == 0) return TilePath::bf16_dots;
+    return TilePath::lanes;
+}
 
 // Folds the pairs of every query of `group` into partials[r] (rows stored as S, computed in T).
 // `wanted_items`: work items worth making for this group (column runs are added while its
@@ -327,10 +383,22 @@ void decode_group(const QueryGroup<T>& group, const StoredRows<S>& k1, const Sto
     if (rows == 0 || k2.rows() == 0) return;  // no pairs: nothing to fold
     const std::size_t block_rows = pair_block_rows(rows);
     const std::size_t blocks = (rows + block_rows - 1) / block_rows;
-    PairBlockReducer<T, S> reducer(group, k1, k2, v1, v2, scale, block_rows,
-                                   pair_item_cols(blocks, k2.rows(), wanted_items), scratch);
-    tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks * reducer.column_runs()), reducer);
-    for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
+    const auto fold = [&]<TilePath kPath>() {
+        PairBlockReducer<T, S, kPath> reducer(group, k1, k2, v1, v2, scale, block_rows,
+                                              pair_item_cols(blocks, k2.rows(), wanted_items), scratch);
+        tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks * reducer.column_runs()), reducer);
+        for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
+    };
+    switch (tile_path<T, S>(group.variant, k1.dim())) {
+        case TilePath::bf16_dots:
+            if constexpr (std::is_same_v<S, bf16>) return fold.template operator()<TilePath::bf16_dots>();
+            [[fallthrough]];
+        case TilePath::lanes:
+            if constexpr (std::is_same_v<T, float>) return fold.template operator()<TilePath::lanes>();
+            [[fallthrough]];
+        case TilePath::blas: break;
+    }
+    fold.template operator()<TilePath::blas>();
 }
 
 // out[r] for `count` queries, in groups (queries_per_group) run in parallel; limits as QueryGroup.
@@ -373,9 +441,6 @@ void require_same_shapes(const Array& q, const Array& k1, const Array& k2, const
 }
 
 }  // namespace
-
-BlasPairTiles::BlasPairTiles() { ++blas_pair_tiles; }
-BlasPairTiles::~BlasPairTiles() { --blas_pair_tiles; }
 
 template <class S>
 void tensor_decode(std::size_t count, const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,

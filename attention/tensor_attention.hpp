@@ -65,17 +65,10 @@ template <Scalar T>
 Heads<T> tensor_prefill(const Heads<T>& q, const Heads<T>& k1, const Heads<T>& k2,
                         const Heads<T>& v1, const Heads<T>& v2, bool causal, T scale);
 
-// While one is alive, float decode runs its two GEMMs per pair tile in BLAS even where the
-// register-tiled kernel (attention/pair_tile_kernel.hpp) is available: the tests check that
-// path on every machine, and the micro-benchmark times the two against each other in one
-// process. Not for concurrent use with decodes that must take the fast path.
-class BlasPairTiles {
-public:
-    BlasPairTiles();
-    ~BlasPairTiles();
-    BlasPairTiles(const BlasPairTiles&) = delete;
-    BlasPairTiles& operator=(const BlasPairTiles&) = delete;
-};
+// The pair-tile path is chosen once per call from the active instruction-set level
+// (framework/isa.hpp): the register-tiled kernels at avx2 and above, two BLAS GEMMs per tile at
+// portable — `IsaOverride(Isa::portable)` is how the tests and the micro-benchmark run the
+// BLAS path on any machine.
 
 // The default scale of tensor attention, 1/d (docs/math.md §1).
 inline double default_tensor_scale(std::size_t dim) { return 1.0 / static_cast<double>(dim); }

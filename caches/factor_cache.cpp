@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "attention/matrix_attention.hpp"
+#include "attention/pair_tile_bf16.hpp"
 #include "attention/tensor_attention.hpp"
 #include "caches/factor_streams.hpp"
 #include "caches/head_queries.hpp"
@@ -69,6 +70,8 @@ public:
         if (fused_) {
             double tiles = kPairBlockRows * (2 * d + kPairTileRows + 2) + 2 * d;
             if (kDecodes) tiles += 2 * kPairTileRows * d;  // decoded K2/V2 tiles (a block's K1/V1 rows reuse them)
+            // bf16 dot products (attention/pair_tile_bf16.hpp): the low part of P, 32-bit pairs.
+            if (std::is_same_v<S, bf16> && pair_tile_bf16::available()) tiles += kPairBlockRows * kPairTileRows / 2.0;
             c.transient_bytes = workers * tiles * f;
         } else {
             c.flops += 2.0 * pairs * d * kv;            // forming the products, once per kv head

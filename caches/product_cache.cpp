@@ -51,14 +51,14 @@ public:
         const double h = static_cast<double>(shape_.heads), kv = static_cast<double>(shape_.kv_heads);
         const double d = static_cast<double>(shape_.dim);
         const double pairs = static_cast<double>(tokens) * static_cast<double>(tokens);
-        // Per reducer: a tile of scores and two d-vectors of accumulators, plus decoded K and V tiles for a reduced dtype.
-        const double decoded = std::is_same_v<S, float> ? 0.0 : 2.0 * kStreamTileRows * d;
+        // Per reducer: a tile of scores and two d-vectors of accumulators; reduced dtypes are
+        // read as stored (attention/stream_tile_kernels.hpp), no decoded tiles.
         CacheCost c;
         // In double: kv_heads times a kv head's pair bytes may pass 64 bits (heads and d at their bounds).
         c.resident_bytes = static_cast<double>(factors_.bytes_for(tokens)) +
                            kv * static_cast<double>(pairs_[0].bytes_for(tokens * tokens));
         c.transient_bytes = static_cast<double>(worker_count()) *
-                            (kStreamTileRows + 2 * d + decoded) * sizeof(float) * kv;
+                            (kStreamTileRows + 2 * d) * sizeof(float) * kv;
         c.flops = 4.0 * pairs * d * h;
         // A group's queries share one pass over its kv head's pair rows.
         c.bytes_moved = 2.0 * pairs * static_cast<double>(stored_row_bytes<S>(shape_.dim)) * kv;

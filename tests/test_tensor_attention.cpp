@@ -15,6 +15,7 @@
 #include "attention/reference.hpp"
 #include "attention/tensor_attention.hpp"
 #include "framework/error.hpp"
+#include "framework/isa.hpp"
 #include "framework/memory.hpp"
 #include "framework/threads.hpp"
 #include "support.hpp"
@@ -433,8 +434,8 @@ TEMPLATE_TEST_CASE("grouped windowed decode: g queries over w1 x w2 rows match t
                                                     to_double(v2), s.w1, s.w2, scale));
         // Float runs the register-tiled kernel where the CPU has it, and the BLAS path too.
         for (const bool blas : {false, std::is_same_v<TestType, float>}) {
-            std::optional<BlasPairTiles> force_blas;
-            if (blas) force_blas.emplace();
+            std::optional<IsaOverride> force_blas;  // level portable: the BLAS path
+            if (blas) force_blas.emplace(Isa::portable);
             std::vector<TestType> out(s.queries * s.d);
             MemoryMeter scratch;
             tensor_decode(s.queries, q.data(), contiguous(k1, s.w1), contiguous(k2, s.w2), contiguous(v1, s.w1),

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "framework/error.hpp"
+#include "framework/isa.hpp"
 #include "studies/cli/commands.hpp"
 #include "studies/cli/plugins.hpp"
 
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
     trikv::cli::add_commands(app);
     try {
         trikv::cli::load_plugins_from_environment();
+        trikv::active_isa();  // TRIKV_ISA is checked before any work starts (framework/isa.hpp)
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
         return app.exit(e);

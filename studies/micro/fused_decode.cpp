@@ -17,7 +17,7 @@
 //   trikv_decode_micro [--rounds R] [--threads T] [--no-peak] [--blas] CASE...
 //       --no-peak: skip the SGEMM (% columns print 0), for profiling the kernel alone;
 //       --blas: each case twice per round, register-tiled kernel then the BLAS path
-//       (BlasPairTiles), as cases "tiled:G,W1,W2,D" and "blas:G,W1,W2,D": an A/B pair per round
+//       (IsaOverride(Isa::portable)), as cases "tiled:G,W1,W2,D" and "blas:G,W1,W2,D": an A/B pair per round
 //   trikv_decode_micro [--rounds R] --inputs DIR --out FILE CASE   (q [G,D], k1, v1 [W1,D],
 //       k2, v2 [W2,D] float32 .npy from DIR; the step's output [G,D] written to FILE; the peer
 //       benchmark studies/peers/window_gqa.py checks it and compares the times)
@@ -39,6 +39,7 @@
 
 #include "attention/tensor_attention.hpp"
 #include "framework/error.hpp"
+#include "framework/isa.hpp"
 #include "framework/npy.hpp"
 #include "framework/threads.hpp"
 #include "framework/timer.hpp"
@@ -108,8 +109,8 @@ public:
         : case_(c), blas_(blas), in_(c, inputs), out_(c.queries * c.dim) {}
 
     void run() {
-        std::optional<BlasPairTiles> blas;
-        if (blas_) blas.emplace();
+        std::optional<IsaOverride> blas;  // level portable: two BLAS GEMMs per tile
+        if (blas_) blas.emplace(Isa::portable);
         const auto rows = [&](const std::vector<float>& x, std::size_t n) {
             return StoredRows<float>::contiguous(x.data(), n, case_.dim);
         };

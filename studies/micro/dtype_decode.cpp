@@ -1,0 +1,188 @@
+// Micro-benchmark of reduced storage against float32 (docs/performance.md, "Issue 28"): one
+// decode attend of caches that hold the same n gaussian tokens, timed round by round in
+// alternation, so a change in the shared machine's load hits every cache of a round alike. A
+// case is a cache spec, optionally with "@LEVEL" (framework/isa.hpp) to run it at a lower
+// instruction-set level (e.g. factor:dtype=bf16@avx512 is the bf16 factor without VDPBF16PS).
+// Each round also measures the read-bandwidth and SGEMM peaks once (--no-peak skips them), and
+// each case's fraction uses that round's peaks and the case's own cost model (bytes_moved,
+// flops). Prints per case the median and p25–p75 over rounds of the step time, of the speedup
+// over the first case (time first / time case, round by round), of the same two in process CPU
+// time (all threads: on a loaded machine it leaves out the waits for a core) and of the
+// fractions.
+//
+//   trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...
+//   trikv_dtype_micro --kernel-peaks [--rounds R] [--d D]   (the f32 and bf16 tile kernels' rates)
+//   e.g. trikv_dtype_micro --n 2048 --d 64 product product:dtype=bf16 product:dtype=int8
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <utility>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "attention/pair_tile_bf16.hpp"
+#include "attention/pair_tile_kernel.hpp"
+#include "caches/registry.hpp"
+#include "framework/error.hpp"
+#include "framework/isa.hpp"
+#include "framework/threads.hpp"
+#include "framework/timer.hpp"
+#include "studies/measure/machine_peaks.hpp"
+
+namespace trikv {
+namespace {
+
+constexpr double kSampleSeconds = 0.2;  // a sample repeats the attend at least this long
+
+struct Case {
+    std::string spec;
+    std::optional<Isa> isa;
+    std::unique_ptr<Cache> cache;
+    std::vector<double> ms, cpu_ms, speedup, cpu_speedup, read_fraction, sgemm_fraction;
+};
+
+Case make_case(const std::string& text, std::size_t n, std::size_t d, const std::vector<float>& tokens) {
+    Case c;
+    const std::size_t at = text.find('@');
+    c.spec = text.substr(0, at);
+    if (at != std::string::npos) c.isa = parse_isa(text.substr(at + 1));
+    c.cache = make_cache(c.spec, CacheShape{1, d, 1.0 / static_cast<double>(d)});
+    for (std::size_t t = 0; t < n; ++t) {
+        const float* row = tokens.data() + t * 4 * d;
+        c.cache->append(1, row, row + d, row + 2 * d, row + 3 * d);
+    }
+    return c;
+}
+
+// CPU milliseconds of the whole process (every thread).
+double process_cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) * 1e-6;
+}
+
+// Wall and CPU milliseconds of one attend, means over a sample. On a machine shared with
+// other jobs the CPU time leaves out the time slices the threads waited for a core.
+std::pair<double, double> sample_ms(Case& c, const float* q, float* out) {
+    std::optional<IsaOverride> level;
+    if (c.isa) level.emplace(*c.isa);
+    std::size_t steps = 0;
+    const double cpu_start = process_cpu_ms();
+    const Stopwatch watch;
+    do {
+        c.cache->attend(1, q, out);
+        ++steps;
+    } while (watch.seconds() < kSampleSeconds);
+    const double count = static_cast<double>(steps);
+    return {watch.milliseconds() / count, (process_cpu_ms() - cpu_start) / count};
+}
+
+// The two tile kernels' own rate, one thread, operands in L1/L2 (kMaxRows × kMaxCols scores
+// over d): the f32 register-tiled kernel (AVX2 FMA) and the bf16 one (VDPBF16PS) — the
+// compute ceilings of factor's f32 and bf16 paths. GFLOP/s by CPU time, 2 flops a multiply-add.
+void kernel_peaks(std::size_t d) {
+    const std::size_t rows = pair_tile::kMaxRows, cols = pair_tile::kMaxCols;
+    std::vector<float> a(pair_tile::panel_floats(rows, d), 0.5f), k2(cols * d, 0.25f);
+    std::vector<float> s(pair_tile::panel_floats(rows, cols));
+    std::vector<std::uint32_t> a_pairs(a.size() / 2);
+    std::vector<bf16> k2_bf16(cols * d, to_bf16(0.25f));
+    const double flops = 2.0 * double(rows) * double(cols) * double(d);
+    auto rate = [&](auto&& kernel) {
+        kernel();  // warm
+        std::size_t steps = 0;
+        const double start = process_cpu_ms();
+        const Stopwatch watch;
+        do kernel(), ++steps;
+        while (watch.seconds() < kSampleSeconds);
+        return flops * double(steps) / ((process_cpu_ms() - start) * 1e6);
+    };
+    const double f32 = rate([&] { pair_tile::scores(a.data(), rows, k2.data(), cols, d, s.data()); });
+    double bf16_rate = 0;
+    if (pair_tile_bf16::available()) {
+        pair_tile_bf16::pack_pairs(a.data(), pair_tile::kPanelRows * d, rows, d, a_pairs.data(), pair_tile::kPanelRows * d / 2);
+        bf16_rate = rate([&] { pair_tile_bf16::scores(a_pairs.data(), rows, k2_bf16.data(), cols, d, s.data()); });
+    }
+    std::printf("kernel-peak d=%zu f32-tile %.1f GFLOP/s  bf16-tile %.1f GFLOP/s  ratio %.2f (one thread, CPU time)\n", d,
+                f32, bf16_rate, f32 > 0 ? bf16_rate / f32 : 0.0);
+}
+
+void print_summary(const char* what, const std::vector<double>& values) {
+    std::printf("  %s %.3g [%.3g-%.3g]", what, median(values), quantile(values, 0.25), quantile(values, 0.75));
+}
+
+int run(int argc, char** argv) {
+    int rounds = 9;
+    std::size_t n = 2048, d = 64;
+    bool peaks = true, kernel_peaks_only = false;
+    std::vector<std::string> specs;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
+        else if (arg == "--n" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
+        else if (arg == "--d" && i + 1 < argc) d = std::strtoul(argv[++i], nullptr, 10);
+        else if (arg == "--no-peak") peaks = false;
+        else if (arg == "--kernel-peaks") kernel_peaks_only = true;
+        else specs.push_back(arg);
+    }
+    if (kernel_peaks_only) {
+        const ThreadControl one(1);
+        for (int round = 0; round < rounds; ++round) kernel_peaks(d);
+        return 0;
+    }
+    require(!specs.empty() && rounds > 0 && n > 0 && d > 0, "usage: trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...");
+    std::mt19937_64 rng(1);
+    std::normal_distribution<float> normal;
+    std::vector<float> tokens(n * 4 * d), q(d), out(d);
+    for (float& x : tokens) x = normal(rng);
+    for (float& x : q) x = normal(rng);
+    std::vector<Case> cases;
+    for (const std::string& spec : specs) cases.push_back(make_case(spec, n, d, tokens));
+    const int threads = worker_count();
+    std::printf("n=%zu d=%zu threads=%d level=%s rounds=%d\n", n, d, threads, isa_name(active_isa()), rounds);
+    for (int round = 0; round < rounds; ++round) {
+        const MachinePeaks peak = peaks ? measure_machine_peaks(threads, 1) : MachinePeaks{};
+        double first = 0, first_cpu = 0;
+        for (Case& c : cases) {
+            const auto [ms, cpu_ms] = sample_ms(c, q.data(), out.data());
+            if (&c == &cases.front()) first = ms, first_cpu = cpu_ms;
+            const CacheCost cost = c.cache->cost(n);
+            c.ms.push_back(ms);
+            c.cpu_ms.push_back(cpu_ms);
+            c.speedup.push_back(first / ms);
+            c.cpu_speedup.push_back(first_cpu / cpu_ms);
+            c.read_fraction.push_back(percent_of(cost.bytes_moved / ms * 1e-6, peak.read_gbps));
+            c.sgemm_fraction.push_back(percent_of(cost.flops / ms * 1e-6, peak.sgemm_gflops));
+            std::printf("round %d %-36s %8.3f ms (cpu %8.3f)  read %5.1f GB/s (peak %5.1f)  %6.1f GFLOP/s (SGEMM %6.1f)\n", round,
+                        (c.spec + (c.isa ? std::string("@") + isa_name(*c.isa) : "")).c_str(), ms,
+                        cpu_ms, cost.bytes_moved / ms * 1e-6, peak.read_gbps, cost.flops / ms * 1e-6, peak.sgemm_gflops);
+        }
+    }
+    for (const Case& c : cases) {
+        std::printf("case %-36s", (c.spec + (c.isa ? std::string("@") + isa_name(*c.isa) : "")).c_str());
+        print_summary("ms", c.ms);
+        print_summary("speedup", c.speedup);
+        print_summary("cpu-ms", c.cpu_ms);
+        print_summary("cpu-speedup", c.cpu_speedup);
+        print_summary("%read", c.read_fraction);
+        print_summary("%sgemm", c.sgemm_fraction);
+        std::printf("\n");
+    }
+    return 0;
+}
+
+}  // namespace
+}  // namespace trikv
+
+int main(int argc, char** argv) {
+    try {
+        return trikv::run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "trikv_dtype_micro: %s\n", e.what());
+        return 2;
+    }
+}
