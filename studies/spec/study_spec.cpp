@@ -19,6 +19,7 @@
 #include "studies/figures/figures.hpp"
 #include "studies/measure/token_data.hpp"
 #include "studies/spec/toml_depth.hpp"
+#include "studies/spec/toml_text.hpp"
 
 namespace trikv {
 namespace {
@@ -204,50 +205,11 @@ std::uint64_t fnv1a(const std::string& text) {
     return hash;
 }
 
-// A TOML basic string: quotes, backslashes and control characters escaped, so any --out or
-// name makes a study TOML that parses back.
-std::string toml_string(const std::string& text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-            out += escaped;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
-
-template <class T>
-std::string toml_list(const std::vector<T>& values) {
-    std::ostringstream out;
-    out << "[";
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        out << (i ? ", " : "");
-        if constexpr (std::is_same_v<T, std::string>) out << toml_string(values[i]);
-        else out << values[i];
-    }
-    out << "]";
-    return out.str();
-}
-
 // A scale given and other than the attention kind's default (which is the same point as none).
 bool has_own_scale(const StudyPoint& point) {
     StudyPoint unscaled = point;
     unscaled.scale = 0;
     return point.scale > 0 && point.scale != unscaled.resolved_scale();
-}
-
-// [0.0625, 0.25]: each scale as shortest_text() spells it, so it reads back as itself.
-std::string scale_list(const std::vector<double>& scales) {
-    std::string out;
-    for (double scale : scales) out += (out.empty() ? "[" : ", ") + shortest_text(scale);
-    return out + "]";
 }
 
 }  // namespace
@@ -569,48 +531,6 @@ std::string StudyPoint::describe() const {
            (variant != ScoreVariant::trilinear ? " " + variant_name(variant) : "") +
            (data.kind == DataKind::gaussian ? "" : " " + data.label()) +
            (has_own_scale(*this) ? " scale=" + shortest_text(scale) : "");
-}
-
-std::string to_toml(const StudySpec& spec) {
-    std::vector<std::string> support_names;
-    for (const Support support : spec.supports) support_names.push_back(name_of(support));
-    std::vector<std::string> kind_names;
-    for (const DataKind kind : spec.kinds) kind_names.push_back(name_of(kind));
-    std::vector<std::string> variant_names_of;
-    for (const ScoreVariant variant : spec.variants) variant_names_of.push_back(variant_name(variant));
-    std::ostringstream out;
-    out << "name = " << toml_string(spec.name) << "\n"
-        << "caches = " << toml_list(spec.caches) << "\n"
-        << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
-        << "dtype = " << toml_string(spec.dtype) << "\n"
-        << (spec.seeds.size() == 1 ? "seed = " + std::to_string(spec.seeds.front()) : "seeds = " + toml_list(spec.seeds))
-        << "\nworkload = " << toml_string(name_of(spec.workload)) << "\n"
-        << (spec.accuracy_positions != kDefaultAccuracyPositions
-                ? "accuracy_positions = " + std::to_string(spec.accuracy_positions) + "\n" : "")
-        << "schedule = " << toml_list(spec.schedule) << "\n"
-        << "warmup = " << spec.warmup << "\nrepetitions = " << spec.repetitions << "\nthreads = " << spec.threads << "\n"
-        << (spec.scales != std::vector<double>{0} ? "scale = " + scale_list(spec.scales) + "\n" : "")
-        << (spec.kv_heads.empty() ? "" : "kv_heads = " + toml_list(spec.kv_heads) + "\n")
-        << "variant = " << toml_list(variant_names_of) << "\n"
-        << (spec.k2_bias != 0 ? "k2_bias = " + shortest_text(spec.k2_bias) + "\n" : "")
-        << (spec.v2_bias != 0 ? "v2_bias = " + shortest_text(spec.v2_bias) + "\n" : "")
-        << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
-                                                 : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
-        << "\nout = " << toml_string(spec.out) << "\n"
-        << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
-        << "\n\n[data]\nkind = " << toml_list(kind_names) << "\nclusters = "
-        << spec.data.clusters << "\nradius = " << spec.data.radius << "\nnonzeros = " << toml_list(spec.nonzeros)
-        << "\nsupport = " << toml_list(support_names) << "\ndir = " << toml_string(spec.data.dir) << "\n"
-        << (spec.data.k2_mean != 0 ? "k2_mean = " + shortest_text(spec.data.k2_mean) + "\n" : "")
-        << (spec.data.v2_mean != 0 ? "v2_mean = " + shortest_text(spec.data.v2_mean) + "\n" : "")
-        << (spec.trace_layers.empty() && spec.trace_heads.empty()
-                ? ""
-                : "layer = " + toml_list(spec.trace_layers) + "\nhead = " + toml_list(spec.trace_heads) + "\n");
-    for (const CacheGrid& grid : spec.grids) {
-        out << "\n[[grid]]\ncache = " << toml_string(grid.cache) << "\n";
-        for (const auto& [param, values] : grid.values) out << param << " = " << toml_list(values) << "\n";
-    }
-    return out.str();
 }
 
 }  // namespace trikv
