@@ -9,6 +9,7 @@ packages=(
   libtbb-dev catch2 libcli11-dev libtomlplusplus-dev
   gnuplot-nox python3-numpy
   poppler-utils  # pdftotext: tests/test_figures.cpp reads the keys of the PDF figures
+  libpng-dev  # tests/test_figure_stress.cpp reads the PNG renderings back
   pybind11-dev python3-dev python3-pytest python3-torch python3-pandas
   python3-pip python3-venv python3-setuptools python3-wheel  # pip install . (pyproject.toml, setup.py)
   bible-kjv bible-kjv-text  # the model's corpus (docs/model.md); python/tests/test_model.py reads it
