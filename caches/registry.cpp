@@ -188,7 +188,10 @@ CacheConfig parse_cache_spec(const std::string& spec) {
         throw Error("cache '" + name + "': parameter '" + printable(parts.malformed.front()) + "' in spec '" +
                     printable(spec) + "' is not of the form key=value");
     std::vector<std::string> seen;
-    for (const auto& [key, value] : parts.parameters) {
+    for (const auto& parameter : parts.parameters) {
+        // Named, not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+        const std::string& key = parameter.first;
+        const std::string& value = parameter.second;
         const auto param = std::find_if(type.params.begin(), type.params.end(),
                                         [&](const CacheParam& p) { return p.name == key; });
         if (param == type.params.end()) {
