@@ -21,5 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)array.to_xarray<double>();
     } catch (const trikv::Error&) {
     }
+    // Removed after every input: libFuzzer ends the process at -max_total_time between inputs,
+    // and the file was left in /tmp.
+    std::remove(path.c_str());
     return 0;
 }
