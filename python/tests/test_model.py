@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from trikv import run_study  # noqa: E402
+from trikv import caches, run_study  # noqa: E402
 from trikv.model import budget, checkpoint, corpus, evaluate, match3, statistics, sweep, tasks, traces, train, zoo  # noqa: E402
 from trikv.model.network import SIMPLICIAL, STANDARD, Config, LanguageModel, windowed_simplicial_attention  # noqa: E402
 
 from reference import decode  # noqa: E402
 
 # The cache types trikv registers itself, before any test adds its own.
-BUILT_IN_TYPES = {c["name"] for c in budget.caches()}
+BUILT_IN_TYPES = {c["name"] for c in caches()}
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_exact_caches_reproduce_a_full_square_models_loss(kv_heads):
     inputs, targets = (torch.randint(0, 16, (3, 12), generator=g) for _ in range(2))
     exact, _ = tasks.evaluate(model, tasks.Language(), inputs, targets)
     exact_specs = []
-    for cache_type in budget.caches():
+    for cache_type in caches():
         # trikv's own types: other test files register Python types (one over-claims exactness
         # on purpose) and load a plugin into the same registry.
         if cache_type["attention"] != "tensor" or cache_type["name"] not in BUILT_IN_TYPES:

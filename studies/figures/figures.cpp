@@ -90,9 +90,9 @@ std::string points_csv(const Aggregated& agg, const std::vector<std::size_t>& pa
         const AggregatePoint& p = agg.points[i];
         csv += csv_line({std::to_string(p.series + 1), std::to_string(p.data + 1), std::to_string(panel[i]),
                          std::to_string(cls[i]), front[i] ? "1" : "0", std::to_string(p.n), std::to_string(p.d),
-                         std::to_string(p.heads), std::to_string(p.instances), number_text(p.bytes),
-                         number_text(p.step_ms), number_text(p.step_ms_low), number_text(p.step_ms_high),
-                         number_text(p.error), number_text(p.error_low), number_text(p.error_high),
+                         std::to_string(p.heads), std::to_string(p.instances), shortest_text(p.bytes),
+                         shortest_text(p.step_ms), shortest_text(p.step_ms_low), shortest_text(p.step_ms_high),
+                         shortest_text(p.error), shortest_text(p.error_low), shortest_text(p.error_high),
                          agg.set.series[p.series].label});
     }
     return csv;
@@ -279,7 +279,7 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
                                      const ResultRow& r = set.rows[i];
                                      return std::vector<std::string>{"point", std::to_string(s + 1), std::to_string(sparsity_of(r.data).s),
                                                                      sparsity_of(r.data).support, std::to_string(r.n),
-                                                                     number_text(r.step_ms_median), number_text(r.bytes),
+                                                                     shortest_text(r.step_ms_median), shortest_text(r.bytes),
                                                                      r.cache, set.series[s].label};
                                  });
     std::vector<Series> keyed = set.series;
@@ -292,8 +292,8 @@ std::vector<Figure> sparsity_figure(const SeriesSet& all, const Labels& labels, 
         std::sort(times.begin(), times.end());
         const double median = (times[(times.size() - 1) / 2] + times[times.size() / 2]) / 2;
         if (dense(first))
-            csv += csv_line({"reference", std::to_string(s + 1), "", "", std::to_string(n), number_text(median),
-                             number_text(first.bytes), first.cache, set.series[s].label});
+            csv += csv_line({"reference", std::to_string(s + 1), "", "", std::to_string(n), shortest_text(median),
+                             shortest_text(first.bytes), first.cache, set.series[s].label});
         else
             keyed[s].label += slopes_text(set, set.series[s], s_of);
     }

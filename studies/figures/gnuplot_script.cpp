@@ -151,10 +151,10 @@ void GnuplotScript::text(const std::string& variable, const std::string& value) 
     body_ += variable + " = " + text_expression(value) + "\n";
 }
 
-void GnuplotScript::number(const std::string& variable, double value) { body_ += variable + " = " + number_text(value) + "\n"; }
+void GnuplotScript::number(const std::string& variable, double value) { body_ += variable + " = " + shortest_text(value) + "\n"; }
 
 void GnuplotScript::numbers(const std::string& variable, const std::vector<double>& values) {
-    array(variable, values, number_text);
+    array(variable, values, shortest_text);
 }
 
 void GnuplotScript::texts(const std::string& variable, const std::vector<std::string>& values) {

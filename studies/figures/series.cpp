@@ -145,7 +145,7 @@ std::string short_path_name(const std::string& path) {
 
 DataName data_name(const ResultRow& r) {
     const std::string bias = r.k2_bias != 0 || r.v2_bias != 0
-                                 ? " +bias(" + number_text(r.k2_bias) + ", " + number_text(r.v2_bias) + ")" : "";
+                                 ? " +bias(" + shortest_text(r.k2_bias) + ", " + shortest_text(r.v2_bias) + ")" : "";
     // trace(DIR,layer=L,head=H) and npy(DIR): DIR may hold commas, so it is cut from the end.
     if (r.data.starts_with("trace(") && r.data.ends_with(")")) {
         const std::size_t layer = r.data.rfind(",layer="), head = r.data.rfind(",head=");
@@ -256,8 +256,8 @@ std::string series_csv(const SeriesSet& set, const std::vector<std::string>& hea
 std::string scaling_csv(const SeriesSet& set) {
     return series_csv(set, {"series", "n", "step_ms", "bytes", "cache", "label"}, [&](std::size_t s, std::size_t i) {
         const ResultRow& r = set.rows[i];
-        return std::vector<std::string>{std::to_string(s + 1), std::to_string(r.n), number_text(r.step_ms_median),
-                                        number_text(r.bytes), r.cache, set.series[s].label};
+        return std::vector<std::string>{std::to_string(s + 1), std::to_string(r.n), shortest_text(r.step_ms_median),
+                                        shortest_text(r.bytes), r.cache, set.series[s].label};
     });
 }
 

@@ -53,7 +53,7 @@ std::string data_instance(const ResultRow& r);
 // The last component of a path, trailing slashes ignored.
 std::string short_path_name(const std::string& path);
 
-// A line of CSV, fields quoted where needed (numbers: results.hpp's number_text).
+// A line of CSV, fields quoted where needed (numbers: framework/text.hpp's shortest_text).
 std::string csv_line(const std::vector<std::string>& fields);
 
 // A figure's data: the header, then a line of `fields` per row of each series in turn (given

@@ -50,7 +50,7 @@ std::vector<Figure> bound_figure(const Rows& all, std::vector<std::string>& note
     for (const ResultRow& r : rows)
         csv += csv_line({std::to_string(panel_of(datas, r)), std::to_string(degree(r)), std::to_string(r.n),
                          std::to_string(std::find(ns.begin(), ns.end(), double(r.n)) - ns.begin() + 1), std::to_string(r.d),
-                         number_text(r.attention_scale), r.data, number_text(r.score_bound), number_text(r.rel_l2_error),
+                         shortest_text(r.attention_scale), r.data, shortest_text(r.score_bound), shortest_text(r.rel_l2_error),
                          r.cache});
     GnuplotScript script("theory-bound", "theory-bound", "theory-bound.csv",
                          "polynomial method: error vs score magnitude B", configuration_text(rows), series);
@@ -132,8 +132,8 @@ std::vector<Figure> front_figure(const Rows& all, std::vector<std::string>& note
             for (const auto& [cls, indices] : {std::pair{0, front}, std::pair{1, rest}})
                 for (std::size_t i : indices)
                     csv += csv_line({std::to_string(titles.size()), std::to_string(cls),
-                                     std::to_string(set.series_of[i] + 1), number_text(set.rows[i].bytes),
-                                     number_text(set.rows[i].rel_l2_error), set.rows[i].cache,
+                                     std::to_string(set.series_of[i] + 1), shortest_text(set.rows[i].bytes),
+                                     shortest_text(set.rows[i].rel_l2_error), set.rows[i].cache,
                                      set.series[set.series_of[i]].label});
         }
     if (std::any_of(at_d.begin(), at_d.end(), [&](const ResultRow& r) { return r.n == n && r.rel_l2_error <= 0; }))
@@ -174,8 +174,8 @@ std::vector<Figure> subgen_figure(const Rows& all, std::vector<std::string>& not
                    [&](std::size_t s, std::size_t i) {
                        const ResultRow& r = rows[set.source[i]];
                        return std::vector<std::string>{std::to_string(panel_of(datas, r)), std::to_string(s + 1),
-                                                       std::to_string(values(r)), number_text(r.subgen_normalised_error),
-                                                       number_text(r.rel_l2_error), r.cache, set.series[s].label};
+                                                       std::to_string(values(r)), shortest_text(r.subgen_normalised_error),
+                                                       shortest_text(r.rel_l2_error), r.cache, set.series[s].label};
                    });
     GnuplotScript script("theory-subgen", "theory-subgen", "theory-subgen.csv",
                          "SubGen's error in the units of its guarantee vs its value budget, n = " +

@@ -54,7 +54,7 @@ Int parse_whole(const std::string& text) {
 }
 
 #define TEXT(field) {#field, [](const ResultRow& r) { return r.field; }, [](ResultRow& r, const std::string& v) { r.field = v; }, ColumnKind::text}
-#define REAL(field) {#field, [](const ResultRow& r) { return number_text(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_double(v); }, ColumnKind::real}
+#define REAL(field) {#field, [](const ResultRow& r) { return shortest_text(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_double(v); }, ColumnKind::real}
 #define KIND(field) {#field, [](const ResultRow& r) { return name_of(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_kind<decltype(r.field)>(v, #field); }, ColumnKind::text}
 #define WHOLE(field) {#field, [](const ResultRow& r) { return std::to_string(r.field); }, [](ResultRow& r, const std::string& v) { r.field = parse_whole<decltype(r.field)>(v); }, ColumnKind::whole}
 

@@ -72,9 +72,6 @@ std::string csv_quote(const std::string& field);
 // The fields, each quoted where needed, joined by commas (no end of line).
 std::string csv_fields(const std::vector<std::string>& fields);
 
-// A number as results.csv and the figures' data files write it (framework/text.hpp).
-inline std::string number_text(double value) { return shortest_text(value); }
-
 // The column names of results.csv, in order.
 const std::vector<std::string>& result_columns();
 // Each column's type, for readers in other languages (trikv.load_results converts only the

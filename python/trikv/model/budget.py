@@ -12,7 +12,7 @@ absolute byte count; it is the budget of one 2-simplicial layer's cache.
 import collections
 import itertools
 
-from .. import Cache, caches
+from .. import Cache
 
 REFERENCE = "factor"  # the exact cache a percentage budget is a fraction of
 Choice = collections.namedtuple("Choice", "spec bytes parameters")
