@@ -216,6 +216,14 @@ double default_scale(AttentionKind attention, std::size_t dim) {
 
 bool exact_in_float32(const CacheConfig& config) { return config.text("dtype") == "f32"; }
 
+Dtype storage_dtype(const CacheConfig& config) {
+    if (!config.has("dtype")) return Dtype::f32;
+    const std::vector<std::string> names = dtype_names();
+    const auto found = std::find(names.begin(), names.end(), config.text("dtype"));
+    require(found != names.end(), "cache '" + config.name() + "': dtype '" + config.text("dtype") + "' is not a storage format");
+    return static_cast<Dtype>(found - names.begin());
+}
+
 bool is_exact(const CacheConfig& config) {
     const CacheType& type = find_cache_type(config.name());
     return type.exact_when ? type.exact_when(config) : type.exact;

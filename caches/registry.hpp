@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "caches/cache.hpp"
+#include "framework/dtype.hpp"
 
 namespace trikv {
 
@@ -35,6 +36,7 @@ public:
         : name_(std::move(name)), values_(std::move(values)) {}
     const std::string& name() const { return name_; }
     const std::string& text(const std::string& key) const;
+    bool has(const std::string& key) const { return values_.count(key) > 0; }
     double number(const std::string& key) const;
     long integer(const std::string& key) const;
     // `name:key=value,...` with every parameter, in declaration order.
@@ -82,6 +84,8 @@ double default_scale(AttentionKind attention, std::size_t dim);
 // For CacheType::exact_when of types with a `dtype` parameter: reduced-precision storage (bf16,
 // fp16, int8) rounds the stored rows beyond float32, so only dtype=f32 is exact.
 bool exact_in_float32(const CacheConfig& config);
+// The storage a spec's `dtype` parameter chooses; f32 for types without one.
+Dtype storage_dtype(const CacheConfig& config);
 
 // The one rule for "exact": the type claims it, for these parameters (CacheType::exact_when).
 bool is_exact(const CacheConfig& config);

@@ -47,7 +47,7 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
-std::size_t itemsize_of(DType dtype) { return dtype == DType::float32 ? 4 : 8; }
+std::size_t itemsize_of(Dtype dtype) { return dtype == Dtype::f32 ? 4 : 8; }
 
 // Python's repr of a shape tuple: "()", "(3,)", "(2, 3)".
 std::string shape_repr(const std::vector<std::size_t>& shape) {
@@ -59,8 +59,8 @@ std::string shape_repr(const std::vector<std::size_t>& shape) {
     return out + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::string describe(const std::vector<std::size_t>& shape, DType dtype) {
-    return "shape " + printable(shape_repr(shape)) + " " + dtype_name(dtype);
+std::string describe(const std::vector<std::size_t>& shape, Dtype dtype) {
+    return "shape " + printable(shape_repr(shape)) + " " + numpy_dtype_name(dtype);
 }
 
 // Number of data bytes the shape needs, or nullopt if that does not fit in 64 bits.
@@ -223,7 +223,7 @@ private:
     std::size_t pos_ = 0;
 };
 
-DType parse_descr(const fs::path& path, std::string_view raw) {
+Dtype parse_descr(const fs::path& path, std::string_view raw) {
     constexpr const char* kExpected = "; expected float32 ('<f4') or float64 ('<f8')";
     // Only a plain string names a simple dtype; a list describes a structured dtype.
     const bool quoted = raw.size() >= 2 && (raw.front() == '\'' || raw.front() == '"') && raw.back() == raw.front();
@@ -232,9 +232,9 @@ DType parse_descr(const fs::path& path, std::string_view raw) {
     }
     const std::string_view descr = raw.substr(1, raw.size() - 2);
     // '=' and '|' mean native order, which the static_assert above pins to little-endian.
-    constexpr std::pair<std::string_view, DType> kAccepted[] = {
-        {"<f4", DType::float32}, {"=f4", DType::float32}, {"|f4", DType::float32},
-        {"<f8", DType::float64}, {"=f8", DType::float64}, {"|f8", DType::float64},
+    constexpr std::pair<std::string_view, Dtype> kAccepted[] = {
+        {"<f4", Dtype::f32}, {"=f4", Dtype::f32}, {"|f4", Dtype::f32},
+        {"<f8", Dtype::f64}, {"=f8", Dtype::f64}, {"|f8", Dtype::f64},
     };
     for (const auto& [spelling, dtype] : kAccepted) {
         if (descr == spelling) return dtype;
@@ -347,7 +347,7 @@ std::size_t padded_header_length(std::size_t dict_size, std::size_t length_bytes
 }
 
 std::string preamble_for(const NpyArray& array) {
-    const std::string dict = std::string("{'descr': '") + (array.dtype == DType::float32 ? "<f4" : "<f8") +
+    const std::string dict = std::string("{'descr': '") + (array.dtype == Dtype::f32 ? "<f4" : "<f8") +
                              "', 'fortran_order': False, 'shape': " + shape_repr(array.shape) + ", }";
     // Version 1.0 has a 2-byte header length; numpy moves to 2.0 (4 bytes) only when that overflows.
     const bool fits_v1 = padded_header_length(dict.size(), 2) <= 0xFFFF;
@@ -383,8 +383,6 @@ NpyHeader read_header(RegularFile& in, const fs::path& path) {
 
 }  // namespace
 
-const char* dtype_name(DType dtype) { return dtype == DType::float32 ? "float32" : "float64"; }
-
 std::size_t NpyArray::size() const {
     std::size_t count = 1;
     for (const std::size_t dim : shape) count *= dim;
@@ -397,7 +395,7 @@ template <class T>
 xt::xarray<T> NpyArray::to_xarray() const {
     require_consistent(*this, "to_xarray: ");
     auto result = xt::xarray<T>::from_shape(shape);
-    if (dtype == DType::float32) {
+    if (dtype == Dtype::f32) {
         decode<float>(data, result.data(), result.size());
     } else {
         decode<double>(data, result.data(), result.size());
@@ -409,7 +407,7 @@ template <class T>
 void NpyArray::copy_finite_to(T* out, const std::string& where) const {
     require_consistent(*this, "copy_finite_to: ");
     const std::size_t count = size();
-    if (dtype == DType::float32) {
+    if (dtype == Dtype::f32) {
         decode<float>(data, out, count);
     } else {
         decode<double>(data, out, count);
@@ -418,7 +416,7 @@ void NpyArray::copy_finite_to(T* out, const std::string& where) const {
     if (bad == out + count) return;
     const std::size_t index = static_cast<std::size_t>(bad - out);
     double stored = 0;  // as in the file: a finite float64 that became inf in float32 is out of range
-    if (dtype == DType::float32) {
+    if (dtype == Dtype::f32) {
         float single = 0;
         std::memcpy(&single, data.data() + index * sizeof(float), sizeof(float));
         stored = single;
@@ -450,7 +448,7 @@ template <class T>
 NpyArray make_npy(const xt::xarray<T>& a) {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "make_npy supports float and double");
     NpyArray array;
-    array.dtype = std::is_same_v<T, float> ? DType::float32 : DType::float64;
+    array.dtype = std::is_same_v<T, float> ? Dtype::f32 : Dtype::f64;
     array.shape.assign(a.shape().begin(), a.shape().end());
     array.data.resize(a.size() * sizeof(T));
     std::copy_n(reinterpret_cast<const std::byte*>(a.data()), array.data.size(), array.data.begin());

@@ -13,14 +13,13 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "framework/dtype.hpp"
+
 namespace trikv {
 
-enum class DType { float32, float64 };
-
-const char* dtype_name(DType dtype);  // "float32" / "float64"
 
 struct NpyArray {
-    DType dtype = DType::float32;
+    Dtype dtype = Dtype::f32;  // f32 or f64
     std::vector<std::size_t> shape;  // C order
     std::vector<std::byte> data;     // little-endian, C order, size() * itemsize() bytes
 
@@ -42,7 +41,7 @@ struct NpyArray {
 // What a .npy file holds, from its header alone (checked against the file's size): shapes and
 // memory can be validated before any data is read.
 struct NpyHeader {
-    DType dtype = DType::float32;
+    Dtype dtype = Dtype::f32;  // f32 or f64
     std::vector<std::size_t> shape;
     std::uint64_t data_bytes = 0;
     std::size_t size() const;  // product of shape

@@ -24,6 +24,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "framework/dtype.hpp"
+
 namespace trikv {
 
 struct bf16 {
@@ -33,21 +35,6 @@ struct fp16 {
     std::uint16_t bits;
 };
 // int8 storage is std::int8_t, always with a per-row float scale.
-
-enum class Dtype { f32, bf16, fp16, int8 };
-
-inline const char* dtype_name(Dtype dtype) {
-    switch (dtype) {
-        case Dtype::f32: return "f32";
-        case Dtype::bf16: return "bf16";
-        case Dtype::fp16: return "fp16";
-        case Dtype::int8: return "int8";
-    }
-    return "?";
-}
-
-// The names dtype parameters take, in Dtype order.
-inline std::vector<std::string> dtype_names() { return {"f32", "bf16", "fp16", "int8"}; }
 
 // Calls f(S{}) with the storage scalar S of the dtype called `name` (one of dtype_names();
 // anything else is f32) and returns its result: how a cache factory picks its template.
@@ -87,6 +74,7 @@ inline double unit_roundoff(Dtype dtype) {
         case Dtype::bf16: return 0x1p-8;
         case Dtype::fp16: return 0x1p-11;
         case Dtype::int8: return 1.0 / 254.0;
+        case Dtype::f64: return 0x1p-53;
     }
     return 1.0;
 }

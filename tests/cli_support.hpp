@@ -166,7 +166,7 @@ inline double attend_error(const TempDir& dir, const Inputs<T>& in, const std::s
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const NpyArray out = read_npy(dir.out("out.npy"));
-    CHECK(out.dtype == (std::is_same_v<T, double> ? DType::float64 : DType::float32));
+    CHECK(out.dtype == (std::is_same_v<T, double> ? Dtype::f64 : Dtype::f32));
     CHECK(out.shape == std::vector<std::size_t>(in.q.shape().begin(), in.q.shape().end()));
     const xt::xarray<double> got = out.to_xarray<double>();
     return relative_l2(got, reference_output(in, scale));

@@ -236,10 +236,10 @@ TEST_CASE("cli: study --data sparse sweeps --nonzeros × --support and rejects b
     const std::string study = "study --out " + quote(dir.out("s").string()) + " --cache sparse-product --n 6 --d 8 " +
                               "--repetitions 1 --warmup 0 --no-peaks --data sparse ";
     require_one_line_failure(dir, study + "--nonzeros 9", "data.nonzeros = 9 is out of range [1, d = 8]");
-    require_one_line_failure(dir, study + "--support stripes", "data.support = 'stripes'");
+    require_one_line_failure(dir, study + "--support stripes", "--support = 'stripes'");
     require_one_line_failure(dir, study + "--workload vra", "workload = 'vra' is not one of decode, var");
     require_one_line_failure(dir, "study --out " + quote(dir.out("s").string()) + " --cache product --data uniform",
-                             "data.kind = 'uniform'");
+                             "--data = 'uniform'");
 
     const Result result = run_cli(dir, study + "--nonzeros 2 --nonzeros 8 --support blocks");
     INFO("stderr: " << result.err);

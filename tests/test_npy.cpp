@@ -20,7 +20,7 @@
 namespace fs = std::filesystem;
 using Catch::Contains;
 using Catch::StartsWith;
-using trikv::DType;
+using trikv::Dtype;
 using trikv::NpyArray;
 
 namespace {
@@ -109,7 +109,7 @@ void check_round_trip(const TempDir& dir, const std::vector<std::size_t>& shape)
     const fs::path path = dir / "round_trip.npy";
     trikv::write_npy(path, trikv::make_npy(original));
     const NpyArray loaded = trikv::read_npy(path);
-    REQUIRE(loaded.dtype == (std::is_same_v<T, float> ? DType::float32 : DType::float64));
+    REQUIRE(loaded.dtype == (std::is_same_v<T, float> ? Dtype::f32 : Dtype::f64));
     REQUIRE(loaded.shape == shape);
     const xt::xarray<T> back = loaded.to_xarray<T>();
     REQUIRE(std::vector<std::size_t>(back.shape().begin(), back.shape().end()) == shape);
@@ -147,14 +147,14 @@ TEST_CASE("npy: 0-d array holds one element", "[npy]") {
 
 TEST_CASE("npy: make_npy records dtype, shape and C-order bytes", "[npy]") {
     const NpyArray array = trikv::make_npy(ramp<float>({2, 3}));
-    REQUIRE(array.dtype == DType::float32);
+    REQUIRE(array.dtype == Dtype::f32);
     REQUIRE(array.shape == std::vector<std::size_t>{2, 3});
     REQUIRE(array.size() == 6);
     REQUIRE(array.itemsize() == 4);
     REQUIRE(array.data.size() == 24);
     REQUIRE(trikv::make_npy(ramp<double>({2, 3})).itemsize() == 8);
-    REQUIRE(std::string(trikv::dtype_name(DType::float32)) == "float32");
-    REQUIRE(std::string(trikv::dtype_name(DType::float64)) == "float64");
+    REQUIRE(std::string(trikv::numpy_dtype_name(Dtype::f32)) == "float32");
+    REQUIRE(std::string(trikv::numpy_dtype_name(Dtype::f64)) == "float64");
 }
 
 TEST_CASE("npy: to_xarray converts between float32 and float64", "[npy]") {
@@ -180,7 +180,7 @@ TEST_CASE("npy: writer pads the preamble to a multiple of 64 bytes", "[npy]") {
     for (std::size_t ndim = 0; ndim <= 24; ++ndim) {
         CAPTURE(ndim);
         NpyArray array;
-        array.dtype = ndim % 2 == 0 ? DType::float32 : DType::float64;
+        array.dtype = ndim % 2 == 0 ? Dtype::f32 : Dtype::f64;
         array.shape = shape;
         array.data.resize(array.size() * array.itemsize());
         const fs::path path = dir / "padded.npy";
@@ -231,7 +231,7 @@ TEST_CASE("npy: reads hand-built files in numpy's byte layout", "[npy]") {
         REQUIRE(bytes.size() == 128);
         write_bytes(path, bytes + payload<float>({0, 1, 2, 3, 4, 5}));
         const NpyArray loaded = trikv::read_npy(path);
-        REQUIRE(loaded.dtype == DType::float32);
+        REQUIRE(loaded.dtype == Dtype::f32);
         REQUIRE(loaded.shape == std::vector<std::size_t>{2, 3});
         REQUIRE(flat(loaded.to_xarray<float>()) == std::vector<float>{0, 1, 2, 3, 4, 5});
     }
@@ -240,7 +240,7 @@ TEST_CASE("npy: reads hand-built files in numpy's byte layout", "[npy]") {
             const std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }";
             write_bytes(path, npy_bytes(dict, payload<double>({1.5, -2.25, 1e300}), major));
             const NpyArray loaded = trikv::read_npy(path);
-            REQUIRE(loaded.dtype == DType::float64);
+            REQUIRE(loaded.dtype == Dtype::f64);
             REQUIRE(loaded.shape == std::vector<std::size_t>{3});
             REQUIRE(flat(loaded.to_xarray<double>()) == std::vector<double>{1.5, -2.25, 1e300});
         }
@@ -249,7 +249,7 @@ TEST_CASE("npy: reads hand-built files in numpy's byte layout", "[npy]") {
         const std::string dict = "{ \"shape\" :( 2 ,\t3 , ),\"fortran_order\":False , 'descr':'=f8'}";
         write_bytes(path, npy_bytes(dict, payload<double>({1, 2, 3, 4, 5, 6})));
         const NpyArray loaded = trikv::read_npy(path);
-        REQUIRE(loaded.dtype == DType::float64);
+        REQUIRE(loaded.dtype == Dtype::f64);
         REQUIRE(loaded.shape == std::vector<std::size_t>{2, 3});
     }
     SECTION("native byte order '|f4' and a 0-d shape") {
@@ -445,7 +445,7 @@ TEST_CASE("npy: read_npy_header reports dtype, shape and data bytes without read
     const TempDir dir;
     trikv::write_npy(dir / "a.npy", trikv::make_npy(xt::xarray<double>(xt::zeros<double>({2, 3, 5}))));
     const trikv::NpyHeader header = trikv::read_npy_header(dir / "a.npy");
-    CHECK(header.dtype == DType::float64);
+    CHECK(header.dtype == Dtype::f64);
     CHECK(header.shape == std::vector<std::size_t>{2, 3, 5});
     CHECK(header.size() == 30);
     CHECK(header.data_bytes == 240);

@@ -201,7 +201,7 @@ TEST_CASE("study files are validated field by field", "[study]") {
     CHECK_THAT(error_of("cahces = [\"product\"]"), Contains("unknown key 'cahces'") && Contains("did you mean 'caches'"));
     CHECK_THAT(error_of("caches = [\"prodcut\"]\nn=[4]\nd=[4]"), Contains("unknown cache 'prodcut'"));
     CHECK_THAT(error_of("caches = [\"product\"]\nn=[0]\nd=[4]"), Contains("n") && Contains("out of range"));
-    CHECK_THAT(error_of("caches = [\"product\"]\nn=\"big\"\nd=[4]"), Contains("n must be a non-empty array"));
+    CHECK_THAT(error_of("caches = [\"product\"]\nn=\"big\"\nd=[4]"), Contains("n must be an integer"));
     CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\nrepetitions = 0"), Contains("repetitions = 0"));
     CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\nmem_limit = \"lots\""), Contains("mem_limit"));
     CHECK_THAT(error_of("caches = [\"product\"]\nn=[4]\nd=[4]\n[data]\nkind = \"uniform\""), Contains("data.kind = 'uniform'"));

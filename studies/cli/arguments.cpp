@@ -26,23 +26,6 @@ std::optional<T> parse_text(std::string_view text) {
     return value;
 }
 
-const std::string kMemLimitExpected = "a byte count in " + range_text(bounds::kMemLimitBytes) +
-                                      " or a percentage in (0%, 100%] like 80%";
-
-std::optional<MemLimit> read_mem_limit(std::string_view text) {
-    MemLimit limit;
-    if (!text.empty() && text.back() == '%') {
-        const std::optional<double> percent = parse_text<double>(text.substr(0, text.size() - 1));
-        if (!percent || !(*percent > 0 && *percent <= 100)) return std::nullopt;
-        limit.fraction = *percent / 100;
-        return limit;
-    }
-    const std::optional<long long> bytes = parse_text<long long>(text);
-    if (!bytes || *bytes < bounds::kMemLimitBytes.min) return std::nullopt;
-    limit.bytes = static_cast<std::uint64_t>(*bytes);
-    return limit;
-}
-
 }  // namespace
 
 CLI::Validator whole_in(bounds::Range range) {
@@ -79,21 +62,15 @@ CLI::Validator real_in(bounds::RealRange range) {
         "NUMBER", "real_in");
 }
 
-std::size_t MemLimit::resolve() const {
-    if (bytes > 0) return bytes;
-    return fraction > 0 ? static_cast<std::size_t>(fraction * available_memory_bytes()) : 0;
-}
-
-MemLimit parse_mem_limit(const std::string& text, const std::string& option) {
-    const std::optional<MemLimit> limit = read_mem_limit(text);
-    require(limit.has_value(), option + ": " + printable(text) + " is not " + kMemLimitExpected);
-    return *limit;
-}
-
 CLI::Validator mem_limit_text() {
     return CLI::Validator(
         [](std::string& text) -> std::string {
-            return read_mem_limit(text) ? "" : printable(text) + " is not " + kMemLimitExpected;
+            try {
+                parse_mem_limit(text, "");
+            } catch (const Error& e) {
+                return std::string(e.what()).substr(2);  // without the empty field's ": "
+            }
+            return "";
         },
         "BYTES or P%", "mem_limit");
 }

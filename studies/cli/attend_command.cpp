@@ -18,6 +18,7 @@
 #include "framework/threads.hpp"
 #include "studies/cli/arguments.hpp"
 #include "studies/cli/commands.hpp"
+#include "studies/measure/measure.hpp"
 
 namespace trikv::cli {
 namespace {
@@ -77,8 +78,8 @@ NpyHeader validated_header(const AttendOptions& opt) {
                 where + ": shape " + shape_text(a.shape) + " has " + std::to_string(a.shape.size()) +
                     " dimensions; expected [n, d] or [h, n, d]");
         require(a.size() > 0, where + ": shape " + shape_text(a.shape) + " is empty; expected n, d (and h) ≥ 1");
-        require(a.dtype == headers[0].dtype, where + ": dtype " + dtype_name(a.dtype) + " differs from --q's " +
-                                                 dtype_name(headers[0].dtype) + "; all inputs must share one dtype");
+        require(a.dtype == headers[0].dtype, where + ": dtype " + numpy_dtype_name(a.dtype) + " differs from --q's " +
+                                                 numpy_dtype_name(headers[0].dtype) + "; all inputs must share one dtype");
         const NpyHeader& first_key = headers[i == 0 ? 0 : 1];
         const bool grouped = i > 0 && a.shape.size() == 3 && headers[0].shape.size() == 3 &&
                              a.shape[0] > 0 && headers[0].shape[0] % a.shape[0] == 0 && a.shape[1] == headers[0].shape[1] &&
@@ -157,7 +158,7 @@ void require_finite_output(const Heads<T>& out, const char* type) {
 template <Scalar T>
 void write_like(const std::string& path, const Heads<T>& out, const NpyHeader& q) {
     NpyArray file{q.dtype, q.shape, std::vector<std::byte>(q.data_bytes)};
-    if (q.dtype == DType::float64) {
+    if (q.dtype == Dtype::f64) {
         for (std::size_t i = 0; i < out.size(); ++i) {
             const double value = out.data()[i];
             std::memcpy(file.data.data() + i * sizeof(double), &value, sizeof(double));
@@ -207,7 +208,7 @@ void run(const AttendOptions& opt) {
     ThreadControl threads(opt.threads);
     if (opt.cache) parse_cache_spec(*opt.cache);  // a bad spec fails before any file is read
     const ScoreVariant variant = parse_variant(opt.variant, "--variant");
-    const std::size_t mem_limit = opt.mem_limit.empty() ? 0 : parse_mem_limit(opt.mem_limit).resolve();
+    const std::size_t mem_limit = opt.mem_limit.empty() ? 0 : static_cast<std::size_t>(memory_limit(parse_mem_limit(opt.mem_limit, "--mem-limit")));
     const NpyHeader q = validated_header(opt);
     const Dims dims = dims_of(q, read_npy_header(opt.k1));
     CacheShape shape{dims.h, dims.d, opt.scale.value_or(default_tensor_scale(dims.d)), dims.kv, variant};
@@ -217,7 +218,7 @@ void run(const AttendOptions& opt) {
     const bool plain = dims.kv == dims.h && variant == ScoreVariant::trilinear && shape.k2_bias == 0 && shape.v2_bias == 0;
     const std::optional<std::string> spec = opt.cache ? opt.cache : plain ? std::nullopt
                                                                           : std::optional<std::string>(kGroupedDefaultCache);
-    if (spec || q.dtype == DType::float32) {
+    if (spec || q.dtype == Dtype::f32) {
         decode<float>(opt, q, shape, spec, mem_limit);
     } else {
         decode<double>(opt, q, shape, spec, mem_limit);

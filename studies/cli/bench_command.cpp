@@ -83,7 +83,7 @@ void run(const BenchOptions& opt) {
     ThreadControl threads(spec.threads);
     const std::vector<StudyPoint> points = expand_study(spec);
     require_points_fit(points);
-    const double mem_limit = memory_limit(spec);
+    const double mem_limit = memory_limit(spec.mem_limit);
     if (!opt.csv.empty()) {  // refused before anything is measured; an empty table until the first point
         std::error_code error;
         require(!std::filesystem::is_directory(opt.csv, error), "--csv " + printable(opt.csv) + ": is a directory");

@@ -148,7 +148,7 @@ MergeReport merge_shards(const StudySpec& spec, bool wait) {
         if (!present.count(key)) missing.insert(key);
     const Provenance finisher = this_process(MachinePeaks{});
     StudyRecord record{.provenance = provenance_of(states, merged, finisher),
-                       .mem_limit_bytes = memory_limit(spec)};
+                       .mem_limit_bytes = memory_limit(spec.mem_limit)};
     for (const ShardState& s : states) record.shards.push_back(shard_json(s));
     if (!missing.empty()) record.notes = missing_notes(points, missing, states);
     finish_study(spec, points, merged, finisher, record);

@@ -377,7 +377,7 @@ ResultRow describe_point(const StudyPoint& point) {
     row.variant = variant_name(point.variant);
     row.k2_bias = point.k2_bias;
     row.v2_bias = point.v2_bias;
-    row.dtype = point.dtype;
+    row.dtype = numpy_dtype_name(storage_dtype(parse_cache_spec(point.cache)));
     row.data = point.data.label();
     if (point.data.kind == DataKind::trace) {
         row.trace_layer = std::to_string(point.data.layer);
@@ -447,8 +447,8 @@ double available_memory_bytes() {
     return 0;
 }
 
-double memory_limit(const StudySpec& spec) {
-    return spec.mem_limit > 0 ? spec.mem_limit : spec.mem_limit_fraction * available_memory_bytes();
+double memory_limit(const MemLimit& limit) {
+    return limit.bytes > 0 ? double(limit.bytes) : limit.percent / 100 * available_memory_bytes();
 }
 
 std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes) {

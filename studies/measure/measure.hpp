@@ -36,7 +36,7 @@ std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks
 
 // Memory the system reports as available now (MemAvailable), in bytes.
 double available_memory_bytes();
-// The study's memory limit in bytes: mem_limit, or mem_limit_fraction of the memory available now.
-double memory_limit(const StudySpec& spec);
+// A memory limit in bytes: its byte count, or its percentage of the memory available now (0: none).
+double memory_limit(const MemLimit& limit);
 
 }  // namespace trikv

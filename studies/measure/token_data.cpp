@@ -124,7 +124,9 @@ void inspect_npy_data(DataSpec& data) {
         require(array.shape.size() == 2 || array.shape.size() == 3, path + ": expected [n, d] or [h, n, d]");
         data.tokens = std::min(data.tokens, array.shape[array.shape.size() - 2]);
         data.largest_array = std::max(data.largest_array, array.size());
-        mix(&array.dtype, sizeof array.dtype);
+        // The code npy's own enum gave (0 float32, 1 float64), so digests and point keys stay.
+        const int dtype_code = array.dtype == Dtype::f32 ? 0 : 1;
+        mix(&dtype_code, sizeof dtype_code);
         mix(array.shape.data(), array.shape.size() * sizeof(std::size_t));
         mix(array.data.data(), array.data.size());
     }

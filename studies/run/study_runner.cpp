@@ -157,7 +157,7 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
     for (const ResultRow& row : results.read())
         if (row.key == point_key_of(row)) recorded[row.key] = row.status;
 
-    const double mem_limit = memory_limit(spec);
+    const double mem_limit = memory_limit(spec.mem_limit);
     const auto finished = std::count_if(study.points.begin(), study.points.end(), [&](const StudyPoint& p) {
         const auto found = recorded.find(p.key());
         return found != recorded.end() && found->second == PointStatus::ok;

@@ -32,5 +32,7 @@ struct RealRange {
 };
 inline constexpr RealRange kScale{std::numeric_limits<double>::min(), 1e6};  // of the scores
 inline constexpr RealRange kBias{-1e6, 1e6};                                 // k2_bias, v2_bias
+inline constexpr RealRange kRadius{0, 1e6};                                  // clustered data: δ
+inline constexpr RealRange kMean{-1e6, 1e6};                                 // data k2_mean, v2_mean
 
 }  // namespace trikv::bounds

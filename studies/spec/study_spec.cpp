@@ -16,6 +16,8 @@
 #include "attention/matrix_attention.hpp"
 #include "attention/tensor_attention.hpp"
 #include "studies/spec/bounds.hpp"
+#include "studies/spec/mem_limit.hpp"
+#include "studies/spec/study_fields.hpp"
 #include "studies/figures/figures.hpp"
 #include "studies/measure/token_data.hpp"
 #include "studies/spec/toml_depth.hpp"
@@ -24,13 +26,16 @@
 namespace trikv {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "heads", "kv_heads", "variant",
-                                           "k2_bias", "v2_bias", "dtype", "data", "seed", "seeds",
-                                           "accuracy_positions",
-                                           "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
-                                           "figures", "measure_peaks"};
-const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir", "layer", "head",
-                                            "k2_mean", "v2_mean"};
+// The study's own keys; the rest are its fields' (studies/spec/study_fields.hpp).
+const std::vector<std::string> kStudyKeys = {"name", "caches", "grid", "data", "seeds", "mem_limit", "out", "figures",
+                                             "measure_peaks"};
+
+std::vector<std::string> known_keys(bool in_data) {
+    std::vector<std::string> keys = in_data ? std::vector<std::string>{} : kStudyKeys;
+    for (const StudyField& field : study_fields())
+        if (field.in_data == in_data) keys.push_back(field.key);
+    return keys;
+}
 
 void check_keys(const toml::table& table, const std::vector<std::string>& known, const std::string& where) {
     for (const auto& [key, value] : table) {
@@ -63,65 +68,6 @@ public:
     void texts(const char* key, std::vector<std::string>& out) const {
         if (const toml::node* node = table_.get(key)) out = strings(*node, field(key));
     }
-    // A string or an array of strings.
-    void text_or_texts(const char* key, std::vector<std::string>& out) const {
-        const toml::node* node = table_.get(key);
-        if (!node) return;
-        if (node->is_string()) out = {**node->as_string()};
-        else out = strings(*node, field(key));
-        require(!out.empty(), field(key) + " must not be empty");
-    }
-    // An integer or a non-empty array of integers.
-    void whole_or_wholes(const char* key, std::vector<std::size_t>& out, bounds::Range range) const {
-        const toml::node* node = table_.get(key);
-        if (node && node->is_integer()) out = {static_cast<std::size_t>(integer(*node, field(key), range.min, range.max))};
-        else wholes(key, out, range);
-    }
-    template <class Int>
-    void whole(const char* key, Int& out, bounds::Range range) const {
-        if (const toml::node* node = table_.get(key))
-            out = static_cast<Int>(integer(*node, field(key), range.min, range.max));
-    }
-    void wholes(const char* key, std::vector<std::size_t>& out, bounds::Range range) const {
-        const toml::node* node = table_.get(key);
-        if (!node) return;
-        const toml::array* array = node->as_array();
-        require(array && !array->empty(), field(key) + " must be a non-empty array of integers");
-        out.clear();
-        for (const toml::node& item : *array)
-            out.push_back(static_cast<std::size_t>(integer(item, field(key), range.min, range.max)));
-    }
-    void real(const char* key, double& out, double min, double max) const {
-        if (const toml::node* node = table_.get(key)) out = number(*node, field(key), min, max);
-    }
-    // A number or a non-empty array of numbers.
-    void real_or_reals(const char* key, std::vector<double>& out, double min, double max) const {
-        const toml::node* node = table_.get(key);
-        if (!node) return;
-        out.clear();
-        if (const toml::array* array = node->as_array()) {
-            require(!array->empty(), field(key) + " must not be empty");
-            for (const toml::node& item : *array) out.push_back(number(item, field(key), min, max));
-        } else {
-            out.push_back(number(*node, field(key), min, max));
-        }
-    }
-    // One of an enum's names (studies/spec/study_kinds.hpp); `name` is the field as messages name it.
-    template <class Kind>
-    void kind(const char* key, Kind& out, const std::string& name) const {
-        if (!table_.get(key)) return;
-        std::string text;
-        this->text(key, text);
-        out = parse_kind<Kind>(text, name);
-    }
-    template <class Kind>
-    void kind_or_kinds(const char* key, std::vector<Kind>& out, const std::string& name) const {
-        if (!table_.get(key)) return;
-        std::vector<std::string> texts;
-        text_or_texts(key, texts);
-        out.clear();
-        for (const std::string& text : texts) out.push_back(parse_kind<Kind>(text, name));
-    }
     std::string field(const char* key) const { return where_ + ": " + key; }
 
     static std::vector<std::string> strings(const toml::node& node, const std::string& where) {
@@ -134,44 +80,10 @@ public:
         }
         return out;
     }
-    static double number(const toml::node& node, const std::string& where, double min, double max) {
-        require(node.is_number(), where + " must be a number");
-        const double value = node.is_integer() ? double(**node.as_integer()) : **node.as_floating_point();
-        require(std::isfinite(value) && value >= min && value <= max,
-                where + " = " + std::to_string(value) + " is out of range [" + std::to_string(min) + ", " +
-                    std::to_string(max) + "]");
-        return value;
-    }
-    static long long integer(const toml::node& node, const std::string& where, long long min, long long max) {
-        require(node.is_integer(), where + " must be an integer");
-        const long long value = **node.as_integer();
-        require(value >= min && value <= max, where + " = " + std::to_string(value) + " is out of range [" +
-                                                  std::to_string(min) + ", " + std::to_string(max) + "]");
-        return value;
-    }
-
 private:
     const toml::table& table_;
     std::string where_;
 };
-
-// A byte count, or a percentage of the memory available when the study starts ("80%").
-void parse_mem_limit(const toml::node& node, const std::string& where, StudySpec& spec) {
-    if (node.is_integer()) {
-        const long long bytes = **node.as_integer();
-        require(bytes > 0, where + " = " + std::to_string(bytes) + " must be a positive byte count");
-        spec.mem_limit = double(bytes);
-        return;
-    }
-    const std::string text = node.is_string() ? std::string(**node.as_string()) : std::string();
-    double percent = 0;
-    const bool parsed = text.size() > 1 && text.back() == '%' &&
-                        std::from_chars(text.data(), text.data() + text.size() - 1, percent).ptr == text.data() + text.size() - 1;
-    require(parsed && percent > 0 && percent <= 100,
-            where + " = '" + text + "' must be a positive byte count or a percentage in (0%, 100%] like \"80%\"");
-    spec.mem_limit = 0;
-    spec.mem_limit_fraction = percent / 100;
-}
 
 CacheGrid parse_grid(const toml::table& table, const std::string& where) {
     CacheGrid grid;
@@ -205,13 +117,6 @@ std::uint64_t fnv1a(const std::string& text) {
     return hash;
 }
 
-// A scale given and other than the attention kind's default (which is the same point as none).
-bool has_own_scale(const StudyPoint& point) {
-    StudyPoint unscaled = point;
-    unscaled.scale = 0;
-    return point.scale > 0 && point.scale != unscaled.resolved_scale();
-}
-
 }  // namespace
 
 std::string DataSpec::label() const {
@@ -242,57 +147,31 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
         throw Error(source + ":" + std::to_string(e.source().begin.line) + ":" +
                     std::to_string(e.source().begin.column) + ": TOML syntax error: " + std::string(e.description()));
     }
-    check_keys(root, kTopKeys, source);
+    check_keys(root, known_keys(false), source);
     StudySpec spec;
     const Reader top(root, source);
     top.text("name", spec.name);
     top.texts("caches", spec.caches);
-    top.wholes("n", spec.n, bounds::kTokens);
-    top.wholes("d", spec.d, bounds::kHeadDim);
-    top.wholes("heads", spec.heads, bounds::kHeads);
-    top.wholes("kv_heads", spec.kv_heads, bounds::kHeads);
-    std::vector<std::string> variants;
-    top.text_or_texts("variant", variants);
-    if (!variants.empty()) spec.variants.clear();
-    for (const std::string& variant : variants) spec.variants.push_back(parse_variant(variant, source + ": variant"));
-    top.real("k2_bias", spec.k2_bias, bounds::kBias.min, bounds::kBias.max);
-    top.real("v2_bias", spec.v2_bias, bounds::kBias.min, bounds::kBias.max);
-    top.text("dtype", spec.dtype);
-    require(!(root.get("seed") && root.get("seeds")), source + ": give either seed or seeds, not both");
-    if (const toml::node* seed = root.get("seed"))
-        spec.seeds = {std::uint64_t(Reader::integer(*seed, source + ": seed", bounds::kSeed.min, bounds::kSeed.max))};
-    std::vector<std::size_t> seeds;
-    top.wholes("seeds", seeds, bounds::kSeed);
-    if (!seeds.empty()) spec.seeds.assign(seeds.begin(), seeds.end());
-    top.whole("accuracy_positions", spec.accuracy_positions, bounds::kAccuracyPositions);
-    top.kind("workload", spec.workload, source + ": workload");
-    top.wholes("schedule", spec.schedule, bounds::kScheduleSide);
-    top.whole("warmup", spec.warmup, bounds::kWarmup);
-    top.whole("repetitions", spec.repetitions, bounds::kRepetitions);
-    top.whole("threads", spec.threads, bounds::kThreads);
-    top.real_or_reals("scale", spec.scales, bounds::kScale.min, bounds::kScale.max);
     top.text("out", spec.out);
     top.texts("figures", spec.figures);
     if (const toml::node* peaks = root.get("measure_peaks")) {
         require(peaks->is_boolean(), source + ": measure_peaks must be true or false");
         spec.measure_peaks = **peaks->as_boolean();
     }
-    if (const toml::node* limit = root.get("mem_limit")) parse_mem_limit(*limit, source + ": mem_limit", spec);
-    if (const toml::node* data = root.get("data")) {
-        require(data->is_table(), source + ": data must be a table ([data])");
-        check_keys(*data->as_table(), kDataKeys, source + ": [data]");
-        const Reader reader(*data->as_table(), source + ": data");
-        reader.kind_or_kinds("kind", spec.kinds, source + ": data.kind");
-        reader.whole("clusters", spec.data.clusters, bounds::kClusters);
-        reader.real("radius", spec.data.radius, 0.0, 1e6);
-        reader.real("k2_mean", spec.data.k2_mean, -1e6, 1e6);
-        reader.real("v2_mean", spec.data.v2_mean, -1e6, 1e6);
-        reader.whole_or_wholes("nonzeros", spec.nonzeros, bounds::kNonzeros);
-        reader.kind_or_kinds("support", spec.supports, source + ": data.support");
-        reader.text("dir", spec.data.dir);
-        reader.whole_or_wholes("layer", spec.trace_layers, bounds::kTraceIndex);
-        reader.whole_or_wholes("head", spec.trace_heads, bounds::kTraceIndex);
+    if (const toml::node* limit = root.get("mem_limit")) {
+        // A byte count, or a percentage as on the command line ("80%").
+        const std::string where = source + ": mem_limit";
+        spec.mem_limit = limit->is_integer() ? parse_mem_limit(std::to_string(**limit->as_integer()), where)
+                         : limit->is_string() ? parse_mem_limit(**limit->as_string(), where)
+                                              : throw Error(where + " must be a byte count or a percentage like \"80%\"");
     }
+    const toml::table* data = nullptr;
+    if (const toml::node* node = root.get("data")) {
+        require(node->is_table(), source + ": data must be a table ([data])");
+        data = node->as_table();
+        check_keys(*data, known_keys(true), source + ": [data]");
+    }
+    read_study_fields(root, data, source, spec);
     if (const toml::node* grids = root.get("grid")) {
         const toml::array* array = grids->as_array();
         require(array != nullptr, source + ": grid must be an array of tables ([[grid]])");
@@ -359,8 +238,6 @@ void validate_study(const StudySpec& spec) {
     const auto has_kind = [&](DataKind kind) {
         return std::find(spec.kinds.begin(), spec.kinds.end(), kind) != spec.kinds.end();
     };
-    require(spec.dtype == "float32", "study: dtype = '" + spec.dtype +
-                                         "' is not supported; caches store float32 (choose storage per cache spec)");
     for (const DataKind kind : spec.kinds)
         if (kind == DataKind::npy || kind == DataKind::trace)
             require(!spec.data.dir.empty(), "study: data.kind = '" + name_of(kind) + "' needs data.dir");
@@ -461,7 +338,6 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
                                         cache, {.n = n,
                                                 .d = d,
                                                 .heads = heads,
-                                                .dtype = spec.dtype,
                                                 .workload = spec.workload,
                                                 .schedule = var ? spec.schedule : std::vector<std::size_t>{},
                                                 .data = data,
@@ -487,6 +363,12 @@ StudyPoint point_for(const std::string& cache_spec, StudyPoint rest) {
     return rest;
 }
 
+bool StudyPoint::has_own_scale() const {
+    StudyPoint unscaled = *this;
+    unscaled.scale = 0;
+    return scale > 0 && scale != unscaled.resolved_scale();
+}
+
 double StudyPoint::resolved_scale() const {
     if (scale > 0) return scale;
     return default_scale(type->attention, d);
@@ -500,27 +382,13 @@ CacheShape StudyPoint::shape() const {
 }
 
 std::string StudyPoint::key() const {
-    std::ostringstream config;
-    // npy and trace data by their content: rewriting q.npy in place makes new points, moving the
-    // folder does not.
-    const std::string data_text = data.kind == DataKind::npy     ? "npy(" + data.digest + ")"
-                                  : data.kind == DataKind::trace ? "trace(" + data.digest + ",layer=" +
-                                                                       std::to_string(data.layer) + ",head=" +
-                                                                       std::to_string(data.head) + ")"
-                                                                 : data.label();
-    config << "cache=" << cache << ";n=" << n << ";d=" << d << ";heads=" << heads << ";dtype=" << dtype
-           << ";workload=" << name_of(workload) << ";data=" << data_text << ";seed=" << seed << ";warmup=" << warmup
-           << ";repetitions=" << repetitions << ";threads=" << threads;
-    // Later fields only where they differ from what keys had before them, so results resume.
-    if (workload == Workload::var) config << ";schedule=" << toml_list(schedule);
-    if (has_own_scale(*this)) config << ";scale=" << shortest_text(scale);
-    if (kv_heads != 0 && kv_heads != heads) config << ";kv_heads=" << kv_heads;
-    if (variant != ScoreVariant::trilinear) config << ";variant=" << variant_name(variant);
-    if (k2_bias != 0 || v2_bias != 0) config << ";k2_bias=" << shortest_text(k2_bias) << ";v2_bias=" << shortest_text(v2_bias);
-    if (workload != Workload::var && accuracy_positions != kDefaultAccuracyPositions)
-        config << ";accuracy_positions=" << accuracy_positions;
+    std::string config = "cache=" + cache;
+    for (const StudyField& field : study_fields()) {
+        const std::string part = field.key_part ? field.key_part(*this) : std::string();
+        if (!part.empty()) config += ";" + part;
+    }
     char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config)));
     return hex;
 }
 
@@ -530,7 +398,7 @@ std::string StudyPoint::describe() const {
            (kv_heads != 0 && kv_heads != heads ? "/" + std::to_string(kv_heads) : "") +
            (variant != ScoreVariant::trilinear ? " " + variant_name(variant) : "") +
            (data.kind == DataKind::gaussian ? "" : " " + data.label()) +
-           (has_own_scale(*this) ? " scale=" + shortest_text(scale) : "");
+           (has_own_scale() ? " scale=" + shortest_text(scale) : "");
 }
 
 }  // namespace trikv

@@ -11,6 +11,7 @@
 
 #include "attention/score_variant.hpp"
 #include "caches/cache.hpp"
+#include "studies/spec/mem_limit.hpp"
 #include "studies/spec/study_kinds.hpp"
 
 namespace trikv {
@@ -61,7 +62,6 @@ struct StudySpec {
     std::vector<std::size_t> kv_heads;
     std::vector<ScoreVariant> variants = {ScoreVariant::trilinear};
     double k2_bias = 0, v2_bias = 0;
-    std::string dtype = "float32";
     DataSpec data;
     // [data] nonzeros and support may be lists: with kind = sparse every combination is a
     // point of its own (expand_study writes one of each into the point's data).
@@ -87,8 +87,7 @@ struct StudySpec {
     int threads = 0;          // 0 = all hardware threads
     // of the scores, one point per value; 0 = each attention kind's default (tensor 1/d)
     std::vector<double> scales = {0};
-    double mem_limit = 0;              // bytes; 0 = mem_limit_fraction of the memory available at start
-    double mem_limit_fraction = 0.8;
+    MemLimit mem_limit{.bytes = 0, .percent = 80};  // points projected above it are skipped
     std::string out;          // output directory; default results/<name>
     std::vector<std::string> figures = {"pareto", "scaling", "error"};
     bool measure_peaks = true;  // false: skip the peak measurement; *_fraction columns stay 0
@@ -109,7 +108,6 @@ struct StudyPoint {
     std::string cache{};              // canonical spec
     const CacheType* type = nullptr;  // the spec's registered type (point_for fills both)
     std::size_t n = 0, d = 0, heads = 0;  // var: n = Σ r_k² over the schedule
-    std::string dtype = "float32";
     Workload workload = Workload::decode;
     std::vector<std::size_t> schedule{};  // var only
     DataSpec data{};
@@ -125,6 +123,8 @@ struct StudyPoint {
     // The scale the point runs at: `scale`, or its cache's attention kind's default at d
     // (default_scale, as make_cache resolves an unset scale: every entry point agrees).
     double resolved_scale() const;
+    // A scale given and other than the attention kind's default (which is the same point as none).
+    bool has_own_scale() const;
     // The shape its cache is built with: heads over kv heads, the resolved scale, variant, bias.
     CacheShape shape() const;
     // 16 hex digits (FNV-1a of the full configuration): equal configurations, equal keys.

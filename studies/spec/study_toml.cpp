@@ -29,7 +29,6 @@ std::string to_toml(const StudySpec& spec) {
     out << "name = " << toml_string(spec.name) << "\n"
         << "caches = " << toml_list(spec.caches) << "\n"
         << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
-        << "dtype = " << toml_string(spec.dtype) << "\n"
         << (spec.seeds.size() == 1 ? "seed = " + std::to_string(spec.seeds.front()) : "seeds = " + toml_list(spec.seeds))
         << "\nworkload = " << toml_string(name_of(spec.workload)) << "\n"
         << (spec.accuracy_positions != kDefaultAccuracyPositions
@@ -41,8 +40,7 @@ std::string to_toml(const StudySpec& spec) {
         << "variant = " << toml_list(variant_names_of) << "\n"
         << (spec.k2_bias != 0 ? "k2_bias = " + shortest_text(spec.k2_bias) + "\n" : "")
         << (spec.v2_bias != 0 ? "v2_bias = " + shortest_text(spec.v2_bias) + "\n" : "")
-        << "mem_limit = " << (spec.mem_limit > 0 ? std::to_string(static_cast<long long>(spec.mem_limit))
-                                                 : "\"" + std::to_string(std::lround(spec.mem_limit_fraction * 100)) + "%\"")
+        << "mem_limit = " << spec.mem_limit.text()
         << "\nout = " << toml_string(spec.out) << "\n"
         << "figures = " << toml_list(spec.figures) << "\nmeasure_peaks = " << (spec.measure_peaks ? "true" : "false")
         << "\n\n[data]\nkind = " << toml_list(kind_names) << "\nclusters = "
