@@ -75,15 +75,6 @@ std::vector<std::string> registered_names() {
 
 }  // namespace
 
-std::string format_number(double value) {
-    char text[32];
-    // Whole numbers in fixed notation ("1048576", not "1.04858e+06"); others shortest round-trip.
-    const bool whole = value == std::floor(value) && std::fabs(value) < 1e18;
-    const auto end = whole ? std::to_chars(text, text + sizeof text, value, std::chars_format::fixed).ptr
-                           : std::to_chars(text, text + sizeof text, value).ptr;
-    return std::string(text, end);
-}
-
 const std::string& CacheConfig::text(const std::string& key) const {
     const auto found = values_.find(key);
     require(found != values_.end(), "cache '" + name_ + "' has no parameter '" + key + "'");

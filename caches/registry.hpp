@@ -16,6 +16,7 @@
 
 #include "caches/cache.hpp"
 #include "framework/dtype.hpp"
+#include "framework/text.hpp"  // format_number: the canonical form of a spec's numbers
 
 namespace trikv {
 
@@ -131,8 +132,5 @@ const CacheType& find_cache_type(const std::string& name);
 CacheConfig parse_cache_spec(const std::string& spec);
 // A cache of `spec` for `shape`; an unset shape.scale (0) becomes default_scale of the type.
 std::unique_ptr<Cache> make_cache(const std::string& spec, const CacheShape& shape);
-// A parameter bound as people write it: whole numbers as integers ("1048576"), others in their
-// shortest round-trip form ("0.5").
-std::string format_number(double value);
 
 }  // namespace trikv

@@ -3,6 +3,7 @@
 // shortest round-trip form (the form results.csv, point keys and resolved study files store,
 // so a number written and read back is the same number).
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,16 @@ inline std::string join(const std::vector<std::string>& items, std::string_view 
 inline std::string shortest_text(double value) {
     char text[32];
     return std::string(text, std::to_chars(text, text + sizeof text, value).ptr);
+}
+
+// The same, but whole numbers in fixed notation ("1048576", not "1.048576e+06"): how cache specs
+// spell their parameters in canonical form (and so in point keys) and how messages name ranges.
+inline std::string format_number(double value) {
+    char text[32];
+    const bool whole = value == std::floor(value) && std::fabs(value) < 1e18;
+    const auto end = whole ? std::to_chars(text, text + sizeof text, value, std::chars_format::fixed).ptr
+                           : std::to_chars(text, text + sizeof text, value).ptr;
+    return std::string(text, end);
 }
 
 }  // namespace trikv
