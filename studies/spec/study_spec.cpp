@@ -343,6 +343,7 @@ void validate_study(const StudySpec& spec) {
     require_distinct(spec.nonzeros, "data.nonzeros");
     require_distinct(spec.trace_layers, "data.layer");
     require_distinct(spec.trace_heads, "data.head");
+    require(spec.workload != Workload::prefill, "study: workload = 'prefill' is measured by `trikv prefill`, not by a study (decode, var)");
     if (spec.workload == Workload::var) {
         require(spec.n.empty(), "study: n is not used by workload 'var' (its tokens are the schedule's); remove n");
         require(!spec.schedule.empty(), "study: schedule is empty; give the sides of the token maps, e.g. [1, 2, 4]");
