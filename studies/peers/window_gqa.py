@@ -164,7 +164,7 @@ def main():
         torch_percent = [100.0 / c for c in ceilings]  # the ceiling is torch's time over the peak's
         rows.append([args.g, args.w1, w2, args.d, summary(trikv_ms, 3), summary(percents, 0), summary(torch_ms, 3),
                      summary(torch_percent, 0), f"{form}, {threads}", summary(ratios), summary(ceilings)])
-        own = window_row(args, w2, scale, inputs, trikv_ms, flops, percents)
+        own = window_row(args, w2, scale, trikv_ms, flops, percents)
         results += [own, common.peer_row("pytorch", form.replace(" ", "-"), own, torch_ms, own["bytes"], threads)]
         trikv.write_results(os.path.join(args.out, "window_gqa.csv"), results)
     header = ["g", "w1", "w2", "d", "trikv ms", "trikv %SGEMM", "torch ms", "torch %SGEMM", "torch form, threads",
@@ -175,14 +175,15 @@ def main():
     print(table)
 
 
-def window_row(args, w2, scale, inputs, trikv_ms, flops, percents):
+def window_row(args, w2, scale, trikv_ms, flops, percents):
     """trikv's rounds at one w2 as a row of results.csv's columns: the window cache's kernel
     (count = g query heads over one kv head), n = the w2 rows of K2/V2 it attends with w1 of
-    K1/V1; bytes: the rows it reads (self-reported: the arrays' sizes); one timed step per round."""
+    K1/V1, on gaussian inputs drawn with seed w2; bytes: the rows it reads (self-reported: the
+    arrays' sizes); one timed step per round."""
     low, high, level = trikv._core._median_interval(trikv_ms)
     med, p25, p75 = common.quantiles(trikv_ms)
-    row = dict(system="trikv", cache=f"window:w1={args.w1},w2={w2}", cache_type="window", exact=True, n=w2,
-               d=args.d, heads=args.g, kv_heads=1, data=f"npy({os.path.abspath(inputs)})", seed=w2,
+    row = dict(system="trikv", cache=f"window:w1={args.w1},w2={w2}", cache_type="window", exact=True,
+               workload="decode", n=w2, d=args.d, heads=args.g, kv_heads=1, data="gaussian", seed=w2,
                attention_scale=scale, warmup=1, repetitions=args.rounds, host=os.uname().nodename,
                bytes=float(2 * (args.w1 + w2) * args.d * 4), bytes_source="self-reported", step_ms_median=med,
                step_ms_p25=p25, step_ms_p75=p75, step_ms_min=min(trikv_ms), step_ms_median_ci_low=low,
