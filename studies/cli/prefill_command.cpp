@@ -98,9 +98,9 @@ void record_prefill_accuracy(ResultRow& row, const PrefillOptions& opt, const He
 
 void run(const PrefillOptions& opt) {
     for (std::size_t n : opt.n)  // refuse before measuring or printing anything
-        allocatable_bytes({6, opt.heads, n, opt.d, sizeof(double)},
-                          "prefill --n " + std::to_string(n) + ": the inputs and output (6 × heads × n × d floats, "
-                          "in float64 for the accuracy check)");
+        allocatable_bytes({6 * sizeof(float) + 7 * sizeof(double), opt.heads, n, opt.d},
+                          "prefill --n " + std::to_string(n) + ": the inputs and output (6 × heads × n × d floats) and "
+                          "the accuracy check's float64 copies (7 × heads × n × d)");
     if (!opt.csv.empty()) {  // refused before anything is measured; an empty table until the first n
         std::error_code error;
         require(!std::filesystem::is_directory(opt.csv, error), "--csv " + printable(opt.csv) + ": is a directory");
