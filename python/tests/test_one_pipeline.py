@@ -117,3 +117,6 @@ def test_a_peers_rows_share_the_table_and_the_figures(tmp_path):
     assert "pytorch reassociated" in (tmp_path / "figures" / "scaling.csv").read_text()
     with pytest.raises(ValueError, match="not_a_column"):
         trikv.write_results(path, [{"not_a_column": 1}])
+    old = tmp_path / "old.csv"  # a table from before the system column: trikv's, as the C++ reader says
+    old.write_text("cache,n\nfactor,8\n")
+    assert records(trikv.load_results(old))[0]["system"] == "trikv"

@@ -87,6 +87,7 @@ def _read_rows(path):
         # results.csv records it; files written before the column existed get it from the registry.
         row["bytes_source"] = row.get("bytes_source") or ("self-reported" if kind in python_cache_types
                                                           else "counted" if kind in registered else "unknown")
+        row["system"] = row.get("system") or "trikv"  # as the C++ reader: tables from before the column
     return rows
 
 
