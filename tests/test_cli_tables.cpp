@@ -19,8 +19,8 @@ using namespace trikv::test::cli;
 TEST_CASE("cli: prefill --csv writes results rows checked against float64, its table unchanged", "[cli][prefill]") {
     TempDir dir;
     const fs::path csv = dir.out("prefill.csv");
-    const Result result = run_cli(dir, "prefill --no-peaks --n 16 --n 32 --d 4 --heads 2 --repetitions 2 --accuracy-positions 4 --csv " +
-                                           quote(csv.string()));
+    const Result result = run_cli(dir, "prefill --no-peaks --n 16 --n 32 --d 4 --heads 2 --repetitions 2 "
+                                       "--accuracy-positions 4 --csv " + quote(csv.string()));
     REQUIRE(result.status == 0);
     CHECK_THAT(result.out, Contains("mask") && Contains("causal"));  // the human table
     const std::vector<ResultRow> rows = read_results_csv(csv);
