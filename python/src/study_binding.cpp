@@ -1,9 +1,12 @@
 // The study runner, from TOML text: python/trikv/studies.py turns a file or a dict (with
 // overrides) into that text, so this surface stays as small as parse + run. Also the figures'
 // style, so that the model's figure (python/trikv/model/figures.py) looks like a study's.
+#include <pybind11/stl.h>
+
 #include "bindings.hpp"
 #include "gil.hpp"
 #include "studies/figures/gnuplot_script.hpp"
+#include "studies/measure/statistics.hpp"
 #include "studies/results/results.hpp"
 #include "studies/run/study_runner.hpp"
 #include "studies/spec/study_spec.hpp"
@@ -38,6 +41,15 @@ void bind_studies(py::module_& m) {
             return schema;
         },
         "results.csv's columns and their types ('int', 'float' or 'text'), in order: the C++ writer's schema.");
+    m.def("_default_result_line", [] { return to_csv_line(ResultRow{}); },
+          "A default row of results.csv (its fields in _result_schema's order): what a writer in Python fills in.");
+    m.def(
+        "_median_interval",
+        [](const std::vector<double>& samples) {
+            const MedianInterval interval = median_interval(samples);
+            return py::make_tuple(interval.low, interval.high, interval.level);
+        },
+        "(low, high, level): the median's distribution-free interval, as results.csv's step_ms_median_ci_* columns.");
     m.def("_gnuplot_style_dir", [] { return gnuplot_style_dir().string(); },
           "The folder of trikv.gp and the figure templates (studies/figures/gnuplot/ or its installed copy).");
     m.def(

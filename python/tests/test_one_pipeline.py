@@ -85,3 +85,38 @@ def test_load_results_reads_a_merged_study(tmp_path):
     rows = records(trikv.load_results(tmp_path / "m"))
     assert sorted(r["cache_type"] for r in rows) == ["factor", "matrix"]
     assert all(isinstance(r["bytes"], float) for r in rows)
+
+
+def test_load_results_reads_prefill_rows(tmp_path):
+    assert CLI, "TRIKV_CLI names the built `trikv` (ctest sets it)"
+    path = tmp_path / "prefill.csv"
+    subprocess.run([CLI, "prefill", "--no-peaks", "--n", "8", "--n", "16", "--d", "4", "--repetitions", "1",
+                    "--csv", str(path)], check=True, capture_output=True)
+    rows = records(trikv.load_results(path))
+    assert [r["n"] for r in rows] == [8, 16]
+    assert {r["workload"] for r in rows} == {"prefill"} and {r["system"] for r in rows} == {"trikv"}
+    assert all(0 < r["rel_l2_error"] <= 1e-5 and r["bytes"] == 4 * r["n"] * 4 * 4 for r in rows)
+
+
+def test_a_peers_rows_share_the_table_and_the_figures(tmp_path):
+    """studies/peers/ records PyTorch beside trikv with trikv.write_results: the C++ reader takes
+    the table (`trikv figures` draws both systems), load_results reads the system column."""
+    own = records(bench_rows(tmp_path, "--cache", "factor", "--n", 8, "--n", 16, "--d", 8))
+    peer = [{**{k: own_row[k] for k in ("workload", "n", "d", "heads", "kv_heads", "data", "attention_scale")},
+             "system": "pytorch", "cache": "reassociated", "cache_type": "reassociated", "exact": True,
+             "bytes": 4.0 * (own_row["n"] + 1) * 8 * 4, "step_ms_median": 0.5, "key": f"{i:016x}"}
+            for i, own_row in enumerate(own)]
+    path = tmp_path / "peers.csv"
+    trikv.write_results(path, own + peer)
+    rows = records(trikv.load_results(path))
+    assert [r["system"] for r in rows] == ["trikv", "trikv", "pytorch", "pytorch"]
+    assert rows[2]["status"] == "ok" and rows[2]["variant"] == "trilinear"  # the C++ writer's defaults
+    figures = subprocess.run([CLI, "figures", str(path), "--out", str(tmp_path / "figures"), "--figure", "scaling"],
+                             capture_output=True, text=True)
+    assert figures.returncode == 0, figures.stderr
+    assert "pytorch reassociated" in (tmp_path / "figures" / "scaling.csv").read_text()
+    with pytest.raises(ValueError, match="not_a_column"):
+        trikv.write_results(path, [{"not_a_column": 1}])
+    old = tmp_path / "old.csv"  # a table from before the system column: trikv's, as the C++ reader says
+    old.write_text("cache,n\nfactor,8\n")
+    assert records(trikv.load_results(old))[0]["system"] == "trikv"

@@ -16,10 +16,10 @@ from . import _core
 from ._arguments import one_line_type_errors
 from ._core import Cache, caches, is_exact
 from .pycache import Param, PyCache, register
-from .studies import load_results, run_study
+from .studies import load_results, run_study, write_results
 
 __all__ = ["Cache", "Param", "PyCache", "attend", "caches", "is_exact", "load_plugin", "load_results", "register",
-           "run_study"]
+           "run_study", "write_results"]
 
 # A wrong argument type is one line, not pybind11's dump of every argument (trikv/_arguments.py).
 # append and attend take any object and check it themselves; they stay unwrapped (no overhead).

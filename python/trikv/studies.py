@@ -87,6 +87,7 @@ def _read_rows(path):
         # results.csv records it; files written before the column existed get it from the registry.
         row["bytes_source"] = row.get("bytes_source") or ("self-reported" if kind in python_cache_types
                                                           else "counted" if kind in registered else "unknown")
+        row["system"] = row.get("system") or "trikv"  # as the C++ reader: tables from before the column
     return rows
 
 
@@ -122,3 +123,33 @@ def load_results(path):
     except ImportError:
         return rows
     return pandas.DataFrame(rows)
+
+
+def write_results(path, rows):
+    """Writes `rows` (dicts) as a table with results.csv's columns, the C++ writer's defaults in
+    every column a row leaves out (system: 'trikv'), so that trikv.load_results and `trikv
+    figures` read it: how the peer benchmarks (studies/peers/) record PyTorch and NumPy beside
+    trikv. A column outside the schema is refused; `key` must be 16 hex digits, as the C++
+    reader checks. Written to a temporary file and renamed: never torn."""
+    schema = list(_core._result_schema())
+    defaults = dict(zip(schema, next(csv.reader([_core._default_result_line()]))))
+    with io.StringIO(newline="") as text:
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(schema)
+        for row in rows:
+            unknown = sorted(set(row) - set(schema))
+            if unknown:
+                raise ValueError(f"write_results: {', '.join(unknown)} is not a results.csv column")
+            writer.writerow([_csv_text(row[c]) if c in row else defaults[c] for c in schema])
+        body = text.getvalue()
+    temporary = f"{os.fspath(path)}.tmp{os.getpid()}"
+    with open(temporary, "w", newline="") as f:
+        f.write(body)
+    os.replace(temporary, path)
+
+
+def _csv_text(value):
+    """A field as the C++ writer spells it: booleans 1/0, floats in their shortest round-trip form."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return repr(float(value)) if isinstance(value, float) else str(value)

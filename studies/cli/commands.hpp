@@ -15,6 +15,7 @@ void add_caches_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_study_command(CLI::App& app);
 void add_prefill_command(CLI::App& app);
+void add_figures_command(CLI::App& app);
 
 // Every subcommand above (main.cpp and the argument fuzzer build the same app).
 inline void add_commands(CLI::App& app) {
@@ -23,6 +24,7 @@ inline void add_commands(CLI::App& app) {
     add_bench_command(app);
     add_study_command(app);
     add_prefill_command(app);
+    add_figures_command(app);
 }
 
 }  // namespace trikv::cli

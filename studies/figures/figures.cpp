@@ -31,6 +31,9 @@ const Labels kVarStepLabels{"var-", "time per scale step [ms]", "resident cache 
                             "tokens after the scale step", "time per VAR scale step"};
 const Labels kVarGenerationLabels{"var-", "time per generation [ms]", "peak resident cache memory [bytes]",
                                   "tokens generated", "time per VAR generation"};
+// `trikv prefill`'s rows: every query of n tokens at once, beside the keys and values it reads.
+const Labels kPrefillLabels{"prefill-", "time per prefill [ms]", "key and value memory [bytes]",
+                            "sequence length n [tokens]", "time per prefill"};
 
 // A script with what every figure states: title, configuration, axis titles and the series.
 GnuplotScript begin_script(const std::string& figure, const std::string& data, const std::string& title,
@@ -344,8 +347,11 @@ FigureReport write_figures(const fs::path& dir, const std::vector<ResultRow>& ro
     };
     std::vector<Part> parts = {{kDecodeLabels, {}, {"pareto", "scaling", "error", "sparsity", "theory"}},
                                {kVarStepLabels, {}, {"scaling"}},
-                               {kVarGenerationLabels, {}, {"pareto", "error", "sparsity"}}};
-    for (const ResultRow& row : rows) parts[row.workload != Workload::var ? 0 : row.scale > 0 ? 1 : 2].rows.push_back(row);
+                               {kVarGenerationLabels, {}, {"pareto", "error", "sparsity"}},
+                               {kPrefillLabels, {}, {"pareto", "scaling"}}};
+    for (const ResultRow& row : rows)
+        parts[row.workload == Workload::prefill ? 3 : row.workload != Workload::var ? 0 : row.scale > 0 ? 1 : 2]
+            .rows.push_back(row);
     FigureReport report;
     const bool gnuplot = gnuplot_on_path();
     std::string unrendered;

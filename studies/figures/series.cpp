@@ -23,12 +23,14 @@ struct TypeStyle {
     unsigned colour;
     int shape;
 };
-constexpr std::array<TypeStyle, 11> kTypeStyles{{
+constexpr std::array<TypeStyle, 13> kTypeStyles{{
     {"product", 0x0072B2, 0},        {"factor", 0xD55E00, 1},        {"window", 0x009E73, 2},
     {"hybrid", 0xCC79A7, 3},         {"subgen2", 0xE69F00, 4},       {"subgen4", 0x56B4E9, 5},
     {"sparse-product", 0x999933, 0}, {"sparse-factor", 0x882255, 1}, {"matrix", 0x332288, 4},
     {"reference", 0x000000, 2},
     {"poly", 0x661100, 4},
+    // Peers (studies/peers/): a system's series share its colour, trikv's keep their type's.
+    {"pytorch", 0xEE3377, 1}, {"numpy", 0x777777, 3},
 }};
 // Types not listed: a colour and shape from their name's hash, the same in every study.
 constexpr std::array<unsigned, 5> kFallbackColours{0xAA4499, 0x44AA99, 0x117733, 0xCC6677, 0xDDCC77};
@@ -213,14 +215,17 @@ SeriesSet group_series(const std::vector<ResultRow>& rows, const std::function<s
     std::map<std::string, std::size_t> index, variants;  // label → series; type → its series so far
     for (std::size_t i = 0; i < set.rows.size(); ++i) {
         const ResultRow& r = set.rows[i];
-        std::string label = spec_label(r.cache, specs);
+        // A peer's row: its system names the series and gives it its colour.
+        const bool peer = r.system != kTrikvSystem;
+        std::string label = (peer ? r.system + " " : "") + spec_label(r.cache, specs);
         for (const Dimension dimension : dimensions)
             if (const std::string value = dimension(r); !value.empty()) label += ", " + value;
         if (extra) label += extra(r);
         const auto [it, added] = index.insert({label, set.series.size()});
         if (added) {
-            set.series.push_back({.label = label, .type = r.cache_type, .exact = r.exact, .rows = {}});
-            style_series(set.series.back(), variants[r.cache_type]++);
+            const std::string style = peer ? r.system : r.cache_type;
+            set.series.push_back({.label = label, .type = style, .exact = r.exact, .rows = {}});
+            style_series(set.series.back(), variants[style]++);
         }
         set.series[it->second].rows.push_back(i);
         set.series_of.push_back(it->second);

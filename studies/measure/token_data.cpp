@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "framework/fnv_hash.hpp"
 #include "framework/error.hpp"
 #include "framework/npy.hpp"
 #include "framework/rng.hpp"
@@ -112,10 +113,7 @@ void inspect_npy_data(DataSpec& data) {
                 "data.layer = " + std::to_string(data.layer) + ", data.head = " + std::to_string(data.head) + ": " +
                     k1.string() + " does not exist (only a 2-simplicial layer's heads hold q, k1, k2, v1, v2)");
     }
-    std::uint64_t hash = 1469598103934665603ull;
-    auto mix = [&](const void* bytes, std::size_t count) {
-        for (std::size_t i = 0; i < count; ++i) hash = (hash ^ static_cast<const unsigned char*>(bytes)[i]) * 1099511628211ull;
-    };
+    Fnv1a hash;
     data.tokens = std::numeric_limits<std::size_t>::max();
     data.largest_array = 0;
     for (const char* name : kNpyNames) {
@@ -126,13 +124,11 @@ void inspect_npy_data(DataSpec& data) {
         data.largest_array = std::max(data.largest_array, array.size());
         // The code npy's own enum gave (0 float32, 1 float64), so digests and point keys stay.
         const int dtype_code = array.dtype == Dtype::f32 ? 0 : 1;
-        mix(&dtype_code, sizeof dtype_code);
-        mix(array.shape.data(), array.shape.size() * sizeof(std::size_t));
-        mix(array.data.data(), array.data.size());
+        hash.mix(&dtype_code, sizeof dtype_code);
+        hash.mix(array.shape.data(), array.shape.size() * sizeof(std::size_t));
+        hash.mix(array.data.data(), array.data.size());
     }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-    data.digest = hex;
+    data.digest = hash.hex();
 }
 
 namespace {

@@ -1,7 +1,9 @@
 """Shared by the peer benchmark (compare.py) and the scale study (scale.py): running
-`trikv bench`, summarising repetitions, fitting log-log slopes, writing tables."""
+`trikv bench`, summarising repetitions, fitting log-log slopes, writing tables, recording
+peers' rows in results.csv's columns and drawing them with `trikv figures`."""
 
 import csv
+import hashlib
 import os
 import subprocess
 import sys
@@ -33,13 +35,6 @@ def fit_slope(x, y):
     return slope, intercept
 
 
-def write_csv(path, header, rows):
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
 def markdown_table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
@@ -50,10 +45,36 @@ def default_trikv():
     return os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin", "trikv")
 
 
-def save_figure(fig, axes, path):
-    """Grid and legend on every panel, then the PNG."""
-    for ax in axes:
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+def peer_row(system, method, trikv_row, ms, resident_bytes, threads):
+    """A peer's measurement as a row of results.csv's columns, beside the trikv row of the same
+    point (`trikv bench` on the same inputs): its configuration, the peer's name in `system` and
+    its method in `cache`, its step times and the bytes its tensors hold between steps
+    (self-reported: the tensors' sizes, not counted through trikv's allocator)."""
+    import trikv  # the build's package (PYTHONPATH=build/python, as scripts/peers.sh sets)
+
+    low, high, level = trikv._core._median_interval(ms)
+    med, p25, p75 = quantiles(ms)
+    same = ("workload", "n", "d", "heads", "kv_heads", "data", "seed", "attention_scale", "warmup", "repetitions",
+            "host")
+    row = {column: trikv_row[column] for column in same}
+    row.update(system=system, cache=method, cache_type=method, exact=True, threads=threads or 0,
+               bytes=float(resident_bytes), bytes_source="self-reported", step_ms_median=med, step_ms_p25=p25,
+               step_ms_p75=p75, step_ms_min=min(ms), step_ms_median_ci_low=low, step_ms_median_ci_high=high,
+               step_ms_median_ci_level=level)
+    row["key"] = row_key(row, (*same[:-1], "system", "cache", "threads"))
+    return row
+
+
+def row_key(row, columns):
+    """16 hex digits hashing the row's configuration columns: results.csv's key for a row that
+    no study point describes (a peer's, a micro-benchmark's)."""
+    config = ";".join(f"{c}={row[c]}" for c in columns)
+    return hashlib.sha256(config.encode()).hexdigest()[:16]
+
+
+def draw_figures(trikv_binary, results_csv, out, figures=("pareto", "scaling")):
+    """The study's figures of a results table (`trikv figures`): one figure system, one style."""
+    command = [trikv_binary, "figures", results_csv, "--out", out, *[a for f in figures for a in ("--figure", f)]]
+    print("$", " ".join(command), flush=True)
+    if subprocess.run(command).returncode != 0:
+        sys.exit(f"peers: {' '.join(command)} failed")

@@ -2,8 +2,11 @@
 """Peer benchmark: one decode attend of tensor attention over n tokens, on the same inputs and
 cores, one after the other: trikv (factor fused, product, factor recompute, through `trikv
 bench`), PyTorch written three ways, NumPy reassociated. Every output is checked against a
-float64 reference before anything is timed. Writes peers.csv, peers.md and peers.png into
---out (default results/peers/). Run through scripts/peers.sh."""
+float64 reference before anything is timed. Writes results.csv (results.csv's columns: trikv's
+rows from `trikv bench`, each peer's at its better thread count with its system in the
+`system` column), peers.md (every thread count) and figures/ (`trikv figures`: trikv and the
+peers in one Pareto and one scaling figure) into --out (default results/peers/). Run through
+scripts/peers.sh."""
 
 import argparse
 import os
@@ -14,6 +17,7 @@ import numpy as np
 import torch
 
 import common
+import trikv
 
 TOLERANCE = 1e-5  # relative L2 error against float64, as the cache conformance tests
 
@@ -110,6 +114,15 @@ PEERS = {  # label: (builder, library, thread counts tried)
     "torch recomputed": (torch_recomputed, "torch", (1, 2)),
     "numpy reassociated": (numpy_reassociated, "numpy", (None,)),  # OpenBLAS's own threads
 }
+SYSTEMS = {"torch": "pytorch", "numpy": "numpy"}  # a peer row's system column
+
+
+def held_bytes(label, n, d):
+    """Bytes a peer's step keeps between steps for n + 1 tokens of dimension d (float32): the
+    pair tensors K1∘K2 and V1∘V2 when precomputed, else the four token streams; the pairs a
+    recomputing step builds are transient."""
+    rows = n + 1
+    return 2 * rows * rows * d * 4 if label == "torch precomputed" else 4 * rows * d * 4
 
 
 def peer_inputs(x, n, library):
@@ -158,6 +171,8 @@ def main():
 
     wrong = {}  # (peer, n, d) → its relative error, when above TOLERANCE
     rows = []  # method, n, d, threads, ms median, p25, p75, % of SGEMM, % of read bandwidth
+    results = []  # results.csv's rows: trikv's from `trikv bench`, each peer's at its better thread count
+    results_csv = os.path.join(args.out, "results.csv")
     for d in args.d:
         inputs_dir = os.path.join(args.out, "inputs", f"d{d}")
         x = make_inputs(inputs_dir, max(args.n) + args.warmup + args.repetitions, d, args.seed + d)
@@ -198,8 +213,10 @@ def main():
                 rows.append([label, n, d, row["threads"], *(float(row[c]) for c in (
                     "step_ms_median", "step_ms_p25", "step_ms_p75")),
                     100 * float(row["gflops_fraction"]), 100 * float(row["gbps_fraction"])])
+            results += timed
             for label in peer_labels:
                 builder, library, thread_counts = PEERS[label]
+                best = None  # (median, times, threads)
                 for threads in thread_counts:
                     if threads is not None:
                         torch.set_num_threads(threads)
@@ -212,14 +229,17 @@ def main():
                     print(f"{label:24s} n={n:5d} d={d:4d} threads={threads}: {med:10.3f} ms "
                           f"[{p25:.3f}-{p75:.3f}]", flush=True)
                     rows.append([label, n, d, threads if threads else "openblas", med, p25, p75, "", ""])
-            common.write_csv(os.path.join(args.out, "peers.csv"),
-                             ["method", "n", "d", "threads", "ms_median", "ms_p25", "ms_p75", "sgemm_percent",
-                              "read_percent"], rows)
+                    if best is None or med < best[0]:
+                        best = (med, ms, threads)
+                system, method = SYSTEMS[library], label.split(" ", 1)[1]
+                results.append(common.peer_row(system, method, timed[0], best[1], held_bytes(label, n, d), best[2]))
+            # Rewritten whole (atomically) after every point: an interrupted run keeps what it measured.
+            trikv.write_results(results_csv, results)
 
     summary = summarise(rows)
     with open(os.path.join(args.out, "peers.md"), "w") as f:
         f.write(tables(summary, wrong, args.n, args.d))
-    figure(summary, args.n, args.d, os.path.join(args.out, "peers.png"))
+    common.draw_figures(args.trikv, results_csv, os.path.join(args.out, "figures"))
     print(open(os.path.join(args.out, "peers.md")).read())
 
 
@@ -285,42 +305,6 @@ def tables(summary, wrong, ns, ds):
                                    "ceiling torch reassoc / fused", "ceiling torch precomp / product",
                                    "torch threads (reassoc/precomp/recomp)"], ratio_rows)
     return text
-
-
-def figure(summary, ns, ds, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker
-
-    fig, axes = plt.subplots(2, len(ds), figsize=(6.5 * len(ds), 9), squeeze=False)
-    for column, d in enumerate(ds):
-        ax = axes[0][column]
-        for method in [*TRIKV, *PEERS]:
-            points = [(n, summary[(method, n, d)]) for n in ns if (method, n, d) in summary]
-            if not points:
-                continue
-            x = [n for n, _ in points]
-            y = np.array([e["median"] for _, e in points])
-            err = np.array([[e["median"] - e["p25"] for _, e in points], [e["p75"] - e["median"] for _, e in points]])
-            ax.errorbar(x, y, yerr=err, marker="o" if method.startswith("trikv") else "s",
-                        linestyle="-" if method.startswith("trikv") else "--", capsize=3, label=method)
-        ax.set(xscale="log", yscale="log", xlabel="n (tokens)", ylabel="ms per decode attend (median, p25–p75)",
-               title=f"Tensor attention decode, d = {d}")
-        ax.set_xticks(ns, [str(n) for n in ns])
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        ax = axes[1][column]
-        for peer, own in RATIOS:
-            points = [(n, summary[(peer, n, d)]["median"] / summary[(own, n, d)]["median"]) for n in ns
-                      if (peer, n, d) in summary and (own, n, d) in summary]
-            if points:
-                ax.plot(*zip(*points), marker="o", label=f"{peer} / {own}")
-        ax.axhline(1, color="black", linewidth=0.8)
-        ax.set(xscale="log", xlabel="n (tokens)", ylabel="peer time / trikv time (> 1: trikv faster)",
-               title=f"Speed-up of trikv over its peer, d = {d}")
-        ax.set_xticks(ns, [str(n) for n in ns])
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-    common.save_figure(fig, axes.flat, path)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 """Scale study: time per decode attend and resident bytes against n for trikv's factor (fused)
 cache, up to n = 32768, and its product cache, up to the largest n whose pair tensors fit
 comfortably in memory; fits log-log slopes (expected: time ∝ n² for both, bytes ∝ n for
-factor and ∝ n² for product). Writes scale.csv, scale.md and scale.png into --out (default
-results/peers/). Run through scripts/peers.sh."""
+factor and ∝ n² for product). Writes scale.csv (results.csv's columns, every bench row),
+scale.md (the slopes, time fitted over n ≥ --fit-from) and scale-figures/ (`trikv figures`:
+time and memory against n, slopes over all n in the key) into --out (default results/peers/).
+Run through scripts/peers.sh."""
 
 import argparse
 import os
@@ -11,6 +13,7 @@ import os
 import numpy as np
 
 import common
+import trikv
 
 CACHES = {"factor fused": ("factor", "factor:strategy=fused,dtype=f32"),
           "product": ("product", "product:dtype=f32")}
@@ -30,12 +33,14 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     points = {}  # label → list of (n, median ms, p25, p75, resident bytes)
+    results = []  # every bench row, results.csv's columns
     for label, ns in (("factor fused", args.factor_n), ("product", args.product_n)):
         spec = CACHES[label][0]
         rows = common.run_trikv_bench(
             args.trikv, ["--cache", spec, *[a for n in ns for a in ("--n", n)], "--d", args.d, "--threads", 0,
                          "--warmup", args.warmup, "--repetitions", args.repetitions],
             os.path.join(args.out, f"scale-{spec}.csv"))
+        results += rows
         for n in ns:
             row = next(r for r in rows if int(r["n"]) == n)
             times = (float(row[c]) for c in ("step_ms_median", "step_ms_p25", "step_ms_p75"))
@@ -51,9 +56,8 @@ def main():
         fits[label] = (common.fit_slope(n[timed], ms[timed]), common.fit_slope(n, resident))
         for p in pts:
             table.append([label, p[0], args.d, f"{p[1]:.3f}", f"{p[2]:.3f}–{p[3]:.3f}", p[4]])
-    common.write_csv(os.path.join(args.out, "scale.csv"),
-                     ["cache", "n", "d", "ms_median", "ms_p25", "ms_p75", "resident_bytes"],
-                     [[label, *p[:1], args.d, *p[1:]] for label, pts in points.items() for p in pts])
+    results_csv = os.path.join(args.out, "scale.csv")
+    trikv.write_results(results_csv, results)
     text = f"Time per decode attend and resident bytes against n, d = {args.d}\n\n"
     text += common.markdown_table(["cache", "n", "d", "ms median", "ms p25–p75", "resident bytes"], table)
     text += f"\nLog-log slopes (time fitted over n ≥ {args.fit_from}, bytes over all n)\n\n"
@@ -64,32 +68,7 @@ def main():
     with open(os.path.join(args.out, "scale.md"), "w") as f:
         f.write(text)
     print(text)
-    figure(points, fits, args, os.path.join(args.out, "scale.png"))
-
-
-def figure(points, fits, args, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (time_ax, bytes_ax) = plt.subplots(1, 2, figsize=(13, 5))
-    for label, pts in points.items():
-        n = np.array([p[0] for p in pts], float)
-        med = np.array([p[1] for p in pts])
-        err = np.array([med - [p[2] for p in pts], [p[3] for p in pts] - med])
-        (time_slope, time_icpt), (bytes_slope, bytes_icpt) = fits[label]
-        line = time_ax.errorbar(n, med, yerr=err, marker="o", linestyle="none", capsize=3, label=label)
-        grid = np.geomspace(n.min(), n.max(), 50)
-        time_ax.plot(grid, np.exp(time_icpt) * grid ** time_slope, color=line[0].get_color(),
-                     label=f"{label} fit: slope {time_slope:.2f}")
-        bytes_ax.plot(n, [p[4] for p in pts], marker="o", linestyle="none", color=line[0].get_color(), label=label)
-        bytes_ax.plot(grid, np.exp(bytes_icpt) * grid ** bytes_slope, color=line[0].get_color(),
-                      label=f"{label} fit: slope {bytes_slope:.2f}")
-    time_ax.set(xscale="log", yscale="log", xlabel="n (tokens)", ylabel="ms per decode attend (median, p25–p75)",
-                title=f"Time per step, d = {args.d} (fit over n ≥ {args.fit_from})")
-    bytes_ax.set(xscale="log", yscale="log", xlabel="n (tokens)", ylabel="resident bytes (counted)",
-                 title=f"Cache memory, d = {args.d}")
-    common.save_figure(fig, (time_ax, bytes_ax), path)
+    common.draw_figures(args.trikv, results_csv, os.path.join(args.out, "scale-figures"), figures=("scaling",))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 import common
+import trikv
 
 TOLERANCE = 1e-5  # relative L2 error against float64, as compare.py and the conformance tests
 
@@ -115,6 +116,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     scale = 1.0 / np.sqrt(args.d)  # the reference's sm_scale
     rows = []
+    results = []  # results.csv's columns: trikv's and PyTorch's row per w2
     for w2 in args.w2:
         case = f"{args.g},{args.w1},{w2},{args.d}"
         flops = 4.0 * args.g * args.w1 * w2 * args.d
@@ -162,13 +164,33 @@ def main():
         torch_percent = [100.0 / c for c in ceilings]  # the ceiling is torch's time over the peak's
         rows.append([args.g, args.w1, w2, args.d, summary(trikv_ms, 3), summary(percents, 0), summary(torch_ms, 3),
                      summary(torch_percent, 0), f"{form}, {threads}", summary(ratios), summary(ceilings)])
+        own = window_row(args, w2, scale, trikv_ms, flops, percents)
+        results += [own, common.peer_row("pytorch", form.replace(" ", "-"), own, torch_ms, own["bytes"], threads)]
+        trikv.write_results(os.path.join(args.out, "window_gqa.csv"), results)
     header = ["g", "w1", "w2", "d", "trikv ms", "trikv %SGEMM", "torch ms", "torch %SGEMM", "torch form, threads",
               "torch / trikv", "ceiling"]
     table = common.markdown_table(header, rows)
     with open(os.path.join(args.out, "window_gqa.md"), "w") as f:
         f.write(table)
-    common.write_csv(os.path.join(args.out, "window_gqa.csv"), header, rows)
     print(table)
+
+
+def window_row(args, w2, scale, trikv_ms, flops, percents):
+    """trikv's rounds at one w2 as a row of results.csv's columns: the window cache's kernel
+    (count = g query heads over one kv head), n = the w2 rows of K2/V2 it attends with w1 of
+    K1/V1, on gaussian inputs drawn with seed w2; bytes: the rows it reads (self-reported: the
+    arrays' sizes); one timed step per round."""
+    low, high, level = trikv._core._median_interval(trikv_ms)
+    med, p25, p75 = common.quantiles(trikv_ms)
+    row = dict(system="trikv", cache=f"window:w1={args.w1},w2={w2}", cache_type="window", exact=True,
+               workload="decode", n=w2, d=args.d, heads=args.g, kv_heads=1, data="gaussian", seed=w2,
+               attention_scale=scale, warmup=1, repetitions=args.rounds, host=os.uname().nodename,
+               bytes=float(2 * (args.w1 + w2) * args.d * 4), bytes_source="self-reported", step_ms_median=med,
+               step_ms_p25=p25, step_ms_p75=p75, step_ms_min=min(trikv_ms), step_ms_median_ci_low=low,
+               step_ms_median_ci_high=high, step_ms_median_ci_level=level, flops=flops,
+               gflops=flops / med / 1e6, gflops_fraction=float(np.median(percents)) / 100)
+    row["key"] = common.row_key(row, ("system", "cache", "n", "d", "heads", "kv_heads", "data", "repetitions"))
+    return row
 
 
 if __name__ == "__main__":

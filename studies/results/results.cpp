@@ -20,8 +20,8 @@ std::string csv_quote(const std::string& field) {
 }
 
 std::string csv_fields(const std::vector<std::string>& fields) {
-    std::string line;
-    for (const std::string& field : fields) line += (line.empty() ? "" : ",") + csv_quote(field);
+    std::string line;  // a comma before every field but the first, empty fields included
+    for (std::size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + csv_quote(fields[i]);
     return line;
 }
 
@@ -75,7 +75,7 @@ const std::vector<Column>& columns() {
         REAL(step_ms_median_ci_low), REAL(step_ms_median_ci_high), REAL(step_ms_median_ci_level),
         WHOLE(accuracy_positions), REAL(rel_error_median), REAL(rel_error_p90), REAL(rel_error_max),
         REAL(value_error_median), REAL(value_error_p90), REAL(value_error_max),
-        TEXT(host), KIND(status), TEXT(reason), TEXT(key),
+        TEXT(system), TEXT(host), KIND(status), TEXT(reason), TEXT(key),
     };
     return table;
 }
@@ -92,7 +92,8 @@ bool is_later_column(const std::string& name) {
                               "v2_bias", "trace_layer", "trace_head", "step_ms_median_ci_low",
                               "step_ms_median_ci_high", "step_ms_median_ci_level", "accuracy_positions",
                               "rel_error_median", "rel_error_p90", "rel_error_max", "value_error_median",
-                              "value_error_p90", "value_error_max", "logical_bytes"})
+                              "value_error_p90", "value_error_max", "logical_bytes",
+                              "system"})
         if (name == later) return true;
     return false;
 }

@@ -12,6 +12,9 @@
 
 namespace trikv {
 
+// The system column of rows trikv measured (a peer's names its own: pytorch, numpy).
+inline const std::string kTrikvSystem = "trikv";
+
 struct ResultRow {
     // configuration
     std::string cache;       // canonical spec, e.g. factor:strategy=fused
@@ -60,6 +63,7 @@ struct ResultRow {
     std::string host;           // the machine that measured the row (host name)
     std::string bytes_source;   // counted (through the allocator) or self-reported (a Python type)
     std::string trace_layer, trace_head;  // data kind trace: the layer and head read; else empty
+    std::string system = kTrikvSystem;  // what computed the row: trikv, or a peer (pytorch, numpy: studies/peers/)
 
     bool ok() const { return status == PointStatus::ok; }
 };

@@ -12,7 +12,9 @@
 
 namespace trikv {
 
-enum class Workload { decode, var };  // var: scale-wise generation (docs/math.md §7)
+// var: scale-wise generation (docs/math.md §7); prefill: every query of a sequence at once, a
+// row of `trikv prefill` (studies/cli/prefill_command.cpp), not a study's workload.
+enum class Workload { decode, var, prefill };
 enum class DataKind { gaussian, clustered, sparse, npy, trace };  // trace: a model's (docs/model.md)
 enum class Support { random, blocks };  // where a sparse row's non-zeros sit (studies/measure/token_data.hpp)
 enum class PointStatus { ok, skipped, failed };
@@ -23,7 +25,7 @@ template <class Kind>
 struct KindNames;
 template <>
 struct KindNames<Workload> {
-    static constexpr std::array<std::string_view, 2> names{"decode", "var"};
+    static constexpr std::array<std::string_view, 3> names{"decode", "var", "prefill"};
 };
 template <>
 struct KindNames<DataKind> {

@@ -12,6 +12,7 @@
 #include "caches/registry.hpp"
 #include "framework/error.hpp"
 #include "framework/files.hpp"
+#include "framework/fnv_hash.hpp"
 #include "framework/text.hpp"
 #include "attention/matrix_attention.hpp"
 #include "attention/tensor_attention.hpp"
@@ -109,12 +110,6 @@ CacheGrid parse_grid(const toml::table& table, const std::string& where) {
         }
     }
     return grid;
-}
-
-std::uint64_t fnv1a(const std::string& text) {
-    std::uint64_t hash = 1469598103934665603ull;
-    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-    return hash;
 }
 
 }  // namespace
@@ -222,6 +217,7 @@ void validate_study(const StudySpec& spec) {
     require_distinct(spec.nonzeros, "data.nonzeros");
     require_distinct(spec.trace_layers, "data.layer");
     require_distinct(spec.trace_heads, "data.head");
+    require(spec.workload != Workload::prefill, "study: workload = 'prefill' is measured by `trikv prefill`, not by a study (decode, var)");
     if (spec.workload == Workload::var) {
         require(spec.n.empty(), "study: n is not used by workload 'var' (its tokens are the schedule's); remove n");
         require(!spec.schedule.empty(), "study: schedule is empty; give the sides of the token maps, e.g. [1, 2, 4]");
@@ -387,9 +383,7 @@ std::string StudyPoint::key() const {
         const std::string part = field.key_part ? field.key_part(*this) : std::string();
         if (!part.empty()) config += ";" + part;
     }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config)));
-    return hex;
+    return Fnv1a().mix(config).hex();
 }
 
 std::string StudyPoint::describe() const {

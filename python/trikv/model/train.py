@@ -99,7 +99,7 @@ def train(entry, schedule, out, threads):
     torch.save(model.state_dict(), os.path.join(out, "checkpoint.pt"))
     with open(os.path.join(out, "training.csv"), "w") as f:
         f.write("\n".join(rows) + "\n")
-    draw_training(os.path.join(out, "training"), f"training {entry.name}: {entry.about}", task.metric)
+    draw_training(os.path.join(out, "training"), f"training {entry.name}", task.metric, entry.about)
     with open(os.path.join(out, "record.json"), "w") as f:
         json.dump(record, f, indent=2)
         f.write("\n")
