@@ -12,9 +12,9 @@ namespace trikv {
 
 inline std::string join(const std::vector<std::string>& items, std::string_view separator) {
     std::string out;
-    for (const std::string& item : items) {
-        if (!out.empty()) out += separator;
-        out += item;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out += separator;  // also after an empty item: join({"", "a"}, ",") is ",a"
+        out += items[i];
     }
     return out;
 }
