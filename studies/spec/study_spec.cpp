@@ -16,6 +16,7 @@
 #include "attention/matrix_attention.hpp"
 #include "attention/tensor_attention.hpp"
 #include "studies/spec/bounds.hpp"
+#include "studies/spec/budget.hpp"
 #include "studies/figures/figures.hpp"
 #include "studies/measure/token_data.hpp"
 #include "studies/spec/toml_depth.hpp"
@@ -28,7 +29,7 @@ const std::vector<std::string> kTopKeys = {"name", "caches", "grid", "n", "d", "
                                            "k2_bias", "v2_bias", "dtype", "data", "seed", "seeds",
                                            "accuracy_positions",
                                            "workload", "schedule", "warmup", "repetitions", "threads", "scale", "mem_limit", "out",
-                                           "figures", "measure_peaks"};
+                                           "figures", "measure_peaks", "budget"};
 const std::vector<std::string> kDataKeys = {"kind", "clusters", "radius", "nonzeros", "support", "dir", "layer", "head",
                                             "k2_mean", "v2_mean"};
 
@@ -247,6 +248,7 @@ StudySpec parse_study(const std::string& toml_text, const std::string& source) {
     const Reader top(root, source);
     top.text("name", spec.name);
     top.texts("caches", spec.caches);
+    spec.budgets = read_budgets(root.get("budget"), source);  // issue 25: studies/spec/budget.hpp
     top.wholes("n", spec.n, bounds::kTokens);
     top.wholes("d", spec.d, bounds::kHeadDim);
     top.wholes("heads", spec.heads, bounds::kHeads);
@@ -477,7 +479,7 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
                                                 .accuracy_positions = spec.accuracy_positions}));
                         }
     }
-    return points;
+    return fit_budgets(spec.budgets, std::move(points));
 }
 
 StudyPoint point_for(const std::string& cache_spec, StudyPoint rest) {
@@ -519,6 +521,7 @@ std::string StudyPoint::key() const {
     if (k2_bias != 0 || v2_bias != 0) config << ";k2_bias=" << shortest_text(k2_bias) << ";v2_bias=" << shortest_text(v2_bias);
     if (workload != Workload::var && accuracy_positions != kDefaultAccuracyPositions)
         config << ";accuracy_positions=" << accuracy_positions;
+    if (!budget.empty()) config << ";budget=" << budget;
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(config.str())));
     return hex;
