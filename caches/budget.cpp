@@ -29,8 +29,7 @@ std::size_t Budget::resolve(const CacheShape& shape, std::size_t tokens) const {
 std::size_t budget_bytes(const std::string& spec, const CacheShape& shape, std::size_t tokens,
                          const std::vector<BudgetData>& data) {
     const CacheConfig config = parse_cache_spec(spec);
-    if (!find_cache_type(config.name()).bytes_depend_on_data)
-        return static_cast<std::size_t>(make_cache(spec, shape)->cost(tokens).resident_bytes);
+    if (!find_cache_type(config.name()).bytes_depend_on_data) return least_bytes(spec, shape, tokens);
     require(!data.empty(), "budget: cache '" + config.canonical() +
                                "' holds bytes that depend on the keys; give data to fill it with before counting");
     std::size_t largest = 0;
@@ -43,6 +42,10 @@ std::size_t budget_bytes(const std::string& spec, const CacheShape& shape, std::
         largest = std::max(largest, static_cast<std::size_t>(cache->cost(tokens).resident_bytes));
     }
     return largest;
+}
+
+std::size_t least_bytes(const std::string& spec, const CacheShape& shape, std::size_t tokens) {
+    return static_cast<std::size_t>(make_cache(spec, shape)->cost(tokens).resident_bytes);
 }
 
 std::vector<std::string> accuracy_ladder(const std::string& spec, const BudgetScope& scope) {
@@ -67,6 +70,7 @@ std::optional<BudgetFit> fit_budget(const std::string& spec, const CacheShape& s
     const std::vector<std::string> ladder = accuracy_ladder(spec, scope);
     // Most accurate first: the first that fits is the answer.
     for (auto step = ladder.rbegin(); step != ladder.rend(); ++step) {
+        if (least_bytes(*step, shape, scope.tokens) > budget) continue;
         const std::size_t bytes = budget_bytes(*step, shape, scope.tokens, data);
         if (bytes <= budget) return BudgetFit{*step, bytes};
     }

@@ -49,6 +49,12 @@ struct BudgetData {
 std::size_t budget_bytes(const std::string& spec, const CacheShape& shape, std::size_t tokens,
                          const std::vector<BudgetData>& data = {});
 
+// The fewest bytes a `spec` cache of `shape` holds after `tokens` tokens whatever the data: its
+// cost model on an empty cache. Equal to budget_bytes for most types; a type whose bytes depend
+// on the data only adds to it as keys arrive (SubGen's clusters), so a setting whose least bytes
+// exceed a budget is refused without filling it (subgen2 at 1,024 tokens fills for minutes).
+std::size_t least_bytes(const std::string& spec, const CacheShape& shape, std::size_t tokens);
+
 // The settings spec's type offers under `scope`, least accurate first: its accuracy_ladder,
 // without any setting whose parameter exceeds a cap in scope.at_most. Throws when the type has
 // no budget rule.

@@ -92,6 +92,7 @@ struct CacheType {
     std::function<std::vector<std::string>(const CacheConfig& config, const BudgetScope& scope)> accuracy_ladder = nullptr;
     // The resident bytes depend on the keys, not only on the token count (SubGen's clusters:
     // its cost model on an empty cache counts none), so a budget counts them after appending data.
+    // The empty cache's count must be a lower bound (data only adds): fitting prunes with it.
     bool bytes_depend_on_data = false;
 };
 

@@ -52,6 +52,8 @@ TEST_CASE("budget: every type with a budget rule fits its most accurate setting,
         with_rule.insert(type->name);
         const std::vector<std::string> ladder = trikv::accuracy_ladder(type->name, scope);
         REQUIRE(ladder.size() >= 2);
+        for (const std::string& step : ladder)  // the bound fitting prunes with: data only adds
+            CHECK(trikv::least_bytes(step, shape, tokens) <= counted_bytes(step, shape, sequence, tokens));
         for (const double fraction : {0.0001, 0.05, 0.25, 0.6, 1.0, 3.0}) {
             const auto budget = static_cast<std::size_t>(fraction * double(reference));
             INFO(type->name << " at " << fraction << " of factor's " << reference << " bytes");

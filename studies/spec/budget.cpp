@@ -46,10 +46,12 @@ StudyPoint fit_point(const StudyPoint& point, const Budget& budget) {
     if (const std::optional<BudgetFit> fit = fit_budget(point.cache, shape, bytes, scope, rows.data))
         return point_for(fit->spec, fitted);
     const std::string least = accuracy_ladder(point.cache, scope).front();
+    const std::size_t lower = least_bytes(least, shape, point.n);  // without filling a data-dependent type
     fitted.unfit = "no setting of '" + point.type->name + "' fits the budget " + budget.text + " (" +
                    std::to_string(bytes) + " bytes): its least accurate, " + least + ", holds " +
-                   std::to_string(budget_bytes(least, shape, point.n, rows.data)) + " bytes at n=" +
-                   std::to_string(point.n);
+                   (point.type->bytes_depend_on_data && lower > bytes ? "at least " + std::to_string(lower)
+                                  : std::to_string(budget_bytes(least, shape, point.n, rows.data))) +
+                   " bytes at n=" + std::to_string(point.n);
     return fitted;
 }
 

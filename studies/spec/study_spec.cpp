@@ -533,7 +533,7 @@ std::string StudyPoint::describe() const {
            (kv_heads != 0 && kv_heads != heads ? "/" + std::to_string(kv_heads) : "") +
            (variant != ScoreVariant::trilinear ? " " + variant_name(variant) : "") +
            (data.kind == DataKind::gaussian ? "" : " " + data.label()) +
-           (has_own_scale(*this) ? " scale=" + shortest_text(scale) : "");
+           (has_own_scale(*this) ? " scale=" + shortest_text(scale) : "") + (budget.empty() ? "" : " budget=" + budget);
 }
 
 }  // namespace trikv

@@ -56,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--model", default="kjv-window", help="a zoo model (python3 -m trikv.model.zoo)")
     parser.add_argument("--checkpoint", help="a checkpoint directory other than the zoo's")
     parser.add_argument("--out", required=True, help="directory for sweep.csv and the figure")
-    parser.add_argument("--budgets", default=BUDGETS, help=f"comma-separated budgets (default {BUDGETS})")
+    parser.add_argument("--budgets", default=BUDGETS, help=f"comma-separated budgets (default {BUDGETS})".replace("%", "%%"))
     parser.add_argument("--sequences", type=int, help="held-out sequences (default: the model's recorded count)")
     parser.add_argument("--redraw", action="store_true", help="only draw the figure again from OUT/sweep.csv")
     args = parser.parse_args(argv)
