@@ -1,5 +1,7 @@
 #include "studies/spec/budget.hpp"
 
+#include <toml++/toml.h>
+
 #include <map>
 #include <mutex>
 #include <set>

@@ -4,7 +4,7 @@
 // dimension. Every approximate cache of the study is then configured, per point and budget, to
 // its type's most accurate setting that fits (caches/budget.hpp: the rule lives with each type);
 // exact caches are the reference and are measured once, without a budget.
-#include <toml++/toml.h>
+#include <toml++/impl/forward_declarations.h>  // toml::node only: the parser stays in the .cpp files
 
 #include <string>
 #include <vector>
