@@ -124,6 +124,7 @@ struct StudyPoint {
     std::size_t accuracy_positions = kDefaultAccuracyPositions;  // decode only; var checks every query
     std::string budget{};  // the budget `cache` was fitted to, as written ("": none); unfit: why none fits
     std::string unfit{};
+
     // The scale the point runs at: `scale`, or its cache's attention kind's default at d
     // (default_scale, as make_cache resolves an unset scale: every entry point agrees).
     double resolved_scale() const;
