@@ -25,6 +25,7 @@
 #include "attention/tensor_attention.hpp"
 #include "caches/factor_streams.hpp"
 #include "caches/head_queries.hpp"
+#include "caches/budget.hpp"
 #include "caches/registry.hpp"
 #include "framework/threads.hpp"
 
@@ -206,6 +207,7 @@ private:
                    ? all_variants(config)
                    : std::vector<ScoreVariant>{ScoreVariant::trilinear, ScoreVariant::rank1};
     },
+    .accuracy_ladder = reduced_storage_ladder,
 });
 
 }  // namespace

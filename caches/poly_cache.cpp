@@ -329,6 +329,13 @@ private:
         return std::make_unique<PolyCache>(shape, static_cast<std::size_t>(config.integer("degree")));
     },
     .variants = all_variants,  // every score is a sum of power-separable terms (docs/math.md §10)
+    // Under a budget: a higher degree keeps more of the series (its state grows like d^(p+1)).
+    .accuracy_ladder = [](const CacheConfig& config, const BudgetScope& scope) {
+        std::vector<std::string> ladder;
+        for (std::size_t degree = 1; double(degree) <= scope.most("degree", double(kMaxDegree)); ++degree)
+            ladder.push_back(config.with({{"degree", std::to_string(degree)}}));
+        return ladder;
+    },
 });
 
 }  // namespace

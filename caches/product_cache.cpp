@@ -21,6 +21,7 @@
 #include "caches/factor_streams.hpp"
 #include "caches/head_queries.hpp"
 #include "caches/paired_row_store.hpp"
+#include "caches/budget.hpp"
 #include "caches/registry.hpp"
 #include "framework/threads.hpp"
 
@@ -143,6 +144,7 @@ private:
             return std::make_unique<ProductCache<S>>(shape);
         });
     },
+    .accuracy_ladder = reduced_storage_ladder,
 });
 
 }  // namespace

@@ -92,6 +92,20 @@ std::string CacheConfig::canonical() const {
     return pairs.empty() ? name_ : name_ + ":" + join(pairs, ",");
 }
 
+std::string CacheConfig::with(const std::map<std::string, std::string>& changes) const {
+    CacheConfig changed = *this;
+    for (const auto& [key, value] : changes) {
+        text(key);  // an existing parameter
+        changed.values_[key] = value;
+    }
+    return changed.canonical();
+}
+
+double BudgetScope::most(const std::string& param, double otherwise) const {
+    const auto cap = at_most.find(param);
+    return cap == at_most.end() ? otherwise : std::min(cap->second, otherwise);
+}
+
 bool register_cache(CacheType type) {
     try {
         require_plain_name(type.name, "cache name");

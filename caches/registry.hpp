@@ -42,6 +42,8 @@ public:
     long integer(const std::string& key) const;
     // `name:key=value,...` with every parameter, in declaration order.
     std::string canonical() const;
+    // canonical() with the given parameters set to other values (an accuracy ladder's steps).
+    std::string with(const std::map<std::string, std::string>& changes) const;
 
 private:
     std::string name_;
@@ -53,6 +55,15 @@ private:
 enum class AttentionKind { tensor, matrix };
 
 using CacheFactory = std::function<std::unique_ptr<Cache>(const CacheConfig&, const CacheShape&)>;
+
+// What a byte budget is fitted for (caches/budget.hpp): the sequence length, and caps a caller
+// puts on numeric parameters (a windowed model's own windows: it never saw pairs beyond them).
+struct BudgetScope {
+    std::size_t tokens = 1;
+    std::map<std::string, double> at_most{};
+    // The cap on `param`, or `otherwise` when there is none (or it is larger).
+    double most(const std::string& param, double otherwise) const;
+};
 
 struct CacheType {
     std::string name;
@@ -77,6 +88,15 @@ struct CacheType {
     // nullptr is trilinear only. make_cache refuses any other variant with a one-line error, so
     // a type never runs a variant it would get wrong.
     std::function<std::vector<ScoreVariant>(const CacheConfig&)> variants = nullptr;
+    // Approximate types: the settings a byte budget chooses among (caches/budget.hpp), least
+    // accurate first (a larger window, more samples, a higher degree, a wider storage type),
+    // each a spec that keeps the parameters of `config` the ladder does not vary. Budget fitting
+    // takes the most accurate whose resident bytes fit. nullptr: no budget rule.
+    std::function<std::vector<std::string>(const CacheConfig& config, const BudgetScope& scope)> accuracy_ladder = nullptr;
+    // The resident bytes depend on the keys, not only on the token count (SubGen's clusters:
+    // its cost model on an empty cache counts none), so a budget counts them after appending data.
+    // The empty cache's count must be a lower bound (data only adds): fitting prunes with it.
+    bool bytes_depend_on_data = false;
 };
 
 // The scale an unset CacheShape::scale (0) becomes: tensor 1/d, matrix (standard attention) 1/√d.

@@ -198,6 +198,8 @@ private:
     .make = [](const CacheConfig& config, const CacheShape& shape) -> std::unique_ptr<Cache> {
         return std::make_unique<SubGen2Cache>(shape, subgen::Params::from(config), config.canonical());
     },
+    .accuracy_ladder = subgen::Params::ladder,
+    .bytes_depend_on_data = true,  // clusters open as keys arrive
 });
 
 }  // namespace

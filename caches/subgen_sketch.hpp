@@ -54,6 +54,7 @@
 
 #include "attention/blas.hpp"
 #include "attention/softmax.hpp"
+#include "caches/budget.hpp"
 #include "caches/registry.hpp"
 #include "caches/row_store.hpp"
 #include "framework/memory.hpp"
@@ -82,6 +83,15 @@ struct Params {
                  .max = 1 << 20, .integer = true},
                 {.name = "seed", .default_value = "0", .description = "random seed (mixed with the head index)",
                  .choices = {}, .min = 0, .max = 1e9, .integer = true}};
+    }
+    // Both types' accuracy ladder (CacheType::accuracy_ladder): more reservoir samples per
+    // cluster, 1, 2, 4, … up to kMostSamples; delta and the value samplers stay as given.
+    static constexpr std::size_t kMostSamples = 64;  // decoding slows with samples²
+    static std::vector<std::string> ladder(const CacheConfig& config, const BudgetScope& scope) {
+        std::vector<std::string> steps;
+        for (std::size_t samples : powers_up_to(scope.most("samples", double(kMostSamples))))
+            steps.push_back(config.with({{"samples", std::to_string(samples)}}));
+        return steps;
     }
 };
 

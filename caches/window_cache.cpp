@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "attention/tensor_attention.hpp"
+#include "caches/budget.hpp"
 #include "caches/registry.hpp"
 #include "caches/row_store.hpp"
 #include "framework/threads.hpp"
@@ -127,6 +128,21 @@ private:
         return "window:w1=" + w + ",w2=" + w;
     },
     .variants = all_variants,  // the fused kernel computes each
+    // Under a budget: w1, w2 in 1, 2, 4, … up to the sequence (a wider window adds no pair);
+    // more pairs covered is more accurate, then the wider i-side window.
+    .accuracy_ladder = [](const CacheConfig& config, const BudgetScope& scope) {
+        const double tokens = double(scope.tokens);
+        std::vector<std::pair<std::size_t, std::size_t>> windows;
+        for (std::size_t w1 : powers_up_to(scope.most("w1", tokens)))
+            for (std::size_t w2 : powers_up_to(scope.most("w2", tokens))) windows.push_back({w1, w2});
+        std::sort(windows.begin(), windows.end(), [](const auto& a, const auto& b) {
+            return std::pair(a.first * a.second, a.first) < std::pair(b.first * b.second, b.first);
+        });
+        std::vector<std::string> ladder;
+        for (const auto& window : windows)
+            ladder.push_back(config.with({{"w1", std::to_string(window.first)}, {"w2", std::to_string(window.second)}}));
+        return ladder;
+    },
 });
 
 }  // namespace

@@ -32,6 +32,7 @@ const std::map<std::string, std::pair<std::string, std::string>> kSamples = {
     {"support", {"\"blocks\"", "blocks"}}, {"dir", {"\"/data/x\"", "/data/x"}},
     {"layer", {"[1, 2]", "1 2"}},       {"head", {"[0, 3]", "0 3"}},
     {"k2_mean", {"0.125", "0.125"}},    {"v2_mean", {"1.5", "1.5"}},
+    {"budget", {"[\"25%\", 4096]", "25% 4096"}},
 };
 
 std::vector<std::string> words(const std::string& text) {

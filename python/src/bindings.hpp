@@ -12,5 +12,6 @@ void bind_attend(py::module_& m);
 void bind_studies(py::module_& m);
 void bind_python_caches(py::module_& m);
 void bind_plugins(py::module_& m);
+void bind_budgets(py::module_& m);
 
 }  // namespace trikv::python

@@ -141,6 +141,7 @@ py::list cache_type_list() {
         entry["description"] = type->description;
         entry["exact"] = type->exact;  // with its default parameters (is_exact(spec) for a given spec)
         entry["attention"] = type->attention == AttentionKind::tensor ? "tensor" : "matrix";
+        entry["budget_rule"] = type->accuracy_ladder != nullptr;  // trikv.fit_budget can fit it
         entry["params"] = params;
         types.append(entry);
     }

@@ -27,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
     bind_studies(m);
     bind_python_caches(m);
     bind_plugins(m);
+    bind_budgets(m);
 }

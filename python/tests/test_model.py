@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+import trikv  # noqa: E402
 from trikv import caches, run_study  # noqa: E402
 from trikv.model import budget, checkpoint, corpus, evaluate, match3, statistics, sweep, tasks, traces, train, zoo  # noqa: E402
 from trikv.model.network import SIMPLICIAL, STANDARD, Config, LanguageModel, windowed_simplicial_attention  # noqa: E402
@@ -169,24 +170,73 @@ def test_bootstrap_intervals_cover_the_mean_and_shrink_to_a_point_for_constants(
     assert difference == lo == hi == pytest.approx(1.0)
 
 
+def counted_bytes(spec, heads, d, streams, kv_heads=None):
+    """The reference: bytes counted through the allocator after appending the sequence."""
+    cache = trikv.Cache(spec, heads, d, kv_heads=kv_heads)
+    cache.append(*streams)
+    return cache.bytes
+
+
+def random_streams(tokens, kv_heads, d, seed):
+    g = np.random.default_rng(seed)
+    return tuple(g.standard_normal((tokens, kv_heads, d)).astype(np.float32) for _ in range(4))
+
+
 def test_a_budget_picks_each_familys_most_accurate_setting_that_fits():
     heads, d, tokens, windows = 2, 8, 32, (8, 32)
+    streams = random_streams(tokens, heads, d, 5)
     size = budget.parse_budget("25%", heads, d, tokens)
-    assert size == int(0.25 * budget.resident_bytes("factor", heads, d, tokens))
+    assert size == int(0.25 * counted_bytes("factor", heads, d, streams))
     assert budget.parse_budget("1000", heads, d, tokens) == 1000
     for bad in ("0%", "-5", "lots", "0"):
         with pytest.raises(ValueError, match="--budget"):
             budget.parse_budget(bad, heads, d, tokens)
-    chosen = budget.fit(size, heads, d, tokens, windows)
+    assert {"window", "subgen4", "poly", "factor"} <= set(budget.families())
+    chosen = budget.fit(size, heads, d, tokens, windows, calibration=[streams])
     assert "window" in chosen
+    caps = {"w1": windows[0], "w2": windows[1]}
     for family, choice in chosen.items():
-        assert choice.bytes == budget.resident_bytes(choice.spec, heads, d, tokens) <= size
-        for parameters in budget.FAMILIES[family](*windows):  # every more accurate one is too big
-            if budget.rank(parameters) > budget.rank(choice.parameters):
-                assert budget.resident_bytes(budget.spec_of(family, parameters), heads, d, tokens) > size
-    window = chosen["window"].parameters
-    assert window["w1"] <= windows[0] and window["w2"] <= windows[1]  # never beyond what the model attends
-    assert budget.fit(1, heads, d, tokens, windows) == {}  # nothing fits one byte
+        assert choice.bytes == counted_bytes(choice.spec, heads, d, streams) <= size
+        ladder = trikv.accuracy_ladder(family, tokens, caps)
+        for more_accurate in ladder[ladder.index(choice.spec) + 1:]:  # every more accurate one is too big
+            assert counted_bytes(more_accurate, heads, d, streams) > size
+    window = trikv.Cache(chosen["window"].spec, heads, d).spec  # never beyond what the model attends
+    assert int(window.split("w1=")[1].split(",")[0]) <= windows[0] and int(window.split("w2=")[1]) <= windows[1]
+    assert budget.fit(1, heads, d, tokens, windows, calibration=[streams]) == {}  # nothing fits one byte
+    with pytest.raises(ValueError, match="depend on the keys"):  # SubGen is counted on data, never guessed
+        budget.fit(size, heads, d, tokens, windows)
+
+
+def test_a_budget_per_kv_head_fits_each_head_its_own_setting():
+    heads, kv_heads, d, tokens, windows = 4, 2, 8, 32, (32, 32)
+    streams = random_streams(tokens, kv_heads, d, 6)
+    for keys in streams[:2]:  # kv head 0's keys take two values: SubGen keeps two clusters there
+        keys[:, 0] = keys[np.arange(tokens) % 2, 0]
+    _, even = budget.fit_text("50%|50%", heads, d, tokens, windows, kv_heads, [streams])
+    subgen = even["subgen4"].spec.split("|")  # fitted on each head's own keys: more samples on head 0
+    assert subgen[0] != subgen[1] and subgen[0].replace("samples=4", "samples=2") == subgen[1], subgen
+    sizes, chosen = budget.fit_text("50%|5%", heads, d, tokens, windows, kv_heads, [streams])
+    group = heads // kv_heads
+    assert sizes == [budget.parse_budget(b, group, d, tokens, 1) for b in ("50%", "5%")]
+    window = chosen["window"].spec.split("|")
+    assert len(window) == kv_heads and window[0] != window[1]  # the generous head keeps a wider window
+    for family, choice in chosen.items():
+        specs = choice.spec.split("|")
+        head_bytes = [counted_bytes(s, group, d, tuple(x[:, h:h + 1] for x in streams), kv_heads=1)
+                      for h, s in enumerate(specs)]
+        assert sum(head_bytes) == choice.bytes and all(b <= size for b, size in zip(head_bytes, sizes))
+    _, even = budget.fit_text("25%|25%", heads, d, tokens, windows, kv_heads, [streams])
+    quarter = budget.parse_budget("25%", group, d, tokens, 1)  # each head: a quarter of one kv head's factor cache
+    assert even["poly"].spec == "|".join([budget.fit(quarter, group, d, tokens, windows, 1, [[x[:, :1] for x in streams]])["poly"].spec] * 2)
+    with pytest.raises(ValueError, match="3 budgets for 2 kv heads"):
+        budget.fit_text("1%|2%|3%", heads, d, tokens, windows, kv_heads)
+    model = tiny(heads=4, kv_heads=2)  # evaluate fits per kv head and decodes the "A|B" specs
+    g = torch.Generator().manual_seed(4)
+    inputs = torch.randint(0, 16, (2, 12), generator=g)
+    sizes, specs = evaluate.budget_caches("50%|10%", model, inputs)
+    assert len(sizes) == 2 and specs and all(s.count("|") == 1 for s in specs)
+    for spec in specs:
+        evaluate.layer_specs(spec, model)
 
 
 def test_exactness_comes_from_the_cache():

@@ -82,6 +82,19 @@ def test_a_study_file_with_overrides(tmp_path):
         trikv.run_study(path, out=tmp_path / "bad", nosuchkey=1)
 
 
+def test_a_study_budget_fits_each_approximate_cache_and_says_so(tmp_path):
+    study = {"caches": ["factor", "window"], "budget": ["25%", 100], "n": [16], "d": [4], "warmup": 0,
+             "repetitions": 1, "measure_peaks": False, "figures": []}
+    rows = {(r["cache_type"], r["budget"]): r for r in trikv.run_study(study, out=tmp_path / "b", threads=1)}
+    assert set(rows) == {("factor", ""), ("window", "25%"), ("window", "100")}  # exact: once, unbudgeted
+    quarter = trikv.parse_budget("25%", 1, 4, 16)
+    fitted = rows[("window", "25%")]
+    assert fitted["status"] == "ok" and fitted["cache"] == trikv.fit_budget("window", 1, 4, 16, quarter)[0]
+    assert rows[("window", "100")]["cache"] == trikv.fit_budget("window", 1, 4, 16, 100)[0]
+    with pytest.raises(ValueError, match="budget = 'lots'"):
+        trikv.run_study(dict(study, budget="lots"), out=tmp_path / "bad")
+
+
 class WrongShape(PairSketch):
     """Answers one head too few (a bug the trampoline must catch)."""
 

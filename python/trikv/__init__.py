@@ -14,12 +14,13 @@ import importlib
 
 from . import _core
 from ._arguments import one_line_type_errors
-from ._core import Cache, caches, is_exact
+from ._core import BUDGET_REFERENCE, Cache, accuracy_ladder, budget_bytes, caches, fit_budget, is_exact, parse_budget
 from .pycache import Param, PyCache, register
 from .studies import load_results, run_study, write_results
 
-__all__ = ["Cache", "Param", "PyCache", "attend", "caches", "is_exact", "load_plugin", "load_results", "register",
-           "run_study", "write_results"]
+__all__ = ["BUDGET_REFERENCE", "Cache", "Param", "PyCache", "accuracy_ladder", "attend", "budget_bytes", "caches",
+           "fit_budget", "is_exact", "load_plugin", "load_results", "parse_budget", "register", "run_study",
+           "write_results"]
 
 # A wrong argument type is one line, not pybind11's dump of every argument (trikv/_arguments.py).
 # append and attend take any object and check it themselves; they stay unwrapped (no overhead).

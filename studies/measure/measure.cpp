@@ -46,17 +46,6 @@ double read_status_kib(const std::string& field) {
     return 0;
 }
 
-// Tokens [first, first + count) of every head, as the [count, heads, d] float rows a cache
-// takes (one token: [heads, d]).
-void gather(const Heads<double>& x, std::size_t first, std::size_t count, std::vector<float>& out) {
-    const std::size_t heads = x.shape(0), n = x.shape(1), d = x.shape(2);
-    out.resize(count * heads * d);
-    for (std::size_t r = 0; r < count; ++r)
-        for (std::size_t h = 0; h < heads; ++h)
-            for (std::size_t l = 0; l < d; ++l)
-                out[(r * heads + h) * d + l] = static_cast<float>(x.data()[(h * n + first + r) * d + l]);
-}
-
 // What the point's cache computes, and at which scale (each kind's usual default, docs/math.md §1–§2).
 struct Attention {
     AttentionKind kind = AttentionKind::tensor;
@@ -67,16 +56,6 @@ struct Attention {
 Attention attention_of(const StudyPoint& point) {
     const CacheShape shape = point.shape();
     return {point.type->attention, shape.scale, shape};
-}
-
-// The point's tokens: q with `heads` heads, keys and values with the first kv_heads of theirs.
-TokenData point_data(const StudyPoint& point, const Attention& attention, std::size_t tokens) {
-    TokenData data = make_token_data(point.data, point.heads, tokens, point.d, point.seed);
-    const std::size_t kv = attention.shape.kv_heads;
-    if (kv == point.heads) return data;
-    for (Heads<double>* x : {&data.k1, &data.k2, &data.v1, &data.v2})
-        *x = Heads<double>(xt::view(*x, xt::range(0, kv), xt::all(), xt::all()));
-    return data;
 }
 
 bool has_bias(const CacheShape& shape) { return shape.k2_bias != 0 || shape.v2_bias != 0; }
@@ -131,7 +110,7 @@ std::vector<ResultRow> measure_decode(const StudyPoint& point, Cache& cache_of_p
                                       ResultRow row) {
     const Attention attention = attention_of(point);
     const std::size_t steps = steps_of(point), width = point.heads * point.d;
-    const TokenData data = point_data(point, attention, point.n + steps);
+    const TokenData data = point_tokens(point, point.n + steps);
     const std::optional<TokenData> shifted = biased(data, attention);
     const TokenData& exact_data = shifted ? *shifted : data;
     Cache* const cache = &cache_of_point;
@@ -208,7 +187,7 @@ std::vector<ResultRow> measure_var(const StudyPoint& point, Cache& cache_of_poin
                                    const ResultRow& config) {
     const Attention attention = attention_of(point);
     const std::size_t scales = point.schedule.size(), width = point.heads * point.d;
-    const TokenData data = point_data(point, attention, point.n);
+    const TokenData data = point_tokens(point, point.n);
     const std::optional<TokenData> shifted = biased(data, attention);
     const TokenData& exact_data = shifted ? *shifted : data;
     Cache* const cache = &cache_of_point;
@@ -313,6 +292,7 @@ ResultRow describe_point(const StudyPoint& point) {
     row.repetitions = point.repetitions;
     row.threads = workers();
     row.key = point.key();
+    row.budget = point.budget;
     return row;
 }
 
@@ -377,6 +357,11 @@ double memory_limit(const MemLimit& limit) {
 
 std::vector<ResultRow> measure_point(const StudyPoint& point, const MachinePeaks& peaks, double mem_limit_bytes) {
     ResultRow row = describe_point(point);
+    if (!point.unfit.empty()) {  // a budget none of its type's settings fits (studies/spec/budget.hpp)
+        row.status = PointStatus::skipped;
+        row.reason = point.unfit;
+        return {row};
+    }
     try {
         // One cache per point, built inside the try (a type's make() may throw): its cost model
         // projects the bytes, then it is measured.

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <xtensor/xview.hpp>
+
 #include "framework/fnv_hash.hpp"
 #include "framework/error.hpp"
 #include "framework/npy.hpp"
@@ -172,6 +174,24 @@ TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t t
         out.v2 += data.v2_mean;
     }
     return out;
+}
+
+TokenData point_tokens(const StudyPoint& point, std::size_t tokens) {
+    TokenData data = make_token_data(point.data, point.heads, tokens, point.d, point.seed);
+    const std::size_t kv = point.shape().kv_heads;
+    if (kv == point.heads) return data;
+    for (Heads<double>* x : {&data.k1, &data.k2, &data.v1, &data.v2})
+        *x = Heads<double>(xt::view(*x, xt::range(0, kv), xt::all(), xt::all()));
+    return data;
+}
+
+void gather(const Heads<double>& x, std::size_t first, std::size_t count, std::vector<float>& out) {
+    const std::size_t heads = x.shape(0), n = x.shape(1), d = x.shape(2);
+    out.resize(count * heads * d);
+    for (std::size_t r = 0; r < count; ++r)
+        for (std::size_t h = 0; h < heads; ++h)
+            for (std::size_t l = 0; l < d; ++l)
+                out[(r * heads + h) * d + l] = static_cast<float>(x.data()[(h * n + first + r) * d + l]);
 }
 
 }  // namespace trikv

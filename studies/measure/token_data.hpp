@@ -37,4 +37,13 @@ void inspect_npy_data(DataSpec& data);
 TokenData make_token_data(const DataSpec& data, std::size_t heads, std::size_t tokens, std::size_t d,
                           std::uint64_t seed);
 
+// A study point's first `tokens` tokens: q with the point's heads, keys and values with the
+// first kv_heads of theirs (what its cache is fed; generated data depends on `tokens`, so the
+// measurement and the budget's count ask for the same number).
+TokenData point_tokens(const StudyPoint& point, std::size_t tokens);
+
+// Tokens [first, first + count) of every head, as the [count, heads, d] float rows a cache
+// takes (one token: [heads, d]).
+void gather(const Heads<double>& x, std::size_t first, std::size_t count, std::vector<float>& out);
+
 }  // namespace trikv

@@ -75,7 +75,7 @@ const std::vector<Column>& columns() {
         REAL(step_ms_median_ci_low), REAL(step_ms_median_ci_high), REAL(step_ms_median_ci_level),
         WHOLE(accuracy_positions), REAL(rel_error_median), REAL(rel_error_p90), REAL(rel_error_max),
         REAL(value_error_median), REAL(value_error_p90), REAL(value_error_max),
-        TEXT(system), TEXT(host), KIND(status), TEXT(reason), TEXT(key),
+        TEXT(system), TEXT(budget), TEXT(host), KIND(status), TEXT(reason), TEXT(key),
     };
     return table;
 }
@@ -93,7 +93,7 @@ bool is_later_column(const std::string& name) {
                               "step_ms_median_ci_high", "step_ms_median_ci_level", "accuracy_positions",
                               "rel_error_median", "rel_error_p90", "rel_error_max", "value_error_median",
                               "value_error_p90", "value_error_max", "logical_bytes",
-                              "system"})
+                              "system", "budget"})
         if (name == later) return true;
     return false;
 }

@@ -59,6 +59,7 @@ struct ResultRow {
     double score_bound = 0, subgen_normalised_error = 0;  // decode, tensor: studies/measure/theory_metrics.hpp
     PointStatus status = PointStatus::ok;
     std::string reason;         // why skipped or failed
+    std::string budget;         // the budget the cache was fitted to, as written ("": none)
     std::string key;            // stable hash of the configuration
     std::string host;           // the machine that measured the row (host name)
     std::string bytes_source;   // counted (through the allocator) or self-reported (a Python type)

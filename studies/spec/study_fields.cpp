@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "caches/registry.hpp"
+#include "caches/budget.hpp"
 #include "framework/error.hpp"
 #include "framework/text.hpp"
 #include "studies/spec/toml_text.hpp"
@@ -183,6 +184,18 @@ const std::vector<StudyField>& table() {
                                  ? "accuracy_positions=" + std::to_string(p.accuracy_positions)
                                  : std::string();
                   }),
+            {"budget", false, "",
+             "byte budget: P% of the exact factor cache's bytes at the point, or bytes; approximate caches are fitted "
+             "to their most accurate setting within it (studies/spec/budget.hpp)",
+             true,
+             [](const std::vector<GivenValue>& given, StudySpec& spec) {
+                 spec.budgets.clear();
+                 for (const GivenValue& value : given) {
+                     spec.budgets.push_back(value.text_or_whole());
+                     Budget::parse(spec.budgets.back(), value.field());
+                 }
+             },
+             [](const StudyPoint& p) { return p.budget.empty() ? std::string() : "budget=" + p.budget; }},
             // [data]: what they change is in the data's part of the key (DataSpec::label).
             in_data(whole("clusters", "clustered data: balls per key stream", [](StudySpec& s) -> auto& { return s.data.clusters; }, bounds::kClusters),
                     "--clusters"),
@@ -246,6 +259,12 @@ double GivenValue::real(bounds::RealRange range) const {
     require(std::isfinite(value) && value >= range.min && value <= range.max,
             named(node_ ? format_number(value) : printable(text_)) + " is not a finite number in " + range_text(range));
     return value;
+}
+
+std::string GivenValue::text_or_whole() const {
+    if (node_ && node_->is_integer()) return std::to_string(**node_->as_integer());
+    require(!node_ || node_->is_string(), field_ + " must be a string or a whole number");
+    return text();
 }
 
 std::string GivenValue::text() const {

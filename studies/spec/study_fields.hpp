@@ -25,6 +25,7 @@ public:
     long long whole(bounds::Range range) const;
     double real(bounds::RealRange range) const;
     std::string text() const;
+    std::string text_or_whole() const;  // a string, or a TOML integer as its digits
     const std::string& field() const { return field_; }
 
 private:

@@ -19,6 +19,7 @@
 #include "studies/spec/bounds.hpp"
 #include "studies/spec/mem_limit.hpp"
 #include "studies/spec/study_fields.hpp"
+#include "studies/spec/budget.hpp"
 #include "studies/figures/figures.hpp"
 #include "studies/measure/token_data.hpp"
 #include "studies/spec/toml_depth.hpp"
@@ -349,7 +350,7 @@ std::vector<StudyPoint> expand_study(const StudySpec& spec) {
                                                 .accuracy_positions = spec.accuracy_positions}));
                         }
     }
-    return points;
+    return fit_budgets(spec.budgets, std::move(points));
 }
 
 StudyPoint point_for(const std::string& cache_spec, StudyPoint rest) {
@@ -392,7 +393,7 @@ std::string StudyPoint::describe() const {
            (kv_heads != 0 && kv_heads != heads ? "/" + std::to_string(kv_heads) : "") +
            (variant != ScoreVariant::trilinear ? " " + variant_name(variant) : "") +
            (data.kind == DataKind::gaussian ? "" : " " + data.label()) +
-           (has_own_scale() ? " scale=" + shortest_text(scale) : "");
+           (has_own_scale() ? " scale=" + shortest_text(scale) : "") + (budget.empty() ? "" : " budget=" + budget);
 }
 
 }  // namespace trikv

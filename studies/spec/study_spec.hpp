@@ -56,6 +56,7 @@ struct StudySpec {
     std::string name = "study";
     std::vector<std::string> caches;
     std::vector<CacheGrid> grids;
+    std::vector<std::string> budgets;  // the budget key: approximate caches fitted (studies/spec/budget.hpp)
     std::vector<std::size_t> n, d, heads = {1};
     // Grouped-query heads (docs/math.md §9): kv heads per point, each dividing the point's heads;
     // empty = one kv head per query head. Score variants, and the k2/v2 bias (0 = none).
@@ -119,6 +120,8 @@ struct StudyPoint {
     ScoreVariant variant = ScoreVariant::trilinear;
     double k2_bias = 0, v2_bias = 0;
     std::size_t accuracy_positions = kDefaultAccuracyPositions;  // decode only; var checks every query
+    std::string budget{};  // the budget `cache` was fitted to, as written ("": none); unfit: why none fits
+    std::string unfit{};
 
     // The scale the point runs at: `scale`, or its cache's attention kind's default at d
     // (default_scale, as make_cache resolves an unset scale: every entry point agrees).

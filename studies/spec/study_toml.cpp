@@ -28,6 +28,7 @@ std::string to_toml(const StudySpec& spec) {
     std::ostringstream out;
     out << "name = " << toml_string(spec.name) << "\n"
         << "caches = " << toml_list(spec.caches) << "\n"
+        << (spec.budgets.empty() ? "" : "budget = " + toml_list(spec.budgets) + "\n")
         << (spec.n.empty() ? "" : "n = " + toml_list(spec.n) + "\n") << "d = " << toml_list(spec.d) << "\nheads = " << toml_list(spec.heads) << "\n"
         << (spec.seeds.size() == 1 ? "seed = " + std::to_string(spec.seeds.front()) : "seeds = " + toml_list(spec.seeds))
         << "\nworkload = " << toml_string(name_of(spec.workload)) << "\n"

@@ -8,7 +8,8 @@ path with the 2-simplicial layers' caches built from trikv cache specs, token by
 
 A spec applies to every 2-simplicial layer; "SPEC1;SPEC2" gives one per 2-simplicial layer, in
 order, and within a layer "SPEC0|SPEC1" one per kv head (serving its group of query heads). --budget (P% of the exact factor cache's bytes at the model's context, or bytes) adds,
-for each approximate family, its most accurate setting that fits (budget.py). Each sequence
+for each approximate family, its most accurate setting that fits (budget.py); "B0|B1" gives one
+budget per kv head (each of one kv head's cache), fitted per head into "SPEC0|SPEC1". Each sequence
 starts from empty caches, as in training; "exact" is the training path on the same sequences.
 step_ms is the median wall time of one decode step of the whole model, per sequence (sequences
 decode DECODE_BATCH at a time, one trikv.Cache each; a step's time is divided among them);
@@ -159,13 +160,14 @@ def calibration(model, inputs):
 
 
 def budget_caches(text, model, inputs):
-    """(bytes of one layer's budget, [the spec each approximate family fits into it])."""
+    """(bytes of one layer's budget, or a list of one kv head's each for "B0|B1|…", [the spec each
+    approximate family fits into it])."""
     config = model.config
-    size = budget.parse_budget(text, config.heads, config.d, config.context, config.groups)
     streams = calibration(model, inputs)
     if not streams:
         raise ValueError("--budget: the model has no 2-simplicial layer to give a cache")
-    chosen = budget.fit(size, config.heads, config.d, config.context, config.windows, config.groups, streams)
+    size, chosen = budget.fit_text(text, config.heads, config.d, config.context, config.windows, config.groups,
+                                   streams)
     return size, [choice.spec for choice in chosen.values()]
 
 
@@ -190,7 +192,8 @@ def main(argv=None):
         if args.budget:
             size, specs = budget_caches(args.budget, model, inputs)
             caches += [(spec, layer_specs(spec, model)) for spec in specs]
-            print(f"--budget {args.budget}: {size} bytes per 2-simplicial layer: {', '.join(specs) or 'no cache fits'}",
+            per = "kv head" if isinstance(size, list) else "2-simplicial layer"
+            print(f"--budget {args.budget}: {size} bytes per {per}: {', '.join(specs) or 'no cache fits'}",
                   file=sys.stderr)
         if args.out:
             writable_directory(args.out, "--out")

@@ -27,12 +27,14 @@ BUDGETS = "5%,10%,25%,50%,100%"
 SWEEP_COLUMNS = COLUMNS + ["family", "budgets"]
 
 
-def family_of(spec, config, chosen_as=None):
-    """The series a spec is drawn in: its type, marked exact or reduced storage."""
-    name = spec.partition(":")[0]
-    if budget.is_exact(spec, config.heads, config.d, config.groups):
+def family_of(spec, config):
+    """The series a spec is drawn in: its type, marked exact or reduced storage (for "A|B", one
+    spec per kv head, its first head's)."""
+    first = spec.split("|")[0]
+    name = first.partition(":")[0]
+    if "|" not in spec and budget.is_exact(spec, config.heads, config.d, config.groups):
         return f"{name} (exact)"
-    return f"{name} (reduced storage)" if chosen_as in budget.REDUCED_STORAGE else name
+    return f"{name} (reduced storage)" if budget.is_reduced_storage(first) else name
 
 
 def plan(model, budgets, inputs):
@@ -42,10 +44,10 @@ def plan(model, budgets, inputs):
     specs = {budget.REFERENCE: (family_of(budget.REFERENCE, config), [])}
     streams = calibration(model, inputs)
     for text in budgets:
-        size = budget.parse_budget(text, config.heads, config.d, config.context, config.groups)
-        for family, (spec, _, _) in budget.fit(size, config.heads, config.d, config.context, config.windows,
-                                               config.groups, streams).items():
-            specs.setdefault(spec, (family_of(spec, config, family), []))[1].append(text)
+        _, chosen = budget.fit_text(text, config.heads, config.d, config.context, config.windows, config.groups,
+                                    streams)
+        for spec, _ in chosen.values():
+            specs.setdefault(spec, (family_of(spec, config), []))[1].append(text)
     return specs
 
 
@@ -54,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--model", default="kjv-window", help="a zoo model (python3 -m trikv.model.zoo)")
     parser.add_argument("--checkpoint", help="a checkpoint directory other than the zoo's")
     parser.add_argument("--out", required=True, help="directory for sweep.csv and the figure")
-    parser.add_argument("--budgets", default=BUDGETS, help=f"comma-separated budgets (default {BUDGETS})")
+    parser.add_argument("--budgets", default=BUDGETS, help=f"comma-separated budgets (default {BUDGETS})".replace("%", "%%"))
     parser.add_argument("--sequences", type=int, help="held-out sequences (default: the model's recorded count)")
     parser.add_argument("--redraw", action="store_true", help="only draw the figure again from OUT/sweep.csv")
     args = parser.parse_args(argv)
