@@ -46,7 +46,7 @@ TEST_CASE("a factor cache's logical bytes are its four streams' rows whatever it
 
 TEST_CASE("every cache type's logical bytes are at most its bytes and 0 once cleared", "[caches][memory]") {
     for (const CacheType* type : cache_types()) {
-        if (type->attention != AttentionKind::tensor || type->name == "test-registry-params") continue;
+        if (type->attention != AttentionKind::tensor || trikv::test::made_to_fail(type->name)) continue;
         INFO("cache type " << type->name);
         const ScoreVariant variant = supported_variants(parse_cache_spec(type->name)).front();  // pair-logits: strassen
         const std::unique_ptr<Cache> cache = make_cache(type->name, {2, 8, 0.125, 2, variant});
