@@ -101,9 +101,9 @@ class PairBlockReducer {
 public:
     PairBlockReducer(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
                      const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, std::size_t block_rows,
-                     std::size_t item_cols, MemoryMeter& scratch)
+                     std::size_t item_cols, const pair_tile::Kernels& tiles, MemoryMeter& scratch)
         : group_(group), k1_(k1), k2_(k2), v1_(v1), v2_(v2), scale_(scale), block_rows_(block_rows),
-          item_cols_(item_cols), meter_(scratch),
+          item_cols_(item_cols), tiles_(tiles), meter_(scratch),
           rows_per_query_(std::min(k1.rows(), kPairBlockRows)),
           scaled_k1_(matrix_floats(k1.dim()), scratch),
           scores_(matrix_floats(kPairTileRows), scratch),
@@ -123,7 +123,7 @@ public:
 
     PairBlockReducer(PairBlockReducer& other, tbb::split)
         : PairBlockReducer(other.group_, other.k1_, other.k2_, other.v1_, other.v2_, other.scale_, other.block_rows_,
-                           other.item_cols_, other.meter_) {}
+                           other.item_cols_, other.tiles_, other.meter_) {}
 
     // Items are numbered block-major: item b is block b / runs, column run b % runs.
     void operator()(const tbb::blocked_range<std::size_t>& items) {
@@ -243,9 +243,9 @@ private:
             static_assert(kPairTileRows == pair_tile::kMaxCols);
             const std::size_t d = k1_.dim();
             T* s = scores_.data();
-            pair_tile::scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
+            tiles_.scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
             mask_and_softmax(total, j0, cols, first_tile);
-            pair_tile::mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
+            tiles_.mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
                            /*accumulate=*/!first_tile);
         }
     }
@@ -287,7 +287,7 @@ private:
                     s[pair_tile::lane_index(row, j, kPairTileRows)] = -std::numeric_limits<T>::infinity();
         }
         if constexpr (std::is_same_v<T, float>)
-            pair_tile::softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), k1_.dim(),
+            tiles_.softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), k1_.dim(),
                                /*rescale=*/!first_tile);
     }
 
@@ -348,6 +348,7 @@ private:
     T scale_;
     std::size_t block_rows_;  // rows i per block (pair_block_rows), ≤ kPairBlockRows
     std::size_t item_cols_;   // columns j per work item (pair_item_cols)
+    pair_tile::Kernels tiles_;  // the level's f32 tile kernels (lane-panel paths only)
     MemoryMeter& meter_;
     std::vector<SoftmaxPartial<T>> results_;
     std::size_t rows_per_query_;  // K1 rows of one block
@@ -383,8 +384,11 @@ void decode_group(const QueryGroup<T>& group, const StoredRows<S>& k1, const Sto
     const std::size_t block_rows = pair_block_rows(rows);
     const std::size_t blocks = (rows + block_rows - 1) / block_rows;
     const auto fold = [&]<TilePath kPath, ScoreVariant kVariant = ScoreVariant::trilinear>() {
+        pair_tile::Kernels tiles{};
+        if constexpr (kPath != TilePath::blas) tiles = pair_tile::kernels(active_isa());
         PairBlockReducer<T, S, kPath, kVariant> reducer(group, k1, k2, v1, v2, scale, block_rows,
-                                              pair_item_cols(blocks, k2.rows(), wanted_items), scratch);
+                                                        pair_item_cols(blocks, k2.rows(), wanted_items), tiles,
+                                                        scratch);
         tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks * reducer.column_runs()), reducer);
         for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
     };

@@ -82,13 +82,14 @@ std::pair<double, double> sample_ms(Case& c, const float* q, float* out) {
     return {watch.milliseconds() / count, (process_cpu_ms() - cpu_start) / count};
 }
 
-// The two tile kernels' own rate, one thread, operands in L1/L2 (kMaxRows × kMaxCols scores
-// over d): the f32 register-tiled kernel (AVX2 FMA) and the bf16 one (VDPBF16PS) — the
-// compute ceilings of factor's f32 and bf16 paths. GFLOP/s by CPU time, 2 flops a multiply-add.
+// The tile kernels' own rate, one thread, operands in L1/L2 (kMaxRows × kMaxCols scores over
+// d, and the value product over them): the f32 register-tiled kernels of each level this CPU
+// runs (AVX2 and AVX-512 micro-tiles) and the bf16 one (VDPBF16PS, scores) — the compute
+// ceilings of factor's f32 and bf16 paths. GFLOP/s by CPU time, 2 flops a multiply-add.
 void kernel_peaks(std::size_t d) {
     const std::size_t rows = pair_tile::kMaxRows, cols = pair_tile::kMaxCols;
     std::vector<float> a(pair_tile::panel_floats(rows, d), 0.5f), k2(cols * d, 0.25f);
-    std::vector<float> s(pair_tile::panel_floats(rows, cols));
+    std::vector<float> s(pair_tile::panel_floats(rows, cols), 0.125f), u(pair_tile::panel_floats(rows, d));
     std::vector<std::uint32_t> a_pairs(a.size() / 2);
     std::vector<bf16> k2_bf16(cols * d, to_bf16(0.25f));
     const double flops = 2.0 * double(rows) * double(cols) * double(d);
@@ -101,14 +102,19 @@ void kernel_peaks(std::size_t d) {
         while (watch.seconds() < kSampleSeconds);
         return flops * double(steps) / ((process_cpu_ms() - start) * 1e6);
     };
-    const double f32 = rate([&] { pair_tile::scores(a.data(), rows, k2.data(), cols, d, s.data()); });
+    for (const Isa isa : {Isa::avx2, Isa::avx512}) {
+        if (detected_isa() < isa) continue;
+        const pair_tile::Kernels f32 = pair_tile::kernels(isa);
+        const double scores = rate([&] { f32.scores(a.data(), rows, k2.data(), cols, d, s.data()); });
+        const double mix = rate([&] { f32.mix(s.data(), rows, k2.data(), cols, d, u.data(), true); });
+        std::printf("kernel-peak d=%zu f32-%s scores %.1f GFLOP/s  mix %.1f GFLOP/s\n", d, isa_name(isa), scores, mix);
+    }
     double bf16_rate = 0;
     if (pair_tile_bf16::available()) {
         pair_tile_bf16::pack_pairs(a.data(), pair_tile::kPanelRows * d, rows, d, a_pairs.data(), pair_tile::kPanelRows * d / 2);
         bf16_rate = rate([&] { pair_tile_bf16::scores(a_pairs.data(), rows, k2_bf16.data(), cols, d, s.data()); });
     }
-    std::printf("kernel-peak d=%zu f32-tile %.1f GFLOP/s  bf16-tile %.1f GFLOP/s  ratio %.2f (one thread, CPU time)\n", d,
-                f32, bf16_rate, f32 > 0 ? bf16_rate / f32 : 0.0);
+    std::printf("kernel-peak d=%zu bf16-tile scores %.1f GFLOP/s (one thread, CPU time)\n", d, bf16_rate);
 }
 
 void print_summary(const char* what, const std::vector<double>& values) {
