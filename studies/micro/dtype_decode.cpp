@@ -8,7 +8,10 @@
 // flops). Prints per case the median and p25–p75 over rounds of the step time, of the speedup
 // over the first case (time first / time case, round by round), of the same two in process CPU
 // time (all threads: on a loaded machine it leaves out the waits for a core) and of the
-// fractions.
+// fractions. Each round also times one 2048² SGEMM on one thread by process CPU time, the
+// yardstick of "%sgemm-cpu": a case's FLOPs per CPU-second (all threads) over it — the share of
+// one core's SGEMM rate each core reached, which the waits for a core on a shared machine do
+// not move (wall-clock fractions do).
 //
 //   trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...
 //   trikv_dtype_micro --kernel-peaks [--rounds R] [--d D]   (the f32 and bf16 tile kernels' rates)
@@ -25,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "attention/blas.hpp"
 #include "attention/pair_tile_bf16.hpp"
 #include "attention/pair_tile_kernel.hpp"
 #include "caches/registry.hpp"
@@ -43,7 +47,7 @@ struct Case {
     std::string spec;
     std::optional<Isa> isa;
     std::unique_ptr<Cache> cache;
-    std::vector<double> ms, cpu_ms, speedup, cpu_speedup, read_fraction, sgemm_fraction;
+    std::vector<double> ms, cpu_ms, speedup, cpu_speedup, read_fraction, sgemm_fraction, sgemm_cpu_fraction;
 };
 
 Case make_case(const std::string& text, std::size_t n, std::size_t d, const std::vector<float>& tokens) {
@@ -117,6 +121,20 @@ void kernel_peaks(std::size_t d) {
     std::printf("kernel-peak d=%zu bf16-tile scores %.1f GFLOP/s (one thread, CPU time)\n", d, bf16_rate);
 }
 
+// GFLOP per CPU-second of one 2048² OpenBLAS SGEMM on one thread (after a warm-up).
+double sgemm_cpu_gflops() {
+    constexpr int n = 2048;
+    std::vector<float> a(std::size_t(n) * n, 0.5f), b(std::size_t(n) * n, 0.25f), c(std::size_t(n) * n);
+    const BlasThreads one(1);
+    double cpu_ms = 0;
+    for (int r = 0; r < 2; ++r) {
+        const double start = process_cpu_ms();
+        blas::gemm(n, n, n, 1.0f, a.data(), n, b.data(), n, false, 0.0f, c.data(), n);
+        cpu_ms = process_cpu_ms() - start;
+    }
+    return 2.0 * n * double(n) * n / cpu_ms * 1e-6;
+}
+
 void print_summary(const char* what, const std::vector<double>& values) {
     std::printf("  %s %.3g [%.3g-%.3g]", what, median(values), quantile(values, 0.25), quantile(values, 0.75));
 }
@@ -152,6 +170,7 @@ int run(int argc, char** argv) {
     std::printf("n=%zu d=%zu threads=%d level=%s rounds=%d\n", n, d, threads, isa_name(active_isa()), rounds);
     for (int round = 0; round < rounds; ++round) {
         const MachinePeaks peak = peaks ? measure_machine_peaks(threads, 1) : MachinePeaks{};
+        const double sgemm_cpu = peaks ? sgemm_cpu_gflops() : 0;
         double first = 0, first_cpu = 0;
         for (Case& c : cases) {
             const auto [ms, cpu_ms] = sample_ms(c, q.data(), out.data());
@@ -163,9 +182,12 @@ int run(int argc, char** argv) {
             c.cpu_speedup.push_back(first_cpu / cpu_ms);
             c.read_fraction.push_back(percent_of(cost.bytes_moved / ms * 1e-6, peak.read_gbps));
             c.sgemm_fraction.push_back(percent_of(cost.flops / ms * 1e-6, peak.sgemm_gflops));
-            std::printf("round %d %-36s %8.3f ms (cpu %8.3f)  read %5.1f GB/s (peak %5.1f)  %6.1f GFLOP/s (SGEMM %6.1f)\n", round,
-                        (c.spec + (c.isa ? std::string("@") + isa_name(*c.isa) : "")).c_str(), ms,
-                        cpu_ms, cost.bytes_moved / ms * 1e-6, peak.read_gbps, cost.flops / ms * 1e-6, peak.sgemm_gflops);
+            c.sgemm_cpu_fraction.push_back(percent_of(cost.flops / cpu_ms * 1e-6, sgemm_cpu));
+            std::printf("round %d %-36s %8.3f ms (cpu %8.3f)  read %5.1f GB/s (peak %5.1f)  %6.1f GFLOP/s (SGEMM %6.1f)"
+                        "  %6.1f GFLOP/cpu-s (SGEMM %6.1f)\n",
+                        round, (c.spec + (c.isa ? std::string("@") + isa_name(*c.isa) : "")).c_str(), ms, cpu_ms,
+                        cost.bytes_moved / ms * 1e-6, peak.read_gbps, cost.flops / ms * 1e-6, peak.sgemm_gflops,
+                        cost.flops / cpu_ms * 1e-6, sgemm_cpu);
         }
     }
     for (const Case& c : cases) {
@@ -176,6 +198,7 @@ int run(int argc, char** argv) {
         print_summary("cpu-speedup", c.cpu_speedup);
         print_summary("%read", c.read_fraction);
         print_summary("%sgemm", c.sgemm_fraction);
+        print_summary("%sgemm-cpu", c.sgemm_cpu_fraction);
         std::printf("\n");
     }
     return 0;
