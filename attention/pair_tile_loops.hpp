@@ -149,8 +149,8 @@ void softmax(float* s, std::size_t rows, std::size_t cols, float* row_max, float
     constexpr float none = -std::numeric_limits<float>::infinity();
     for (std::size_t i0 = 0; i0 < rows; i0 += kPanelRows) {
         const std::size_t width = std::min(kPanelRows, rows - i0);
-        alignas(64) float top[kPanelRows];
-        float shift[kPanelRows], shrink[kPanelRows], sum[kPanelRows];
+        alignas(64) float top[kPanelRows], shift[kPanelRows], sum[kPanelRows];
+        float shrink[kPanelRows];
         for (std::size_t i = 0; i < kPanelRows; ++i) top[i] = i < width ? row_max[i0 + i] : none, sum[i] = 0.0f;
         float* panel = s + i0 * kMaxCols;
         // The running max in vectors: GCC left the plain loop's compare-and-select scalar.
@@ -164,12 +164,25 @@ void softmax(float* s, std::size_t rows, std::size_t cols, float* row_max, float
             shift[i] = top[i] == none ? 0.0f : top[i];  // no usable pair yet: every exp is then 0
             shrink[i] = exp_nonpositive((i < width ? row_max[i0 + i] : none) - shift[i]);
         }
-        for (std::size_t c = 0; c < cols; ++c)
-            for (std::size_t i = 0; i < kPanelRows; ++i) {
-                const float e = exp_nonpositive(panel[c * kPanelRows + i] - shift[i]);
-                panel[c * kPanelRows + i] = e;
-                sum[i] += e;
-            }
+        if constexpr (requires(V v) { L::exp_nonpositive(v); }) {  // the level's own vector exp
+            V shifts[W], sums[W];
+            for (std::size_t j = 0; j < W; ++j) shifts[j] = L::load(shift + j * L::kLanes), sums[j] = L::zero();
+            for (std::size_t c = 0; c < cols; ++c)
+                for (std::size_t j = 0; j < W; ++j) {
+                    float* at = panel + c * kPanelRows + j * L::kLanes;
+                    const V e = L::exp_nonpositive(L::sub(L::load(at), shifts[j]));
+                    L::store(at, e);
+                    sums[j] = L::add(sums[j], e);
+                }
+            for (std::size_t j = 0; j < W; ++j) L::store(sum + j * L::kLanes, sums[j]);
+        } else {
+            for (std::size_t c = 0; c < cols; ++c)
+                for (std::size_t i = 0; i < kPanelRows; ++i) {
+                    const float e = exp_nonpositive(panel[c * kPanelRows + i] - shift[i]);
+                    panel[c * kPanelRows + i] = e;
+                    sum[i] += e;
+                }
+        }
         for (std::size_t i = 0; i < width; ++i) {
             row_norm[i0 + i] = row_norm[i0 + i] * shrink[i] + sum[i];
             row_max[i0 + i] = top[i];

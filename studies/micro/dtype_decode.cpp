@@ -111,7 +111,17 @@ void kernel_peaks(std::size_t d) {
         const pair_tile::Kernels f32 = pair_tile::kernels(isa);
         const double scores = rate([&] { f32.scores(a.data(), rows, k2.data(), cols, d, s.data()); });
         const double mix = rate([&] { f32.mix(s.data(), rows, k2.data(), cols, d, u.data(), true); });
-        std::printf("kernel-peak d=%zu f32-%s scores %.1f GFLOP/s  mix %.1f GFLOP/s\n", d, isa_name(isa), scores, mix);
+        // The tile's online softmax, as the FLOP rate of one GEMM it would be if it took no time:
+        // the share of a tile's time the two GEMMs get at these rates bounds a fused step.
+        std::vector<float> row_max(rows, 0.0f), row_norm(rows, 1.0f);
+        const double softmax = rate([&] {
+            f32.softmax(s.data(), rows, cols, row_max.data(), row_norm.data(), u.data(), d, true);
+        });
+        const double gemms = 1 / scores + 1 / mix;
+        std::printf("kernel-peak d=%zu f32-%s scores %.1f GFLOP/s  mix %.1f GFLOP/s  softmax %.1f%% of the tile "
+                    "-> tile %.1f GFLOP/s\n",
+                    d, isa_name(isa), scores, mix, 100 * (1 / softmax) / (gemms + 1 / softmax),
+                    2 / (gemms + 1 / softmax));
     }
     double bf16_rate = 0;
     if (pair_tile_bf16::available()) {
