@@ -13,7 +13,9 @@
 // one core's SGEMM rate each core reached, which the waits for a core on a shared machine do
 // not move (wall-clock fractions do).
 //
-//   trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...
+//   trikv_dtype_micro [--rounds R] [--n N] [--d D] [--heads H --kv-heads K] [--no-peak] CASE...
+//       (H query heads over K kv heads, docs/math.md §9; e.g. --heads 64 --kv-heads 1
+//       window:w1=32,w2=512 is the windowed grouped decode of docs/performance.md, issue 16)
 //   trikv_dtype_micro --kernel-peaks [--rounds R] [--d D]   (the f32 and bf16 tile kernels' rates)
 //   e.g. trikv_dtype_micro --n 2048 --d 64 product product:dtype=bf16 product:dtype=int8
 #include <cstdint>
@@ -50,15 +52,16 @@ struct Case {
     std::vector<double> ms, cpu_ms, speedup, cpu_speedup, read_fraction, sgemm_fraction, sgemm_cpu_fraction;
 };
 
-Case make_case(const std::string& text, std::size_t n, std::size_t d, const std::vector<float>& tokens) {
+Case make_case(const std::string& text, std::size_t n, const CacheShape& shape, const std::vector<float>& tokens) {
     Case c;
     const std::size_t at = text.find('@');
     c.spec = text.substr(0, at);
     if (at != std::string::npos) c.isa = parse_isa(text.substr(at + 1));
-    c.cache = make_cache(c.spec, CacheShape{1, d, 1.0 / static_cast<double>(d)});
+    c.cache = make_cache(c.spec, shape);
+    const std::size_t rows = shape.kv_heads * shape.dim;  // one token of one stream
     for (std::size_t t = 0; t < n; ++t) {
-        const float* row = tokens.data() + t * 4 * d;
-        c.cache->append(1, row, row + d, row + 2 * d, row + 3 * d);
+        const float* row = tokens.data() + t * 4 * rows;
+        c.cache->append(1, row, row + rows, row + 2 * rows, row + 3 * rows);
     }
     return c;
 }
@@ -151,13 +154,15 @@ void print_summary(const char* what, const std::vector<double>& values) {
 
 int run(int argc, char** argv) {
     int rounds = 9;
-    std::size_t n = 2048, d = 64;
+    std::size_t n = 2048, d = 64, heads = 1, kv_heads = 0;
     bool peaks = true, kernel_peaks_only = false;
     std::vector<std::string> specs;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
         else if (arg == "--n" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
+        else if (arg == "--heads" && i + 1 < argc) heads = std::strtoul(argv[++i], nullptr, 10);
+        else if (arg == "--kv-heads" && i + 1 < argc) kv_heads = std::strtoul(argv[++i], nullptr, 10);
         else if (arg == "--d" && i + 1 < argc) d = std::strtoul(argv[++i], nullptr, 10);
         else if (arg == "--no-peak") peaks = false;
         else if (arg == "--kernel-peaks") kernel_peaks_only = true;
@@ -168,14 +173,17 @@ int run(int argc, char** argv) {
         for (int round = 0; round < rounds; ++round) kernel_peaks(d);
         return 0;
     }
-    require(!specs.empty() && rounds > 0 && n > 0 && d > 0, "usage: trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...");
+    if (kv_heads == 0) kv_heads = heads;
+    require(!specs.empty() && rounds > 0 && n > 0 && d > 0 && heads > 0 && heads % kv_heads == 0,
+            "usage: trikv_dtype_micro [--rounds R] [--n N] [--d D] [--heads H --kv-heads K] [--no-peak] CASE...");
+    const CacheShape shape{heads, d, 0.0, kv_heads};  // scale 0: each type's default
     std::mt19937_64 rng(1);
     std::normal_distribution<float> normal;
-    std::vector<float> tokens(n * 4 * d), q(d), out(d);
+    std::vector<float> tokens(n * 4 * kv_heads * d), q(heads * d), out(heads * d);
     for (float& x : tokens) x = normal(rng);
     for (float& x : q) x = normal(rng);
     std::vector<Case> cases;
-    for (const std::string& spec : specs) cases.push_back(make_case(spec, n, d, tokens));
+    for (const std::string& spec : specs) cases.push_back(make_case(spec, n, shape, tokens));
     const int threads = worker_count();
     std::printf("n=%zu d=%zu threads=%d level=%s rounds=%d\n", n, d, threads, isa_name(active_isa()), rounds);
     for (int round = 0; round < rounds; ++round) {
