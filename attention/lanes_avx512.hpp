@@ -55,8 +55,8 @@ struct Avx512Lanes {
     static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
     // exp_nonpositive (attention/exp_approx.hpp) on 16 lanes: the same range reduction and
     // polynomial, with the rounding in one vrndscaleps and the 2^n scaling in one vscalefps
-    // (11 vector operations instead of the auto-vectorised form's 17): the tiled softmax's
-    // exps were 13% of a d = 64 pair tile (trikv_dtype_micro --kernel-peaks).
+    // (14 vector operations; the auto-vectorised form takes about 20): the tiled softmax was
+    // 13% of a d = 64 pair tile's time with it, 11% with this (trikv_dtype_micro --kernel-peaks).
     static V exp_nonpositive(V x) {
         // Below −87 (−inf included, where r is NaN) the result is masked to exactly 0, so x
         // needs no clamping.
