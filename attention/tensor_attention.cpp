@@ -246,7 +246,7 @@ private:
             tiles_.scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
             mask_and_softmax(total, j0, cols, first_tile);
             tiles_.mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
-                           /*accumulate=*/!first_tile);
+                       /*accumulate=*/!first_tile);
         }
     }
 
@@ -288,7 +288,7 @@ private:
         }
         if constexpr (std::is_same_v<T, float>)
             tiles_.softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), k1_.dim(),
-                               /*rescale=*/!first_tile);
+                           /*rescale=*/!first_tile);
     }
 
     // The same on row-major A, S, U with two BLAS GEMMs.

@@ -55,36 +55,36 @@ std::vector<Isa> tiled_levels() {
 TEST_CASE("pair_tile scores and mix equal float64 loops on every micro-tile edge", "[tensor][tile][isa]") {
     for (const Isa isa : tiled_levels()) {
         const pair_tile::Kernels kernels = pair_tile::kernels(isa);
-    for (std::size_t rows : {1, 7, 8, 9, 16, 17, 31, 32, 45, 48, 64, 80})
-        for (std::size_t outputs : {1, 5, 6, 7, 11, 12, 13, 25})
-            for (std::size_t depth : {1, 3, 130}) {
-                Rng rng(1000 + rows * 100 + outputs * 10 + depth);
-                // scores: S = A·K2ᵀ with A rows × depth, K2 outputs × depth (S's columns = outputs)
-                const std::vector<float> a = panels(rng, rows, depth), k2 = gaussian(rng, outputs * depth);
-                std::vector<float> s(panel_floats(rows, kMaxCols));
-                kernels.scores(a.data(), rows, k2.data(), outputs, depth, s.data());
-                // mix: U += P·V2 with P = the first `depth` columns of a rows × kMaxCols panel
-                // matrix, V2 depth × outputs (U's columns = outputs = d)
-                const std::vector<float> p = panels(rng, rows, kMaxCols), v2 = gaussian(rng, depth * outputs);
-                const std::vector<float> before = panels(rng, rows, outputs);
-                std::vector<float> u = before;
-                kernels.mix(p.data(), rows, v2.data(), depth, outputs, u.data(), true);
-                double worst_scores = 0, worst_mix = 0;
-                for (std::size_t i = 0; i < rows; ++i)
-                    for (std::size_t o = 0; o < outputs; ++o) {
-                        double want_s = 0, want_u = before[lane_index(i, o, outputs)];
-                        for (std::size_t k = 0; k < depth; ++k) {
-                            want_s += double(k2[o * depth + k]) * a[lane_index(i, k, depth)];
-                            want_u += double(v2[k * outputs + o]) * p[lane_index(i, k, kMaxCols)];
+        for (std::size_t rows : {1, 7, 8, 9, 16, 17, 31, 32, 45, 48, 64, 80})
+            for (std::size_t outputs : {1, 5, 6, 7, 11, 12, 13, 25})
+                for (std::size_t depth : {1, 3, 130}) {
+                    Rng rng(1000 + rows * 100 + outputs * 10 + depth);
+                    // scores: S = A·K2ᵀ with A rows × depth, K2 outputs × depth (S's columns = outputs)
+                    const std::vector<float> a = panels(rng, rows, depth), k2 = gaussian(rng, outputs * depth);
+                    std::vector<float> s(panel_floats(rows, kMaxCols));
+                    kernels.scores(a.data(), rows, k2.data(), outputs, depth, s.data());
+                    // mix: U += P·V2 with P = the first `depth` columns of a rows × kMaxCols panel
+                    // matrix, V2 depth × outputs (U's columns = outputs = d)
+                    const std::vector<float> p = panels(rng, rows, kMaxCols), v2 = gaussian(rng, depth * outputs);
+                    const std::vector<float> before = panels(rng, rows, outputs);
+                    std::vector<float> u = before;
+                    kernels.mix(p.data(), rows, v2.data(), depth, outputs, u.data(), true);
+                    double worst_scores = 0, worst_mix = 0;
+                    for (std::size_t i = 0; i < rows; ++i)
+                        for (std::size_t o = 0; o < outputs; ++o) {
+                            double want_s = 0, want_u = before[lane_index(i, o, outputs)];
+                            for (std::size_t k = 0; k < depth; ++k) {
+                                want_s += double(k2[o * depth + k]) * a[lane_index(i, k, depth)];
+                                want_u += double(v2[k * outputs + o]) * p[lane_index(i, k, kMaxCols)];
+                            }
+                            const double got_s = s[lane_index(i, o, kMaxCols)], got_u = u[lane_index(i, o, outputs)];
+                            worst_scores = std::max(worst_scores, std::abs(got_s - want_s) / (1 + std::abs(want_s)));
+                            worst_mix = std::max(worst_mix, std::abs(got_u - want_u) / (1 + std::abs(want_u)));
                         }
-                        const double got_s = s[lane_index(i, o, kMaxCols)], got_u = u[lane_index(i, o, outputs)];
-                        worst_scores = std::max(worst_scores, std::abs(got_s - want_s) / (1 + std::abs(want_s)));
-                        worst_mix = std::max(worst_mix, std::abs(got_u - want_u) / (1 + std::abs(want_u)));
-                    }
-                INFO(isa_name(isa) << ": rows " << rows << ", outputs " << outputs << ", depth " << depth);
-                CHECK(worst_scores <= kProductTolerance);  // NaN fails too
-                CHECK(worst_mix <= kProductTolerance);
-            }
+                    INFO(isa_name(isa) << ": rows " << rows << ", outputs " << outputs << ", depth " << depth);
+                    CHECK(worst_scores <= kProductTolerance);  // NaN fails too
+                    CHECK(worst_mix <= kProductTolerance);
+                }
     }
 }
 
