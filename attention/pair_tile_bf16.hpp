@@ -4,7 +4,7 @@
 // two products to 16 float accumulators, twice the float FMA's multiply-adds per instruction.
 // Used by the fused decode when the factor streams are stored in bf16 and the active level
 // (framework/isa.hpp) is avx512bf16; accumulation stays in float and the online softmax runs
-// on float scores as before (pair_tile::softmax).
+// on float scores as before (the level's pair_tile::Kernels::softmax).
 //
 // The reduction index runs in pairs, so the vector operands are stored as *pair panels*: for
 // each 16-row lane panel and each pair m of columns (2m, 2m+1), 16 lanes of two bf16 (64

@@ -20,52 +20,12 @@
 // the level (an inline library function compiled inside it could be the copy the linker keeps).
 
 TRIKV_TARGET_REGION_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
+#include "attention/lanes_avx512.hpp"
 #include "attention/stream_tile_loops.hpp"
 
 namespace trikv::stream_tile {
-namespace {
 
-struct Avx512Lanes {
-    using V = __m512;
-    static constexpr std::size_t kLanes = 16;
-    static V zero() { return _mm512_setzero_ps(); }
-    static V broadcast(float x) { return _mm512_set1_ps(x); }
-    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-    static V add(V a, V b) { return _mm512_add_ps(a, b); }
-    static float sum(V v) { return _mm512_reduce_add_ps(v); }
-    // 16 vectors → one: pairs of vectors, then of 128-bit chunks, halve the partial sums each
-    // step (30 shuffles and 15 adds for 16 sums).
-    static V sum_each(const V* v) {
-        V pairs[8], quads[4];
-        for (int i = 0; i < 8; ++i)  // per 128-bit chunk: v2i_02, v2i+1_02, v2i_13, v2i+1_13 (sums of elements)
-            pairs[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]),
-                                     _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
-        for (int i = 0; i < 4; ++i)  // per chunk: the chunk's sums of vectors 4i … 4i+3
-            quads[i] = _mm512_add_ps(_mm512_shuffle_ps(pairs[2 * i], pairs[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                                     _mm512_shuffle_ps(pairs[2 * i], pairs[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-        const V low = _mm512_add_ps(_mm512_shuffle_f32x4(quads[0], quads[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                    _mm512_shuffle_f32x4(quads[0], quads[1], _MM_SHUFFLE(3, 1, 3, 1)));
-        const V high = _mm512_add_ps(_mm512_shuffle_f32x4(quads[2], quads[3], _MM_SHUFFLE(2, 0, 2, 0)),
-                                     _mm512_shuffle_f32x4(quads[2], quads[3], _MM_SHUFFLE(3, 1, 3, 1)));
-        return _mm512_add_ps(_mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(2, 0, 2, 0)),
-                             _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(3, 1, 3, 1)));
-    }
-    static V load(const float* p) { return _mm512_loadu_ps(p); }
-    // bf16 is the top half of a float: widen to 32 bits and shift into place.
-    static V load(const bf16* p) {
-        const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
-    }
-    static V load(const fp16* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
-    static V load(const std::int8_t* p) {
-        return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
-    }
-    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
-};
-
-}  // namespace
-
-TRIKV_STREAM_TILE_LEVEL(avx512_kernels, Avx512Lanes)
+TRIKV_STREAM_TILE_LEVEL(avx512_kernels, lanes::Avx512Lanes)
 
 }  // namespace trikv::stream_tile
 TRIKV_TARGET_REGION_END

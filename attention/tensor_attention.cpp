@@ -62,7 +62,6 @@ struct QueryGroup {
     const T* q = nullptr;                  // count rows of d
     const std::size_t* limits = nullptr;   // count entries, or nullptr
     std::size_t count = 1;
-    ScoreVariant variant = ScoreVariant::trilinear;
 
     std::size_t limit(std::size_t r, std::size_t rows) const {
         return limits ? std::min(limits[r], rows) : rows;
@@ -86,21 +85,25 @@ struct QueryGroup {
 // How a pair tile is computed, chosen once per call (decode_group) and fixed in the reducer's
 // type: two BLAS GEMMs on row-major A, S, U; the register-tiled f32 kernel on lane panels
 // (attention/pair_tile_kernel.hpp); or its bf16 dot-product form (attention/pair_tile_bf16.hpp).
+// The score variant is fixed in the type the same way, so no tile loop asks for it.
 enum class TilePath { blas, lanes, bf16_dots };
 
-template <Scalar T, class S, TilePath kPath>
+template <Scalar T, class S, TilePath kPath, ScoreVariant kVariant>
 class PairBlockReducer {
     static constexpr bool kDecodes = !std::is_same_v<S, T>;
     static constexpr bool kLanePanels = kPath != TilePath::blas;
+    // rank1 and strassen add scale·⟨q, k1_i⟩ per row and scale·⟨q, k2_j⟩ per column.
+    static constexpr bool kQueryTerms = kVariant != ScoreVariant::trilinear;
     static_assert(!kLanePanels || std::is_same_v<T, float>, "the tiled kernels are float");
     static_assert(kPath != TilePath::bf16_dots || std::is_same_v<S, bf16>, "bf16 dot products read bf16 rows");
+    static_assert(!kQueryTerms || kPath == TilePath::blas, "query terms are added on the BLAS path's row-major S");
 
 public:
     PairBlockReducer(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
                      const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, std::size_t block_rows,
-                     std::size_t item_cols, MemoryMeter& scratch)
+                     std::size_t item_cols, const pair_tile::Kernels& tiles, MemoryMeter& scratch)
         : group_(group), k1_(k1), k2_(k2), v1_(v1), v2_(v2), scale_(scale), block_rows_(block_rows),
-          item_cols_(item_cols), meter_(scratch),
+          item_cols_(item_cols), tiles_(tiles), meter_(scratch),
           rows_per_query_(std::min(k1.rows(), kPairBlockRows)),
           scaled_k1_(matrix_floats(k1.dim()), scratch),
           scores_(matrix_floats(kPairTileRows), scratch),
@@ -108,8 +111,8 @@ public:
           row_max_(stacked(), scratch),
           row_norm_(stacked(), scratch),
           block_acc_(k1.dim(), scratch),
-          row_terms_(has_query_terms() ? stacked() : 0, scratch),
-          column_terms_(has_query_terms() ? group.count * kPairTileRows : 0, scratch),
+          row_terms_(kQueryTerms ? stacked() : 0, scratch),
+          column_terms_(kQueryTerms ? group.count * kPairTileRows : 0, scratch),
           k2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           v2_tile_(kDecodes ? kPairTileRows * k1.dim() : 0, scratch),
           p_low_(kPath == TilePath::bf16_dots ? pair_tile::panel_floats(stacked(), kPairTileRows) / 2 : 0, scratch),
@@ -120,7 +123,7 @@ public:
 
     PairBlockReducer(PairBlockReducer& other, tbb::split)
         : PairBlockReducer(other.group_, other.k1_, other.k2_, other.v1_, other.v2_, other.scale_, other.block_rows_,
-                           other.item_cols_, other.meter_) {}
+                           other.item_cols_, other.tiles_, other.meter_) {}
 
     // Items are numbered block-major: item b is block b / runs, column run b % runs.
     void operator()(const tbb::blocked_range<std::size_t>& items) {
@@ -143,9 +146,6 @@ private:
     std::size_t at(std::size_t i, std::size_t l) const {
         return kLanePanels ? pair_tile::lane_index(i, l, k1_.dim()) : i * k1_.dim() + l;
     }
-    // rank1 and strassen add scale·⟨q, k1_i⟩ per row and scale·⟨q, k2_j⟩ per column.
-    bool has_query_terms() const { return group_.variant != ScoreVariant::trilinear; }
-
     void process_item(std::size_t block, std::size_t run) {
         const std::size_t d = k1_.dim();
         const std::size_t i0 = block * block_rows_, j_begin = run * item_cols_;
@@ -168,14 +168,14 @@ private:
             const T* q = group_.q + r * d;
             T* scaled_q = block_acc_.data();  // free until the readout below
             for (std::size_t l = 0; l < d; ++l) scaled_q[l] = scale_ * q[l];
-            if (group_.variant == ScoreVariant::strassen) std::fill_n(scaled_q, d, scale_);
+            if constexpr (kVariant == ScoreVariant::strassen) std::fill_n(scaled_q, d, scale_);
             T* a = scaled_k1_.data();
             for (std::size_t i = 0; i < rows_[r]; ++i) {
                 // Row i of A is a strided line in either layout: stride 1 (row-major) or 16 (panels).
                 T* a_row = a + at(first_[r] + i, 0);
                 const std::size_t stride = at(first_[r] + i, 1) - at(first_[r] + i, 0);
                 for (std::size_t l = 0; l < d; ++l) a_row[l * stride] = scaled_q[l] * rows[i][l];
-                if (has_query_terms()) {
+                if constexpr (kQueryTerms) {
                     T dot = 0;
                     for (std::size_t l = 0; l < d; ++l) dot += q[l] * rows[i][l];
                     row_terms_[first_[r] + i] = scale_ * dot;
@@ -243,10 +243,10 @@ private:
             static_assert(kPairTileRows == pair_tile::kMaxCols);
             const std::size_t d = k1_.dim();
             T* s = scores_.data();
-            pair_tile::scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
+            tiles_.scores(scaled_k1_.data(), total, dense_rows(k2_, j0, cols, k2_tile_.data()), cols, d, s);
             mask_and_softmax(total, j0, cols, first_tile);
-            pair_tile::mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
-                           /*accumulate=*/!first_tile);
+            tiles_.mix(s, total, dense_rows(v2_, j0, cols, v2_tile_.data()), cols, d, mixed_v2_.data(),
+                       /*accumulate=*/!first_tile);
         }
     }
 
@@ -287,8 +287,8 @@ private:
                     s[pair_tile::lane_index(row, j, kPairTileRows)] = -std::numeric_limits<T>::infinity();
         }
         if constexpr (std::is_same_v<T, float>)
-            pair_tile::softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), k1_.dim(),
-                               /*rescale=*/!first_tile);
+            tiles_.softmax(s, total, cols, row_max_.data(), row_norm_.data(), mixed_v2_.data(), k1_.dim(),
+                           /*rescale=*/!first_tile);
     }
 
     // The same on row-major A, S, U with two BLAS GEMMs.
@@ -297,13 +297,13 @@ private:
         T* s = scores_.data();
         const int ld = static_cast<int>(kPairTileRows);
         const T* k2_tile = dense_rows(k2_, j0, cols, k2_tile_.data());
-        if (group_.variant == ScoreVariant::rank1) {
+        if constexpr (kVariant == ScoreVariant::rank1) {
             for (std::size_t row = 0; row < total; ++row) std::fill_n(s + row * kPairTileRows, cols, T(0));
         } else {
             blas::gemm(static_cast<int>(total), static_cast<int>(cols), static_cast<int>(d), T(1), scaled_k1_.data(),
                        static_cast<int>(d), k2_tile, static_cast<int>(d), /*b_transposed=*/true, T(0), s, ld);
         }
-        if (has_query_terms()) add_query_terms(k2_tile, cols);
+        if constexpr (kQueryTerms) add_query_terms(k2_tile, cols);
         for (std::size_t r = 0; r < group_.count; ++r) {
             const std::size_t valid = cols_[r] > j0 ? std::min(cols, cols_[r] - j0) : 0;
             for (std::size_t row = first_[r]; row < first_[r] + rows_[r]; ++row) {
@@ -348,6 +348,7 @@ private:
     T scale_;
     std::size_t block_rows_;  // rows i per block (pair_block_rows), ≤ kPairBlockRows
     std::size_t item_cols_;   // columns j per work item (pair_item_cols)
+    pair_tile::Kernels tiles_;  // the level's f32 tile kernels (lane-panel paths only)
     MemoryMeter& meter_;
     std::vector<SoftmaxPartial<T>> results_;
     std::size_t rows_per_query_;  // K1 rows of one block
@@ -358,14 +359,13 @@ private:
     Buffer<std::size_t> first_, rows_, cols_;  // per query of the group, for the current block
 };
 
-// The tile path for rows stored as S, computed in T, at the active instruction-set level: the
-// tiled kernels for float where the level has them (avx2: f32 lanes; avx512bf16 and bf16
-// rows of even d: bf16 dot products); BLAS for double, level portable, and the score variants,
-// whose row and column terms are added on the BLAS path's row-major S.
+// The tile path of the trilinear score for rows stored as S, computed in T, at the active
+// instruction-set level: the tiled kernels for float where the level has them (avx2: f32 lanes;
+// avx512bf16 and bf16 rows of even d: bf16 dot products); BLAS for double and level portable.
+// (rank1 and strassen always take BLAS: their row and column terms are added on its row-major S.)
 template <Scalar T, class S>
-TilePath tile_path(ScoreVariant variant, std::size_t d) {
-    if (!std::is_same_v<T, float> || !pair_tile::available() || variant != ScoreVariant::trilinear)
-        return TilePath::blas;
+TilePath tile_path(std::size_t d) {
+    if (!std::is_same_v<T, float> || !pair_tile::available()) return TilePath::blas;
     if (std::is_same_v<S, bf16> && pair_tile_bf16::available() && d % 2 == 0) return TilePath::bf16_dots;
     return TilePath::lanes;
 }
@@ -376,20 +376,28 @@ TilePath tile_path(ScoreVariant variant, std::size_t d) {
 template <Scalar T, class S>
 void decode_group(const QueryGroup<T>& group, const StoredRows<S>& k1, const StoredRows<S>& k2,
                   const StoredRows<S>& v1, const StoredRows<S>& v2, T scale, std::size_t wanted_items,
-                  SoftmaxPartial<T>* partials, MemoryMeter& scratch) {
+                  SoftmaxPartial<T>* partials, MemoryMeter& scratch, ScoreVariant variant) {
     require(k1.rows() == v1.rows() && k2.rows() == v2.rows(), "tensor_decode: key and value row counts differ");
     std::size_t rows = 0;  // K1 rows any query of the group uses
     for (std::size_t r = 0; r < group.count; ++r) rows = std::max(rows, group.limit(r, k1.rows()));
     if (rows == 0 || k2.rows() == 0) return;  // no pairs: nothing to fold
     const std::size_t block_rows = pair_block_rows(rows);
     const std::size_t blocks = (rows + block_rows - 1) / block_rows;
-    const auto fold = [&]<TilePath kPath>() {
-        PairBlockReducer<T, S, kPath> reducer(group, k1, k2, v1, v2, scale, block_rows,
-                                              pair_item_cols(blocks, k2.rows(), wanted_items), scratch);
+    const auto fold = [&]<TilePath kPath, ScoreVariant kVariant = ScoreVariant::trilinear>() {
+        pair_tile::Kernels tiles{};
+        if constexpr (kPath != TilePath::blas) tiles = pair_tile::kernels(active_isa());
+        PairBlockReducer<T, S, kPath, kVariant> reducer(group, k1, k2, v1, v2, scale, block_rows,
+                                                        pair_item_cols(blocks, k2.rows(), wanted_items), tiles,
+                                                        scratch);
         tbb::parallel_reduce(tbb::blocked_range<std::size_t>(0, blocks * reducer.column_runs()), reducer);
         for (std::size_t r = 0; r < group.count; ++r) partials[r].merge(reducer.result(r));
     };
-    switch (tile_path<T, S>(group.variant, k1.dim())) {
+    switch (variant) {
+        case ScoreVariant::rank1: return fold.template operator()<TilePath::blas, ScoreVariant::rank1>();
+        case ScoreVariant::strassen: return fold.template operator()<TilePath::blas, ScoreVariant::strassen>();
+        case ScoreVariant::trilinear: break;
+    }
+    switch (tile_path<T, S>(k1.dim())) {
         case TilePath::bf16_dots:
             if constexpr (std::is_same_v<S, bf16>) return fold.template operator()<TilePath::bf16_dots>();
             [[fallthrough]];
@@ -415,8 +423,8 @@ void decode_queries(const T* q, std::size_t count, const std::size_t* limits, co
         std::vector<SoftmaxPartial<T>> partials;
         partials.reserve(size);
         for (std::size_t r = 0; r < size; ++r) partials.emplace_back(d, scratch);
-        const QueryGroup<T> group{q + first * d, limits ? limits + first : nullptr, size, variant};
-        decode_group(group, k1, k2, v1, v2, scale, wanted_items, partials.data(), scratch);
+        const QueryGroup<T> group{q + first * d, limits ? limits + first : nullptr, size};
+        decode_group(group, k1, k2, v1, v2, scale, wanted_items, partials.data(), scratch, variant);
         for (std::size_t r = 0; r < size; ++r) partials[r].finish(out + (first + r) * d);
     });
 }
@@ -454,8 +462,8 @@ template <class S>
 void tensor_decode_partial(const ComputeType<S>* q, const StoredRows<S>& k1, const StoredRows<S>& k2,
                            const StoredRows<S>& v1, const StoredRows<S>& v2, ComputeType<S> scale,
                            SoftmaxPartial<ComputeType<S>>& partial, MemoryMeter& scratch, ScoreVariant variant) {
-    decode_group(QueryGroup<ComputeType<S>>{q, nullptr, 1, variant}, k1, k2, v1, v2, scale, parallel_slack(),
-                 &partial, scratch);
+    decode_group(QueryGroup<ComputeType<S>>{q, nullptr, 1}, k1, k2, v1, v2, scale, parallel_slack(), &partial,
+                 scratch, variant);
 }
 
 template <Scalar T>

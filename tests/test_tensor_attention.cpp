@@ -174,6 +174,40 @@ TEMPLATE_TEST_CASE("tensor_decode on contiguous views matches reference::tensor_
     }
 }
 
+TEMPLATE_TEST_CASE("every score variant on every level matches reference::tensor_decode", "[tensor][isa]", float,
+                   double) {
+    // The variant is a template parameter of the pair-block reducer and the tile path another,
+    // both chosen once per call: each level this CPU runs (IsaOverride) and each variant, on a
+    // group of 3 queries over a rectangle of pairs that crosses a 256-row tile and a row block.
+    const std::size_t r1 = 131, r2 = 300, d = 7, queries = 3;
+    Rng rng(41);
+    const Matrix<TestType> k1 = random_matrix<TestType>(rng, r1, d), v1 = random_matrix<TestType>(rng, r1, d);
+    const Matrix<TestType> k2 = random_matrix<TestType>(rng, r2, d), v2 = random_matrix<TestType>(rng, r2, d);
+    const Matrix<TestType> q = random_matrix<TestType>(rng, queries, d);
+    const double scale = 1.0 / std::sqrt(double(d));
+    for (const ScoreVariant variant : {ScoreVariant::trilinear, ScoreVariant::rank1, ScoreVariant::strassen})
+        for (const Isa isa : runnable_isas()) {
+            const IsaOverride forced(isa);
+            std::vector<TestType> out(queries * d);
+            MemoryMeter scratch;
+            tensor_decode(queries, q.data(), contiguous(k1, r1), contiguous(k2, r2), contiguous(v1, r1),
+                          contiguous(v2, r2), TestType(scale), out.data(), scratch, variant);
+            CHECK(scratch.current() == 0);
+            double worst = 0;
+            for (std::size_t r = 0; r < queries; ++r) {
+                const Vector<double> want = reference::tensor_decode(row_of(to_double(q), r), to_double(k1),
+                                                                     to_double(k2), to_double(v1), to_double(v2), r1,
+                                                                     r2, scale, variant);
+                const std::vector<TestType> got(out.begin() + r * d, out.begin() + (r + 1) * d);
+                worst = std::max(worst, relative_l2(got, want));
+            }
+            report_error("variant " + variant_name(variant) + " " + isa_name(isa) + " " + type_name<TestType>(), worst,
+                         tolerance<TestType>());
+            INFO(variant_name(variant) << " at " << isa_name(isa));
+            CHECK(worst <= tolerance<TestType>());
+        }
+}
+
 TEST_CASE("tensor_decode over a rectangle of pairs equals matrix attention over explicit pair rows", "[tensor]") {
     // The kernel allows rows(K1) ≠ rows(K2) (windowed attention needs it). The float64 matrix
     // reference over the explicitly formed rows k1_i∘k2_j, v1_i∘v2_j is the same attention.

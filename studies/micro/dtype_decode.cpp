@@ -8,9 +8,14 @@
 // flops). Prints per case the median and p25–p75 over rounds of the step time, of the speedup
 // over the first case (time first / time case, round by round), of the same two in process CPU
 // time (all threads: on a loaded machine it leaves out the waits for a core) and of the
-// fractions.
+// fractions. Each round also times one 2048² SGEMM on one thread by process CPU time, the
+// yardstick of "%sgemm-cpu": a case's FLOPs per CPU-second (all threads) over it — the share of
+// one core's SGEMM rate each core reached, which the waits for a core on a shared machine do
+// not move (wall-clock fractions do).
 //
-//   trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...
+//   trikv_dtype_micro [--rounds R] [--n N] [--d D] [--heads H --kv-heads K] [--no-peak] CASE...
+//       (H query heads over K kv heads, docs/math.md §9; e.g. --heads 64 --kv-heads 1
+//       window:w1=32,w2=512 is the windowed grouped decode of docs/performance.md, issue 16)
 //   trikv_dtype_micro --kernel-peaks [--rounds R] [--d D]   (the f32 and bf16 tile kernels' rates)
 //   e.g. trikv_dtype_micro --n 2048 --d 64 product product:dtype=bf16 product:dtype=int8
 #include <cstdint>
@@ -25,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "attention/blas.hpp"
 #include "attention/pair_tile_bf16.hpp"
 #include "attention/pair_tile_kernel.hpp"
 #include "caches/registry.hpp"
@@ -43,18 +49,19 @@ struct Case {
     std::string spec;
     std::optional<Isa> isa;
     std::unique_ptr<Cache> cache;
-    std::vector<double> ms, cpu_ms, speedup, cpu_speedup, read_fraction, sgemm_fraction;
+    std::vector<double> ms, cpu_ms, speedup, cpu_speedup, read_fraction, sgemm_fraction, sgemm_cpu_fraction;
 };
 
-Case make_case(const std::string& text, std::size_t n, std::size_t d, const std::vector<float>& tokens) {
+Case make_case(const std::string& text, std::size_t n, const CacheShape& shape, const std::vector<float>& tokens) {
     Case c;
     const std::size_t at = text.find('@');
     c.spec = text.substr(0, at);
     if (at != std::string::npos) c.isa = parse_isa(text.substr(at + 1));
-    c.cache = make_cache(c.spec, CacheShape{1, d, 1.0 / static_cast<double>(d)});
+    c.cache = make_cache(c.spec, shape);
+    const std::size_t rows = shape.kv_heads * shape.dim;  // one token of one stream
     for (std::size_t t = 0; t < n; ++t) {
-        const float* row = tokens.data() + t * 4 * d;
-        c.cache->append(1, row, row + d, row + 2 * d, row + 3 * d);
+        const float* row = tokens.data() + t * 4 * rows;
+        c.cache->append(1, row, row + rows, row + 2 * rows, row + 3 * rows);
     }
     return c;
 }
@@ -82,13 +89,14 @@ std::pair<double, double> sample_ms(Case& c, const float* q, float* out) {
     return {watch.milliseconds() / count, (process_cpu_ms() - cpu_start) / count};
 }
 
-// The two tile kernels' own rate, one thread, operands in L1/L2 (kMaxRows × kMaxCols scores
-// over d): the f32 register-tiled kernel (AVX2 FMA) and the bf16 one (VDPBF16PS) — the
-// compute ceilings of factor's f32 and bf16 paths. GFLOP/s by CPU time, 2 flops a multiply-add.
+// The tile kernels' own rate, one thread, operands in L1/L2 (kMaxRows × kMaxCols scores over
+// d, and the value product over them): the f32 register-tiled kernels of each level this CPU
+// runs (AVX2 and AVX-512 micro-tiles) and the bf16 one (VDPBF16PS, scores) — the compute
+// ceilings of factor's f32 and bf16 paths. GFLOP/s by CPU time, 2 flops a multiply-add.
 void kernel_peaks(std::size_t d) {
     const std::size_t rows = pair_tile::kMaxRows, cols = pair_tile::kMaxCols;
     std::vector<float> a(pair_tile::panel_floats(rows, d), 0.5f), k2(cols * d, 0.25f);
-    std::vector<float> s(pair_tile::panel_floats(rows, cols));
+    std::vector<float> s(pair_tile::panel_floats(rows, cols), 0.125f), u(pair_tile::panel_floats(rows, d));
     std::vector<std::uint32_t> a_pairs(a.size() / 2);
     std::vector<bf16> k2_bf16(cols * d, to_bf16(0.25f));
     const double flops = 2.0 * double(rows) * double(cols) * double(d);
@@ -101,14 +109,43 @@ void kernel_peaks(std::size_t d) {
         while (watch.seconds() < kSampleSeconds);
         return flops * double(steps) / ((process_cpu_ms() - start) * 1e6);
     };
-    const double f32 = rate([&] { pair_tile::scores(a.data(), rows, k2.data(), cols, d, s.data()); });
+    for (const Isa isa : {Isa::avx2, Isa::avx512}) {
+        if (detected_isa() < isa) continue;
+        const pair_tile::Kernels f32 = pair_tile::kernels(isa);
+        const double scores = rate([&] { f32.scores(a.data(), rows, k2.data(), cols, d, s.data()); });
+        const double mix = rate([&] { f32.mix(s.data(), rows, k2.data(), cols, d, u.data(), true); });
+        // The tile's online softmax, as the FLOP rate of one GEMM it would be if it took no time:
+        // the share of a tile's time the two GEMMs get at these rates bounds a fused step.
+        std::vector<float> row_max(rows, 0.0f), row_norm(rows, 1.0f);
+        const double softmax = rate([&] {
+            f32.softmax(s.data(), rows, cols, row_max.data(), row_norm.data(), u.data(), d, true);
+        });
+        const double gemms = 1 / scores + 1 / mix;
+        std::printf("kernel-peak d=%zu f32-%s scores %.1f GFLOP/s  mix %.1f GFLOP/s  softmax %.1f%% of the tile "
+                    "-> tile %.1f GFLOP/s\n",
+                    d, isa_name(isa), scores, mix, 100 * (1 / softmax) / (gemms + 1 / softmax),
+                    2 / (gemms + 1 / softmax));
+    }
     double bf16_rate = 0;
     if (pair_tile_bf16::available()) {
         pair_tile_bf16::pack_pairs(a.data(), pair_tile::kPanelRows * d, rows, d, a_pairs.data(), pair_tile::kPanelRows * d / 2);
         bf16_rate = rate([&] { pair_tile_bf16::scores(a_pairs.data(), rows, k2_bf16.data(), cols, d, s.data()); });
     }
-    std::printf("kernel-peak d=%zu f32-tile %.1f GFLOP/s  bf16-tile %.1f GFLOP/s  ratio %.2f (one thread, CPU time)\n", d,
-                f32, bf16_rate, f32 > 0 ? bf16_rate / f32 : 0.0);
+    std::printf("kernel-peak d=%zu bf16-tile scores %.1f GFLOP/s (one thread, CPU time)\n", d, bf16_rate);
+}
+
+// GFLOP per CPU-second of one 2048² OpenBLAS SGEMM on one thread (after a warm-up).
+double sgemm_cpu_gflops() {
+    constexpr int n = 2048;
+    std::vector<float> a(std::size_t(n) * n, 0.5f), b(std::size_t(n) * n, 0.25f), c(std::size_t(n) * n);
+    const BlasThreads one(1);
+    double cpu_ms = 0;
+    for (int r = 0; r < 2; ++r) {
+        const double start = process_cpu_ms();
+        blas::gemm(n, n, n, 1.0f, a.data(), n, b.data(), n, false, 0.0f, c.data(), n);
+        cpu_ms = process_cpu_ms() - start;
+    }
+    return 2.0 * n * double(n) * n / cpu_ms * 1e-6;
 }
 
 void print_summary(const char* what, const std::vector<double>& values) {
@@ -117,13 +154,15 @@ void print_summary(const char* what, const std::vector<double>& values) {
 
 int run(int argc, char** argv) {
     int rounds = 9;
-    std::size_t n = 2048, d = 64;
+    std::size_t n = 2048, d = 64, heads = 1, kv_heads = 0;
     bool peaks = true, kernel_peaks_only = false;
     std::vector<std::string> specs;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
         else if (arg == "--n" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
+        else if (arg == "--heads" && i + 1 < argc) heads = std::strtoul(argv[++i], nullptr, 10);
+        else if (arg == "--kv-heads" && i + 1 < argc) kv_heads = std::strtoul(argv[++i], nullptr, 10);
         else if (arg == "--d" && i + 1 < argc) d = std::strtoul(argv[++i], nullptr, 10);
         else if (arg == "--no-peak") peaks = false;
         else if (arg == "--kernel-peaks") kernel_peaks_only = true;
@@ -134,18 +173,22 @@ int run(int argc, char** argv) {
         for (int round = 0; round < rounds; ++round) kernel_peaks(d);
         return 0;
     }
-    require(!specs.empty() && rounds > 0 && n > 0 && d > 0, "usage: trikv_dtype_micro [--rounds R] [--n N] [--d D] [--no-peak] CASE...");
+    if (kv_heads == 0) kv_heads = heads;
+    require(!specs.empty() && rounds > 0 && n > 0 && d > 0 && heads > 0 && heads % kv_heads == 0,
+            "usage: trikv_dtype_micro [--rounds R] [--n N] [--d D] [--heads H --kv-heads K] [--no-peak] CASE...");
+    const CacheShape shape{heads, d, 0.0, kv_heads};  // scale 0: each type's default
     std::mt19937_64 rng(1);
     std::normal_distribution<float> normal;
-    std::vector<float> tokens(n * 4 * d), q(d), out(d);
+    std::vector<float> tokens(n * 4 * kv_heads * d), q(heads * d), out(heads * d);
     for (float& x : tokens) x = normal(rng);
     for (float& x : q) x = normal(rng);
     std::vector<Case> cases;
-    for (const std::string& spec : specs) cases.push_back(make_case(spec, n, d, tokens));
+    for (const std::string& spec : specs) cases.push_back(make_case(spec, n, shape, tokens));
     const int threads = worker_count();
     std::printf("n=%zu d=%zu threads=%d level=%s rounds=%d\n", n, d, threads, isa_name(active_isa()), rounds);
     for (int round = 0; round < rounds; ++round) {
         const MachinePeaks peak = peaks ? measure_machine_peaks(threads, 1) : MachinePeaks{};
+        const double sgemm_cpu = peaks ? sgemm_cpu_gflops() : 0;
         double first = 0, first_cpu = 0;
         for (Case& c : cases) {
             const auto [ms, cpu_ms] = sample_ms(c, q.data(), out.data());
@@ -157,9 +200,12 @@ int run(int argc, char** argv) {
             c.cpu_speedup.push_back(first_cpu / cpu_ms);
             c.read_fraction.push_back(percent_of(cost.bytes_moved / ms * 1e-6, peak.read_gbps));
             c.sgemm_fraction.push_back(percent_of(cost.flops / ms * 1e-6, peak.sgemm_gflops));
-            std::printf("round %d %-36s %8.3f ms (cpu %8.3f)  read %5.1f GB/s (peak %5.1f)  %6.1f GFLOP/s (SGEMM %6.1f)\n", round,
-                        (c.spec + (c.isa ? std::string("@") + isa_name(*c.isa) : "")).c_str(), ms,
-                        cpu_ms, cost.bytes_moved / ms * 1e-6, peak.read_gbps, cost.flops / ms * 1e-6, peak.sgemm_gflops);
+            c.sgemm_cpu_fraction.push_back(percent_of(cost.flops / cpu_ms * 1e-6, sgemm_cpu));
+            std::printf("round %d %-36s %8.3f ms (cpu %8.3f)  read %5.1f GB/s (peak %5.1f)  %6.1f GFLOP/s (SGEMM %6.1f)"
+                        "  %6.1f GFLOP/cpu-s (SGEMM %6.1f)\n",
+                        round, (c.spec + (c.isa ? std::string("@") + isa_name(*c.isa) : "")).c_str(), ms, cpu_ms,
+                        cost.bytes_moved / ms * 1e-6, peak.read_gbps, cost.flops / ms * 1e-6, peak.sgemm_gflops,
+                        cost.flops / cpu_ms * 1e-6, sgemm_cpu);
         }
     }
     for (const Case& c : cases) {
@@ -170,6 +216,7 @@ int run(int argc, char** argv) {
         print_summary("cpu-speedup", c.cpu_speedup);
         print_summary("%read", c.read_fraction);
         print_summary("%sgemm", c.sgemm_fraction);
+        print_summary("%sgemm-cpu", c.sgemm_cpu_fraction);
         std::printf("\n");
     }
     return 0;
