@@ -175,8 +175,12 @@ StudySummary run_study(const StudySpec& input, const StudyOptions& options) {
             return results_json(spec, finisher, {.state = name, .provenance = {finisher}, .mem_limit_bytes = mem_limit});
         };
         remove_temporaries(study.out, {"results.json"});
-        write_file_atomically(study.out / "results.json", state("running"));
+        // The recorder first: a signal that comes as soon as "running" is on disk (a watcher may
+        // send it then) finds the handler in place, not the default action that would leave
+        // "running" behind. One caught in process while "running" is written is recorded again.
         interrupts.emplace(study.out / "results.json", state("interrupted"), options.interrupt_throws);
+        write_file_atomically(study.out / "results.json", state("running"));
+        if (interrupts->requested()) write_file_atomically(study.out / "results.json", state("interrupted"));
     }
 
     StudySummary summary;
