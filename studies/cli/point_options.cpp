@@ -10,7 +10,7 @@ void add_point_options(CLI::App* command, PointOptions& o) {
     for (const StudyField& field : study_fields()) {
         if (field.help.empty()) continue;  // read from study files only
         const std::string help = (field.in_data ? "[data] " : "") + field.help + (field.list ? " (repeatable)" : "");
-        CLI::Option* option = command->add_option(field.flag, o.fields[field.key], help);
+        CLI::Option* option = command->add_option(field.flag, o.fields[field.key], help)->type_name(field.value_name);
         if (!field.list) option->expected(1);
     }
     command->add_option("--mem-limit", o.mem_limit, "skip points projected above this many bytes, or P% of the memory available")

@@ -41,6 +41,12 @@ decltype(auto) member_of(StudySpec& spec, Member member) {
     else return member(spec);
 }
 
+// The field with the name its values take in help texts.
+StudyField named(StudyField field, const char* value_name) {
+    field.value_name = value_name;
+    return field;
+}
+
 template <class T>
 KeyPart always(const char* name, T StudyPoint::*member) {
     return [=](const StudyPoint& p) { return std::string(name) + "=" + std::to_string(p.*member); };
@@ -48,50 +54,50 @@ KeyPart always(const char* name, T StudyPoint::*member) {
 
 StudyField wholes(const char* key, const char* help, std::vector<std::size_t> StudySpec::*values, bounds::Range range,
                   KeyPart part = {}) {
-    return {key, false, "", help, true,
+    return named({key, false, "", help, true,
             [=](const std::vector<GivenValue>& given, StudySpec& spec) {
                 (spec.*values).clear();
                 for (const GivenValue& value : given) (spec.*values).push_back(std::size_t(value.whole(range)));
             },
-            std::move(part)};
+            std::move(part)}, "INT");
 }
 
 template <class Member>
 StudyField whole(const char* key, const char* help, Member member, bounds::Range range, KeyPart part = {}) {
-    return {key, false, "", help, false,
+    return named({key, false, "", help, false,
             [=](const std::vector<GivenValue>& given, StudySpec& spec) {
                 auto& value = member_of(spec, member);
                 value = static_cast<std::remove_reference_t<decltype(value)>>(given.front().whole(range));
             },
-            std::move(part)};
+            std::move(part)}, "INT");
 }
 
 StudyField reals(const char* key, const char* help, std::vector<double> StudySpec::*values, bounds::RealRange range,
                  KeyPart part = {}) {
-    return {key, false, "", help, true,
+    return named({key, false, "", help, true,
             [=](const std::vector<GivenValue>& given, StudySpec& spec) {
                 (spec.*values).clear();
                 for (const GivenValue& value : given) (spec.*values).push_back(value.real(range));
             },
-            std::move(part)};
+            std::move(part)}, "NUMBER");
 }
 
 template <class Member>
 StudyField real(const char* key, const char* help, Member member, bounds::RealRange range, KeyPart part = {}) {
-    return {key, false, "", help, false,
+    return named({key, false, "", help, false,
             [=](const std::vector<GivenValue>& given, StudySpec& spec) { member_of(spec, member) = given.front().real(range); },
-            std::move(part)};
+            std::move(part)}, "NUMBER");
 }
 
 // One of an enum's names (studies/spec/study_kinds.hpp), or a list of them.
 template <class Kind>
 StudyField kinds(const char* key, const char* help, std::vector<Kind> StudySpec::*values, KeyPart part = {}) {
-    return {key, false, "", help + (" " + kind_choices<Kind>()), true,
+    return named({key, false, "", help + (" " + kind_choices<Kind>()), true,
             [=](const std::vector<GivenValue>& given, StudySpec& spec) {
                 (spec.*values).clear();
                 for (const GivenValue& value : given) (spec.*values).push_back(parse_kind<Kind>(value.text(), value.field()));
             },
-            std::move(part)};
+            std::move(part)}, "NAME");
 }
 
 // A [data] field: the same, with its key under [data] and the flag given.
@@ -123,7 +129,8 @@ const std::vector<StudyField>& table() {
              [](const std::vector<GivenValue>& given, StudySpec& spec) {
                  spec.workload = parse_kind<Workload>(given.front().text(), given.front().field());
              },
-             [](const StudyPoint& p) { return "workload=" + name_of(p.workload); }},
+             [](const StudyPoint& p) { return "workload=" + name_of(p.workload); },
+             "NAME"},
             in_data(kinds("kind", "data kind:", &StudySpec::kinds,
                           [](const StudyPoint& p) {
                               // npy and trace data by their content: rewriting q.npy in place makes
@@ -141,7 +148,7 @@ const std::vector<StudyField>& table() {
                  spec.seeds.clear();
                  for (const GivenValue& value : given) spec.seeds.push_back(std::uint64_t(value.whole(bounds::kSeed)));
              },
-             always("seed", &StudyPoint::seed)},
+             always("seed", &StudyPoint::seed), "INT"},
             whole("warmup", "untimed steps first", &StudySpec::warmup, bounds::kWarmup, always("warmup", &StudyPoint::warmup)),
             whole("repetitions", "timed steps per point", &StudySpec::repetitions, bounds::kRepetitions,
                   always("repetitions", &StudyPoint::repetitions)),
@@ -167,7 +174,8 @@ const std::vector<StudyField>& table() {
              },
              [](const StudyPoint& p) {
                  return p.variant != ScoreVariant::trilinear ? "variant=" + variant_name(p.variant) : std::string();
-             }},
+             },
+             "NAME"},
             // Both biases enter the key together where either is set, as they did when they came.
             real("k2_bias", "added to every k2 row (docs/math.md §9; 0 = none)", &StudySpec::k2_bias, bounds::kBias,
                  [](const StudyPoint& p) {
@@ -195,7 +203,8 @@ const std::vector<StudyField>& table() {
                      Budget::parse(spec.budgets.back(), value.field());
                  }
              },
-             [](const StudyPoint& p) { return p.budget.empty() ? std::string() : "budget=" + p.budget; }},
+             [](const StudyPoint& p) { return p.budget.empty() ? std::string() : "budget=" + p.budget; },
+             "P%|BYTES"},
             // [data]: what they change is in the data's part of the key (DataSpec::label).
             in_data(whole("clusters", "clustered data: balls per key stream", [](StudySpec& s) -> auto& { return s.data.clusters; }, bounds::kClusters),
                     "--clusters"),
@@ -206,7 +215,8 @@ const std::vector<StudyField>& table() {
             in_data(kinds("support", "sparse data:", &StudySpec::supports), "--support"),
             in_data({"dir", false, "", "npy or trace data: the folder read", false,
                      [](const std::vector<GivenValue>& given, StudySpec& spec) { spec.data.dir = given.front().text(); },
-                     {}},
+                     {},
+                     "DIR"},
                     "--data-dir"),
             in_data(wholes("layer", "trace data: layers read", &StudySpec::trace_layers, bounds::kTraceIndex), "--layer"),
             in_data(wholes("head", "trace data: heads read", &StudySpec::trace_heads, bounds::kTraceIndex), "--head"),

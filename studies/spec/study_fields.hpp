@@ -46,6 +46,7 @@ struct StudyField {
     // The field's part of the point key ("name=value"), or "" where it adds none: fields added
     // after keys were first written add theirs only where they differ from what came before.
     std::function<std::string(const StudyPoint&)> key_part;
+    std::string value_name = "TEXT";  // in help texts: INT, NUMBER, NAME, ...
 };
 
 // Every field, in the order of the point key (the file's other keys: name, caches, grid, out,
