@@ -1,7 +1,5 @@
 #include "studies/spec/budget.hpp"
 
-#include <toml++/toml.h>
-
 #include <map>
 #include <mutex>
 #include <set>
