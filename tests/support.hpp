@@ -18,7 +18,6 @@
 
 namespace trikv::test {
 
-// An empty directory of its own under the system's temporary folder, per test name and process.
 // Cache types test cases register to fail on purpose (a make() or attend that throws, a NaN
 // output, a placeholder that builds nothing). One process runs many test cases, so a test that
 // walks every registered type skips these; test-naive, a working type from outside, stays.
@@ -28,6 +27,7 @@ inline bool made_to_fail(const std::string& type_name) {
     return false;
 }
 
+// An empty directory of its own under the system's temporary folder, per test name and process.
 inline std::filesystem::path fresh_dir(const std::string& name) {
     const std::filesystem::path dir =
         std::filesystem::temp_directory_path() / ("trikv-" + name + "-" + std::to_string(::getpid()));

@@ -5,6 +5,8 @@
 // framework/checked.hpp) and every loop count within an int.
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 
 namespace trikv::bounds {
 
@@ -34,5 +36,16 @@ inline constexpr RealRange kScale{std::numeric_limits<double>::min(), 1e6};  // 
 inline constexpr RealRange kBias{-1e6, 1e6};                                 // k2_bias, v2_bias
 inline constexpr RealRange kRadius{0, 1e6};                                  // clustered data: δ
 inline constexpr RealRange kMean{-1e6, 1e6};                                 // data k2_mean, v2_mean
+
+// "[1, 1048576]", "(0, 1000000]": a range as messages name it.
+std::string range_text(Range range);
+std::string range_text(RealRange range);
+
+// A command-line text read against a range (the whole text, no spaces), or nullopt; and the
+// one-line problem to report when it is not ("-1 is out of range [1, 1048576]").
+std::optional<long long> whole_in(const std::string& text, Range range);
+std::string whole_problem(const std::string& text, Range range);
+std::optional<double> real_in(const std::string& text, RealRange range);  // finite only
+std::string real_problem(const std::string& text, RealRange range);
 
 }  // namespace trikv::bounds

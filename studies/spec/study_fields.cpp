@@ -1,8 +1,6 @@
 #include "studies/spec/study_fields.hpp"
 
-#include <charconv>
 #include <cmath>
-#include <limits>
 #include <type_traits>
 
 #include "caches/registry.hpp"
@@ -13,23 +11,6 @@
 
 namespace trikv {
 namespace {
-
-std::string range_text(bounds::Range range) {
-    return "[" + std::to_string(range.min) + ", " + std::to_string(range.max) + "]";
-}
-
-std::string range_text(bounds::RealRange range) {
-    // The least positive double reads as "(0": what it means, not its 17 digits.
-    const std::string lower = range.min == std::numeric_limits<double>::min() ? "(0" : "[" + format_number(range.min);
-    return lower + ", " + format_number(range.max) + "]";
-}
-
-// The whole text as a number of type T (from_chars: no spaces, no trailing text), or false.
-template <class T>
-bool parse_whole_text(const std::string& text, T& value) {
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    return error == std::errc() && end == text.data() + text.size();
-}
 
 // Field makers: each row of the table below is one call. `member` is where the value lives in
 // the spec: a member pointer, or a function returning a reference (for the [data] table's).
@@ -245,29 +226,28 @@ std::string GivenValue::named(const std::string& value) const {
 }
 
 long long GivenValue::whole(bounds::Range range) const {
-    long long value = 0;
-    if (node_) {
-        require(node_->is_integer(), field_ + " must be an integer");
-        value = **node_->as_integer();
-        require(value >= range.min && value <= range.max, named(std::to_string(value)) + " is out of range " + range_text(range));
-        return value;
+    if (!node_) {
+        const std::optional<long long> value = bounds::whole_in(text_, range);
+        require(value.has_value(), field_ + ": " + bounds::whole_problem(text_, range));
+        return *value;
     }
-    if (parse_whole_text(text_, value) && value >= range.min && value <= range.max) return value;
-    const bool digits = !text_.empty() && text_.find_first_not_of("-0123456789") == std::string::npos;
-    throw Error(named(printable(text_)) + (digits ? " is out of range " : " is not a whole number; expected one in ") +
-                range_text(range));
+    require(node_->is_integer(), field_ + " must be an integer");
+    const long long value = **node_->as_integer();
+    require(value >= range.min && value <= range.max,
+            named(std::to_string(value)) + " is out of range " + bounds::range_text(range));
+    return value;
 }
 
 double GivenValue::real(bounds::RealRange range) const {
-    double value = 0;
-    if (node_) {
-        require(node_->is_number(), field_ + " must be a number");
-        value = node_->is_integer() ? double(**node_->as_integer()) : **node_->as_floating_point();
-    } else if (!parse_whole_text(text_, value)) {
-        throw Error(named(printable(text_)) + " is not a finite number in " + range_text(range));
+    if (!node_) {
+        const std::optional<double> value = bounds::real_in(text_, range);
+        require(value.has_value(), field_ + ": " + bounds::real_problem(text_, range));
+        return *value;
     }
+    require(node_->is_number(), field_ + " must be a number");
+    const double value = node_->is_integer() ? double(**node_->as_integer()) : **node_->as_floating_point();
     require(std::isfinite(value) && value >= range.min && value <= range.max,
-            named(node_ ? format_number(value) : printable(text_)) + " is not a finite number in " + range_text(range));
+            named(format_number(value)) + " is not a finite number in " + bounds::range_text(range));
     return value;
 }
 
